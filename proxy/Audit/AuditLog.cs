@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Xks.Proxy.Contracts;
+using Xks.Proxy.Metrics;
+using Xks.Proxy.Options;
+
+namespace Xks.Proxy.Audit;
+
+/// <summary>
+/// Writes audit lines off the hot path: requests enqueue a record (never blocking), a background writer
+/// serialises each as one JSON line to standard output or a file. If the queue overflows, records are counted
+/// as dropped rather than slowing requests down.
+/// </summary>
+public sealed partial class AuditLog : BackgroundService
+{
+    private const int Capacity = 65536;
+    private readonly Channel<AuditRecord> _channel = Channel.CreateBounded<AuditRecord>(
+        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly AuditOptions _options;
+    private readonly ProxyMetrics _metrics;
+    private readonly ILogger<AuditLog> _logger;
+
+    public AuditLog(ProxyConfigurationHolder configuration, ProxyMetrics metrics, ILogger<AuditLog> logger)
+    {
+        _options = configuration.Current.Options.Audit;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public bool Enabled => _options.Enabled;
+
+    public void Write(AuditRecord record)
+    {
+        if (_options.Enabled && !_channel.Writer.TryWrite(record))
+        {
+            _metrics.AuditDropped.Inc();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        Stream output = string.IsNullOrEmpty(_options.File)
+            ? Console.OpenStandardOutput()
+            : new FileStream(_options.File, FileMode.Append, FileAccess.Write, FileShare.Read);
+        await using (output.ConfigureAwait(false))
+        {
+            var buffer = new BufferedStream(output, 64 * 1024);
+            await using (buffer.ConfigureAwait(false))
+            {
+                using var writer = new Utf8JsonWriter(buffer);
+                var reader = _channel.Reader;
+                try
+                {
+                    while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                    {
+                        await DrainAsync(reader, writer, buffer).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    // Shutting down: write what is queued.
+                }
+
+                await DrainAsync(reader, writer, buffer).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DrainAsync(ChannelReader<AuditRecord> reader, Utf8JsonWriter writer, Stream buffer)
+    {
+        try
+        {
+            while (reader.TryRead(out var record))
+            {
+                JsonSerializer.Serialize(writer, record, XksJsonContext.Default.AuditRecord);
+                writer.Flush();
+                writer.Reset();
+                buffer.WriteByte((byte)'\n');
+            }
+
+            await buffer.FlushAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            Log.AuditWriteFailed(_logger, ex.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(400, LogLevel.Error, "Writing the audit log failed: {Problem}", EventName = "AuditWriteFailed")]
+        public static partial void AuditWriteFailed(ILogger logger, string problem);
+    }
+}

@@ -1,0 +1,56 @@
+using Xks.Proxy.Contracts;
+using Xks.Proxy.Options;
+
+namespace Xks.Proxy.Crypto;
+
+/// <summary>Where AES-256 key material lives and where the GCM operations run (software store, later PKCS#11).</summary>
+public interface IKeyBackend : IDisposable
+{
+    /// <summary>Reported as ekmVendor.</summary>
+    string Vendor { get; }
+
+    /// <summary>Brings the backend in line with a configuration: loads keys, creates missing ones where allowed.</summary>
+    void Apply(ProxyConfiguration configuration);
+
+    /// <summary>Finds the key material of an externalKeyId, or says why it is unusable.</summary>
+    KeyLookupResult Find(string keyId);
+
+    /// <summary>Deep check on the backend's dedicated health key (never a customer key).</summary>
+    IReadOnlyList<EkmFleetMember> CheckHealth();
+
+    /// <summary>Adds a new version to a key and returns its number (old versions stay for decrypt).</summary>
+    int Rotate(string keyId);
+}
+
+public enum KeyLookupStatus
+{
+    Found,
+    Missing,
+    Unusable,
+}
+
+public readonly record struct KeyLookupResult(KeyLookupStatus Status, IBackendKey? Key, string? Problem)
+{
+    public static KeyLookupResult Found(IBackendKey key) => new(KeyLookupStatus.Found, key, null);
+
+    public static KeyLookupResult Missing(string problem) => new(KeyLookupStatus.Missing, null, problem);
+
+    public static KeyLookupResult Unusable(string problem) => new(KeyLookupStatus.Unusable, null, problem);
+}
+
+/// <summary>The versions of one key inside the backend.</summary>
+public interface IBackendKey
+{
+    string Id { get; }
+
+    /// <summary>The version Encrypt uses (the newest).</summary>
+    int CurrentVersion { get; }
+
+    bool HasVersion(int version);
+
+    /// <summary>AES-256-GCM with a fresh 12-byte IV (written to <paramref name="iv"/>) and a 16-byte tag.</summary>
+    void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag);
+
+    /// <summary>Returns false when the tag does not verify (tampered ciphertext, IV, tag, AAD or metadata).</summary>
+    bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext);
+}

@@ -1,0 +1,381 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Xks.Proxy.Contracts;
+using Xks.Proxy.Options;
+
+namespace Xks.Proxy.Crypto.Software;
+
+/// <summary>
+/// Keys kept as files under a data directory: a 32-byte master key (<c>master.key</c>) and, per key, a JSON file of
+/// versions wrapped by it with AES-256-GCM (<c>keys/&lt;id&gt;.json</c>). Files are 0600, the folders 0700. A file
+/// that fails its integrity check makes that key unusable and leaves every other key serving. Nothing is ever
+/// deleted: keys dropped from the configuration keep their files.
+/// </summary>
+public sealed partial class SoftwareKeyBackend : IKeyBackend
+{
+    public const string HealthKeyId = "xks-proxy-health";
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const int WrappedLength = AesGcmKey.IvSize + AesGcmKey.KeySize + AesGcmKey.TagSize;
+
+    private readonly string _dataDir;
+    private readonly string _keysDir;
+    private readonly string _healthDir;
+    private readonly byte[] _masterKey;
+    private readonly bool _createMissing;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly object _applyLock = new();
+    private Dictionary<string, LoadedKey> _keys = new(StringComparer.Ordinal);
+    private LoadedKey? _health;
+
+    public SoftwareKeyBackend(SoftwareBackendOptions options, ILogger<SoftwareKeyBackend> logger, TimeProvider time)
+    {
+        _dataDir = options.DataDir;
+        _keysDir = Path.Combine(_dataDir, "keys");
+        _healthDir = Path.Combine(_dataDir, "health");
+        _createMissing = options.CreateMissingKeys;
+        _logger = logger;
+        _time = time;
+        CreatePrivateDirectory(_dataDir);
+        CreatePrivateDirectory(_keysDir);
+        CreatePrivateDirectory(_healthDir);
+        _masterKey = LoadOrCreateMasterKey();
+    }
+
+    public string Vendor => "XKS Operator";
+
+    public static string Model => $"XKS Operator software key store {typeof(SoftwareKeyBackend).Assembly.GetName().Version?.ToString(3)} (AES-256-GCM, wrapped keys on disk)";
+
+    public string KeysDirectory => _keysDir;
+
+    public void Apply(ProxyConfiguration configuration)
+    {
+        lock (_applyLock)
+        {
+            var next = new Dictionary<string, LoadedKey>(StringComparer.Ordinal);
+            foreach (var keyId in configuration.KeyIds)
+            {
+                next[keyId] = LoadKey(keyId, _keysDir, _keys.GetValueOrDefault(keyId), _createMissing);
+            }
+
+            _health = LoadKey(HealthKeyId, _healthDir, _health, create: true);
+            Volatile.Write(ref _keys, next);
+        }
+    }
+
+    public KeyLookupResult Find(string keyId)
+    {
+        if (!Volatile.Read(ref _keys).TryGetValue(keyId, out var loaded))
+        {
+            return KeyLookupResult.Missing($"no key material loaded for '{keyId}'");
+        }
+
+        return loaded.Key is { } key ? KeyLookupResult.Found(key) : KeyLookupResult.Unusable(loaded.Problem!);
+    }
+
+    public IReadOnlyList<EkmFleetMember> CheckHealth()
+    {
+        var status = "ACTIVE";
+        try
+        {
+            var key = _health?.Key ?? throw new InvalidOperationException(_health?.Problem ?? "health key not loaded");
+            if (!File.Exists(Path.Combine(_dataDir, "master.key")))
+            {
+                throw new InvalidOperationException("master key file is gone");
+            }
+
+            Span<byte> probe = stackalloc byte[32];
+            Span<byte> iv = stackalloc byte[AesGcmKey.IvSize];
+            Span<byte> tag = stackalloc byte[AesGcmKey.TagSize];
+            Span<byte> ciphertext = stackalloc byte[32];
+            Span<byte> roundTrip = stackalloc byte[32];
+            RandomNumberGenerator.Fill(probe);
+            key.Encrypt(key.CurrentVersion, probe, "xks-health"u8, iv, ciphertext, tag);
+            if (!key.TryDecrypt(key.CurrentVersion, ciphertext, iv, tag, "xks-health"u8, roundTrip) || !probe.SequenceEqual(roundTrip))
+            {
+                throw new CryptographicException("health key round trip failed");
+            }
+        }
+        catch (Exception ex) when (ex is CryptographicException or InvalidOperationException or IOException)
+        {
+            Log.HealthCheckFailed(_logger, ex.Message);
+            status = "UNAVAILABLE";
+        }
+
+        return [new EkmFleetMember { Id = "software-" + Environment.MachineName, Model = Model, HealthStatus = status }];
+    }
+
+    public int Rotate(string keyId)
+    {
+        lock (_applyLock)
+        {
+            var path = KeyPath(_keysDir, keyId);
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"key '{keyId}' has no key file at '{path}'");
+            }
+
+            var file = ReadKeyFile(path, keyId, out _);
+            var next = file.Versions.Max(v => v.Version) + 1;
+            file.Versions.Add(NewVersion(keyId, next));
+            WriteKeyFile(path, file);
+            Log.KeyRotated(_logger, keyId, next);
+            return next;
+        }
+    }
+
+    /// <summary>Versions, unwrapped state and problems of every key file in the data directory (for the admin command).</summary>
+    public IEnumerable<(string Id, int[] Versions, string? Problem)> ListKeyFiles()
+    {
+        foreach (var path in Directory.EnumerateFiles(_keysDir, "*.json").Order(StringComparer.Ordinal))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            var loaded = LoadKey(id, _keysDir, null, create: false);
+            yield return (id, loaded.Key?.Versions ?? [], loaded.Problem);
+        }
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_masterKey);
+    }
+
+    private LoadedKey LoadKey(string keyId, string directory, LoadedKey? previous, bool create)
+    {
+        var path = KeyPath(directory, keyId);
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            if (!create)
+            {
+                return new LoadedKey(null, $"no key material for '{keyId}' (expected '{path}')", default);
+            }
+
+            var file = new SoftwareKeyFile { Id = keyId, Versions = [NewVersion(keyId, 1)] };
+            WriteKeyFile(path, file);
+            Log.KeyCreated(_logger, keyId);
+            info.Refresh();
+        }
+
+        var fingerprint = new FileFingerprint(info.Length, info.LastWriteTimeUtc);
+        if (previous is not null && previous.Fingerprint == fingerprint && previous.Key is not null)
+        {
+            return previous;
+        }
+
+        try
+        {
+            ReadKeyFile(path, keyId, out var keys);
+            return new LoadedKey(new SoftwareKey(keyId, keys), null, fingerprint);
+        }
+        catch (KeyFileException ex)
+        {
+            Log.KeyUnusable(_logger, keyId, ex.Message);
+            return new LoadedKey(null, ex.Message, fingerprint);
+        }
+    }
+
+    private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesGcmKey[] keys)
+    {
+        SoftwareKeyFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(File.ReadAllBytes(path), SoftwareKeyFileJsonContext.Default.SoftwareKeyFile);
+        }
+        catch (JsonException)
+        {
+            throw new KeyFileException($"key file '{path}' is not valid JSON (corrupted?)");
+        }
+        catch (IOException ex)
+        {
+            throw new KeyFileException($"key file '{path}' cannot be read: {ex.Message}");
+        }
+
+        if (file is null || file.Id != keyId)
+        {
+            throw new KeyFileException($"key file '{path}' does not describe key '{keyId}'");
+        }
+
+        if (file.Versions is not { Count: > 0 } || file.Versions.Select(v => v.Version).Distinct().Count() != file.Versions.Count
+            || file.Versions.Any(v => v.Version < 1))
+        {
+            throw new KeyFileException($"key file '{path}' has no versions, or duplicate or invalid version numbers");
+        }
+
+        keys = new AesGcmKey[file.Versions.Count];
+        Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
+        for (var i = 0; i < file.Versions.Count; i++)
+        {
+            var version = file.Versions[i];
+            if (!TryUnwrap(keyId, version, material))
+            {
+                throw new KeyFileException($"key file '{path}': version {version.Version} fails its integrity check under this data directory's master key (corrupted or tampered)");
+            }
+
+            keys[i] = new AesGcmKey(version.Version, material);
+        }
+
+        CryptographicOperations.ZeroMemory(material);
+        return file;
+    }
+
+    private bool TryUnwrap(string keyId, SoftwareKeyVersion version, Span<byte> material)
+    {
+        Span<byte> wrapped = stackalloc byte[WrappedLength];
+        if (!Convert.TryFromBase64String(version.WrappedMaterial ?? "", wrapped, out var n) || n != WrappedLength)
+        {
+            return false;
+        }
+
+        using var gcm = new AesGcm(_masterKey, AesGcmKey.TagSize);
+        try
+        {
+            gcm.Decrypt(wrapped[..12], wrapped.Slice(12, 32), wrapped[44..], material, WrapAad(keyId, version.Version));
+            return true;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return false;
+        }
+    }
+
+    private SoftwareKeyVersion NewVersion(string keyId, int version)
+    {
+        Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
+        Span<byte> wrapped = stackalloc byte[WrappedLength];
+        RandomNumberGenerator.Fill(material);
+        RandomNumberGenerator.Fill(wrapped[..12]);
+        using (var gcm = new AesGcm(_masterKey, AesGcmKey.TagSize))
+        {
+            gcm.Encrypt(wrapped[..12], material, wrapped.Slice(12, 32), wrapped[44..], WrapAad(keyId, version));
+        }
+
+        CryptographicOperations.ZeroMemory(material);
+        return new SoftwareKeyVersion { Version = version, CreatedAt = _time.GetUtcNow(), WrappedMaterial = Convert.ToBase64String(wrapped) };
+    }
+
+    private static byte[] WrapAad(string keyId, int version) => Encoding.UTF8.GetBytes($"xks-proxy:key:{keyId}:v{version}");
+
+    private static string KeyPath(string directory, string keyId) => Path.Combine(directory, keyId + ".json");
+
+    private static void WriteKeyFile(string path, SoftwareKeyFile file) =>
+        WritePrivateFileAtomically(path, JsonSerializer.SerializeToUtf8Bytes(file, SoftwareKeyFileJsonContext.Default.SoftwareKeyFile));
+
+    private byte[] LoadOrCreateMasterKey()
+    {
+        var path = Path.Combine(_dataDir, "master.key");
+        if (File.Exists(path))
+        {
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length != AesGcmKey.KeySize)
+            {
+                throw new InvalidOperationException($"master key '{path}' must be exactly {AesGcmKey.KeySize} bytes (it is {bytes.Length}); refusing to start rather than lose access to the wrapped keys");
+            }
+
+            return bytes;
+        }
+
+        var existing = Directory.EnumerateFiles(_keysDir, "*.json").Count();
+        if (existing > 0)
+        {
+            throw new InvalidOperationException($"master key '{path}' is missing but {existing} wrapped key file(s) exist in '{_keysDir}'; refusing to create a new master key, which could never unwrap them");
+        }
+
+        var key = new byte[AesGcmKey.KeySize];
+        RandomNumberGenerator.Fill(key);
+        WritePrivateFileAtomically(path, key);
+        Log.MasterKeyCreated(_logger, _dataDir);
+        return key;
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+            }
+            else
+            {
+                Directory.CreateDirectory(path, DirectoryMode);
+            }
+        }
+    }
+
+    internal static void WritePrivateFileAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = PrivateFileMode;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint);
+
+    private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
+
+    private sealed class KeyFileException(string message) : Exception(message);
+
+    private sealed class SoftwareKey : IBackendKey
+    {
+        private readonly AesGcmKey[] _byVersion;
+
+        public SoftwareKey(string id, AesGcmKey[] versions)
+        {
+            Id = id;
+            CurrentVersion = versions.Max(v => v.Version);
+            _byVersion = new AesGcmKey[CurrentVersion + 1];
+            foreach (var v in versions)
+            {
+                _byVersion[v.Version] = v;
+            }
+
+            Versions = versions.Select(v => v.Version).Order().ToArray();
+        }
+
+        public string Id { get; }
+
+        public int CurrentVersion { get; }
+
+        public int[] Versions { get; }
+
+        public bool HasVersion(int version) => version > 0 && version < _byVersion.Length && _byVersion[version] is not null;
+
+        public void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
+            _byVersion[version].Encrypt(plaintext, aad, iv, ciphertext, tag);
+
+        public bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
+            HasVersion(version) && _byVersion[version].TryDecrypt(ciphertext, iv, tag, aad, plaintext);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(300, LogLevel.Information, "Created a master key in data directory {DataDir}", EventName = "MasterKeyCreated")]
+        public static partial void MasterKeyCreated(ILogger logger, string dataDir);
+
+        [LoggerMessage(301, LogLevel.Information, "Created key {KeyId} (version 1)", EventName = "KeyCreated")]
+        public static partial void KeyCreated(ILogger logger, string keyId);
+
+        [LoggerMessage(302, LogLevel.Error, "Key {KeyId} is unusable and will be refused: {Problem}", EventName = "KeyUnusable")]
+        public static partial void KeyUnusable(ILogger logger, string keyId, string problem);
+
+        [LoggerMessage(303, LogLevel.Information, "Key {KeyId} rotated to version {Version}", EventName = "KeyRotated")]
+        public static partial void KeyRotated(ILogger logger, string keyId, int version);
+
+        [LoggerMessage(304, LogLevel.Warning, "Software key store health check failed: {Problem}", EventName = "HealthCheckFailed")]
+        public static partial void HealthCheckFailed(ILogger logger, string problem);
+    }
+}

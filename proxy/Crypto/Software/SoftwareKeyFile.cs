@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+
+namespace Xks.Proxy.Crypto.Software;
+
+/// <summary>On-disk form of one key: its versions, each AES-GCM-wrapped by the data directory's master key.</summary>
+internal sealed class SoftwareKeyFile
+{
+    [JsonPropertyName("id")]
+    public string Id { get; set; } = "";
+
+    [JsonPropertyName("versions")]
+    public List<SoftwareKeyVersion> Versions { get; set; } = [];
+}
+
+internal sealed class SoftwareKeyVersion
+{
+    [JsonPropertyName("version")]
+    public int Version { get; set; }
+
+    [JsonPropertyName("createdAt")]
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Base64 of nonce(12) || wrapped key(32) || tag(16).</summary>
+    [JsonPropertyName("wrappedMaterial")]
+    public string WrappedMaterial { get; set; } = "";
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(SoftwareKeyFile))]
+internal sealed partial class SoftwareKeyFileJsonContext : JsonSerializerContext;

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Xks.Proxy.Audit;
+using Xks.Proxy.Authorization;
+using Xks.Proxy.Contracts;
+using Xks.Proxy.Crypto;
+using Xks.Proxy.Errors;
+using Xks.Proxy.Options;
+
+namespace Xks.Proxy.Endpoints;
+
+/// <summary>An authenticated XKS request on its way through an endpoint: what it targets and what the audit line records.</summary>
+public sealed class XksCall
+{
+    public required HttpContext HttpContext { get; init; }
+
+    public required ProxyConfiguration Configuration { get; init; }
+
+    public required KeyStore KeyStore { get; init; }
+
+    public required XksOperation Operation { get; init; }
+
+    /// <summary>The externalKeyId from the path (empty for health).</summary>
+    public required string KeyId { get; init; }
+
+    public required ReadOnlyMemory<byte> Body { get; init; }
+
+    public required AuditRecord Audit { get; init; }
+
+    /// <summary>Set by an endpoint when secondary authorization denies the request (for the server log).</summary>
+    public string? DeniedBy { get; set; }
+
+    public T Deserialize<T>(JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(Body.Span, typeInfo)
+                ?? throw XksException.Validation("The request body must be a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.Path is { Length: > 0 } path ? $" at {path}" : "";
+            throw XksException.Validation($"The request body is not valid JSON for this operation{where}.");
+        }
+    }
+
+    /// <summary>Checks and records requestMetadata: the fields every operation requires, then the per-operation ones.</summary>
+    public RequestMetadata RequireMetadata(RequestMetadata? metadata)
+    {
+        if (metadata is null)
+        {
+            throw XksException.Validation("requestMetadata is required.");
+        }
+
+        Audit.KmsRequestId = metadata.KmsRequestId;
+        Audit.KmsOperation = metadata.KmsOperation;
+        Audit.AwsPrincipalArn = metadata.AwsPrincipalArn;
+        Audit.KmsKeyArn = metadata.KmsKeyArn;
+        Audit.KmsViaService = metadata.KmsViaService;
+        Audit.AwsSourceVpc = metadata.AwsSourceVpc;
+        Audit.AwsSourceVpce = metadata.AwsSourceVpce;
+
+        Require(metadata.KmsRequestId, "kmsRequestId");
+        Require(metadata.KmsOperation, "kmsOperation");
+        if (Operation is not XksOperation.GetHealthStatus)
+        {
+            Require(metadata.AwsPrincipalArn, "awsPrincipalArn");
+        }
+
+        if (Operation is XksOperation.Encrypt or XksOperation.Decrypt)
+        {
+            Require(metadata.KmsKeyArn, "kmsKeyArn");
+        }
+
+        return metadata;
+    }
+
+    private static void Require(string? value, string field)
+    {
+        if (value is null)
+        {
+            throw XksException.Validation($"requestMetadata.{field} is required.");
+        }
+    }
+
+    /// <summary>
+    /// Resolves the path's key for a key operation: configured in this key store (else KeyNotFound), allowed by its
+    /// secondary authorization (else AccessDenied), with material in the backend.
+    /// </summary>
+    public (XksKey Key, KeyLookupResult Material) ResolveKey(RequestMetadata metadata, IKeyBackend backend)
+    {
+        Audit.KeyId = KeyId;
+        if (!KeyStore.TryGetKey(KeyId, out var key))
+        {
+            throw new XksException(XksErrorName.KeyNotFoundException, $"Key '{KeyId}' is not configured in this key store.");
+        }
+
+        if (key.Authorization?.Evaluate(Operation, metadata) is { } rule)
+        {
+            DeniedBy = rule;
+            Audit.DeniedBy = rule;
+            throw new XksException(XksErrorName.AccessDeniedException, "The request is not authorized by the proxy's policy for this key.",
+                $"secondary authorization rule '{rule}' of key '{KeyId}' denied the request");
+        }
+
+        return (key, backend.Find(KeyId));
+    }
+
+    /// <summary>Key material must be usable for crypto; missing material reads as KeyNotFound, a corrupt key as InvalidState.</summary>
+    public static IBackendKey RequireMaterial(KeyLookupResult material, string keyId) => material.Status switch
+    {
+        KeyLookupStatus.Found => material.Key!,
+        KeyLookupStatus.Missing => throw new XksException(XksErrorName.KeyNotFoundException, $"Key '{keyId}' has no key material.", material.Problem),
+        _ => throw new XksException(XksErrorName.InvalidStateException, $"Key '{keyId}' is unusable: its key material failed an integrity check.", material.Problem),
+    };
+
+    /// <summary>
+    /// Checks a Base64 field and returns its decoded length. Beyond <paramref name="maxBytes"/> it throws
+    /// <paramref name="tooLarge"/> (UnsupportedOperation for data, Validation for fixed-size fields); the length is
+    /// checked on the text first, so oversized input is refused before it is scanned.
+    /// </summary>
+    public static int CheckBase64(string text, string field, int maxBytes, XksErrorName tooLarge)
+    {
+        if (text.Length > (maxBytes + 2) / 3 * 4 || (StrictBase64.IsValid(text) && StrictBase64.DecodedLength(text) > maxBytes))
+        {
+            throw tooLarge == XksErrorName.UnsupportedOperationException
+                ? new XksException(tooLarge, $"{field} is larger than this proxy's limit of {maxBytes} bytes.")
+                : new XksException(tooLarge, $"{field} must be at most {maxBytes} bytes.");
+        }
+
+        if (!StrictBase64.IsValid(text))
+        {
+            throw XksException.Validation($"{field} must be standard Base64 (RFC 4648 section 4, with padding).");
+        }
+
+        return StrictBase64.DecodedLength(text);
+    }
+
+    /// <summary>Decodes text already accepted by <see cref="CheckBase64"/>.</summary>
+    public static void Decode(string text, Span<byte> destination)
+    {
+        if (!Convert.TryFromBase64Chars(text, destination, out var written) || written != destination.Length)
+        {
+            throw XksException.Validation("a Base64 field could not be decoded.");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using Xks.Proxy.Crypto;
+using Xks.Proxy.Crypto.Software;
+using Xks.Proxy.Metrics;
+using Xks.Proxy.Options;
+using Xks.Proxy.Tls;
+
+namespace Xks.Proxy.Hosting;
+
+/// <summary>
+/// Watches the config file, the key files and the TLS files (polling: robust for Kubernetes Secret volumes, whose
+/// files change by symlink swap). A valid new config replaces the old one at once; an invalid one is refused with
+/// every problem logged, and the old one keeps serving.
+/// </summary>
+public sealed partial class ConfigurationReloader : BackgroundService
+{
+    private readonly ProxyConfigurationHolder _holder;
+    private readonly IKeyBackend _backend;
+    private readonly TlsCertificateProvider? _tls;
+    private readonly ProxyMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConfigurationReloader> _logger;
+    private string _configFingerprint = "";
+    private string _keysFingerprint = "";
+    private string _tlsFingerprint = "";
+
+    public ConfigurationReloader(
+        ProxyConfigurationHolder holder,
+        IKeyBackend backend,
+        ProxyMetrics metrics,
+        TimeProvider time,
+        ILogger<ConfigurationReloader> logger,
+        TlsCertificateProvider? tls = null)
+    {
+        _holder = holder;
+        _backend = backend;
+        _tls = tls;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        Snapshot();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_holder.Current.SourcePath is null)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var interval = TimeSpan.FromSeconds(_holder.Current.Options.Server.ReloadIntervalSeconds);
+            try
+            {
+                await Task.Delay(interval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                CheckOnce();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.WatchFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Compares the watched files with the last look and reloads what changed.</summary>
+    public void CheckOnce()
+    {
+        var config = HashFiles([_holder.Current.SourcePath!]);
+        var keys = KeyFilesFingerprint();
+        var tls = _tls is null ? "" : HashFiles(_tls.WatchedFiles);
+
+        if (config != _configFingerprint || keys != _keysFingerprint)
+        {
+            _configFingerprint = config;
+            _keysFingerprint = keys;
+            ReloadConfiguration();
+            _keysFingerprint = KeyFilesFingerprint();
+        }
+
+        if (tls != _tlsFingerprint)
+        {
+            _tlsFingerprint = tls;
+            _tls?.Reload();
+        }
+    }
+
+    private void ReloadConfiguration()
+    {
+        var current = _holder.Current;
+        var result = ProxyConfigurationLoader.LoadFile(current.SourcePath!);
+        if (!result.Succeeded)
+        {
+            _metrics.ConfigReloads.WithLabels("rejected").Inc();
+            Log.ReloadRejected(_logger, current.SourcePath!, result.Problems.Count, string.Join("; ", result.Problems));
+            return;
+        }
+
+        var next = result.Configuration!;
+        try
+        {
+            _backend.Apply(next);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            _metrics.ConfigReloads.WithLabels("rejected").Inc();
+            Log.ReloadRejected(_logger, current.SourcePath!, 1, "key backend: " + ex.Message);
+            return;
+        }
+
+        if (RestartNeeded(current.Options, next.Options) is { } field)
+        {
+            Log.RestartNeeded(_logger, field);
+        }
+
+        _holder.Replace(next);
+        UpdateUnusableKeys(next);
+        _metrics.ConfigReloads.WithLabels("applied").Inc();
+        Log.Reloaded(_logger, current.SourcePath!, next.KeyStores.Count, next.KeyIds.Count);
+    }
+
+    public void UpdateUnusableKeys(ProxyConfiguration configuration) =>
+        _metrics.UnusableKeys.Set(configuration.KeyIds.Count(id => _backend.Find(id).Status != KeyLookupStatus.Found));
+
+    private static string? RestartNeeded(ProxyOptions before, ProxyOptions after)
+    {
+        if (before.Server.Address != after.Server.Address || before.Server.Port != after.Server.Port)
+        {
+            return "server.address/port";
+        }
+
+        if (before.Server.MetricsPort != after.Server.MetricsPort)
+        {
+            return "server.metricsPort";
+        }
+
+        if ((before.Server.Tls is null) != (after.Server.Tls is null)
+            || (before.Server.Tls?.ClientCertificate is null) != (after.Server.Tls?.ClientCertificate is null))
+        {
+            return "server.tls";
+        }
+
+        if (before.Backend.Software?.DataDir != after.Backend.Software?.DataDir)
+        {
+            return "backend";
+        }
+
+        if (before.Audit.Enabled != after.Audit.Enabled || before.Audit.File != after.Audit.File)
+        {
+            return "audit";
+        }
+
+        return null;
+    }
+
+    private void Snapshot()
+    {
+        if (_holder.Current.SourcePath is { } path)
+        {
+            _configFingerprint = HashFiles([path]);
+        }
+
+        _keysFingerprint = KeyFilesFingerprint();
+        _tlsFingerprint = _tls is null ? "" : HashFiles(_tls.WatchedFiles);
+    }
+
+    private string KeyFilesFingerprint()
+    {
+        if (_backend is not SoftwareKeyBackend software || !Directory.Exists(software.KeysDirectory))
+        {
+            return "";
+        }
+
+        var parts = new DirectoryInfo(software.KeysDirectory).EnumerateFiles("*.json")
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}");
+        return string.Join('|', parts);
+    }
+
+    private static string HashFiles(IEnumerable<string> paths)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var path in paths)
+        {
+            try
+            {
+                hash.AppendData(File.ReadAllBytes(path));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                hash.AppendData("<unreadable>"u8);
+            }
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(200, LogLevel.Information, "Configuration reloaded from {Path}: {KeyStores} key store(s), {Keys} key(s)", EventName = "ConfigReloaded")]
+        public static partial void Reloaded(ILogger logger, string path, int keyStores, int keys);
+
+        [LoggerMessage(201, LogLevel.Error, "Configuration change in {Path} rejected, the previous configuration keeps serving. {Count} problem(s): {Problems}", EventName = "ConfigReloadRejected")]
+        public static partial void ReloadRejected(ILogger logger, string path, int count, string problems);
+
+        [LoggerMessage(202, LogLevel.Warning, "Configuration field {Field} changed; it takes effect after a restart", EventName = "ConfigRestartNeeded")]
+        public static partial void RestartNeeded(ILogger logger, string field);
+
+        [LoggerMessage(203, LogLevel.Warning, "Could not check the configuration files for changes: {Problem}", EventName = "ConfigWatchFailed")]
+        public static partial void WatchFailed(ILogger logger, string problem);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Prometheus;
+using Xks.Proxy.Crypto;
+using Xks.Proxy.Options;
+using Xks.Proxy.Tls;
+
+namespace Xks.Proxy.Hosting;
+
+/// <summary>Builds the proxy's web application for a validated configuration (used by Program and by the tests).</summary>
+public static class ProxyApplication
+{
+    /// <summary>The TLS 1.2 / 1.3 cipher suites the XKS spec names (AES-256-GCM and ChaCha20-Poly1305 only).</summary>
+    public static readonly TlsCipherSuite[] CipherSuites =
+    [
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ];
+
+    public static WebApplication Build(ProxyConfiguration configuration, Action<ILoggingBuilder>? configureLogging = null, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        if (configureLogging is null)
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+
+        builder.Services.AddXksProxy(configuration);
+        configureServices?.Invoke(builder.Services);
+        builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureKestrel(kestrel, configuration.Options.Server));
+
+        var app = builder.Build();
+        var metricsPort = configuration.Options.Server.MetricsPort;
+        if (metricsPort > 0)
+        {
+            var registry = app.Services.GetRequiredService<CollectorRegistry>();
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort != metricsPort)
+                {
+                    await next(context).ConfigureAwait(false);
+                    return;
+                }
+
+                if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics")
+                {
+                    context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                    await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+                    return;
+                }
+
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+            });
+        }
+
+        app.MapXksEndpoints();
+
+        // Fail at start, not on the first request: load key material and run the first deep health check.
+        var backend = app.Services.GetRequiredService<IKeyBackend>();
+        backend.Apply(configuration);
+        app.Services.GetRequiredService<ConfigurationReloader>().UpdateUnusableKeys(configuration);
+        app.Services.GetRequiredService<Health.HealthMonitor>().CheckNow();
+        return app;
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
+    {
+        kestrel.AddServerHeader = false;
+        var address = IPAddress.Parse(server.Address);
+        kestrel.Listen(address, server.Port, listen =>
+        {
+            if (server.Tls is { } tls)
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                var certificates = kestrel.ApplicationServices.GetRequiredService<TlsCertificateProvider>();
+                var https = new HttpsConnectionAdapterOptions
+                {
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ServerCertificateSelector = (_, _) => certificates.Certificate,
+                    OnAuthenticate = (_, ssl) =>
+                    {
+                        if (!OperatingSystem.IsWindows())
+                        {
+                            ssl.CipherSuitesPolicy = new CipherSuitesPolicy(CipherSuites);
+                        }
+                    },
+                };
+                if (tls.ClientCertificate is { } mtls)
+                {
+                    var validator = new ClientCertificateValidator(certificates, mtls.AllowedSubjects);
+                    https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (certificate, _, _) => validator.Validate(certificate);
+                }
+
+                listen.UseHttps(https);
+            }
+            else
+            {
+                listen.Protocols = HttpProtocols.Http1;
+            }
+        });
+
+        if (server.MetricsPort > 0)
+        {
+            kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        }
+    }
+}

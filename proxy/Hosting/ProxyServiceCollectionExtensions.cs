@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Prometheus;
+using Xks.Proxy.Audit;
+using Xks.Proxy.Authentication;
+using Xks.Proxy.Crypto;
+using Xks.Proxy.Crypto.Software;
+using Xks.Proxy.Endpoints;
+using Xks.Proxy.Health;
+using Xks.Proxy.Hosting;
+using Xks.Proxy.Metrics;
+using Xks.Proxy.Options;
+using Xks.Proxy.Tls;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ProxyServiceCollectionExtensions
+{
+    /// <summary>Registers the XKS proxy for a validated configuration.</summary>
+    public static IServiceCollection AddXksProxy(this IServiceCollection services, ProxyConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new ProxyConfigurationHolder(configuration));
+        services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        services.AddSingleton<IKeyBackend>(sp => CreateBackend(configuration.Options.Backend, sp));
+        services.AddSingleton<SigV4Verifier>();
+        services.AddSingleton<HealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
+        services.AddSingleton<AuditLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
+        services.AddSingleton<GetHealthStatusEndpoint>();
+        services.AddSingleton<GetKeyMetadataEndpoint>();
+        services.AddSingleton<EncryptEndpoint>();
+        services.AddSingleton<DecryptEndpoint>();
+        services.AddSingleton<XksRequestHandler>();
+        if (configuration.Options.Server.Tls is { } tls)
+        {
+            services.AddSingleton(sp => new TlsCertificateProvider(tls, sp.GetRequiredService<ILogger<TlsCertificateProvider>>()));
+        }
+
+        services.AddSingleton(sp => new ConfigurationReloader(
+            sp.GetRequiredService<ProxyConfigurationHolder>(),
+            sp.GetRequiredService<IKeyBackend>(),
+            sp.GetRequiredService<ProxyMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ConfigurationReloader>>(),
+            sp.GetService<TlsCertificateProvider>()));
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigurationReloader>());
+        return services;
+    }
+
+    private static IKeyBackend CreateBackend(BackendOptions options, IServiceProvider services)
+    {
+        if (options.Software is { } software)
+        {
+            return new SoftwareKeyBackend(software, services.GetRequiredService<ILogger<SoftwareKeyBackend>>(), services.GetRequiredService<TimeProvider>());
+        }
+
+        throw new InvalidOperationException("no key backend configured");
+    }
+}

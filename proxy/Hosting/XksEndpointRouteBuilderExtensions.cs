@@ -1,0 +1,26 @@
+using Xks.Proxy.Endpoints;
+using Xks.Proxy.Health;
+
+namespace Microsoft.AspNetCore.Builder;
+
+public static class XksEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the unauthenticated load-balancer probes and, as the fallback for every other path and method, the XKS
+    /// API under each configured path prefix (the prefixes change on reload, so they are matched per request).
+    /// </summary>
+    public static IEndpointRouteBuilder MapXksEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var version = typeof(XksRequestHandler).Assembly.GetName().Version?.ToString(3);
+        endpoints.MapGet("/ping", () => Results.Text($"pong from xks-proxy {version}\n"));
+        endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
+        endpoints.MapGet("/readyz", (HealthMonitor health) =>
+            health.Last is { CanServe: true }
+                ? Results.Text("ready\n")
+                : Results.Text("not ready: no key manager can serve\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+
+        var handler = endpoints.ServiceProvider.GetRequiredService<XksRequestHandler>();
+        endpoints.MapFallback("{**path}", handler.HandleAsync);
+        return endpoints;
+    }
+}

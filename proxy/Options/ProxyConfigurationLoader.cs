@@ -1,0 +1,176 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Xks.Proxy.Options;
+
+/// <summary>The result of reading a config document: a snapshot, or every problem that prevents one.</summary>
+public sealed record ConfigurationLoadResult(ProxyConfiguration? Configuration, IReadOnlyList<string> Problems)
+{
+    public bool Succeeded => Configuration is not null;
+}
+
+/// <summary>Reads the YAML document, resolves relative paths against its folder, validates it and builds the snapshot.</summary>
+public static class ProxyConfigurationLoader
+{
+    public const string ConfigEnvironmentVariable = "XKS_PROXY_CONFIG";
+
+    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .Build();
+
+    public static ConfigurationLoadResult LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Fail($"config file '{path}': {ex.Message}");
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return LoadText(text, directory, path);
+    }
+
+    public static ConfigurationLoadResult LoadText(string yaml, string baseDirectory, string? sourcePath = null)
+    {
+        ProxyOptions? options;
+        try
+        {
+            options = Deserializer.Deserialize<ProxyOptions>(yaml);
+        }
+        catch (YamlException ex)
+        {
+            var detail = ex.InnerException?.Message ?? ex.Message;
+            return Fail($"config (line {ex.Start.Line}, column {ex.Start.Column}): {detail}");
+        }
+
+        if (options is null)
+        {
+            return Fail("config: the document is empty");
+        }
+
+        Normalize(options);
+        ResolvePaths(options, baseDirectory);
+        var problems = new List<string>(ProxyOptionsValidator.Validate(options));
+        var secrets = ReadSecretFiles(options, problems);
+        if (problems.Count > 0)
+        {
+            return new ConfigurationLoadResult(null, problems);
+        }
+
+        return new ConfigurationLoadResult(new ProxyConfiguration(options, sourcePath, file => secrets[file]), []);
+    }
+
+    private static ConfigurationLoadResult Fail(string problem) => new(null, [problem]);
+
+    // YamlDotNet writes null for an empty list or section; treat those as their defaults.
+    private static void Normalize(ProxyOptions options)
+    {
+        options.Regions ??= [];
+        options.Server ??= new ServerOptions();
+        options.Limits ??= new LimitsOptions();
+        options.Health ??= new HealthOptions();
+        options.Audit ??= new AuditOptions();
+        options.KeyStores ??= [];
+        options.Backend ??= new BackendOptions();
+        foreach (var store in options.KeyStores.Where(s => s is not null))
+        {
+            store.UriPathPrefix ??= "";
+            store.Credentials ??= [];
+            store.Keys ??= [];
+            foreach (var key in store.Keys.Where(k => k is not null))
+            {
+                key.Usage ??= [];
+                if (key.Authorization is { } auth)
+                {
+                    auth.Principals ??= [];
+                    auth.ViaServices ??= [];
+                    auth.SourceVpcs ??= [];
+                    auth.SourceVpces ??= [];
+                }
+            }
+        }
+
+        if (options.Server.Tls?.ClientCertificate is { } mtls)
+        {
+            mtls.AllowedSubjects ??= [];
+        }
+    }
+
+    private static void ResolvePaths(ProxyOptions options, string baseDirectory)
+    {
+        string Resolve(string path) => string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
+
+        if (options.Server.Tls is { } tls)
+        {
+            tls.CertificateFile = Resolve(tls.CertificateFile);
+            tls.PrivateKeyFile = Resolve(tls.PrivateKeyFile);
+            if (tls.ClientCertificate is { } mtls)
+            {
+                mtls.CaFile = Resolve(mtls.CaFile);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Audit.File))
+        {
+            options.Audit.File = Resolve(options.Audit.File);
+        }
+
+        if (options.Backend.Software is { } software)
+        {
+            software.DataDir = Resolve(software.DataDir);
+        }
+
+        foreach (var credential in options.KeyStores.Where(s => s is not null).SelectMany(s => s.Credentials).Where(c => c is not null))
+        {
+            if (!string.IsNullOrEmpty(credential.SecretAccessKeyFile))
+            {
+                credential.SecretAccessKeyFile = Resolve(credential.SecretAccessKeyFile);
+            }
+        }
+    }
+
+    private static Dictionary<string, string> ReadSecretFiles(ProxyOptions options, List<string> problems)
+    {
+        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var s = 0; s < options.KeyStores.Count; s++)
+        {
+            var store = options.KeyStores[s];
+            if (store is null)
+            {
+                continue;
+            }
+
+            for (var c = 0; c < store.Credentials.Count; c++)
+            {
+                var file = store.Credentials[c]?.SecretAccessKeyFile;
+                if (string.IsNullOrEmpty(file) || !string.IsNullOrEmpty(store.Credentials[c].SecretAccessKey) || secrets.ContainsKey(file))
+                {
+                    continue;
+                }
+
+                var at = $"keyStores[{s}].credentials[{c}].secretAccessKeyFile";
+                try
+                {
+                    var secret = File.ReadAllText(file).Trim();
+                    if (!ProxyOptionsValidator.IsValidSecret(secret))
+                    {
+                        problems.Add($"{at}: the file must hold 43-64 characters of a-z A-Z 0-9 / + = (it holds {secret.Length})");
+                    }
+
+                    secrets[file] = secret;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    problems.Add($"{at}: cannot read '{file}': {ex.Message}");
+                }
+            }
+        }
+
+        return secrets;
+    }
+}

@@ -1,0 +1,159 @@
+namespace Xks.Proxy.Options;
+
+// The YAML document a proxy replica serves (standalone file, or what the operator renders into a Secret).
+// These are plain input types bound by YamlDotNet (camelCase keys); ProxyOptionsValidator checks them and
+// ProxyConfiguration turns them into the immutable runtime snapshot.
+
+public sealed class ProxyOptions
+{
+    /// <summary>SigV4 regions accepted in the credential scope. Empty: any region.</summary>
+    public List<string> Regions { get; set; } = [];
+
+    public ServerOptions Server { get; set; } = new();
+
+    public LimitsOptions Limits { get; set; } = new();
+
+    public HealthOptions Health { get; set; } = new();
+
+    public AuditOptions Audit { get; set; } = new();
+
+    public List<KeyStoreOptions> KeyStores { get; set; } = [];
+
+    public BackendOptions Backend { get; set; } = new();
+}
+
+public sealed class ServerOptions
+{
+    /// <summary>IP address to bind (default 127.0.0.1; 0.0.0.0 in a pod).</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>Port of the XKS API (and of /ping, /healthz, /readyz).</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>Port of the Prometheus endpoint /metrics (plain HTTP); 0 turns it off.</summary>
+    public int MetricsPort { get; set; } = 9090;
+
+    /// <summary>TLS from PEM files; absent means plain HTTP (local use only: AWS KMS only calls HTTPS).</summary>
+    public TlsOptions? Tls { get; set; }
+
+    /// <summary>Seconds between checks of the config, key and certificate files for changes.</summary>
+    public double ReloadIntervalSeconds { get; set; } = 1;
+}
+
+public sealed class TlsOptions
+{
+    public string CertificateFile { get; set; } = "";
+
+    public string PrivateKeyFile { get; set; } = "";
+
+    /// <summary>Optional mutual TLS: only clients chained to this CA with one of the allowed subjects complete the handshake.</summary>
+    public ClientCertificateOptions? ClientCertificate { get; set; }
+}
+
+public sealed class ClientCertificateOptions
+{
+    public string CaFile { get; set; } = "";
+
+    /// <summary>Accepted subject names, matched against the certificate's common name and DNS SANs (e.g. cks.kms.us-east-1.amazonaws.com).</summary>
+    public List<string> AllowedSubjects { get; set; } = [];
+}
+
+public sealed class LimitsOptions
+{
+    /// <summary>Largest plaintext (Encrypt) or ciphertext (Decrypt) accepted, in bytes; at least the spec's 4300.</summary>
+    public int MaxPlaintextBytes { get; set; } = 6144;
+
+    /// <summary>Largest additional authenticated data accepted, in bytes; from the spec's 8192 up to 65535.</summary>
+    public int MaxAadBytes { get; set; } = 12288;
+
+    /// <summary>Requests per second allowed per key store (path prefix) before ThrottlingException; 0 means unlimited.</summary>
+    public int RequestsPerSecondPerKeyStore { get; set; }
+}
+
+public sealed class HealthOptions
+{
+    /// <summary>Number of proxy replicas serving this endpoint (reported as xksProxyFleetSize).</summary>
+    public int FleetSize { get; set; } = 1;
+
+    /// <summary>How long a deep health result is reused, in seconds (1–60; the spec allows at most one minute).</summary>
+    public int CacheSeconds { get; set; } = 15;
+}
+
+public sealed class AuditOptions
+{
+    /// <summary>Write one JSON line per XKS request.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>File to append audit lines to; empty writes them to standard output.</summary>
+    public string? File { get; set; }
+}
+
+public sealed class KeyStoreOptions
+{
+    /// <summary>Name used in logs, metrics and audit lines (e.g. the KeySet name).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Path prefix: requests are served at &lt;prefix&gt;/kms/xks/v1/... Empty for none.</summary>
+    public string UriPathPrefix { get; set; } = "";
+
+    /// <summary>SigV4 credentials accepted for this prefix; two or more while rotating.</summary>
+    public List<CredentialOptions> Credentials { get; set; } = [];
+
+    /// <summary>Kill switch: refuse every request but health with InvalidStateException.</summary>
+    public bool Blocked { get; set; }
+
+    public List<KeyOptions> Keys { get; set; } = [];
+}
+
+public sealed class CredentialOptions
+{
+    public string AccessKeyId { get; set; } = "";
+
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>Alternative to <see cref="SecretAccessKey"/>: a file holding the secret.</summary>
+    public string? SecretAccessKeyFile { get; set; }
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>The externalKeyId: at most 128 characters of A-Z a-z 0-9 . _ -</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>ENCRYPT and/or DECRYPT; an empty list makes a key that can do neither.</summary>
+    public List<string> Usage { get; set; } = ["ENCRYPT", "DECRYPT"];
+
+    public bool Enabled { get; set; } = true;
+
+    public AuthorizationOptions? Authorization { get; set; }
+}
+
+/// <summary>
+/// Secondary authorization on top of the KMS key policy. Every non-empty list must match; an empty list allows all.
+/// </summary>
+public sealed class AuthorizationOptions
+{
+    /// <summary>awsPrincipalArn patterns; '*' matches any run of characters.</summary>
+    public List<string> Principals { get; set; } = [];
+
+    /// <summary>kmsViaService values (Encrypt and Decrypt only; GetKeyMetadata carries none).</summary>
+    public List<string> ViaServices { get; set; } = [];
+
+    public List<string> SourceVpcs { get; set; } = [];
+
+    public List<string> SourceVpces { get; set; } = [];
+}
+
+public sealed class BackendOptions
+{
+    public SoftwareBackendOptions? Software { get; set; }
+}
+
+public sealed class SoftwareBackendOptions
+{
+    /// <summary>Directory of the master key and the wrapped key versions (created 0700, files 0600).</summary>
+    public string DataDir { get; set; } = "";
+
+    /// <summary>Generate material for configured keys that have none yet (standalone mode).</summary>
+    public bool CreateMissingKeys { get; set; } = true;
+}

@@ -1,0 +1,290 @@
+using System.Text.RegularExpressions;
+
+namespace Xks.Proxy.Options;
+
+/// <summary>Checks a whole <see cref="ProxyOptions"/> document and returns every problem found, not just the first.</summary>
+public static partial class ProxyOptionsValidator
+{
+    public const int SpecMinPlaintextBytes = 4300;
+    public const int SpecMinAadBytes = 8192;
+    public const int MaxAadBytesWithTwoByteLength = 65535;
+    public const int MaxUriPathLength = 128;
+    public const string ApiPathSuffix = "/kms/xks/v1";
+
+    [GeneratedRegex("^[A-Z2-7]{20,30}$")]
+    private static partial Regex AccessKeyIdPattern();
+
+    [GeneratedRegex("^[a-zA-Z0-9/+=]{43,64}$")]
+    private static partial Regex SecretPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
+    private static partial Regex KeyIdPattern();
+
+    [GeneratedRegex("^(/[A-Za-z0-9_-]+)*$")]
+    private static partial Regex PrefixPattern();
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)+$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex NamePattern();
+
+    public static IReadOnlyList<string> Validate(ProxyOptions options)
+    {
+        var problems = new List<string>();
+
+        for (var i = 0; i < options.Regions.Count; i++)
+        {
+            if (!RegionPattern().IsMatch(options.Regions[i] ?? ""))
+            {
+                problems.Add($"regions[{i}]: '{options.Regions[i]}' is not an AWS region name (e.g. us-east-1)");
+            }
+        }
+
+        ValidateServer(options.Server, problems);
+        ValidateLimits(options.Limits, problems);
+
+        if (options.Health.FleetSize < 1)
+        {
+            problems.Add($"health.fleetSize: must be at least 1 (got {options.Health.FleetSize})");
+        }
+
+        if (options.Health.CacheSeconds is < 1 or > 60)
+        {
+            problems.Add($"health.cacheSeconds: must be between 1 and 60, the spec allows results at most one minute old (got {options.Health.CacheSeconds})");
+        }
+
+        ValidateKeyStores(options.KeyStores, problems);
+        ValidateBackend(options.Backend, problems);
+        return problems;
+    }
+
+    private static void ValidateServer(ServerOptions server, List<string> problems)
+    {
+        if (!System.Net.IPAddress.TryParse(server.Address, out _))
+        {
+            problems.Add($"server.address: '{server.Address}' is not an IP address");
+        }
+
+        if (server.Port is < 0 or > 65535)
+        {
+            problems.Add($"server.port: {server.Port} is not a TCP port");
+        }
+
+        if (server.MetricsPort is < 0 or > 65535)
+        {
+            problems.Add($"server.metricsPort: {server.MetricsPort} is not a TCP port (0 turns metrics off)");
+        }
+        else if (server.MetricsPort != 0 && server.MetricsPort == server.Port)
+        {
+            problems.Add("server.metricsPort: must differ from server.port");
+        }
+
+        if (server.ReloadIntervalSeconds is <= 0 or > 300)
+        {
+            problems.Add($"server.reloadIntervalSeconds: must be greater than 0 and at most 300 (got {server.ReloadIntervalSeconds})");
+        }
+
+        if (server.Tls is { } tls)
+        {
+            RequireFile(tls.CertificateFile, "server.tls.certificateFile", problems);
+            RequireFile(tls.PrivateKeyFile, "server.tls.privateKeyFile", problems);
+            if (tls.ClientCertificate is { } mtls)
+            {
+                RequireFile(mtls.CaFile, "server.tls.clientCertificate.caFile", problems);
+                if (mtls.AllowedSubjects.Count == 0 || mtls.AllowedSubjects.Any(string.IsNullOrWhiteSpace))
+                {
+                    problems.Add("server.tls.clientCertificate.allowedSubjects: list at least one non-empty subject name (e.g. cks.kms.us-east-1.amazonaws.com)");
+                }
+            }
+        }
+    }
+
+    private static void RequireFile(string path, string field, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            problems.Add($"{field}: required");
+        }
+        else if (!File.Exists(path))
+        {
+            problems.Add($"{field}: file '{path}' does not exist");
+        }
+    }
+
+    private static void ValidateLimits(LimitsOptions limits, List<string> problems)
+    {
+        if (limits.MaxPlaintextBytes < SpecMinPlaintextBytes)
+        {
+            problems.Add($"limits.maxPlaintextBytes: must be at least {SpecMinPlaintextBytes}, the spec's minimum (got {limits.MaxPlaintextBytes})");
+        }
+
+        if (limits.MaxAadBytes is < SpecMinAadBytes or > MaxAadBytesWithTwoByteLength)
+        {
+            problems.Add($"limits.maxAadBytes: must be between {SpecMinAadBytes} and {MaxAadBytesWithTwoByteLength} (got {limits.MaxAadBytes})");
+        }
+
+        if (limits.RequestsPerSecondPerKeyStore < 0)
+        {
+            problems.Add($"limits.requestsPerSecondPerKeyStore: must be 0 (unlimited) or positive (got {limits.RequestsPerSecondPerKeyStore})");
+        }
+    }
+
+    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, List<string> problems)
+    {
+        if (keyStores.Count == 0)
+        {
+            problems.Add("keyStores: configure at least one key store");
+        }
+
+        var prefixes = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var accessKeys = new Dictionary<string, string>(StringComparer.Ordinal);
+        var keyIds = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        for (var s = 0; s < keyStores.Count; s++)
+        {
+            var store = keyStores[s];
+            var at = $"keyStores[{s}]";
+            if (store is null)
+            {
+                problems.Add($"{at}: empty entry");
+                continue;
+            }
+
+            if (!NamePattern().IsMatch(store.Name ?? ""))
+            {
+                problems.Add($"{at}.name: '{store.Name}' must be 1-63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit");
+            }
+            else if (!names.TryAdd(store.Name!, s))
+            {
+                problems.Add($"{at}.name: '{store.Name}' is also the name of keyStores[{names[store.Name!]}]");
+            }
+
+            var prefix = store.UriPathPrefix ?? "";
+            if (!PrefixPattern().IsMatch(prefix))
+            {
+                problems.Add($"{at}.uriPathPrefix: '{prefix}' must be empty or '/'-separated segments of A-Z a-z 0-9 _ - (starting with '/', no trailing '/')");
+            }
+            else if (prefix.Length + ApiPathSuffix.Length > MaxUriPathLength)
+            {
+                problems.Add($"{at}.uriPathPrefix: '{prefix}{ApiPathSuffix}' is longer than {MaxUriPathLength} characters, the limit of XksProxyUriPath");
+            }
+            else if (!prefixes.TryAdd(prefix, s))
+            {
+                problems.Add($"{at}.uriPathPrefix: '{prefix}' is also the prefix of keyStores[{prefixes[prefix]}]");
+            }
+
+            if (store.Credentials.Count == 0)
+            {
+                problems.Add($"{at}.credentials: configure at least one SigV4 credential");
+            }
+
+            for (var c = 0; c < store.Credentials.Count; c++)
+            {
+                ValidateCredential(store.Credentials[c], $"{at}.credentials[{c}]", accessKeys, problems);
+            }
+
+            for (var k = 0; k < store.Keys.Count; k++)
+            {
+                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, problems);
+            }
+        }
+    }
+
+    private static void ValidateCredential(CredentialOptions? credential, string at, Dictionary<string, string> accessKeys, List<string> problems)
+    {
+        if (credential is null)
+        {
+            problems.Add($"{at}: empty entry");
+            return;
+        }
+
+        if (!AccessKeyIdPattern().IsMatch(credential.AccessKeyId ?? ""))
+        {
+            problems.Add($"{at}.accessKeyId: must be 20-30 characters of A-Z and 2-7");
+        }
+        else if (!accessKeys.TryAdd(credential.AccessKeyId!, at))
+        {
+            problems.Add($"{at}.accessKeyId: '{credential.AccessKeyId}' is already used by {accessKeys[credential.AccessKeyId!]}; an access key id must select exactly one secret");
+        }
+
+        var hasInline = !string.IsNullOrEmpty(credential.SecretAccessKey);
+        var hasFile = !string.IsNullOrEmpty(credential.SecretAccessKeyFile);
+        if (hasInline == hasFile)
+        {
+            problems.Add($"{at}: set exactly one of secretAccessKey and secretAccessKeyFile");
+        }
+        else if (hasInline && !SecretPattern().IsMatch(credential.SecretAccessKey!))
+        {
+            // Never echo the secret itself.
+            problems.Add($"{at}.secretAccessKey: must be 43-64 characters of a-z A-Z 0-9 / + = (got {credential.SecretAccessKey!.Length} characters)");
+        }
+    }
+
+    internal static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
+
+    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, List<string> problems)
+    {
+        if (key is null)
+        {
+            problems.Add($"{at}: empty entry");
+            return;
+        }
+
+        if (!KeyIdPattern().IsMatch(key.Id ?? ""))
+        {
+            problems.Add($"{at}.id: '{key.Id}' must be 1-128 characters of A-Z a-z 0-9 . _ -");
+        }
+        else if (!keyIds.TryAdd(key.Id!, at))
+        {
+            problems.Add($"{at}.id: '{key.Id}' is already configured at {keyIds[key.Id!]}; an externalKeyId must be unique on the proxy");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var usage in key.Usage ?? [])
+        {
+            if (usage is not ("ENCRYPT" or "DECRYPT"))
+            {
+                problems.Add($"{at}.usage: '{usage}' is not ENCRYPT or DECRYPT");
+            }
+            else if (!seen.Add(usage))
+            {
+                problems.Add($"{at}.usage: '{usage}' is listed twice");
+            }
+        }
+
+        if (key.Authorization is { } auth)
+        {
+            CheckNonEmpty(auth.Principals, $"{at}.authorization.principals", problems);
+            CheckNonEmpty(auth.ViaServices, $"{at}.authorization.viaServices", problems);
+            CheckNonEmpty(auth.SourceVpcs, $"{at}.authorization.sourceVpcs", problems);
+            CheckNonEmpty(auth.SourceVpces, $"{at}.authorization.sourceVpces", problems);
+        }
+    }
+
+    private static void CheckNonEmpty(List<string> values, string at, List<string> problems)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(values[i]))
+            {
+                problems.Add($"{at}[{i}]: empty value");
+            }
+        }
+    }
+
+    private static void ValidateBackend(BackendOptions backend, List<string> problems)
+    {
+        if (backend.Software is null)
+        {
+            problems.Add("backend: configure a key backend (software: { dataDir: ... })");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(backend.Software.DataDir))
+        {
+            problems.Add("backend.software.dataDir: required");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Xks.Proxy.Hosting;
+
+return await ProxyCommandLine.RunAsync(args).ConfigureAwait(false);
