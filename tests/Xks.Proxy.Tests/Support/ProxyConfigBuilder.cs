@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+
+namespace Xks.Proxy.Tests.Support;
+
+/// <summary>Writes a proxy YAML document for tests: one key store by default, keys and options added fluently.</summary>
+public sealed class ProxyConfigBuilder
+{
+    private readonly List<string> _keys = [];
+    private readonly List<(string Id, string Secret)> _credentials = [(TestCredentials.AccessKeyId, TestCredentials.Secret)];
+    private readonly List<string> _extraStores = [];
+
+    public string Prefix { get; set; } = TestCredentials.Prefix;
+
+    public bool Blocked { get; set; }
+
+    public string? Tls { get; set; }
+
+    public string Regions { get; set; } = "[us-east-1]";
+
+    public int RequestsPerSecond { get; set; }
+
+    public int MaxPlaintextBytes { get; set; } = 6144;
+
+    public int MaxAadBytes { get; set; } = 12288;
+
+    public int MetricsPort { get; set; }
+
+    public ProxyConfigBuilder Key(string id, string usage = "[ENCRYPT, DECRYPT]", bool enabled = true, string? authorization = null)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"      - id: {id}\n        usage: {usage}\n        enabled: {(enabled ? "true" : "false")}\n");
+        if (authorization is not null)
+        {
+            sb.Append("        authorization:\n");
+            foreach (var line in authorization.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                sb.Append("          ").Append(line.Trim()).Append('\n');
+            }
+        }
+
+        _keys.Add(sb.ToString());
+        return this;
+    }
+
+    public ProxyConfigBuilder Credential(string accessKeyId, string secret)
+    {
+        _credentials.Add((accessKeyId, secret));
+        return this;
+    }
+
+    public ProxyConfigBuilder WithoutDefaultCredential()
+    {
+        _credentials.RemoveAt(0);
+        return this;
+    }
+
+    /// <summary>Adds a raw YAML key store entry (starting with "  - name: ...").</summary>
+    public ProxyConfigBuilder ExtraKeyStore(string yaml)
+    {
+        _extraStores.Add(yaml);
+        return this;
+    }
+
+    public string Build(int port, string dataDir, string auditFile)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"regions: {Regions}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"server:\n  address: 127.0.0.1\n  port: {port}\n  metricsPort: {MetricsPort}\n  reloadIntervalSeconds: 0.2\n");
+        if (Tls is not null)
+        {
+            sb.Append("  tls:\n");
+            foreach (var line in Tls.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                sb.Append("    ").Append(line).Append('\n');
+            }
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"limits:\n  maxPlaintextBytes: {MaxPlaintextBytes}\n  maxAadBytes: {MaxAadBytes}\n  requestsPerSecondPerKeyStore: {RequestsPerSecond}\n");
+        sb.Append("health:\n  fleetSize: 2\n  cacheSeconds: 5\n");
+        sb.Append(CultureInfo.InvariantCulture, $"audit:\n  enabled: true\n  file: {auditFile}\n");
+        sb.Append("keyStores:\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  - name: test\n    uriPathPrefix: \"{Prefix}\"\n    blocked: {(Blocked ? "true" : "false")}\n    credentials:\n");
+        foreach (var (id, secret) in _credentials)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"      - accessKeyId: {id}\n        secretAccessKey: \"{secret}\"\n");
+        }
+
+        sb.Append(_keys.Count == 0 ? "    keys: []\n" : "    keys:\n");
+        foreach (var key in _keys)
+        {
+            sb.Append(key);
+        }
+
+        foreach (var store in _extraStores)
+        {
+            sb.Append(store.TrimEnd('\n')).Append('\n');
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"backend:\n  software:\n    dataDir: {dataDir}\n");
+        return sb.ToString();
+    }
+}
