@@ -72,7 +72,12 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             return KeyLookupResult.Missing($"no key material loaded for '{keyId}'");
         }
 
-        return loaded.Key is { } key ? KeyLookupResult.Found(key) : KeyLookupResult.Unusable(loaded.Problem!);
+        return loaded switch
+        {
+            { Key: { } key } => KeyLookupResult.Found(key),
+            { IsMissing: true } => KeyLookupResult.Missing(loaded.Problem!),
+            _ => KeyLookupResult.Unusable(loaded.Problem!),
+        };
     }
 
     public IReadOnlyList<EkmFleetMember> CheckHealth()
@@ -150,7 +155,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         {
             if (!create)
             {
-                return new LoadedKey(null, $"no key material for '{keyId}' (expected '{path}')", default);
+                return new LoadedKey(null, $"no key material for '{keyId}' (expected '{path}')", default, IsMissing: true);
             }
 
             var file = new SoftwareKeyFile { Id = keyId, Versions = [NewVersion(keyId, 1)] };
@@ -323,7 +328,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         File.Move(temp, path, overwrite: true);
     }
 
-    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint);
+    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false);
 
     private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
 

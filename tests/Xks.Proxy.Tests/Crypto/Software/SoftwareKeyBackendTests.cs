@@ -1,0 +1,179 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Proxy.Options;
+using Xks.Proxy.Tests.Support;
+
+namespace Xks.Proxy.Crypto.Software.Tests;
+
+public sealed class SoftwareKeyBackendTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "xks-backend-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dataDir))
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
+
+    private SoftwareKeyBackend NewBackend(bool createMissing = true) =>
+        new(new SoftwareBackendOptions { DataDir = _dataDir, CreateMissingKeys = createMissing }, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
+
+    private static ProxyConfiguration Config(params string[] keyIds)
+    {
+        var builder = new ProxyConfigBuilder();
+        foreach (var id in keyIds)
+        {
+            builder.Key(id);
+        }
+
+        var result = ProxyConfigurationLoader.LoadText(builder.Build(8080, "/tmp/unused", "/tmp/unused.log"), "/tmp");
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        return result.Configuration!;
+    }
+
+    [Fact]
+    public void Apply_NewKeys_CreatesThemWithPrivateFileModes()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a", "b"));
+
+        Assert.Equal(KeyLookupStatus.Found, backend.Find("a").Status);
+        Assert.Equal(1, backend.Find("b").Key!.CurrentVersion);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dataDir, "master.key")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dataDir, "keys", "a.json")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dataDir));
+    }
+
+    [Fact]
+    public void Apply_AfterRestart_KeepsTheSameKeyMaterial()
+    {
+        var plaintext = RandomNumberGenerator.GetBytes(40);
+        var (iv, ciphertext, tag) = (new byte[12], new byte[40], new byte[16]);
+        using (var first = NewBackend())
+        {
+            first.Apply(Config("a"));
+            first.Find("a").Key!.Encrypt(1, plaintext, "aad"u8, iv, ciphertext, tag);
+        }
+
+        using var second = NewBackend();
+        second.Apply(Config("a"));
+        var roundTrip = new byte[40];
+        Assert.True(second.Find("a").Key!.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.Equal(plaintext, roundTrip);
+    }
+
+    [Fact]
+    public void Rotate_Key_AddsAVersionAndOldCiphertextsStillDecrypt()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a"));
+        var plaintext = RandomNumberGenerator.GetBytes(16);
+        var (iv, ciphertext, tag) = (new byte[12], new byte[16], new byte[16]);
+        backend.Find("a").Key!.Encrypt(1, plaintext, [], iv, ciphertext, tag);
+
+        Assert.Equal(2, backend.Rotate("a"));
+        backend.Apply(Config("a"));
+
+        var key = backend.Find("a").Key!;
+        Assert.Equal(2, key.CurrentVersion);
+        Assert.True(key.HasVersion(1));
+        var roundTrip = new byte[16];
+        Assert.True(key.TryDecrypt(1, ciphertext, iv, tag, [], roundTrip));
+        Assert.False(key.TryDecrypt(2, ciphertext, iv, tag, [], roundTrip));
+    }
+
+    [Fact]
+    public void Apply_CorruptedKeyFile_RefusesThatKeyOnlyAndNeverOverwritesIt()
+    {
+        using (var backend = NewBackend())
+        {
+            backend.Apply(Config("good", "bad"));
+        }
+
+        var badPath = Path.Combine(_dataDir, "keys", "bad.json");
+        var text = File.ReadAllText(badPath);
+        var at = text.IndexOf("\"wrappedMaterial\": \"", StringComparison.Ordinal) + 25;
+        var corrupted = text[..at] + (text[at] == 'A' ? 'B' : 'A') + text[(at + 1)..];
+        File.WriteAllText(badPath, corrupted);
+
+        using var restarted = NewBackend();
+        restarted.Apply(Config("good", "bad"));
+
+        Assert.Equal(KeyLookupStatus.Found, restarted.Find("good").Status);
+        var bad = restarted.Find("bad");
+        Assert.Equal(KeyLookupStatus.Unusable, bad.Status);
+        Assert.Contains("integrity check", bad.Problem, StringComparison.Ordinal);
+        Assert.Equal(corrupted, File.ReadAllText(badPath));
+    }
+
+    [Fact]
+    public void Apply_KeyFileThatIsNotJson_IsUnusableWithAClearReason()
+    {
+        using (var backend = NewBackend())
+        {
+            backend.Apply(Config("a"));
+        }
+
+        File.WriteAllText(Path.Combine(_dataDir, "keys", "a.json"), "{ truncated");
+        using var restarted = NewBackend();
+        restarted.Apply(Config("a"));
+        Assert.Contains("not valid JSON", restarted.Find("a").Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_MasterKeyMissingWhileKeysExist_RefusesToStart()
+    {
+        using (var backend = NewBackend())
+        {
+            backend.Apply(Config("a"));
+        }
+
+        File.Delete(Path.Combine(_dataDir, "master.key"));
+        var ex = Assert.Throws<InvalidOperationException>(() => NewBackend());
+        Assert.Contains("refusing to create a new master key", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dataDir, "master.key")));
+    }
+
+    [Fact]
+    public void Apply_KeyRemovedFromConfig_KeepsItsFile()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a", "b"));
+        backend.Apply(Config("a"));
+        Assert.Equal(KeyLookupStatus.Missing, backend.Find("b").Status);
+        Assert.True(File.Exists(Path.Combine(_dataDir, "keys", "b.json")));
+    }
+
+    [Fact]
+    public void Apply_CreateMissingKeysOff_ReportsTheKeyMissing()
+    {
+        using var backend = NewBackend(createMissing: false);
+        backend.Apply(Config("a"));
+        Assert.Equal(KeyLookupStatus.Missing, backend.Find("a").Status);
+        Assert.False(File.Exists(Path.Combine(_dataDir, "keys", "a.json")));
+    }
+
+    [Fact]
+    public void CheckHealth_WorkingStore_IsActive_AndUnavailableWhenTheMasterKeyIsGone()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a"));
+        Assert.Equal("ACTIVE", Assert.Single(backend.CheckHealth()).HealthStatus);
+
+        File.Delete(Path.Combine(_dataDir, "master.key"));
+        Assert.Equal("UNAVAILABLE", Assert.Single(backend.CheckHealth()).HealthStatus);
+    }
+
+    [Fact]
+    public void TryDecrypt_WrongAad_Fails()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a"));
+        var key = backend.Find("a").Key!;
+        var (iv, ciphertext, tag, plaintext) = (new byte[12], new byte[8], new byte[16], new byte[8]);
+        key.Encrypt(1, new byte[8], "one"u8, iv, ciphertext, tag);
+        Assert.False(key.TryDecrypt(1, ciphertext, iv, tag, "two"u8, plaintext));
+    }
+}
