@@ -10,7 +10,7 @@ namespace Xks.Proxy.Tests.Support;
 /// </summary>
 public static class AwsSdkSigner
 {
-    public static void Sign(HttpRequestMessage message, byte[] body, string accessKeyId, string secret, string region = TestCredentials.Region)
+    public static void Sign(HttpRequestMessage message, byte[] body, string accessKeyId, string secret, string region = TestCredentials.Region, string contentType = "application/json")
     {
         var uri = message.RequestUri!;
         var request = new DefaultRequest(new XksSignedRequest(), "kms-xks-proxy")
@@ -21,7 +21,7 @@ public static class AwsSdkSigner
             Content = body,
             AuthenticationRegion = region,
         };
-        request.Headers["Content-Type"] = "application/json";
+        request.Headers["Content-Type"] = contentType;
         var config = new XksClientConfig { AuthenticationRegion = region, AuthenticationServiceName = "kms-xks-proxy" };
         var result = new AWS4Signer().SignRequest(request, config, null, accessKeyId, secret);
         request.Headers["Authorization"] = result.ForAuthorizationHeader;

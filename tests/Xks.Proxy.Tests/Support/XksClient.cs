@@ -119,7 +119,7 @@ public sealed class XksClient : IDisposable
 
         if (sign)
         {
-            AwsSdkSigner.Sign(message, body, AccessKeyId, Secret, Region);
+            AwsSdkSigner.Sign(message, body, AccessKeyId, Secret, Region, contentType);
         }
 
         using var response = await _http.SendAsync(message);
