@@ -43,6 +43,12 @@ public sealed class ProxyConfigBuilder
         return this;
     }
 
+    public ProxyConfigBuilder ClearKeys()
+    {
+        _keys.Clear();
+        return this;
+    }
+
     public ProxyConfigBuilder Credential(string accessKeyId, string secret)
     {
         _credentials.Add((accessKeyId, secret));

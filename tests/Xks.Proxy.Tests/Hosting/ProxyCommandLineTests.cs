@@ -1,0 +1,55 @@
+using Xks.Proxy.Tests.Support;
+
+namespace Xks.Proxy.Hosting.Tests;
+
+public sealed class ProxyCommandLineTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("xks-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string WriteConfig(string yaml)
+    {
+        var path = Path.Combine(_directory, "config.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public async Task Validate_ValidConfig_ExitsZero()
+    {
+        var path = WriteConfig(new ProxyConfigBuilder().Key("foo").Build(8080, "data", "audit.log"));
+        Assert.Equal(ProxyCommandLine.ExitOk, await ProxyCommandLine.RunAsync(["validate", "--config", path]));
+    }
+
+    [Fact]
+    public async Task Serve_InvalidConfig_ExitsWithTheConfigErrorCodeBeforeListening()
+    {
+        var path = WriteConfig("keyStores: []\nbackend: {}\n");
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config", path]));
+    }
+
+    [Fact]
+    public async Task Serve_NoConfig_ExitsWithTheConfigErrorCode() =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["serve", "--config", Path.Combine(_directory, "absent.yaml")]));
+
+    [Fact]
+    public async Task UnknownCommand_ExitsWithTheConfigErrorCode() =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["frobnicate"]));
+
+    [Fact]
+    public async Task KeysRotate_ExistingKey_AddsVersionTwo()
+    {
+        var path = WriteConfig(new ProxyConfigBuilder().Key("foo").Build(8080, "data", "audit.log"));
+        await using (var server = await ProxyServer.StartAsync(b => b.Key("foo"), directory: Path.Combine(_directory, "run")))
+        {
+            // the running proxy created the key; rotate it through the command, as an operator would
+            var runConfig = server.ConfigPath;
+            Assert.Equal(ProxyCommandLine.ExitOk, await ProxyCommandLine.RunAsync(["keys", "rotate", "foo", "--config", runConfig]));
+            var file = await File.ReadAllTextAsync(Path.Combine(server.DataDir, "keys", "foo.json"));
+            Assert.Contains("\"version\": 2", file, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["keys", "rotate", "never-created", "--config", path]));
+    }
+}
