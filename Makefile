@@ -7,7 +7,7 @@ CONFIG ?= config/proxy/standalone.yaml
 APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps build test run bench publish clean
+.PHONY: help deps build test run demo bench publish clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: deps ## install deps, build, run every test (unit, Kestrel integration, re
 run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/standalone.yaml
 	@echo "xks-proxy: serving $(CONFIG) — try the curl example in README.md; metrics on http://127.0.0.1:9090/metrics"
 	$(DOTNET) run --project proxy -c Release -- --config $(CONFIG)
+
+demo: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
+	./scripts/demo-standalone.sh
 
 bench: deps ## wrk against Encrypt/Decrypt and a bare Kestrel baseline; prints req/s, p50, p99 and the ratio
 	$(DOTNET) run --project tests/Xks.Proxy.Benchmarks -c Release

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
 using Xks.Proxy.Contracts;
@@ -52,7 +53,7 @@ public sealed partial class AuditLog : BackgroundService
             var buffer = new BufferedStream(output, 64 * 1024);
             await using (buffer.ConfigureAwait(false))
             {
-                using var writer = new Utf8JsonWriter(buffer);
+                using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
                 var reader = _channel.Reader;
                 try
                 {

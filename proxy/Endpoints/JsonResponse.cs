@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Xks.Proxy.Endpoints;
@@ -15,7 +16,7 @@ internal sealed class JsonResponse
 
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
 
-    private JsonResponse() => Writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    private JsonResponse() => Writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     public Utf8JsonWriter Writer { get; }
 
