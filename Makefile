@@ -27,8 +27,11 @@ test: deps ## install deps, build, run every test (unit, Kestrel integration, re
 	$(DOTNET) test XksOperator.sln --no-build -nologo --logger "console;verbosity=normal"
 
 run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/standalone.yaml
-	@echo "xks-proxy: serving $(CONFIG) — try the curl example in README.md; metrics on http://127.0.0.1:9090/metrics"
-	$(DOTNET) run --project proxy -c Release -- --config $(CONFIG)
+	@echo "xks-proxy: serving $(CONFIG); metrics on http://127.0.0.1:9090/metrics. From another terminal:"
+	@echo "  curl -s --aws-sigv4 'aws:amz:us-east-1:kms-xks-proxy' --user 'BETWEEN2TENAND3TENCHARACTERS:PleaseReplaceThisWithSomeSecretOfLength43To64' \\"
+	@echo "    -H 'Content-Type: application/json' -d '{\"requestMetadata\":{\"kmsRequestId\":\"1\",\"kmsOperation\":\"KmsHealthCheck\"}}' \\"
+	@echo "    http://127.0.0.1:8080/example/uri/path/prefix/kms/xks/v1/health"
+	$(DOTNET) run --project proxy -c Release -- --config $(abspath $(CONFIG))
 
 demo: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
 	./scripts/demo-standalone.sh
