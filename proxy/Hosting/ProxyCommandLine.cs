@@ -132,11 +132,7 @@ public static class ProxyCommandLine
                     Console.Out.WriteLine($"{keyId}: now at version {version}; earlier versions still decrypt");
                     return ExitOk;
                 }
-                catch (InvalidOperationException ex)
-                {
-                    return Fail(ex.Message);
-                }
-                catch (Exception ex) when (ex.GetType().Name == "KeyFileException")
+                catch (Exception ex) when (ex is InvalidOperationException or KeyFileException)
                 {
                     return Fail(ex.Message);
                 }

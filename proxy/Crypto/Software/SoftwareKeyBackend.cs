@@ -332,8 +332,6 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
 
-    private sealed class KeyFileException(string message) : Exception(message);
-
     private sealed class SoftwareKey : IBackendKey
     {
         private readonly AesGcmKey[] _byVersion;
