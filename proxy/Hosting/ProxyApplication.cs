@@ -26,8 +26,9 @@ public static class ProxyApplication
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        // Quiet framework defaults that Logging__LogLevel__<category> environment variables can still override.
+        builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] ??= "Warning";
+        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Information";
         if (configureLogging is null)
         {
             builder.Logging.AddJsonConsole(o =>
