@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 
 namespace Xks.Proxy.Crypto;
@@ -5,6 +6,9 @@ namespace Xks.Proxy.Crypto;
 /// <summary>Standard Base64 (RFC 4648 §4) with padding; rejects URL-safe characters, whitespace and bad padding.</summary>
 public static class StrictBase64
 {
+    private static readonly SearchValues<char> Alphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+
     public static bool IsValid(ReadOnlySpan<char> text)
     {
         if (text.Length % 4 != 0)
@@ -12,23 +16,9 @@ public static class StrictBase64
             return false;
         }
 
-        var padding = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '=')
-            {
-                padding++;
-                continue;
-            }
-
-            if (padding > 0 || !(char.IsAsciiLetterOrDigit(c) || c == '+' || c == '/'))
-            {
-                return false;
-            }
-        }
-
-        return padding <= 2 && Base64.IsValid(text);
+        // At most two '=' and only at the end; everything before them from the standard alphabet (vectorized scan).
+        var data = text.TrimEnd('=');
+        return text.Length - data.Length <= 2 && !data.ContainsAnyExcept(Alphabet) && Base64.IsValid(text);
     }
 
     public static int DecodedLength(ReadOnlySpan<char> text)

@@ -122,14 +122,16 @@ public sealed class XksCall
     /// </summary>
     public static int CheckBase64(string text, string field, int maxBytes, XksErrorName tooLarge)
     {
-        if (text.Length > (maxBytes + 2) / 3 * 4 || (StrictBase64.IsValid(text) && StrictBase64.DecodedLength(text) > maxBytes))
+        var tooLong = text.Length > (maxBytes + 2) / 3 * 4;
+        var valid = !tooLong && StrictBase64.IsValid(text);
+        if (tooLong || (valid && StrictBase64.DecodedLength(text) > maxBytes))
         {
             throw tooLarge == XksErrorName.UnsupportedOperationException
                 ? new XksException(tooLarge, $"{field} is larger than this proxy's limit of {maxBytes} bytes.")
                 : new XksException(tooLarge, $"{field} must be at most {maxBytes} bytes.");
         }
 
-        if (!StrictBase64.IsValid(text))
+        if (!valid)
         {
             throw XksException.Validation($"{field} must be standard Base64 (RFC 4648 section 4, with padding).");
         }

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text;
+
+namespace Xks.Proxy.Benchmarks;
+
+/// <summary>
+/// The proxy's YAML for a benchmark run: one key store with one key, audit lines to a file, no metrics listener,
+/// TLS when certificate files are given. Data and audit live in the run's temporary directory.
+/// </summary>
+internal static class ProxyConfigFile
+{
+    public const string Prefix = "/bench";
+    public const string KeyId = "bench-key";
+
+    public static string Write(string directory, int port, BenchCredentials credentials, CertificateFiles? tls)
+    {
+        var yaml = new StringBuilder();
+        yaml.Append(CultureInfo.InvariantCulture, $"""
+            regions: [{BenchCredentials.Region}]
+            server:
+              address: 127.0.0.1
+              port: {port}
+              metricsPort: 0
+
+            """);
+        if (tls is not null)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"""
+                  tls:
+                    certificateFile: {Quote(tls.CertificateFile)}
+                    privateKeyFile: {Quote(tls.PrivateKeyFile)}
+
+                """);
+        }
+
+        yaml.Append(CultureInfo.InvariantCulture, $"""
+            audit:
+              enabled: true
+              file: {Quote(Path.Combine(directory, "audit.log"))}
+            keyStores:
+              - name: bench
+                uriPathPrefix: {Prefix}
+                credentials:
+                  - accessKeyId: {credentials.AccessKeyId}
+                    secretAccessKey: {Quote(credentials.Secret)}
+                keys:
+                  - id: {KeyId}
+                    usage: [ENCRYPT, DECRYPT]
+            backend:
+              software:
+                dataDir: {Quote(Path.Combine(directory, "data"))}
+
+            """);
+        var path = Path.Combine(directory, "proxy.yaml");
+        File.WriteAllText(path, yaml.ToString());
+        return path;
+    }
+
+    public static string KeyPath(string operation) => $"{Prefix}/kms/xks/v1/keys/{KeyId}/{operation.ToLowerInvariant()}";
+
+    private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}
