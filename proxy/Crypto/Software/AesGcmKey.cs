@@ -33,7 +33,7 @@ internal sealed class AesGcmKey
 
     public void Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag)
     {
-        RandomNumberGenerator.Fill(iv[..IvSize]);
+        RandomIvs.Next(iv[..IvSize]);
         var gcm = Rent();
         try
         {
