@@ -9,13 +9,13 @@ namespace Xks.Proxy.Audit;
 
 /// <summary>
 /// Writes audit lines off the hot path: requests enqueue a record (never blocking), a background writer
-/// serialises each as one JSON line to standard output or a file, in batches gathered over 20 ms. If the queue overflows, records are counted
+/// serialises each as one JSON line to standard output or a file; under load one write
+/// carries every record queued since the last. If the queue overflows, records are counted
 /// as dropped rather than slowing requests down.
 /// </summary>
 public sealed partial class AuditLog : BackgroundService
 {
     private const int Capacity = 65536;
-    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
     private readonly Channel<AuditRecord> _channel = Channel.CreateBounded<AuditRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly AuditOptions _options;
@@ -60,8 +60,6 @@ public sealed partial class AuditLog : BackgroundService
                 {
                     while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
                     {
-                        // Gather for a moment, then write and flush the batch: one write per batch, not per request.
-                        await Task.Delay(BatchWindow, stoppingToken).ConfigureAwait(false);
                         await DrainAsync(reader, writer, buffer).ConfigureAwait(false);
                     }
                 }

@@ -18,38 +18,18 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
     {
         var request = call.Deserialize(XksJsonContext.Default.DecryptRequest);
         var metadata = call.RequireMetadata(request.RequestMetadata);
-        if (request.Ciphertext is null)
-        {
-            throw XksException.Validation("ciphertext is required.");
-        }
+        var ciphertextBase64 = XksCall.Require(request.Ciphertext, "ciphertext");
+        XksCall.RequireAesGcm(request.EncryptionAlgorithm);
+        var ivBase64 = XksCall.Require(request.InitializationVector, "initializationVector");
+        var tagBase64 = XksCall.Require(request.AuthenticationTag, "authenticationTag");
 
-        if (request.EncryptionAlgorithm is null)
-        {
-            throw XksException.Validation("encryptionAlgorithm is required.");
-        }
-
-        if (request.EncryptionAlgorithm != "AES_GCM")
-        {
-            throw XksException.Validation("encryptionAlgorithm must be AES_GCM.");
-        }
-
-        if (request.InitializationVector is null)
-        {
-            throw XksException.Validation("initializationVector is required.");
-        }
-
-        if (request.AuthenticationTag is null)
-        {
-            throw XksException.Validation("authenticationTag is required.");
-        }
-
-        var ivLength = XksCall.CheckBase64(request.InitializationVector, "initializationVector", 16, XksErrorName.ValidationException);
+        var ivLength = XksCall.CheckBase64(ivBase64, "initializationVector", 16, XksErrorName.ValidationException);
         if (ivLength is not (12 or 16))
         {
             throw XksException.Validation("initializationVector must be 12 or 16 bytes.");
         }
 
-        var tagLength = XksCall.CheckBase64(request.AuthenticationTag, "authenticationTag", 16, XksErrorName.ValidationException);
+        var tagLength = XksCall.CheckBase64(tagBase64, "authenticationTag", 16, XksErrorName.ValidationException);
         if (tagLength != 16)
         {
             throw XksException.Validation("authenticationTag must be 16 bytes.");
@@ -61,7 +41,7 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
 
         var limits = call.Configuration.Limits;
         var (key, material) = call.ResolveKey(metadata, backend);
-        var ciphertextLength = XksCall.CheckBase64(request.Ciphertext, "ciphertext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
+        var ciphertextLength = XksCall.CheckBase64(ciphertextBase64, "ciphertext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
         var aadLength = request.AdditionalAuthenticatedData is { } aadText
             ? XksCall.CheckBase64(aadText, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException)
             : 0;
@@ -106,7 +86,7 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
             var plaintext = rented.AsSpan(ciphertextLength, ciphertextLength);
             var aad = rented.AsSpan(ciphertextLength * 2, aadLength);
             var kmAad = rented.AsSpan((ciphertextLength * 2) + aadLength, kmAadLength);
-            XksCall.Decode(request.Ciphertext, ciphertext);
+            XksCall.Decode(ciphertextBase64, ciphertext);
             if (request.AdditionalAuthenticatedData is { } aadBase64)
             {
                 XksCall.Decode(aadBase64, aad);
@@ -114,9 +94,9 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
 
             Span<byte> iv = stackalloc byte[16];
             iv = iv[..ivLength];
-            XksCall.Decode(request.InitializationVector, iv);
+            XksCall.Decode(ivBase64, iv);
             Span<byte> tag = stackalloc byte[16];
-            XksCall.Decode(request.AuthenticationTag, tag);
+            XksCall.Decode(tagBase64, tag);
             XksAad.Build(aad, ciphertextMetadata, kmAad);
 
             if (!backendKey.TryDecrypt(version, ciphertext, iv, tag, kmAad, plaintext))

@@ -19,20 +19,8 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
     {
         var request = call.Deserialize(XksJsonContext.Default.EncryptRequest);
         var metadata = call.RequireMetadata(request.RequestMetadata);
-        if (request.Plaintext is null)
-        {
-            throw XksException.Validation("plaintext is required.");
-        }
-
-        if (request.EncryptionAlgorithm is null)
-        {
-            throw XksException.Validation("encryptionAlgorithm is required.");
-        }
-
-        if (request.EncryptionAlgorithm != "AES_GCM")
-        {
-            throw XksException.Validation("encryptionAlgorithm must be AES_GCM.");
-        }
+        var plaintextBase64 = XksCall.Require(request.Plaintext, "plaintext");
+        XksCall.RequireAesGcm(request.EncryptionAlgorithm);
 
         var wantCdiv = request.CiphertextDataIntegrityValueAlgorithm is not null;
         if (wantCdiv && request.CiphertextDataIntegrityValueAlgorithm != "SHA_256")
@@ -42,7 +30,7 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
 
         var limits = call.Configuration.Limits;
         var (key, material) = call.ResolveKey(metadata, backend);
-        var plaintextLength = XksCall.CheckBase64(request.Plaintext, "plaintext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
+        var plaintextLength = XksCall.CheckBase64(plaintextBase64, "plaintext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
         var aadLength = request.AdditionalAuthenticatedData is { } aadText
             ? XksCall.CheckBase64(aadText, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException)
             : 0;
@@ -78,7 +66,7 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
             var check = rented.AsSpan(plaintextLength * 2, plaintextLength);
             var aad = rented.AsSpan(plaintextLength * 3, aadLength);
             var kmAad = rented.AsSpan((plaintextLength * 3) + aadLength, kmAadLength);
-            XksCall.Decode(request.Plaintext, plaintext);
+            XksCall.Decode(plaintextBase64, plaintext);
             if (request.AdditionalAuthenticatedData is { } aadBase64)
             {
                 XksCall.Decode(aadBase64, aad);

@@ -61,26 +61,39 @@ public sealed class XksCall
         Audit.AwsSourceVpc = metadata.AwsSourceVpc;
         Audit.AwsSourceVpce = metadata.AwsSourceVpce;
 
-        Require(metadata.KmsRequestId, "kmsRequestId");
-        Require(metadata.KmsOperation, "kmsOperation");
+        RequireMetadataField(metadata.KmsRequestId, "kmsRequestId");
+        RequireMetadataField(metadata.KmsOperation, "kmsOperation");
         if (Operation is not XksOperation.GetHealthStatus)
         {
-            Require(metadata.AwsPrincipalArn, "awsPrincipalArn");
+            RequireMetadataField(metadata.AwsPrincipalArn, "awsPrincipalArn");
         }
 
         if (Operation is XksOperation.Encrypt or XksOperation.Decrypt)
         {
-            Require(metadata.KmsKeyArn, "kmsKeyArn");
+            RequireMetadataField(metadata.KmsKeyArn, "kmsKeyArn");
         }
 
         return metadata;
     }
 
-    private static void Require(string? value, string field)
+    private static void RequireMetadataField(string? value, string field)
     {
         if (value is null)
         {
             throw XksException.Validation($"requestMetadata.{field} is required.");
+        }
+    }
+
+    /// <summary>A required body field: present (JSON null counts as absent), else ValidationException.</summary>
+    public static string Require(string? value, string field) =>
+        value ?? throw XksException.Validation($"{field} is required.");
+
+    /// <summary>encryptionAlgorithm is required and, in XKS v1, only AES_GCM.</summary>
+    public static void RequireAesGcm(string? algorithm)
+    {
+        if (Require(algorithm, "encryptionAlgorithm") != "AES_GCM")
+        {
+            throw XksException.Validation("encryptionAlgorithm must be AES_GCM.");
         }
     }
 
