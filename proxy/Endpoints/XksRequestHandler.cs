@@ -93,9 +93,10 @@ public sealed partial class XksRequestHandler
         var keyId = operation == XksOperation.GetHealthStatus ? "" : rawTarget.AsSpan(0, pathLength)[keyIdRange].ToString();
         XksErrorName? error = null;
         byte[]? body = null;
+        var bodyLength = 0;
         try
         {
-            (body, var bodyLength) = await ReadBodyAsync(context, configuration).ConfigureAwait(false);
+            (body, bodyLength) = await ReadBodyAsync(context, configuration).ConfigureAwait(false);
             var credential = _verifier.Verify(
                 context.Request.Method,
                 rawTarget.AsSpan(0, pathLength),
@@ -154,6 +155,12 @@ public sealed partial class XksRequestHandler
         catch (XksException ex)
         {
             error = ex.Name;
+            if (ex.Name == XksErrorName.AuthenticationFailedException && body is not null)
+            {
+                // Unverified, but it lets an operator find a failed KMS call (CloudTrail request id) in the logs.
+                audit.KmsRequestId = UnverifiedRequestId(body.AsSpan(0, bodyLength));
+            }
+
             LogFailure(ex, audit, keyId);
             await WriteErrorAsync(context, ex.Name, ex.PublicMessage).ConfigureAwait(false);
         }
@@ -195,7 +202,7 @@ public sealed partial class XksRequestHandler
         switch (ex.Name)
         {
             case XksErrorName.AuthenticationFailedException:
-                Log.AuthenticationFailed(_logger, audit.KeyStore, ex.Message);
+                Log.AuthenticationFailed(_logger, audit.KmsRequestId, audit.KeyStore, ex.Message);
                 break;
             case XksErrorName.AccessDeniedException:
                 Log.AccessDenied(_logger, audit.KmsRequestId, audit.Operation, keyId, audit.DeniedBy, audit.AwsPrincipalArn);
@@ -306,6 +313,20 @@ public sealed partial class XksRequestHandler
         return WriteJsonAsync(context, name.ToStatusCode(), response.Complete());
     }
 
+    /// <summary>requestMetadata.kmsRequestId of a body that failed authentication, made safe to log (printable ASCII, ≤ 128 chars).</summary>
+    internal static string? UnverifiedRequestId(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var id = JsonSerializer.Deserialize(body, XksJsonContext.Default.GetHealthStatusRequest)?.RequestMetadata?.KmsRequestId;
+            return id is null ? null : ErrorMessages.Sanitize(id.Length > 128 ? id[..128] : id);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static string SafeForLog(ReadOnlySpan<char> path) => ErrorMessages.Sanitize(path.Length > 300 ? path[..300].ToString() : path.ToString());
 
     private static partial class Log
@@ -313,8 +334,8 @@ public sealed partial class XksRequestHandler
         [LoggerMessage(100, LogLevel.Information, "Refused {Method} {Path}: not a path of this proxy", EventName = "InvalidPath")]
         public static partial void InvalidPath(ILogger logger, string method, string path);
 
-        [LoggerMessage(101, LogLevel.Warning, "SigV4 authentication failed for key store {KeyStore}: {Reason}", EventName = "AuthenticationFailed")]
-        public static partial void AuthenticationFailed(ILogger logger, string? keyStore, string reason);
+        [LoggerMessage(101, LogLevel.Warning, "SigV4 authentication failed kmsRequestId={KmsRequestId} (unverified) key store {KeyStore}: {Reason}", EventName = "AuthenticationFailed")]
+        public static partial void AuthenticationFailed(ILogger logger, string? kmsRequestId, string? keyStore, string reason);
 
         [LoggerMessage(102, LogLevel.Warning, "Access denied kmsRequestId={KmsRequestId} operation={Operation} key={KeyId}: secondary authorization rule '{Rule}' did not match principal {Principal}", EventName = "AccessDenied")]
         public static partial void AccessDenied(ILogger logger, string? kmsRequestId, string? operation, string keyId, string? rule, string? principal);

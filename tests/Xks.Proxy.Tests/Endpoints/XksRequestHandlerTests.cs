@@ -85,11 +85,12 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     public async Task Post_WrongSecret_ReturnsAuthenticationFailedWithAGenericMessage()
     {
         _client.Secret = TestCredentials.SecondSecret;
-        var response = await _client.HealthAsync();
+        var response = await _client.MetadataAsync("foo", XksClient.Metadata("CreateKey", requestId: "bad-secret-7"));
         Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
         Assert.Equal("AuthenticationFailedException", response.ErrorName);
         Assert.DoesNotContain("mismatch", response.Body, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains(_server.Logs.Lines, l => l.Contains("signature mismatch", StringComparison.Ordinal));
+        Assert.Contains(_server.Logs.Lines, l => l.Contains("signature mismatch", StringComparison.Ordinal) && l.Contains("bad-secret-7", StringComparison.Ordinal));
+        Assert.Contains(await _server.WaitForAuditAsync("bad-secret-7"), l => l.Contains("\"outcome\":\"AuthenticationFailedException\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -207,6 +208,22 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
             Assert.All(message, c => Assert.InRange(c, (char)0x20, (char)0x7E));
         });
     }
+}
+
+public sealed class UnverifiedRequestIdTests
+{
+    [Theory]
+    [InlineData("{\"requestMetadata\":{\"kmsRequestId\":\"abc-1\"}}", "abc-1")]
+    [InlineData("{\"requestMetadata\":{\"kmsRequestId\":\"line\\nbreak\"}}", "line?break")]
+    [InlineData("{\"requestMetadata\":{}}", null)]
+    [InlineData("not json", null)]
+    [InlineData("{\"requestMetadata\":{\"kmsRequestId\":7}}", null)]
+    public void UnverifiedRequestId_Body_IsReadSafelyOrNotAtAll(string body, string? expected) =>
+        Assert.Equal(expected, XksRequestHandler.UnverifiedRequestId(Encoding.UTF8.GetBytes(body)));
+
+    [Fact]
+    public void UnverifiedRequestId_VeryLongId_IsCutTo128Characters() =>
+        Assert.Equal(128, XksRequestHandler.UnverifiedRequestId(Encoding.UTF8.GetBytes("{\"requestMetadata\":{\"kmsRequestId\":\"" + new string('x', 5000) + "\"}}"))!.Length);
 }
 
 public sealed class KeyStoreStateTests
