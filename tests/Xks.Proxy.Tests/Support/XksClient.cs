@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Xks.Proxy.Tests.Support;
 
 /// <summary>The answer of the proxy: status, raw body and parsed JSON (when the body is JSON).</summary>
-public sealed record XksResponse(HttpStatusCode Status, string Body, JsonNode? Json)
+public sealed record XksResponse(HttpStatusCode Status, string Body, JsonNode? Json, Version? Version = null)
 {
     public string? ErrorName => Json?["errorName"]?.GetValue<string>();
 
@@ -32,6 +32,9 @@ public sealed class XksClient : IDisposable
     public string Secret { get; set; } = TestCredentials.Secret;
 
     public string Region { get; set; } = TestCredentials.Region;
+
+    /// <summary>HTTP version to ask for (exactly: no fallback), 1.1 by default.</summary>
+    public Version Version { get; set; } = HttpVersion.Version11;
 
     public static JsonObject Metadata(string operation, string? principal = TestCredentials.Principal, string? keyArn = TestCredentials.KeyArn, string? requestId = null)
     {
@@ -110,7 +113,11 @@ public sealed class XksClient : IDisposable
 
     public async Task<XksResponse> SendRawAsync(HttpMethod method, string path, byte[] body, bool sign = true, string contentType = "application/json")
     {
-        using var message = new HttpRequestMessage(method, new Uri(_http.BaseAddress!, path));
+        using var message = new HttpRequestMessage(method, new Uri(_http.BaseAddress!, path))
+        {
+            Version = Version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         if (method != HttpMethod.Get)
         {
             message.Content = new ByteArrayContent(body);
@@ -130,7 +137,7 @@ public sealed class XksClient : IDisposable
             json = JsonNode.Parse(text);
         }
 
-        return new XksResponse(response.StatusCode, text, json);
+        return new XksResponse(response.StatusCode, text, json, response.Version);
     }
 
     public void Dispose() => _http.Dispose();
