@@ -12,8 +12,6 @@ namespace Xks.Proxy.Endpoints;
 /// <summary>An authenticated XKS request on its way through an endpoint: what it targets and what the audit line records.</summary>
 public sealed class XksCall
 {
-    public required HttpContext HttpContext { get; init; }
-
     public required ProxyConfiguration Configuration { get; init; }
 
     public required KeyStore KeyStore { get; init; }
@@ -26,9 +24,6 @@ public sealed class XksCall
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     public required AuditRecord Audit { get; init; }
-
-    /// <summary>Set by an endpoint when secondary authorization denies the request (for the server log).</summary>
-    public string? DeniedBy { get; set; }
 
     public T Deserialize<T>(JsonTypeInfo<T> typeInfo)
         where T : class
@@ -111,7 +106,6 @@ public sealed class XksCall
 
         if (key.Authorization?.Evaluate(Operation, metadata) is { } rule)
         {
-            DeniedBy = rule;
             Audit.DeniedBy = rule;
             throw new XksException(XksErrorName.AccessDeniedException, "The request is not authorized by the proxy's policy for this key.",
                 $"secondary authorization rule '{rule}' of key '{KeyId}' denied the request");

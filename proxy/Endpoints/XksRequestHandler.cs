@@ -124,7 +124,6 @@ public sealed partial class XksRequestHandler
             CheckContentType(context.Request);
             var call = new XksCall
             {
-                HttpContext = context,
                 Configuration = configuration,
                 KeyStore = keyStore,
                 Operation = operation,
@@ -331,7 +330,7 @@ public sealed partial class XksRequestHandler
 
     private static partial class Log
     {
-        [LoggerMessage(100, LogLevel.Information, "Refused {Method} {Path}: not a path of this proxy", EventName = "InvalidPath")]
+        [LoggerMessage(100, LogLevel.Debug, "Refused {Method} {Path}: not a path of this proxy", EventName = "InvalidPath")]
         public static partial void InvalidPath(ILogger logger, string method, string path);
 
         [LoggerMessage(101, LogLevel.Warning, "SigV4 authentication failed kmsRequestId={KmsRequestId} (unverified) key store {KeyStore}: {Reason}", EventName = "AuthenticationFailed")]
