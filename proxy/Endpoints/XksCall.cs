@@ -56,27 +56,19 @@ public sealed class XksCall
         Audit.AwsSourceVpc = metadata.AwsSourceVpc;
         Audit.AwsSourceVpce = metadata.AwsSourceVpce;
 
-        RequireMetadataField(metadata.KmsRequestId, "kmsRequestId");
-        RequireMetadataField(metadata.KmsOperation, "kmsOperation");
+        Require(metadata.KmsRequestId, "requestMetadata.kmsRequestId");
+        Require(metadata.KmsOperation, "requestMetadata.kmsOperation");
         if (Operation is not XksOperation.GetHealthStatus)
         {
-            RequireMetadataField(metadata.AwsPrincipalArn, "awsPrincipalArn");
+            Require(metadata.AwsPrincipalArn, "requestMetadata.awsPrincipalArn");
         }
 
         if (Operation is XksOperation.Encrypt or XksOperation.Decrypt)
         {
-            RequireMetadataField(metadata.KmsKeyArn, "kmsKeyArn");
+            Require(metadata.KmsKeyArn, "requestMetadata.kmsKeyArn");
         }
 
         return metadata;
-    }
-
-    private static void RequireMetadataField(string? value, string field)
-    {
-        if (value is null)
-        {
-            throw XksException.Validation($"requestMetadata.{field} is required.");
-        }
     }
 
     /// <summary>A required body field: present (JSON null counts as absent), else ValidationException.</summary>

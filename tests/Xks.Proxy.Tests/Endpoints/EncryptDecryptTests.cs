@@ -6,37 +6,23 @@ using Xks.Proxy.Tests.Support;
 
 namespace Xks.Proxy.Endpoints.Tests;
 
-public sealed class EncryptDecryptTests : IAsyncLifetime
+public sealed class EncryptDecryptTests : ProxyTestBase
 {
     private static readonly byte[] Aad = Encoding.UTF8.GetBytes("project=nile,department=marketing");
-    private ProxyServer _server = null!;
-    private XksClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await ProxyServer.StartAsync(b => b.Key("foo"));
-        _client = new XksClient(_server.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task Encrypt_ThenDecrypt_ReturnsThePlaintext()
     {
         var plaintext = Encoding.UTF8.GetBytes("Hello World!");
 
-        var encrypted = await _client.EncryptAsync("foo", plaintext, Aad);
+        var encrypted = await Client.EncryptAsync("foo", plaintext, Aad);
         Assert.True(encrypted.Status == HttpStatusCode.OK, encrypted.Body);
         Assert.Equal(plaintext.Length, encrypted.Bytes("ciphertext").Length);
         Assert.Equal(12, encrypted.Bytes("initializationVector").Length);
         Assert.Equal(16, encrypted.Bytes("authenticationTag").Length);
         Assert.InRange(encrypted.Bytes("ciphertextMetadata").Length, 1, 20);
 
-        var decrypted = await _client.DecryptAsync("foo", encrypted, Aad);
+        var decrypted = await Client.DecryptAsync("foo", encrypted, Aad);
         Assert.Equal(HttpStatusCode.OK, decrypted.Status);
         Assert.Equal(plaintext, decrypted.Bytes("plaintext"));
     }
@@ -45,17 +31,17 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     public async Task Encrypt_WithoutAad_DecryptsWithoutAad()
     {
         var plaintext = RandomNumberGenerator.GetBytes(32);
-        var encrypted = await _client.EncryptAsync("foo", plaintext, aad: null, cdiv: false);
+        var encrypted = await Client.EncryptAsync("foo", plaintext, aad: null, cdiv: false);
         Assert.Null(encrypted["ciphertextDataIntegrityValue"]);
-        Assert.Equal(plaintext, (await _client.DecryptAsync("foo", encrypted)).Bytes("plaintext"));
+        Assert.Equal(plaintext, (await Client.DecryptAsync("foo", encrypted)).Bytes("plaintext"));
     }
 
     [Fact]
     public async Task Encrypt_SamePlaintextTwice_UsesFreshIvs()
     {
         var plaintext = RandomNumberGenerator.GetBytes(32);
-        var first = await _client.EncryptAsync("foo", plaintext);
-        var second = await _client.EncryptAsync("foo", plaintext);
+        var first = await Client.EncryptAsync("foo", plaintext);
+        var second = await Client.EncryptAsync("foo", plaintext);
         Assert.NotEqual(first["initializationVector"], second["initializationVector"]);
         Assert.NotEqual(first["ciphertext"], second["ciphertext"]);
     }
@@ -64,7 +50,7 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     public async Task Encrypt_WithCdiv_ReturnsSha256OverAadMetadataIvCiphertextTag()
     {
         var aad = RandomNumberGenerator.GetBytes(100);
-        var encrypted = await _client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(64), aad, cdiv: true);
+        var encrypted = await Client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(64), aad, cdiv: true);
 
         var expected = SHA256.HashData([.. aad, .. encrypted.Bytes("ciphertextMetadata"), .. encrypted.Bytes("initializationVector"),
             .. encrypted.Bytes("ciphertext"), .. encrypted.Bytes("authenticationTag")]);
@@ -76,17 +62,17 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     {
         var plaintext = RandomNumberGenerator.GetBytes(4300);
         var aad = RandomNumberGenerator.GetBytes(8192);
-        var encrypted = await _client.EncryptAsync("foo", plaintext, aad);
+        var encrypted = await Client.EncryptAsync("foo", plaintext, aad);
         Assert.Equal(HttpStatusCode.OK, encrypted.Status);
-        Assert.Equal(plaintext, (await _client.DecryptAsync("foo", encrypted, aad)).Bytes("plaintext"));
+        Assert.Equal(plaintext, (await Client.DecryptAsync("foo", encrypted, aad)).Bytes("plaintext"));
     }
 
     [Fact]
     public async Task Encrypt_EmptyPlaintext_RoundTrips()
     {
-        var encrypted = await _client.EncryptAsync("foo", [], Aad);
+        var encrypted = await Client.EncryptAsync("foo", [], Aad);
         Assert.Equal(HttpStatusCode.OK, encrypted.Status);
-        Assert.Empty((await _client.DecryptAsync("foo", encrypted, Aad)).Bytes("plaintext"));
+        Assert.Empty((await Client.DecryptAsync("foo", encrypted, Aad)).Bytes("plaintext"));
     }
 
     public static TheoryData<string, Action<JsonObject>> Tampering => new()
@@ -109,8 +95,8 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     [MemberData(nameof(Tampering))]
     public async Task Decrypt_TamperedField_ReturnsInvalidCiphertext(string field, Action<JsonObject> tamper)
     {
-        var encrypted = await _client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(24), Aad);
-        var response = await _client.DecryptAsync("foo", encrypted, Aad, tamper);
+        var encrypted = await Client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(24), Aad);
+        var response = await Client.DecryptAsync("foo", encrypted, Aad, tamper);
         Assert.True(response.ErrorName == "InvalidCiphertextException", $"{field}: {response.Body}");
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.DoesNotContain("plaintext", response.Body, StringComparison.Ordinal);
@@ -143,7 +129,7 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     [MemberData(nameof(Malformed))]
     public async Task Encrypt_MalformedRequest_ReturnsValidationExceptionNamingTheProblem(string scenario, Func<JsonObject, JsonObject> change, string message)
     {
-        var response = await _client.PostAsync("keys/foo/encrypt", change(EncryptBody()));
+        var response = await Client.PostAsync("keys/foo/encrypt", change(EncryptBody()));
         Assert.True(response.ErrorName == "ValidationException", $"{scenario}: {response.Body}");
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Contains(message, response["errorMessage"], StringComparison.Ordinal);
@@ -165,8 +151,8 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     [MemberData(nameof(MalformedDecrypt))]
     public async Task Decrypt_MalformedRequest_ReturnsValidationException(string scenario, Func<JsonObject, JsonObject> change)
     {
-        var encrypted = await _client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8));
-        var response = await _client.DecryptAsync("foo", encrypted, transform: b => change(b));
+        var encrypted = await Client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8));
+        var response = await Client.DecryptAsync("foo", encrypted, transform: b => change(b));
         Assert.True(response.ErrorName == "ValidationException", $"{scenario}: {response.Body}");
     }
 
@@ -177,14 +163,14 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
         body["someFutureField"] = new JsonObject { ["nested"] = true };
         body["requestMetadata"]!["kmsOperation"] = "SomeFutureKmsOperation";
         body["requestMetadata"]!["kmsRecipientAttestationImageSha384"] = "abc";
-        var response = await _client.PostAsync("keys/foo/encrypt", body);
+        var response = await Client.PostAsync("keys/foo/encrypt", body);
         Assert.Equal(HttpStatusCode.OK, response.Status);
     }
 
     [Fact]
     public async Task Encrypt_PlaintextAboveTheConfiguredLimit_ReturnsUnsupportedOperation()
     {
-        var response = await _client.EncryptAsync("foo", new byte[6145]);
+        var response = await Client.EncryptAsync("foo", new byte[6145]);
         Assert.Equal(HttpStatusCode.NotImplemented, response.Status);
         Assert.Equal("UnsupportedOperationException", response.ErrorName);
     }
@@ -192,14 +178,14 @@ public sealed class EncryptDecryptTests : IAsyncLifetime
     [Fact]
     public async Task Encrypt_AadAboveTheConfiguredLimit_ReturnsUnsupportedOperation()
     {
-        var response = await _client.EncryptAsync("foo", new byte[1], new byte[12289]);
+        var response = await Client.EncryptAsync("foo", new byte[1], new byte[12289]);
         Assert.Equal("UnsupportedOperationException", response.ErrorName);
     }
 
     [Fact]
     public async Task Encrypt_UnknownKey_ReturnsKeyNotFound()
     {
-        var response = await _client.EncryptAsync("non_existing_key", new byte[4]);
+        var response = await Client.EncryptAsync("non_existing_key", new byte[4]);
         Assert.Equal(HttpStatusCode.NotFound, response.Status);
         Assert.Equal("KeyNotFoundException", response.ErrorName);
     }

@@ -7,25 +7,11 @@ using Xks.Proxy.Tests.Support;
 namespace Xks.Proxy.Endpoints.Tests;
 
 /// <summary>Every example in the XKS proxy API specification's text, reproduced against the proxy.</summary>
-public sealed class SpecExamplesTests : IAsyncLifetime
+public sealed class SpecExamplesTests : ProxyTestBase
 {
-    private ProxyServer _server = null!;
-    private XksClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await ProxyServer.StartAsync(b => b.Key("foo"));
-        _client = new XksClient(_server.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
 
     private Task<XksResponse> PostVerbatimAsync(string route, string json) =>
-        _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/{route}", Encoding.UTF8.GetBytes(json));
+        Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/{route}", Encoding.UTF8.GetBytes(json));
 
     [Fact]
     public async Task GetKeyMetadata_SpecExampleRequest_GivesTheSpecExampleResponse()

@@ -7,25 +7,12 @@ using Xks.Proxy.Tests.Support;
 
 namespace Xks.Proxy.Endpoints.Tests;
 
-public sealed class XksRequestHandlerTests : IAsyncLifetime
+public sealed class XksRequestHandlerTests : ProxyTestBase
 {
-    private ProxyServer _server = null!;
-    private XksClient _client = null!;
-
-    public async Task InitializeAsync()
+    protected override void Configure(ProxyConfigBuilder builder)
     {
-        _server = await ProxyServer.StartAsync(b =>
-        {
-            b.Key("foo");
-            b.MetricsPort = TestPorts.GetFree();
-        });
-        _client = new XksClient(_server.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
+        builder.Key("foo");
+        builder.MetricsPort = TestPorts.GetFree();
     }
 
     [Theory]
@@ -39,7 +26,7 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     [InlineData("/kms/xks/v1/health")]
     public async Task Post_PathThatIsNotAnXksRoute_ReturnsInvalidUriPath(string path)
     {
-        var response = await _client.SendRawAsync(HttpMethod.Post, path, Encoding.UTF8.GetBytes("{}"));
+        var response = await Client.SendRawAsync(HttpMethod.Post, path, Encoding.UTF8.GetBytes("{}"));
         Assert.Equal(HttpStatusCode.NotFound, response.Status);
         Assert.Equal("InvalidUriPathException", response.ErrorName);
     }
@@ -52,7 +39,7 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     public async Task Get_OnEachXksRoute_ReturnsMethodNotAllowed(string route)
     {
         using var http = new HttpClient();
-        using var response = await http.GetAsync(new Uri(_server.BaseAddress, $"{TestCredentials.Prefix}/kms/xks/v1/{route}"));
+        using var response = await http.GetAsync(new Uri(Server.BaseAddress, $"{TestCredentials.Prefix}/kms/xks/v1/{route}"));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Contains("POST", response.Content.Headers.Allow);
     }
@@ -60,7 +47,7 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Post_NonJsonBody_ReturnsValidationException()
     {
-        var response = await _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/keys/foo/encrypt", Encoding.UTF8.GetBytes("plaintext=abc"));
+        var response = await Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/keys/foo/encrypt", Encoding.UTF8.GetBytes("plaintext=abc"));
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Equal("ValidationException", response.ErrorName);
     }
@@ -69,7 +56,7 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     public async Task Post_DuplicateJsonProperty_ReturnsValidationException()
     {
         var body = "{\"requestMetadata\":{\"kmsRequestId\":\"1\",\"kmsOperation\":\"KmsHealthCheck\"},\"requestMetadata\":{}}";
-        var response = await _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes(body));
+        var response = await Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes(body));
         Assert.Equal("ValidationException", response.ErrorName);
     }
 
@@ -77,33 +64,33 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     public async Task Post_TextPlainContentType_ReturnsValidationException()
     {
         var body = new JsonObject { ["requestMetadata"] = new JsonObject { ["kmsRequestId"] = "1", ["kmsOperation"] = "KmsHealthCheck" } };
-        var response = await _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes(body.ToJsonString()), contentType: "text/plain");
+        var response = await Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes(body.ToJsonString()), contentType: "text/plain");
         Assert.Equal("ValidationException", response.ErrorName);
     }
 
     [Fact]
     public async Task Post_WrongSecret_ReturnsAuthenticationFailedWithAGenericMessage()
     {
-        _client.Secret = TestCredentials.SecondSecret;
-        var response = await _client.MetadataAsync("foo", XksClient.Metadata("CreateKey", requestId: "bad-secret-7"));
+        Client.Secret = TestCredentials.SecondSecret;
+        var response = await Client.MetadataAsync("foo", XksClient.Metadata("CreateKey", requestId: "bad-secret-7"));
         Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
         Assert.Equal("AuthenticationFailedException", response.ErrorName);
         Assert.DoesNotContain("mismatch", response.Body, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains(_server.Logs.Lines, l => l.Contains("signature mismatch", StringComparison.Ordinal) && l.Contains("bad-secret-7", StringComparison.Ordinal));
-        Assert.Contains(await _server.WaitForAuditAsync("bad-secret-7"), l => l.Contains("\"outcome\":\"AuthenticationFailedException\"", StringComparison.Ordinal));
+        Assert.Contains(Server.Logs.Lines, l => l.Contains("signature mismatch", StringComparison.Ordinal) && l.Contains("bad-secret-7", StringComparison.Ordinal));
+        Assert.Contains(await Server.WaitForAuditAsync("bad-secret-7"), l => l.Contains("\"outcome\":\"AuthenticationFailedException\"", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Post_Unsigned_ReturnsAuthenticationFailed()
     {
-        var response = await _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes("{}"), sign: false);
+        var response = await Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/health", Encoding.UTF8.GetBytes("{}"), sign: false);
         Assert.Equal("AuthenticationFailedException", response.ErrorName);
     }
 
     [Fact]
     public async Task Post_BodyLargerThanTheLimit_ReturnsUnsupportedOperation()
     {
-        var response = await _client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/keys/foo/encrypt", new byte[200_000]);
+        var response = await Client.SendRawAsync(HttpMethod.Post, $"{TestCredentials.Prefix}/kms/xks/v1/keys/foo/encrypt", new byte[200_000]);
         Assert.Equal(HttpStatusCode.NotImplemented, response.Status);
         Assert.Equal("UnsupportedOperationException", response.ErrorName);
     }
@@ -111,7 +98,7 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Health_ReturnsEveryFieldTheSpecRequires()
     {
-        var response = await _client.HealthAsync("CreateCustomKeyStore");
+        var response = await Client.HealthAsync("CreateCustomKeyStore");
         Assert.Equal(HttpStatusCode.OK, response.Status);
         var json = response.Json!;
         Assert.Equal(2, json["xksProxyFleetSize"]!.GetValue<int>());
@@ -130,12 +117,12 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
 
     [Fact]
     public async Task Health_WithoutRequestMetadata_ReturnsValidationException() =>
-        Assert.Equal("ValidationException", (await _client.PostAsync("health", new JsonObject())).ErrorName);
+        Assert.Equal("ValidationException", (await Client.PostAsync("health", new JsonObject())).ErrorName);
 
     [Fact]
     public async Task Responses_AreCompactJson()
     {
-        var response = await _client.HealthAsync();
+        var response = await Client.HealthAsync();
         Assert.DoesNotContain("\n", response.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("\": ", response.Body, StringComparison.Ordinal);
     }
@@ -147,24 +134,24 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     public async Task Probe_UnauthenticatedGet_Answers200(string path, string text)
     {
         using var http = new HttpClient();
-        var body = await http.GetStringAsync(new Uri(_server.BaseAddress, path));
+        var body = await http.GetStringAsync(new Uri(Server.BaseAddress, path));
         Assert.StartsWith(text, body, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Metrics_OnTheirOwnPort_CountRequestsByOperationAndOutcome()
     {
-        await _client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8));
-        await _client.EncryptAsync("missing", RandomNumberGenerator.GetBytes(8));
+        await Client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8));
+        await Client.EncryptAsync("missing", RandomNumberGenerator.GetBytes(8));
         using var http = new HttpClient();
-        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{_server.Builder.MetricsPort}/metrics"));
+        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{Server.Builder.MetricsPort}/metrics"));
 
         Assert.Matches("xks_requests_total\\{operation=\"Encrypt\",outcome=\"Success\"\\} [1-9]", text);
         Assert.Matches("xks_requests_total\\{operation=\"Encrypt\",outcome=\"KeyNotFoundException\"\\} [1-9]", text);
         Assert.Contains("xks_request_duration_seconds_bucket{operation=\"Encrypt\"", text, StringComparison.Ordinal);
         Assert.Contains("xks_health_ekm_members{status=\"ACTIVE\"} 1", text, StringComparison.Ordinal);
 
-        using var onApiPort = await http.GetAsync(new Uri(_server.BaseAddress, "/metrics"));
+        using var onApiPort = await http.GetAsync(new Uri(Server.BaseAddress, "/metrics"));
         Assert.Equal(HttpStatusCode.NotFound, onApiPort.StatusCode);
     }
 
@@ -174,9 +161,9 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
         var metadata = XksClient.Metadata("Encrypt", requestId: "audit-me-42");
         metadata["kmsViaService"] = "ebs";
         metadata["awsSourceVpc"] = "vpc-123";
-        await _client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8), metadata: metadata);
+        await Client.EncryptAsync("foo", RandomNumberGenerator.GetBytes(8), metadata: metadata);
 
-        var line = Assert.Single(await _server.WaitForAuditAsync("audit-me-42"), l => l.Contains("audit-me-42", StringComparison.Ordinal));
+        var line = Assert.Single(await Server.WaitForAuditAsync("audit-me-42"), l => l.Contains("audit-me-42", StringComparison.Ordinal));
         var json = JsonNode.Parse(line)!;
         Assert.Equal("xks-audit", json["log"]!.GetValue<string>());
         Assert.Equal("Encrypt", json["operation"]!.GetValue<string>());
@@ -197,9 +184,9 @@ public sealed class XksRequestHandlerTests : IAsyncLifetime
     {
         var responses = new[]
         {
-            await _client.EncryptAsync("missing", [1]),
-            await _client.PostAsync("keys/foo/encrypt", new JsonObject()),
-            await _client.SendRawAsync(HttpMethod.Post, "/nope", []),
+            await Client.EncryptAsync("missing", [1]),
+            await Client.PostAsync("keys/foo/encrypt", new JsonObject()),
+            await Client.SendRawAsync(HttpMethod.Post, "/nope", []),
         };
         Assert.All(responses, r =>
         {
