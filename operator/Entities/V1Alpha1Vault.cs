@@ -1,0 +1,292 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using k8s.Models;
+using Xks.Operator.Entities.Attributes;
+
+namespace Xks.Operator.Entities;
+
+[KubernetesEntity(Group = "xks.dev", ApiVersion = "v1alpha1", Kind = "Vault", PluralName = "vaults")]
+[ShortName("xv")]
+[Categories("xks")]
+[PrinterColumn("Hostname", "string", ".spec.hostname", Description = "Hostname AWS KMS calls")]
+[PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the proxy is serving")]
+[PrinterColumn("Replicas", "integer", ".status.readyReplicas", Description = "Ready proxy replicas")]
+[PrinterColumn("Endpoint", "string", ".status.endpoint", 1, Description = "Endpoint to register in AWS KMS")]
+[PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
+[Description("A Vault is an XKS proxy run by the operator: a Deployment of xks-proxy serving the AWS KMS External Key Store API on https://<hostname>, with its TLS certificate, exposure (Ingress or LoadBalancer) and key backend. KeySets and CloudKeys refer to it.")]
+public sealed class V1Alpha1Vault : CustomResource<V1Alpha1VaultSpec, V1Alpha1VaultStatus>;
+
+public sealed class V1Alpha1VaultList : CustomResourceList<V1Alpha1Vault>;
+
+[Description("Desired state of the Vault.")]
+public sealed class V1Alpha1VaultSpec
+{
+    [JsonPropertyName("replicas")]
+    [Range(1, 50)]
+    [DefaultValue(2)]
+    [Description("Number of proxy pods. Default 2, between 1 and 50. 1 is only accepted together with allowSingleReplica: true (otherwise Ready=False, reason InvalidSpec), because AWS KMS disconnects a key store whose proxy is down.")]
+    public int Replicas { get; set; } = 2;
+
+    [JsonPropertyName("allowSingleReplica")]
+    [DefaultValue(false)]
+    [Description("Allow replicas: 1 (no redundancy; for tests and demos). Default false.")]
+    public bool AllowSingleReplica { get; set; }
+
+    [JsonPropertyName("hostname")]
+    [Required]
+    [Length(1, 253)]
+    [Pattern(Patterns.Hostname)]
+    [Description("Fully qualified DNS name AWS KMS calls on port 443, e.g. xks.example.com. Lowercase, no port, no IP address. The serving certificate must cover it.")]
+    public string Hostname { get; set; } = "";
+
+    [JsonPropertyName("tls")]
+    [Description("Serving certificate of the proxy endpoint. Set tls.issuerRef (the operator requests a cert-manager Certificate) or tls.secretName (an existing kubernetes.io/tls Secret); without either the Vault is not Ready (reason InvalidSpec).")]
+    public V1Alpha1VaultTls? Tls { get; set; }
+
+    [JsonPropertyName("exposure")]
+    [DefaultValue("{}")]
+    [Description("How the endpoint is reachable from AWS KMS. Default: an Ingress.")]
+    public V1Alpha1VaultExposure Exposure { get; set; } = new();
+
+    [JsonPropertyName("keyBackend")]
+    [DefaultValue("{}")]
+    [Description("Where the key material lives. Default: the software backend (keys encrypted under a master key held in a Secret).")]
+    public V1Alpha1KeyBackend KeyBackend { get; set; } = new();
+
+    [JsonPropertyName("proxy")]
+    [DefaultValue("{}")]
+    [Description("Settings of the proxy pods: image, resources, scheduling, log level.")]
+    public V1Alpha1VaultProxy Proxy { get; set; } = new();
+}
+
+[Description("Serving certificate of the proxy endpoint.")]
+public sealed class V1Alpha1VaultTls
+{
+    [JsonPropertyName("issuerRef")]
+    [Description("cert-manager issuer that signs the certificate. When set, the operator creates a Certificate for the hostname whose Secret is secretName (default <vault>-tls).")]
+    public V1Alpha1IssuerReference? IssuerRef { get; set; }
+
+    [JsonPropertyName("secretName")]
+    [Length(1, 253)]
+    [Description("Name of the kubernetes.io/tls Secret with the serving certificate. Without issuerRef, the Secret must exist and is used as is; with issuerRef, it is the Secret cert-manager writes (default <vault>-tls).")]
+    public string? SecretName { get; set; }
+
+    [JsonPropertyName("duration")]
+    [Pattern(Patterns.Duration)]
+    [Description("Requested lifetime of the certificate as a Go duration, e.g. 2160h. Only with issuerRef; default: the issuer's (cert-manager: 2160h).")]
+    public string? Duration { get; set; }
+
+    [JsonPropertyName("renewBefore")]
+    [Pattern(Patterns.Duration)]
+    [Description("How long before expiry cert-manager renews the certificate, as a Go duration, e.g. 360h. Only with issuerRef; default: cert-manager's (a third of the duration).")]
+    public string? RenewBefore { get; set; }
+}
+
+[Description("A reference to a cert-manager Issuer or ClusterIssuer.")]
+public sealed class V1Alpha1IssuerReference
+{
+    [JsonPropertyName("name")]
+    [Required]
+    [Length(1, 253)]
+    [Description("Name of the issuer. An Issuer must be in the Vault's namespace.")]
+    public string Name { get; set; } = "";
+
+    [JsonPropertyName("kind")]
+    [DefaultValue("Issuer")]
+    [Description("Kind of the issuer: Issuer (default) or ClusterIssuer, or the kind of an external issuer.")]
+    public string Kind { get; set; } = "Issuer";
+
+    [JsonPropertyName("group")]
+    [DefaultValue("cert-manager.io")]
+    [Description("API group of the issuer. Default cert-manager.io; set it for external issuers.")]
+    public string Group { get; set; } = "cert-manager.io";
+}
+
+[Description("How the endpoint is reachable from AWS KMS.")]
+public sealed class V1Alpha1VaultExposure
+{
+    [JsonPropertyName("type")]
+    [DefaultValue(V1Alpha1ExposureType.Ingress)]
+    [Description("Ingress (default): an Ingress for the hostname terminates TLS and forwards plain HTTP to the proxy. LoadBalancer: a Service of type LoadBalancer on port 443; the proxy terminates TLS itself.")]
+    public V1Alpha1ExposureType Type { get; set; } = V1Alpha1ExposureType.Ingress;
+
+    [JsonPropertyName("ingress")]
+    [Description("Settings of the Ingress (type Ingress).")]
+    public V1Alpha1VaultIngress? Ingress { get; set; }
+
+    [JsonPropertyName("loadBalancer")]
+    [Description("Settings of the LoadBalancer Service (type LoadBalancer).")]
+    public V1Alpha1VaultLoadBalancer? LoadBalancer { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1ExposureType>))]
+public enum V1Alpha1ExposureType
+{
+    Ingress,
+    LoadBalancer,
+}
+
+[Description("Settings of the Ingress.")]
+public sealed class V1Alpha1VaultIngress
+{
+    [JsonPropertyName("className")]
+    [Description("IngressClass to use, e.g. nginx. Default: the cluster's default IngressClass.")]
+    public string? ClassName { get; set; }
+
+    [JsonPropertyName("annotations")]
+    [Description("Extra annotations on the Ingress, e.g. for the controller's timeouts or allow-lists.")]
+    public IDictionary<string, string>? Annotations { get; set; }
+}
+
+[Description("Settings of the LoadBalancer Service.")]
+public sealed class V1Alpha1VaultLoadBalancer
+{
+    [JsonPropertyName("annotations")]
+    [Description("Extra annotations on the Service, e.g. service.beta.kubernetes.io/aws-load-balancer-type: nlb.")]
+    public IDictionary<string, string>? Annotations { get; set; }
+
+    [JsonPropertyName("loadBalancerSourceRanges")]
+    [Description("CIDRs allowed to reach the load balancer, if the cloud provider supports it. Default: everyone.")]
+    public IList<string>? LoadBalancerSourceRanges { get; set; }
+}
+
+[Description("Where the key material lives.")]
+public sealed class V1Alpha1KeyBackend
+{
+    [JsonPropertyName("type")]
+    [DefaultValue(V1Alpha1KeyBackendType.Software)]
+    [Description("Software (default): AES keys generated by the operator, encrypted under a master key in the Secret <vault>-master-key. Pkcs11: keys in an HSM reached through a PKCS#11 library.")]
+    public V1Alpha1KeyBackendType Type { get; set; } = V1Alpha1KeyBackendType.Software;
+
+    [JsonPropertyName("pkcs11")]
+    [Description("Settings of the PKCS#11 backend (type Pkcs11).")]
+    public V1Alpha1Pkcs11Backend? Pkcs11 { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1KeyBackendType>))]
+public enum V1Alpha1KeyBackendType
+{
+    Software,
+    Pkcs11,
+}
+
+[Description("Settings of the PKCS#11 backend.")]
+public sealed class V1Alpha1Pkcs11Backend
+{
+    [JsonPropertyName("library")]
+    [Description("Path of the PKCS#11 module inside the proxy image, e.g. /usr/lib/softhsm/libsofthsm2.so.")]
+    public string? Library { get; set; }
+
+    [JsonPropertyName("tokenLabel")]
+    [Description("Label of the token holding the keys. Set tokenLabel or slot.")]
+    public string? TokenLabel { get; set; }
+
+    [JsonPropertyName("slot")]
+    [Range(0, uint.MaxValue)]
+    [Description("Slot ID of the token, when it is not found by tokenLabel.")]
+    public long? Slot { get; set; }
+
+    [JsonPropertyName("pinSecretRef")]
+    [Description("Secret holding the user PIN of the token.")]
+    public V1Alpha1SecretKeyReference? PinSecretRef { get; set; }
+}
+
+[Description("A key of a Secret in the same namespace.")]
+public sealed class V1Alpha1SecretKeyReference
+{
+    [JsonPropertyName("name")]
+    [Required]
+    [Length(1, 253)]
+    [Description("Name of the Secret, in the same namespace.")]
+    public string Name { get; set; } = "";
+
+    [JsonPropertyName("key")]
+    [DefaultValue("pin")]
+    [Description("Key in the Secret's data. Default pin.")]
+    public string Key { get; set; } = "pin";
+}
+
+[Description("Settings of the proxy pods.")]
+public sealed class V1Alpha1VaultProxy
+{
+    /// <summary>The image the operator uses when <see cref="Image"/> is not set (its --proxy-image default).</summary>
+    public const string DefaultImage = "ghcr.io/xks-operator/xks-proxy:0.1.0";
+
+    [JsonPropertyName("image")]
+    [Description("Container image of the proxy. Default: the operator's --proxy-image (ghcr.io/xks-operator/xks-proxy:0.1.0 unless changed), so upgrading the operator upgrades proxies that do not pin an image.")]
+    public string? Image { get; set; }
+
+    [JsonPropertyName("imagePullPolicy")]
+    [Description("Pull policy of the image: Always, IfNotPresent or Never. Default: Kubernetes' (Always for :latest, otherwise IfNotPresent).")]
+    public V1Alpha1ImagePullPolicy? ImagePullPolicy { get; set; }
+
+    [JsonPropertyName("resources")]
+    [PreserveUnknownFields]
+    [Description("CPU and memory requests and limits of the proxy container (core/v1 ResourceRequirements).")]
+    public V1ResourceRequirements? Resources { get; set; }
+
+    [JsonPropertyName("nodeSelector")]
+    [Description("Node labels the proxy pods must run on.")]
+    public IDictionary<string, string>? NodeSelector { get; set; }
+
+    [JsonPropertyName("tolerations")]
+    [PreserveUnknownFields]
+    [Description("Tolerations of the proxy pods (core/v1 Toleration).")]
+    public IList<V1Toleration>? Tolerations { get; set; }
+
+    [JsonPropertyName("affinity")]
+    [PreserveUnknownFields]
+    [Description("Affinity of the proxy pods (core/v1 Affinity). The operator always spreads pods across nodes and zones.")]
+    public V1Affinity? Affinity { get; set; }
+
+    [JsonPropertyName("podAnnotations")]
+    [Description("Extra annotations on the proxy pods.")]
+    public IDictionary<string, string>? PodAnnotations { get; set; }
+
+    [JsonPropertyName("logLevel")]
+    [DefaultValue(V1Alpha1ProxyLogLevel.Information)]
+    [Description("Minimum level of the proxy's logs. Default Information. Key material and secrets are never logged.")]
+    public V1Alpha1ProxyLogLevel LogLevel { get; set; } = V1Alpha1ProxyLogLevel.Information;
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1ImagePullPolicy>))]
+public enum V1Alpha1ImagePullPolicy
+{
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1ProxyLogLevel>))]
+public enum V1Alpha1ProxyLogLevel
+{
+    Trace,
+    Debug,
+    Information,
+    Warning,
+    Error,
+}
+
+[Description("Observed state of the Vault.")]
+public sealed class V1Alpha1VaultStatus : V1Alpha1Status
+{
+    [JsonPropertyName("endpoint")]
+    [Description("URL to register as the proxy endpoint of the external key store in AWS KMS: https://<hostname>.")]
+    public string? Endpoint { get; set; }
+
+    [JsonPropertyName("replicas")]
+    [Description("Proxy pods that exist.")]
+    public int? Replicas { get; set; }
+
+    [JsonPropertyName("readyReplicas")]
+    [Description("Proxy pods that pass their readiness probe.")]
+    public int? ReadyReplicas { get; set; }
+
+    [JsonPropertyName("configSecretName")]
+    [Description("Secret holding the rendered proxy configuration (<vault>-proxy-config).")]
+    public string? ConfigSecretName { get; set; }
+
+    [JsonPropertyName("certificateSecretName")]
+    [Description("Secret holding the serving certificate in use.")]
+    public string? CertificateSecretName { get; set; }
+}
