@@ -148,7 +148,9 @@ public sealed partial class ConfigurationReloader : BackgroundService
             return "server.tls";
         }
 
-        if (before.Backend.Software?.DataDir != after.Backend.Software?.DataDir)
+        if (before.Backend.Software?.DataDir != after.Backend.Software?.DataDir
+            || before.Backend.Software?.MasterKeyFile != after.Backend.Software?.MasterKeyFile
+            || before.Backend.Software?.CreateMissingKeys != after.Backend.Software?.CreateMissingKeys)
         {
             return "backend";
         }

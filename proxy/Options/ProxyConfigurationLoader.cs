@@ -123,6 +123,10 @@ public static class ProxyConfigurationLoader
         if (options.Backend.Software is { } software)
         {
             software.DataDir = Resolve(software.DataDir);
+            if (!string.IsNullOrWhiteSpace(software.MasterKeyFile))
+            {
+                software.MasterKeyFile = Resolve(software.MasterKeyFile);
+            }
         }
 
         foreach (var credential in options.KeyStores.Where(s => s is not null).SelectMany(s => s.Credentials).Where(c => c is not null))

@@ -154,6 +154,15 @@ public sealed class SoftwareBackendOptions
     /// <summary>Directory of the master key and the wrapped key versions (created 0700, files 0600).</summary>
     public string DataDir { get; set; } = "";
 
-    /// <summary>Generate material for configured keys that have none yet (standalone mode).</summary>
+    /// <summary>
+    /// Read-only file holding the 32-byte master key (e.g. a mounted Secret, /var/run/xks/master-key/master.key);
+    /// never written or created. Empty: DATADIR/master.key, created on first start.
+    /// </summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>
+    /// Generate material for configured keys that have none yet (standalone mode). False: never create a key file,
+    /// not even the health key (it then lives in memory); keys without material answer KeyNotFoundException.
+    /// </summary>
     public bool CreateMissingKeys { get; set; } = true;
 }

@@ -286,5 +286,11 @@ public static partial class ProxyOptionsValidator
         {
             problems.Add("backend.software.dataDir: required");
         }
+
+        var masterKeyFile = backend.Software.MasterKeyFile;
+        if (!string.IsNullOrWhiteSpace(masterKeyFile) && !File.Exists(masterKeyFile))
+        {
+            problems.Add($"backend.software.masterKeyFile: file '{masterKeyFile}' does not exist (the proxy never creates it)");
+        }
     }
 }

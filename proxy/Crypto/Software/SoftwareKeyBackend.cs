@@ -7,10 +7,16 @@ using Xks.Proxy.Options;
 namespace Xks.Proxy.Crypto.Software;
 
 /// <summary>
-/// Keys kept as files under a data directory: a 32-byte master key (<c>master.key</c>) and, per key, a JSON file of
-/// versions wrapped by it with AES-256-GCM (<c>keys/&lt;id&gt;.json</c>). Files are 0600, the folders 0700. A file
-/// that fails its integrity check makes that key unusable and leaves every other key serving. Nothing is ever
-/// deleted: keys dropped from the configuration keep their files.
+/// Keys kept as files under a data directory: a 32-byte master key (<c>master.key</c>, or the read-only
+/// <c>masterKeyFile</c>) and, per key, a JSON file of versions wrapped by it with AES-256-GCM
+/// (<c>keys/&lt;id&gt;.json</c>). Files are 0600, the folders 0700. A file that fails its integrity check makes that
+/// key unusable and leaves every other key serving. Nothing is ever deleted: keys dropped from the configuration keep
+/// their files.
+/// <para>
+/// With <c>createMissingKeys: false</c> the backend creates no key file, not even its health key (which then lives
+/// in memory only); with <c>masterKeyFile</c> it never writes the master key. Both together (cluster mode, where the
+/// operator provides the material) write nothing at all.
+/// </para>
 /// </summary>
 public sealed partial class SoftwareKeyBackend : IKeyBackend
 {
@@ -20,6 +26,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private const int WrappedLength = AesGcmKey.IvSize + AesGcmKey.KeySize + AesGcmKey.TagSize;
 
     private readonly string _dataDir;
+    private readonly string _masterKeyPath;
+    private readonly bool _masterKeyProvided;
     private readonly string _keysDir;
     private readonly string _healthDir;
     private readonly byte[] _masterKey;
@@ -33,15 +41,26 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     public SoftwareKeyBackend(SoftwareBackendOptions options, ILogger<SoftwareKeyBackend> logger, TimeProvider time)
     {
         _dataDir = options.DataDir;
+        _masterKeyProvided = !string.IsNullOrWhiteSpace(options.MasterKeyFile);
+        _masterKeyPath = _masterKeyProvided ? options.MasterKeyFile! : Path.Combine(_dataDir, "master.key");
         _keysDir = Path.Combine(_dataDir, "keys");
         _healthDir = Path.Combine(_dataDir, "health");
         _createMissing = options.CreateMissingKeys;
         _logger = logger;
         _time = time;
-        CreatePrivateDirectory(_dataDir);
-        CreatePrivateDirectory(_keysDir);
-        CreatePrivateDirectory(_healthDir);
-        _masterKey = LoadOrCreateMasterKey();
+        if (!_masterKeyProvided)
+        {
+            CreatePrivateDirectory(_dataDir);
+        }
+
+        if (_createMissing)
+        {
+            CreatePrivateDirectory(_dataDir);
+            CreatePrivateDirectory(_keysDir);
+            CreatePrivateDirectory(_healthDir);
+        }
+
+        _masterKey = _masterKeyProvided ? LoadProvidedMasterKey() : LoadOrCreateMasterKey();
     }
 
     public string Vendor => "XKS Operator";
@@ -60,7 +79,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
                 next[keyId] = LoadKey(keyId, _keysDir, _keys.GetValueOrDefault(keyId), _createMissing);
             }
 
-            _health = LoadKey(HealthKeyId, _healthDir, _health, create: true);
+            _health = _createMissing ? LoadKey(HealthKeyId, _healthDir, _health, create: true) : _health ?? InMemoryHealthKey();
             Volatile.Write(ref _keys, next);
         }
     }
@@ -86,9 +105,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         try
         {
             var key = _health?.Key ?? throw new InvalidOperationException(_health?.Problem ?? "health key not loaded");
-            if (!File.Exists(Path.Combine(_dataDir, "master.key")))
+            if (!File.Exists(_masterKeyPath))
             {
-                throw new InvalidOperationException("master key file is gone");
+                throw new InvalidOperationException($"master key file '{_masterKeyPath}' is gone");
             }
 
             Span<byte> probe = stackalloc byte[32];
@@ -134,6 +153,11 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// <summary>Versions, unwrapped state and problems of every key file in the data directory (for the admin command).</summary>
     public IEnumerable<(string Id, int[] Versions, string? Problem)> ListKeyFiles()
     {
+        if (!Directory.Exists(_keysDir))
+        {
+            yield break;
+        }
+
         foreach (var path in Directory.EnumerateFiles(_keysDir, "*.json").Order(StringComparer.Ordinal))
         {
             var id = Path.GetFileNameWithoutExtension(path);
@@ -159,6 +183,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             }
 
             var file = new SoftwareKeyFile { Id = keyId, Versions = [NewVersion(keyId, 1)] };
+            CreatePrivateDirectory(directory);
             WriteKeyFile(path, file);
             Log.KeyCreated(_logger, keyId);
             info.Refresh();
@@ -182,6 +207,16 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         }
     }
 
+    /// <summary>
+    /// The health key when the backend may not write (<c>createMissingKeys: false</c>): generated at start, wrapped
+    /// and unwrapped with the master key like any key, and kept in memory only.
+    /// </summary>
+    private LoadedKey InMemoryHealthKey()
+    {
+        var file = new SoftwareKeyFile { Id = HealthKeyId, Versions = [NewVersion(HealthKeyId, 1)] };
+        return new LoadedKey(new SoftwareKey(HealthKeyId, Unwrap(file, HealthKeyId, "the in-memory health key")), null, default);
+    }
+
     private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesGcmKey[] keys)
     {
         SoftwareKeyFile? file;
@@ -193,7 +228,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         {
             throw new KeyFileException($"key file '{path}' is not valid JSON (corrupted?)");
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new KeyFileException($"key file '{path}' cannot be read: {ex.Message}");
         }
@@ -209,21 +244,27 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             throw new KeyFileException($"key file '{path}' has no versions, or duplicate or invalid version numbers");
         }
 
-        keys = new AesGcmKey[file.Versions.Count];
+        keys = Unwrap(file, keyId, $"key file '{path}'");
+        return file;
+    }
+
+    private AesGcmKey[] Unwrap(SoftwareKeyFile file, string keyId, string source)
+    {
+        var keys = new AesGcmKey[file.Versions.Count];
         Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
         for (var i = 0; i < file.Versions.Count; i++)
         {
             var version = file.Versions[i];
             if (!TryUnwrap(keyId, version, material))
             {
-                throw new KeyFileException($"key file '{path}': version {version.Version} fails its integrity check under this data directory's master key (corrupted or tampered)");
+                throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under this data directory's master key (corrupted or tampered)");
             }
 
             keys[i] = new AesGcmKey(version.Version, material);
         }
 
         CryptographicOperations.ZeroMemory(material);
-        return file;
+        return keys;
     }
 
     private bool TryUnwrap(string keyId, SoftwareKeyVersion version, Span<byte> material)
@@ -268,21 +309,47 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private static void WriteKeyFile(string path, SoftwareKeyFile file) =>
         WritePrivateFileAtomically(path, JsonSerializer.SerializeToUtf8Bytes(file, SoftwareKeyFileJsonContext.Default.SoftwareKeyFile));
 
-    private byte[] LoadOrCreateMasterKey()
+    /// <summary>The master key from <c>masterKeyFile</c> (e.g. a mounted Secret): read, checked, never written.</summary>
+    private byte[] LoadProvidedMasterKey()
     {
-        var path = Path.Combine(_dataDir, "master.key");
-        if (File.Exists(path))
+        if (!File.Exists(_masterKeyPath))
         {
-            var bytes = File.ReadAllBytes(path);
-            if (bytes.Length != AesGcmKey.KeySize)
-            {
-                throw new InvalidOperationException($"master key '{path}' must be exactly {AesGcmKey.KeySize} bytes (it is {bytes.Length}); refusing to start rather than lose access to the wrapped keys");
-            }
-
-            return bytes;
+            throw new InvalidOperationException($"master key file '{_masterKeyPath}' (backend.software.masterKeyFile) does not exist; the proxy never creates it");
         }
 
-        var existing = Directory.EnumerateFiles(_keysDir, "*.json").Count();
+        return ReadMasterKey(_masterKeyPath);
+    }
+
+    private static byte[] ReadMasterKey(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"master key '{path}' cannot be read: {ex.Message}");
+        }
+
+        if (bytes.Length != AesGcmKey.KeySize)
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+            throw new InvalidOperationException($"master key '{path}' must be exactly {AesGcmKey.KeySize} bytes (it is {bytes.Length}); refusing to start rather than lose access to the wrapped keys");
+        }
+
+        return bytes;
+    }
+
+    private byte[] LoadOrCreateMasterKey()
+    {
+        var path = _masterKeyPath;
+        if (File.Exists(path))
+        {
+            return ReadMasterKey(path);
+        }
+
+        var existing = Directory.Exists(_keysDir) ? Directory.EnumerateFiles(_keysDir, "*.json").Count() : 0;
         if (existing > 0)
         {
             throw new InvalidOperationException($"master key '{path}' is missing but {existing} wrapped key file(s) exist in '{_keysDir}'; refusing to create a new master key, which could never unwrap them");

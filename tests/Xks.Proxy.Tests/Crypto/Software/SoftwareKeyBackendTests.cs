@@ -11,14 +11,33 @@ public sealed class SoftwareKeyBackendTests : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_dataDir))
+        foreach (var directory in new[] { _dataDir, _dataDir + "-mk" }.Where(Directory.Exists))
         {
-            Directory.Delete(_dataDir, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
     }
 
-    private SoftwareKeyBackend NewBackend(bool createMissing = true) =>
-        new(new SoftwareBackendOptions { DataDir = _dataDir, CreateMissingKeys = createMissing }, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
+    private SoftwareKeyBackend NewBackend(bool createMissing = true, string? masterKeyFile = null) =>
+        new(new SoftwareBackendOptions { DataDir = _dataDir, CreateMissingKeys = createMissing, MasterKeyFile = masterKeyFile }, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
+
+    /// <summary>A master key outside the data directory, as a mounted Secret provides it (read-only).</summary>
+    private string WriteMasterKeyFile(byte[]? content = null)
+    {
+        var directory = _dataDir + "-mk";
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "master.key");
+        File.WriteAllBytes(path, content ?? RandomNumberGenerator.GetBytes(32));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead);
+        return path;
+    }
+
+    /// <summary>Every file and folder under a directory with its size, time and content hash.</summary>
+    private static string TreeSnapshot(string directory) => string.Join('\n', Directory
+        .EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories)
+        .Order(StringComparer.Ordinal)
+        .Select(p => File.Exists(p)
+            ? $"{p} {new FileInfo(p).Length} {File.GetLastWriteTimeUtc(p).Ticks} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p)))}"
+            : $"{p}/"));
 
     private static ProxyConfiguration Config(params string[] keyIds)
     {
@@ -153,6 +172,83 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a"));
         Assert.Equal(KeyLookupStatus.Missing, backend.Find("a").Status);
         Assert.False(File.Exists(Path.Combine(_dataDir, "keys", "a.json")));
+    }
+
+    [Fact]
+    public void Constructor_MasterKeyFile_IsUsedAndNeverWritten()
+    {
+        var masterKeyFile = WriteMasterKeyFile();
+        var before = File.ReadAllBytes(masterKeyFile);
+        var modified = File.GetLastWriteTimeUtc(masterKeyFile);
+        using (var backend = NewBackend(masterKeyFile: masterKeyFile))
+        {
+            backend.Apply(Config("a"));
+            Assert.Equal(KeyLookupStatus.Found, backend.Find("a").Status);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dataDir, "master.key")));
+        Assert.Equal(before, File.ReadAllBytes(masterKeyFile));
+        Assert.Equal(modified, File.GetLastWriteTimeUtc(masterKeyFile));
+
+        // The key files are wrapped by that master key: a data directory's own master key cannot open them.
+        File.WriteAllBytes(Path.Combine(_dataDir, "master.key"), RandomNumberGenerator.GetBytes(32));
+        using var other = NewBackend();
+        other.Apply(Config("a"));
+        Assert.Equal(KeyLookupStatus.Unusable, other.Find("a").Status);
+    }
+
+    [Fact]
+    public void Constructor_MasterKeyFileMissing_RefusesToStartAndCreatesNothing()
+    {
+        var missing = Path.Combine(_dataDir + "-mk", "master.key");
+        var ex = Assert.Throws<InvalidOperationException>(() => NewBackend(createMissing: false, masterKeyFile: missing));
+        Assert.Contains("never creates it", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(missing));
+        Assert.False(Directory.Exists(_dataDir));
+    }
+
+    [Fact]
+    public void Constructor_MasterKeyFileOfTheWrongLength_RefusesToStart()
+    {
+        var masterKeyFile = WriteMasterKeyFile(RandomNumberGenerator.GetBytes(31));
+        var ex = Assert.Throws<InvalidOperationException>(() => NewBackend(masterKeyFile: masterKeyFile));
+        Assert.Contains("exactly 32 bytes (it is 31)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_ClusterLayout_ServesTheKeysItFinds_AndWritesNothing()
+    {
+        var masterKeyFile = WriteMasterKeyFile();
+        using (var provider = NewBackend(masterKeyFile: masterKeyFile))
+        {
+            // What the operator will do: write wrapped key material under the master key.
+            provider.Apply(Config("a"));
+        }
+
+        var snapshot = TreeSnapshot(_dataDir);
+        using var backend = NewBackend(createMissing: false, masterKeyFile: masterKeyFile);
+        backend.Apply(Config("a", "b"));
+
+        Assert.Equal(KeyLookupStatus.Found, backend.Find("a").Status);
+        Assert.Equal(KeyLookupStatus.Missing, backend.Find("b").Status);
+        Assert.Equal("ACTIVE", Assert.Single(backend.CheckHealth()).HealthStatus);
+        Assert.Equal(snapshot, TreeSnapshot(_dataDir));
+    }
+
+    [Fact]
+    public void Apply_ClusterLayoutWithoutADataDirectory_CreatesNoFolderAndStaysHealthy()
+    {
+        var masterKeyFile = WriteMasterKeyFile();
+        using var backend = NewBackend(createMissing: false, masterKeyFile: masterKeyFile);
+        backend.Apply(Config("a"));
+
+        Assert.Equal(KeyLookupStatus.Missing, backend.Find("a").Status);
+        Assert.Equal("ACTIVE", Assert.Single(backend.CheckHealth()).HealthStatus);
+        Assert.False(Directory.Exists(_dataDir));
+        Assert.Empty(backend.ListKeyFiles());
+
+        File.Delete(masterKeyFile);
+        Assert.Equal("UNAVAILABLE", Assert.Single(backend.CheckHealth()).HealthStatus);
     }
 
     [Fact]
