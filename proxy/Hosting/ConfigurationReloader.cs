@@ -10,7 +10,8 @@ namespace Xks.Proxy.Hosting;
 /// <summary>
 /// Watches the config file, the key files and the TLS files (polling: robust for Kubernetes Secret volumes, whose
 /// files change by symlink swap). A valid new config replaces the old one at once; an invalid one is refused with
-/// every problem logged, and the old one keeps serving.
+/// every problem logged, and the old one keeps serving. In cluster mode there is no config file: the Secret watcher
+/// hands each new document to <see cref="TryApply"/>, the same validate-then-swap path.
 /// </summary>
 public sealed partial class ConfigurationReloader : BackgroundService
 {
@@ -20,6 +21,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
     private readonly ProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ConfigurationReloader> _logger;
+    private readonly Lock _applyLock = new();
     private string _configFingerprint = "";
     private string _keysFingerprint = "";
     private string _tlsFingerprint = "";
@@ -43,11 +45,6 @@ public sealed partial class ConfigurationReloader : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_holder.Current.SourcePath is null)
-        {
-            return;
-        }
-
         while (!stoppingToken.IsCancellationRequested)
         {
             var interval = TimeSpan.FromSeconds(_holder.Current.Options.Server.ReloadIntervalSeconds);
@@ -74,7 +71,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
     /// <summary>Compares the watched files with the last look and reloads what changed.</summary>
     public void CheckOnce()
     {
-        var config = HashFiles([_holder.Current.SourcePath!]);
+        var config = _holder.Current.SourcePath is { } path ? HashFiles([path]) : "";
         var keys = KeyFilesFingerprint();
         var tls = _tls is null ? "" : HashFiles(_tls.WatchedFiles);
 
@@ -96,35 +93,57 @@ public sealed partial class ConfigurationReloader : BackgroundService
     private void ReloadConfiguration()
     {
         var current = _holder.Current;
-        var result = ProxyConfigurationLoader.LoadFile(current.SourcePath!);
-        if (!result.Succeeded)
+        if (current.SourcePath is { } path)
         {
-            _metrics.ConfigReloads.WithLabels("rejected").Inc();
-            Log.ReloadRejected(_logger, current.SourcePath!, result.Problems.Count, string.Join("; ", result.Problems));
-            return;
+            TryApply(ProxyConfigurationLoader.LoadFile(path), path);
         }
+        else
+        {
+            // No file to re-read (cluster mode): the key files changed, so load them again for the same document.
+            TryApply(new ConfigurationLoadResult(current, []), current.Source);
+        }
+    }
 
-        var next = result.Configuration!;
-        try
+    /// <summary>
+    /// Validate-then-swap: a loaded document goes through the key backend and replaces the current configuration; a
+    /// document with problems (or that the backend refuses) is logged with every problem and changes nothing.
+    /// Returns whether the document now serves. Safe to call from several threads.
+    /// </summary>
+    public bool TryApply(ConfigurationLoadResult result, string source)
+    {
+        lock (_applyLock)
         {
-            _backend.Apply(next);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            _metrics.ConfigReloads.WithLabels("rejected").Inc();
-            Log.ReloadRejected(_logger, current.SourcePath!, 1, "key backend: " + ex.Message);
-            return;
-        }
+            if (!result.Succeeded)
+            {
+                _metrics.ConfigReloads.WithLabels("rejected").Inc();
+                Log.ReloadRejected(_logger, source, result.Problems.Count, string.Join("; ", result.Problems));
+                return false;
+            }
 
-        if (RestartNeeded(current.Options, next.Options) is { } field)
-        {
-            Log.RestartNeeded(_logger, field);
-        }
+            var current = _holder.Current;
+            var next = result.Configuration!;
+            try
+            {
+                _backend.Apply(next);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                _metrics.ConfigReloads.WithLabels("rejected").Inc();
+                Log.ReloadRejected(_logger, source, 1, "key backend: " + ex.Message);
+                return false;
+            }
 
-        _holder.Replace(next);
-        UpdateUnusableKeys(next);
-        _metrics.ConfigReloads.WithLabels("applied").Inc();
-        Log.Reloaded(_logger, current.SourcePath!, next.KeyStores.Count, next.KeyIds.Count);
+            if (RestartNeeded(current.Options, next.Options) is { } field)
+            {
+                Log.RestartNeeded(_logger, field);
+            }
+
+            _holder.Replace(next);
+            UpdateUnusableKeys(next);
+            _metrics.ConfigReloads.WithLabels("applied").Inc();
+            Log.Reloaded(_logger, source, next.KeyStores.Count, next.KeyIds.Count);
+            return true;
+        }
     }
 
     public void UpdateUnusableKeys(ProxyConfiguration configuration) =>
@@ -207,11 +226,11 @@ public sealed partial class ConfigurationReloader : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(200, LogLevel.Information, "Configuration reloaded from {Path}: {KeyStores} key store(s), {Keys} key(s)", EventName = "ConfigReloaded")]
-        public static partial void Reloaded(ILogger logger, string path, int keyStores, int keys);
+        [LoggerMessage(200, LogLevel.Information, "Configuration reloaded from {Source}: {KeyStores} key store(s), {Keys} key(s)", EventName = "ConfigReloaded")]
+        public static partial void Reloaded(ILogger logger, string source, int keyStores, int keys);
 
-        [LoggerMessage(201, LogLevel.Error, "Configuration change in {Path} rejected, the previous configuration keeps serving. {Count} problem(s): {Problems}", EventName = "ConfigReloadRejected")]
-        public static partial void ReloadRejected(ILogger logger, string path, int count, string problems);
+        [LoggerMessage(201, LogLevel.Error, "Configuration change in {Source} rejected, the previous configuration keeps serving. {Count} problem(s): {Problems}", EventName = "ConfigReloadRejected")]
+        public static partial void ReloadRejected(ILogger logger, string source, int count, string problems);
 
         [LoggerMessage(202, LogLevel.Warning, "Configuration field {Field} changed; it takes effect after a restart", EventName = "ConfigRestartNeeded")]
         public static partial void RestartNeeded(ILogger logger, string field);

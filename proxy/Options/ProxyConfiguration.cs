@@ -11,10 +11,11 @@ public sealed class ProxyConfiguration
 {
     private readonly FrozenDictionary<string, KeyStore>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
 
-    public ProxyConfiguration(ProxyOptions options, string? sourcePath, Func<string, string> readSecretFile)
+    public ProxyConfiguration(ProxyOptions options, string? sourcePath, Func<string, string> readSecretFile, string? source = null)
     {
         Options = options;
         SourcePath = sourcePath;
+        Source = source ?? sourcePath ?? "(text)";
         Regions = options.Regions.ToFrozenSet(StringComparer.Ordinal);
         KeyStores = options.KeyStores.Select(s => new KeyStore(s, options.Limits, readSecretFile)).ToArray();
         _byPrefix = KeyStores.ToFrozenDictionary(s => s.UriPathPrefix, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
@@ -23,7 +24,11 @@ public sealed class ProxyConfiguration
 
     public ProxyOptions Options { get; }
 
+    /// <summary>The config file watched for changes; null when the document came from elsewhere (a Secret).</summary>
     public string? SourcePath { get; }
+
+    /// <summary>Where the document came from, for logs: the file path or <c>Secret ns/name</c>.</summary>
+    public string Source { get; }
 
     /// <summary>Regions accepted in the SigV4 scope; empty accepts any.</summary>
     public FrozenSet<string> Regions { get; }

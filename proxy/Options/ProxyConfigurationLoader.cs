@@ -10,6 +10,19 @@ public sealed record ConfigurationLoadResult(ProxyConfiguration? Configuration, 
     public bool Succeeded => Configuration is not null;
 }
 
+/// <summary>Where a proxy gets its configuration, which decides a few validation rules.</summary>
+public enum ConfigurationMode
+{
+    /// <summary>One YAML file (<c>--config</c>): at least one key store.</summary>
+    Standalone,
+
+    /// <summary>
+    /// The Secret the operator renders (<c>--config-secret</c>): zero key stores is valid (a Vault without KeySets
+    /// yet); every XKS path then answers 404 while the probes keep working.
+    /// </summary>
+    Cluster,
+}
+
 /// <summary>Reads the YAML document, resolves relative paths against its folder, validates it and builds the snapshot.</summary>
 public static class ProxyConfigurationLoader
 {
@@ -35,7 +48,16 @@ public static class ProxyConfigurationLoader
         return LoadText(text, directory, path);
     }
 
-    public static ConfigurationLoadResult LoadText(string yaml, string baseDirectory, string? sourcePath = null)
+    /// <summary>
+    /// Validates a document. <paramref name="sourcePath"/> is the file to watch (null for none);
+    /// <paramref name="source"/> names the origin in logs (defaults to the path).
+    /// </summary>
+    public static ConfigurationLoadResult LoadText(
+        string yaml,
+        string baseDirectory,
+        string? sourcePath = null,
+        ConfigurationMode mode = ConfigurationMode.Standalone,
+        string? source = null)
     {
         ProxyOptions? options;
         try
@@ -55,14 +77,14 @@ public static class ProxyConfigurationLoader
 
         Normalize(options);
         ResolvePaths(options, baseDirectory);
-        var problems = new List<string>(ProxyOptionsValidator.Validate(options));
+        var problems = new List<string>(ProxyOptionsValidator.Validate(options, mode));
         var secrets = ReadSecretFiles(options, problems);
         if (problems.Count > 0)
         {
             return new ConfigurationLoadResult(null, problems);
         }
 
-        return new ConfigurationLoadResult(new ProxyConfiguration(options, sourcePath, file => secrets[file]), []);
+        return new ConfigurationLoadResult(new ProxyConfiguration(options, sourcePath, file => secrets[file], source), []);
     }
 
     private static ConfigurationLoadResult Fail(string problem) => new(null, [problem]);

@@ -29,7 +29,7 @@ public static partial class ProxyOptionsValidator
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex NamePattern();
 
-    public static IReadOnlyList<string> Validate(ProxyOptions options)
+    public static IReadOnlyList<string> Validate(ProxyOptions options, ConfigurationMode mode = ConfigurationMode.Standalone)
     {
         var problems = new List<string>();
 
@@ -54,7 +54,7 @@ public static partial class ProxyOptionsValidator
             problems.Add($"health.cacheSeconds: must be between 1 and 60, the spec allows results at most one minute old (got {options.Health.CacheSeconds})");
         }
 
-        ValidateKeyStores(options.KeyStores, problems);
+        ValidateKeyStores(options.KeyStores, mode, problems);
         ValidateBackend(options.Backend, problems);
         return problems;
     }
@@ -130,9 +130,10 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, List<string> problems)
+    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, List<string> problems)
     {
-        if (keyStores.Count == 0)
+        // A Vault without KeySets yet renders no key store: valid in cluster mode, where more arrive through the Secret.
+        if (keyStores.Count == 0 && mode == ConfigurationMode.Standalone)
         {
             problems.Add("keyStores: configure at least one key store");
         }

@@ -105,6 +105,37 @@ public sealed class ProxyConfigurationLoaderTests
         }
     }
 
+    [Fact]
+    public void LoadText_ZeroKeyStores_IsRefusedStandaloneButValidInClusterMode()
+    {
+        var yaml = new ProxyConfigBuilder { NoKeyStores = true }.Build(8080, "/tmp/d", "/tmp/a");
+
+        var standalone = ProxyConfigurationLoader.LoadText(yaml, "/tmp");
+        Assert.Equal("keyStores: configure at least one key store", Assert.Single(standalone.Problems));
+
+        var cluster = ProxyConfigurationLoader.LoadText(yaml, "/tmp", mode: ConfigurationMode.Cluster, source: "Secret ns/name");
+        Assert.True(cluster.Succeeded, string.Join("; ", cluster.Problems));
+        Assert.Empty(cluster.Configuration!.KeyStores);
+        Assert.Equal("Secret ns/name", cluster.Configuration.Source);
+        Assert.Null(cluster.Configuration.SourcePath);
+    }
+
+    [Fact]
+    public void LoadText_ClusterMode_StillValidatesEverythingElse()
+    {
+        var yaml = new ProxyConfigBuilder { NoKeyStores = true }.Build(8080, "/tmp/d", "/tmp/a").Replace("fleetSize: 2", "fleetSize: 0", StringComparison.Ordinal);
+        var result = ProxyConfigurationLoader.LoadText(yaml, "/tmp", mode: ConfigurationMode.Cluster);
+        Assert.StartsWith("health.fleetSize", Assert.Single(result.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadText_MasterKeyFileThatDoesNotExist_IsAProblem_AndRelativeIsResolved()
+    {
+        var yaml = new ProxyConfigBuilder { MasterKeyFile = "mk/master.key", CreateMissingKeys = false }.Key("foo").Build(8080, "/tmp/d", "/tmp/a");
+        var result = ProxyConfigurationLoader.LoadText(yaml, "/nonexistent-base");
+        Assert.Equal("backend.software.masterKeyFile: file '/nonexistent-base/mk/master.key' does not exist (the proxy never creates it)", Assert.Single(result.Problems));
+    }
+
     internal static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

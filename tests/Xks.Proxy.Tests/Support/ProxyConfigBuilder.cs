@@ -26,6 +26,15 @@ public sealed class ProxyConfigBuilder
 
     public int MetricsPort { get; set; }
 
+    /// <summary>Writes <c>keyStores: []</c> (valid in cluster mode only).</summary>
+    public bool NoKeyStores { get; set; }
+
+    /// <summary>backend.software.masterKeyFile; null leaves it out.</summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>backend.software.createMissingKeys; null leaves it out (default true).</summary>
+    public bool? CreateMissingKeys { get; set; }
+
     public ProxyConfigBuilder Key(string id, string usage = "[ENCRYPT, DECRYPT]", bool enabled = true, string? authorization = null)
     {
         var sb = new StringBuilder();
@@ -85,6 +94,13 @@ public sealed class ProxyConfigBuilder
         sb.Append(CultureInfo.InvariantCulture, $"limits:\n  maxPlaintextBytes: {MaxPlaintextBytes}\n  maxAadBytes: {MaxAadBytes}\n  requestsPerSecondPerKeyStore: {RequestsPerSecond}\n");
         sb.Append("health:\n  fleetSize: 2\n  cacheSeconds: 5\n");
         sb.Append(CultureInfo.InvariantCulture, $"audit:\n  enabled: true\n  file: {auditFile}\n");
+        if (NoKeyStores)
+        {
+            sb.Append("keyStores: []\n");
+            AppendBackend(sb, dataDir);
+            return sb.ToString();
+        }
+
         sb.Append("keyStores:\n");
         sb.Append(CultureInfo.InvariantCulture, $"  - name: test\n    uriPathPrefix: \"{Prefix}\"\n    blocked: {(Blocked ? "true" : "false")}\n    credentials:\n");
         foreach (var (id, secret) in _credentials)
@@ -103,7 +119,21 @@ public sealed class ProxyConfigBuilder
             sb.Append(store.TrimEnd('\n')).Append('\n');
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"backend:\n  software:\n    dataDir: {dataDir}\n");
+        AppendBackend(sb, dataDir);
         return sb.ToString();
+    }
+
+    private void AppendBackend(StringBuilder sb, string dataDir)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"backend:\n  software:\n    dataDir: {dataDir}\n");
+        if (MasterKeyFile is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"    masterKeyFile: {MasterKeyFile}\n");
+        }
+
+        if (CreateMissingKeys is { } create)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"    createMissingKeys: {(create ? "true" : "false")}\n");
+        }
     }
 }
