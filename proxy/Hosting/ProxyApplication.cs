@@ -29,18 +29,7 @@ public static class ProxyApplication
         // Quiet framework defaults that Logging__LogLevel__<category> environment variables can still override.
         builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] ??= "Warning";
         builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] ??= "Information";
-        if (configureLogging is null)
-        {
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            });
-        }
-        else
-        {
-            configureLogging(builder.Logging);
-        }
+        (configureLogging ?? DefaultLogging)(builder.Logging);
 
         builder.Services.AddXksProxy(configuration);
         configureServices?.Invoke(builder.Services);
@@ -79,6 +68,14 @@ public static class ProxyApplication
         app.Services.GetRequiredService<Health.HealthMonitor>().CheckNow();
         return app;
     }
+
+    /// <summary>JSON lines on standard output, UTC timestamps (what the proxy logs unless a test captures the logs).</summary>
+    public static void DefaultLogging(ILoggingBuilder logging) =>
+        logging.AddJsonConsole(o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
 
     private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
     {

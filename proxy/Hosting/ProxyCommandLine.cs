@@ -1,37 +1,64 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Proxy.Cluster;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Hosting;
 
 /// <summary>
-/// <c>xks-proxy [serve|validate|keys list|keys rotate ID] [--config PATH]</c>. The config path comes from
-/// <c>--config</c> or the XKS_PROXY_CONFIG environment variable. Exit codes: 0 ok, 2 bad usage or configuration.
+/// <c>xks-proxy [serve|validate|keys list|keys rotate ID] [--config PATH | --config-secret [NS/]NAME]</c>. The
+/// config path comes from <c>--config</c> or XKS_PROXY_CONFIG (standalone mode); the Secret from
+/// <c>--config-secret</c> or XKS_PROXY_CONFIG_SECRET (cluster mode). Exit codes: 0 ok, 2 bad usage or configuration.
 /// </summary>
 public static class ProxyCommandLine
 {
     public const int ExitOk = 0;
     public const int ExitConfigError = 2;
+    public const string ConfigSecretEnvironmentVariable = "XKS_PROXY_CONFIG_SECRET";
 
     private const string Usage = """
-        usage: xks-proxy [serve] [--config PATH]      run the XKS proxy
-               xks-proxy validate [--config PATH]     check a configuration and list every problem
+        usage: xks-proxy [serve] [--config PATH]      run the XKS proxy from a YAML file (standalone mode)
+               xks-proxy [serve] --config-secret [NAMESPACE/]NAME [--kubeconfig PATH] [--startup-timeout SECONDS]
+                                                      run it from key proxy.yaml of a Kubernetes Secret, watched
+                                                      for changes (cluster mode); namespace: the pod's own
+               xks-proxy validate [--config PATH | --config-secret [NAMESPACE/]NAME]
+                                                      check a configuration and list every problem
                xks-proxy keys list [--config PATH]    list software-backend keys and their versions
                xks-proxy keys rotate ID [--config PATH]
                                                       add a version to a key (the running proxy picks it up)
-        The configuration path may also come from the XKS_PROXY_CONFIG environment variable.
+        --config may also come from XKS_PROXY_CONFIG, --config-secret from XKS_PROXY_CONFIG_SECRET, --kubeconfig
+        from KUBECONFIG (otherwise the pod's service account is used). In cluster mode the proxy waits up to
+        --startup-timeout seconds (default 30) for a readable, valid configuration and otherwise exits with code 2.
         """;
 
     public static async Task<int> RunAsync(string[] args)
     {
         var positional = new List<string>();
-        string? configPath = Environment.GetEnvironmentVariable(ProxyConfigurationLoader.ConfigEnvironmentVariable);
+        string? configPath = null;
+        string? configSecret = null;
+        string? kubeconfig = null;
+        var startupTimeout = TimeSpan.FromSeconds(30);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
+                    break;
+                case "--config-secret" when i + 1 < args.Length:
+                    configSecret = args[++i];
+                    break;
+                case "--kubeconfig" when i + 1 < args.Length:
+                    kubeconfig = args[++i];
+                    break;
+                case "--startup-timeout" when i + 1 < args.Length:
+                    if (!double.TryParse(args[++i], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds is < 0 or > 3600)
+                    {
+                        return Fail($"--startup-timeout: '{args[i]}' is not a number of seconds between 0 and 3600");
+                    }
+
+                    startupTimeout = TimeSpan.FromSeconds(seconds);
                     break;
                 case "--help" or "-h":
                     Console.Out.WriteLine(Usage);
@@ -56,9 +83,31 @@ public static class ProxyCommandLine
             return Fail($"unknown command '{command}'\n{Usage}");
         }
 
+        if (configPath is not null && configSecret is not null)
+        {
+            return Fail("pass either --config (standalone mode) or --config-secret (cluster mode), not both");
+        }
+
+        if (configPath is null && configSecret is null)
+        {
+            configPath = NonEmpty(Environment.GetEnvironmentVariable(ProxyConfigurationLoader.ConfigEnvironmentVariable));
+            configSecret = NonEmpty(Environment.GetEnvironmentVariable(ConfigSecretEnvironmentVariable));
+            if (configPath is not null && configSecret is not null)
+            {
+                return Fail($"both {ProxyConfigurationLoader.ConfigEnvironmentVariable} and {ConfigSecretEnvironmentVariable} are set; pass --config or --config-secret to choose");
+            }
+        }
+
+        if (configSecret is not null)
+        {
+            return command == "keys"
+                ? Fail("the keys commands work on a configuration file (--config): in cluster mode the operator owns key material")
+                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout).ConfigureAwait(false);
+        }
+
         if (string.IsNullOrWhiteSpace(configPath))
         {
-            return Fail($"no configuration: pass --config PATH or set {ProxyConfigurationLoader.ConfigEnvironmentVariable}\n{Usage}");
+            return Fail($"no configuration: pass --config PATH or --config-secret [NAMESPACE/]NAME, or set {ProxyConfigurationLoader.ConfigEnvironmentVariable} or {ConfigSecretEnvironmentVariable}\n{Usage}");
         }
 
         var loaded = ProxyConfigurationLoader.LoadFile(configPath);
@@ -100,6 +149,75 @@ public static class ProxyCommandLine
         await app.RunAsync().ConfigureAwait(false);
         return ExitOk;
     }
+
+    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout)
+    {
+        ClusterModeOptions options;
+        try
+        {
+            var kubernetes = KubernetesConnection.Build(kubeconfig);
+            if (!ConfigSecretReference.TryParse(configSecret, () => KubernetesConnection.DefaultNamespace(kubernetes), out var secret, out var problem))
+            {
+                return Fail($"--config-secret: {problem}");
+            }
+
+            options = new ClusterModeOptions
+            {
+                Secret = secret,
+                Kubernetes = kubernetes,
+                StartupTimeout = command == "validate" ? TimeSpan.Zero : startupTimeout,
+            };
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Fail(ex.Message);
+        }
+
+        if (command == "validate")
+        {
+            using var client = new k8s.Kubernetes(options.Kubernetes);
+            try
+            {
+                var initial = await ConfigSecretSource.WaitForFirstAsync(client, options, NullLogger.Instance, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                Console.Out.WriteLine($"{options.Secret.Description}: valid ({initial.Configuration.KeyStores.Count} key store(s), {initial.Configuration.KeyIds.Count} key(s))");
+                return ExitOk;
+            }
+            catch (ClusterStartException ex)
+            {
+                return await ReportProblemsAsync(options.Secret.Description, ex.Problems).ConfigureAwait(false);
+            }
+        }
+
+        WebApplication app;
+        try
+        {
+            app = await ClusterProxyApplication.BuildAsync(options).ConfigureAwait(false);
+        }
+        catch (ClusterStartException ex)
+        {
+            return Fail($"cannot start: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            return Fail($"cannot start: {ex.Message}");
+        }
+
+        await app.RunAsync().ConfigureAwait(false);
+        return ExitOk;
+    }
+
+    private static async Task<int> ReportProblemsAsync(string source, IReadOnlyList<string> problems)
+    {
+        await Console.Error.WriteLineAsync($"xks-proxy: configuration {source} is invalid or unreadable ({problems.Count} problem(s)):").ConfigureAwait(false);
+        foreach (var problem in problems)
+        {
+            await Console.Error.WriteLineAsync("  - " + problem).ConfigureAwait(false);
+        }
+
+        return ExitConfigError;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static int RunKeys(ProxyConfiguration configuration, string[] args)
     {

@@ -46,6 +46,8 @@ public sealed class ProxyMetrics
         HealthCheckDuration = factory.CreateHistogram("xks_health_check_duration_seconds", "Duration of deep health checks.",
             new HistogramConfiguration { Buckets = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 1, 5] });
         UnusableKeys = factory.CreateGauge("xks_keys_unusable", "Configured keys whose material is missing or fails its integrity check.");
+        ConfigWatchFailures = factory.CreateCounter("xks_config_watch_failures_total",
+            "Failed attempts to list or watch the configuration Secret (cluster mode); the last good configuration keeps serving.");
     }
 
     public Counter InvalidPath { get; }
@@ -57,6 +59,8 @@ public sealed class ProxyMetrics
     public Histogram HealthCheckDuration { get; }
 
     public Gauge UnusableKeys { get; }
+
+    public Counter ConfigWatchFailures { get; }
 
     public void RecordRequest(XksOperation operation, XksErrorName? error, double seconds)
     {

@@ -1,0 +1,29 @@
+using k8s;
+
+namespace Xks.Proxy.Cluster;
+
+/// <summary>Cluster mode: which Secret, how to reach the API server, and the timing of start-up and the watch.</summary>
+public sealed class ClusterModeOptions
+{
+    public required ConfigSecretReference Secret { get; init; }
+
+    public required KubernetesClientConfiguration Kubernetes { get; init; }
+
+    /// <summary>
+    /// How long start-up waits for a first valid configuration before the process exits with every problem
+    /// (Kubernetes then restarts the container). Zero: one attempt.
+    /// </summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First delay after a failed read, list or watch; doubled per failure, with jitter.</summary>
+    public TimeSpan RetryInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between attempts while the API server is unreachable.</summary>
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one watch request lasts on the server (randomised up to twice as long), before it is renewed.</summary>
+    public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Bound on one get or list request (the watch itself is bounded by <see cref="WatchTimeout"/>).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

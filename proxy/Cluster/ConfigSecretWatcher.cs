@@ -1,0 +1,205 @@
+using System.Runtime.ExceptionServices;
+using k8s;
+using k8s.Models;
+using Xks.Proxy.Hosting;
+using Xks.Proxy.Metrics;
+
+namespace Xks.Proxy.Cluster;
+
+/// <summary>
+/// Keeps a replica's configuration in step with its Secret: list the one Secret (fieldSelector
+/// <c>metadata.name</c>, so RBAC with <c>resourceNames</c> allows it), then watch from the list's resourceVersion
+/// with bookmarks; each new <c>proxy.yaml</c> goes through <see cref="ConfigurationReloader.TryApply"/> (invalid:
+/// logged with every problem, the old configuration keeps serving). 410 Gone lists again; any other failure (API
+/// server down, forbidden, network) keeps the last good configuration serving, logs a warning and retries with
+/// jittered exponential backoff. A deleted Secret changes nothing until it comes back.
+/// </summary>
+public sealed partial class ConfigSecretWatcher : BackgroundService
+{
+    private readonly IKubernetes _client;
+    private readonly ClusterModeOptions _options;
+    private readonly ConfigurationReloader _reloader;
+    private readonly ProxyMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConfigSecretWatcher> _logger;
+    private string _lastHash;
+    private bool _missing;
+    private int _failures;
+
+    public ConfigSecretWatcher(
+        IKubernetes client,
+        ClusterModeOptions options,
+        ConfigSecretDocument initial,
+        ConfigurationReloader reloader,
+        ProxyMetrics metrics,
+        TimeProvider time,
+        ILogger<ConfigSecretWatcher> logger)
+    {
+        _client = client;
+        _options = options;
+        _reloader = reloader;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _lastHash = initial.Hash;
+    }
+
+    private ConfigSecretReference Secret => _options.Secret;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string? resourceVersion = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (resourceVersion is null)
+                {
+                    resourceVersion = await ListAsync(stoppingToken).ConfigureAwait(false);
+                    if (_failures > 0)
+                    {
+                        Log.Recovered(_logger, Secret.Description, _failures);
+                    }
+                }
+
+                resourceVersion = await WatchAsync(resourceVersion, stoppingToken).ConfigureAwait(false);
+
+                // The server ended the watch as asked: the connection is healthy again.
+                _failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ConfigSecretSource.IsGone(ex))
+            {
+                Log.ResourceVersionExpired(_logger, Secret.Description);
+                resourceVersion = null;
+            }
+            catch (Exception ex) when (ConfigSecretSource.IsApiFailure(ex, stoppingToken))
+            {
+                // Counted until a watch delivers an event or ends normally, so a list that works followed by a watch
+                // that fails still backs off.
+                _failures++;
+                resourceVersion = null;
+                _metrics.ConfigWatchFailures.Inc();
+                var delay = ConfigSecretSource.Backoff(_failures, _options.RetryInitialDelay, _options.RetryMaxDelay);
+                Log.WatchFailed(_logger, Secret.Description, ConfigSecretSource.Describe(ex, Secret, _options.Kubernetes.Host), delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Lists the one Secret, applies it if it changed, and returns the list's resourceVersion to watch from.</summary>
+    private async Task<string> ListAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        var list = await _client.CoreV1.ListNamespacedSecretAsync(Secret.Namespace, fieldSelector: Secret.FieldSelector, cancellationToken: timeout.Token).ConfigureAwait(false);
+        if (list.Items.FirstOrDefault(s => s.Metadata?.Name == Secret.Name) is { } secret)
+        {
+            Offer(secret);
+        }
+        else if (!_missing)
+        {
+            _missing = true;
+            Log.SecretMissing(_logger, Secret.Description);
+        }
+
+        return list.Metadata?.ResourceVersion ?? "";
+    }
+
+    /// <summary>One watch request, until the server ends it; returns the last resourceVersion seen.</summary>
+    private async Task<string> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
+    {
+        var serverTimeout = TimeSpan.FromSeconds(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
+
+        // A connection that dies without a reset never ends the stream: give up a little after the server would have.
+        using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        watchdog.CancelAfter(serverTimeout + TimeSpan.FromSeconds(30));
+        // Watch ERROR events (410 Gone, …) arrive through onError: rethrown, they end the loop like a transport failure.
+        var events = _client.CoreV1.WatchListNamespacedSecretAsync(
+            Secret.Namespace,
+            allowWatchBookmarks: true,
+            fieldSelector: Secret.FieldSelector,
+            resourceVersion: resourceVersion,
+            timeoutSeconds: (int)serverTimeout.TotalSeconds,
+            onError: ExceptionDispatchInfo.Throw,
+            cancellationToken: watchdog.Token);
+        Log.Watching(_logger, Secret.Description, resourceVersion);
+        try
+        {
+            await foreach (var (type, secret) in events.ConfigureAwait(false))
+            {
+                _failures = 0;
+                resourceVersion = secret?.Metadata?.ResourceVersion ?? resourceVersion;
+                switch (type)
+                {
+                    case WatchEventType.Added or WatchEventType.Modified when secret is not null:
+                        Offer(secret);
+                        break;
+                    case WatchEventType.Deleted:
+                        _missing = true;
+                        Log.SecretDeleted(_logger, Secret.Description);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The watchdog fired: renew the watch from where it was.
+        }
+
+        return resourceVersion;
+    }
+
+    /// <summary>A version of the Secret: applied when its proxy.yaml differs from the last one seen.</summary>
+    private void Offer(V1Secret secret)
+    {
+        if (_missing)
+        {
+            _missing = false;
+            Log.SecretBack(_logger, Secret.Description);
+        }
+
+        var document = ConfigSecretDocument.From(secret);
+        if (document.Hash == _lastHash)
+        {
+            return;
+        }
+
+        _lastHash = document.Hash;
+        _reloader.TryApply(document.Load(Secret), Secret.Description);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(602, LogLevel.Warning, "Cannot list or watch {Source}: {Problem}. The last good configuration keeps serving; retrying in {DelaySeconds:0.0} s", EventName = "ClusterConfigWatchFailed")]
+        public static partial void WatchFailed(ILogger logger, string source, string problem, double delaySeconds);
+
+        [LoggerMessage(603, LogLevel.Information, "Watching {Source} again after {Failures} failed attempt(s)", EventName = "ClusterConfigWatchRecovered")]
+        public static partial void Recovered(ILogger logger, string source, int failures);
+
+        [LoggerMessage(604, LogLevel.Warning, "{Source} was deleted; the last good configuration keeps serving until it is back", EventName = "ClusterConfigSecretDeleted")]
+        public static partial void SecretDeleted(ILogger logger, string source);
+
+        [LoggerMessage(605, LogLevel.Warning, "{Source} does not exist; the last good configuration keeps serving until it is back", EventName = "ClusterConfigSecretMissing")]
+        public static partial void SecretMissing(ILogger logger, string source);
+
+        [LoggerMessage(606, LogLevel.Information, "{Source} is back", EventName = "ClusterConfigSecretBack")]
+        public static partial void SecretBack(ILogger logger, string source);
+
+        [LoggerMessage(607, LogLevel.Debug, "The resourceVersion of the watch on {Source} expired (410 Gone); listing again", EventName = "ClusterConfigRelist")]
+        public static partial void ResourceVersionExpired(ILogger logger, string source);
+
+        [LoggerMessage(608, LogLevel.Debug, "Watching {Source} from resourceVersion {ResourceVersion}", EventName = "ClusterConfigWatching")]
+        public static partial void Watching(ILogger logger, string source, string resourceVersion);
+    }
+}
