@@ -5,7 +5,8 @@ public static class Conditions
 {
     /// <summary>
     /// Adds or updates the condition of <paramref name="type"/>. <c>lastTransitionTime</c> moves (to now, whole
-    /// seconds, UTC) only when the status changes; reason, message and observedGeneration are always updated.
+    /// seconds, UTC) only when the status changes; reason, message and observedGeneration are always updated. An empty
+    /// message is stored as null.
     /// </summary>
     /// <returns>true when anything in the list changed.</returns>
     public static bool Set(
@@ -13,7 +14,7 @@ public static class Conditions
         string type,
         string status,
         string reason,
-        string message,
+        string? message,
         long? observedGeneration,
         TimeProvider timeProvider)
     {
@@ -34,7 +35,7 @@ public static class Conditions
                 Type = type,
                 Status = status,
                 Reason = reason,
-                Message = message ?? "",
+                Message = NullIfEmpty(message),
                 ObservedGeneration = observedGeneration,
                 LastTransitionTime = Now(timeProvider),
             });
@@ -55,9 +56,9 @@ public static class Conditions
             changed = true;
         }
 
-        if (existing.Message != (message ?? ""))
+        if (NullIfEmpty(existing.Message) != NullIfEmpty(message))
         {
-            existing.Message = message ?? "";
+            existing.Message = NullIfEmpty(message);
             changed = true;
         }
 
@@ -85,6 +86,8 @@ public static class Conditions
         var existing = Get(conditions, type);
         return existing is not null && conditions.Remove(existing);
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static DateTime Now(TimeProvider timeProvider)
     {

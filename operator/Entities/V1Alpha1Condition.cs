@@ -37,11 +37,14 @@ public sealed class V1Alpha1Condition
     [Description("Machine-readable reason for the last transition, in CamelCase (e.g. Available, InvalidSpec).")]
     public string Reason { get; set; } = "";
 
+    /// <remarks>
+    /// Optional here, unlike metav1.Condition: an empty message is stored as null (left out of the JSON), because the
+    /// project's local 1.20 control plane reads "" in custom resources as null and rejects it.
+    /// </remarks>
     [JsonPropertyName("message")]
-    [Required]
     [Length(0, 32768)]
-    [Description("Human-readable details about the transition; may be empty.")]
-    public string Message { get; set; } = "";
+    [Description("Human-readable details about the transition. Empty when there is nothing to add.")]
+    public string? Message { get; set; }
 }
 
 /// <summary>The values of <see cref="V1Alpha1Condition.Status"/>.</summary>

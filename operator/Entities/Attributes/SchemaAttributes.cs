@@ -26,7 +26,7 @@ public sealed class RangeAttribute(long minimum, long maximum) : Attribute
 
 /// <summary>
 /// Inclusive length bounds: <c>minLength</c>/<c>maxLength</c> on strings, <c>minItems</c>/<c>maxItems</c> on lists.
-/// A negative bound is not emitted.
+/// A minimum of 0 or less and a negative maximum are not emitted.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class LengthAttribute(int minimum = -1, int maximum = -1) : Attribute
