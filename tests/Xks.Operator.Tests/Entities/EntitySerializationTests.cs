@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using k8s;
 using Xks.Operator.Crds;
 using Xks.Operator.Entities.CertManager;
+using Xks.Testing;
 
 namespace Xks.Operator.Entities.Tests;
 
@@ -97,6 +98,28 @@ public class EntitySerializationTests
         Assert.Equal(
             """{"apiVersion":"cert-manager.io/v1","kind":"Certificate","metadata":{"name":"v-tls"},"spec":{"secretName":"v-tls","dnsNames":["xks.example.com"],"issuerRef":{"name":"letsencrypt","kind":"ClusterIssuer"}},"status":{}}""",
             json);
+    }
+
+    [Fact]
+    public void Deserialize_Samples_ReadIntoTheEntities()
+    {
+        var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
+
+        var vault = KubernetesYaml.Deserialize<V1Alpha1Vault>(File.ReadAllText(Path.Combine(samples, "xks.dev_v1alpha1_vault.yaml")));
+        var account = KubernetesYaml.Deserialize<V1Alpha1CspAccount>(File.ReadAllText(Path.Combine(samples, "xks.dev_v1alpha1_cspaccount.yaml")));
+        var keySet = KubernetesYaml.Deserialize<V1Alpha1KeySet>(File.ReadAllText(Path.Combine(samples, "xks.dev_v1alpha1_keyset.yaml")));
+        var key = KubernetesYaml.Deserialize<V1Alpha1CloudKey>(File.ReadAllText(Path.Combine(samples, "xks.dev_v1alpha1_cloudkey.yaml")));
+
+        Assert.Equal("xks.example.com", vault.Spec.Hostname);
+        Assert.Equal(("letsencrypt", "ClusterIssuer"), (vault.Spec.Tls!.IssuerRef!.Name, vault.Spec.Tls.IssuerRef.Kind));
+        Assert.Equal(V1Alpha1ExposureType.Ingress, vault.Spec.Exposure.Type);
+        Assert.Equal("nginx", vault.Spec.Exposure.Ingress!.ClassName);
+        Assert.Equal("eu-west-1", account.Spec.Region);
+        Assert.Equal("aws-credentials", account.Spec.Credentials.SecretRef!.Name);
+        Assert.Equal("accessKeyId", account.Spec.Credentials.SecretRef.AccessKeyIdKey);
+        Assert.Equal(("xks", "production"), (keySet.Spec.VaultRef.Name, keySet.Spec.CspAccountRef.Name));
+        Assert.Equal("payments", key.Spec.KeySetRef.Name);
+        Assert.True(key.Spec.Enabled);
     }
 
     public static TheoryData<Type> SchemaTypes()
