@@ -1,0 +1,91 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>
+/// Everything the operator puts into one Vault's proxy config (the <c>proxy.yaml</c> of the config Secret), before
+/// rendering. Built from the Vault by <see cref="ProxyConfigModel.ForVault"/>; the KeySet and CloudKey reconcilers
+/// (issue 4) pass the key stores. Lists that are sets (regions, key stores, keys, credentials, authorization values)
+/// are sorted by the renderer, so the order of an informer's cache never changes the rendered bytes.
+/// </summary>
+public sealed record ProxyConfigModel
+{
+    /// <summary>Origin shown in the header comment of the rendered file, e.g. "Vault team-a/payments".</summary>
+    public required string Source { get; init; }
+
+    /// <summary>True when the proxy terminates TLS itself (exposure LoadBalancer) with the mounted certificate.</summary>
+    public required bool ServeTls { get; init; }
+
+    /// <summary>Replicas serving the endpoint, reported by the health call as xksProxyFleetSize.</summary>
+    public required int FleetSize { get; init; }
+
+    /// <summary>SigV4 regions accepted; empty accepts any region.</summary>
+    public IReadOnlyList<string> Regions { get; init; } = [];
+
+    /// <summary>Key stores (one per KeySet); empty for a Vault without KeySets, which the proxy accepts in cluster mode.</summary>
+    public IReadOnlyList<ProxyKeyStoreModel> KeyStores { get; init; } = [];
+
+    /// <summary>Port of the XKS API inside the pod.</summary>
+    public int Port => ProxyLayout.XksPort(ServeTls);
+
+    /// <summary>True when the Vault is exposed through a LoadBalancer Service, so the proxy itself terminates TLS.</summary>
+    public static bool ProxyTerminatesTls(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return vault.Spec.Exposure?.Type == V1Alpha1ExposureType.LoadBalancer;
+    }
+
+    /// <summary>The model of a Vault's config: server and backend from the spec, key stores from the caller.</summary>
+    public static ProxyConfigModel ForVault(
+        V1Alpha1Vault vault,
+        IReadOnlyList<ProxyKeyStoreModel>? keyStores = null,
+        IReadOnlyList<string>? regions = null)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return new ProxyConfigModel
+        {
+            Source = $"Vault {vault.Metadata.NamespaceProperty}/{vault.Metadata.Name}",
+            ServeTls = ProxyTerminatesTls(vault),
+            FleetSize = vault.Spec.Replicas,
+            Regions = regions ?? [],
+            KeyStores = keyStores ?? [],
+        };
+    }
+}
+
+/// <summary>One proxy key store: what a KeySet becomes in the proxy config.</summary>
+/// <param name="Name">1–63 characters of a-z 0-9 '-' (the proxy's rule), used in logs, metrics and audit lines.</param>
+/// <param name="UriPathPrefix">Served at &lt;prefix&gt;/kms/xks/v1; empty or '/'-separated segments.</param>
+/// <param name="Credentials">SigV4 credentials; two while rotating.</param>
+/// <param name="Keys">The CloudKeys of the KeySet.</param>
+/// <param name="Blocked">Kill switch for the whole key store.</param>
+public sealed record ProxyKeyStoreModel(
+    string Name,
+    string UriPathPrefix,
+    IReadOnlyList<ProxyCredentialModel> Credentials,
+    IReadOnlyList<ProxyKeyModel> Keys,
+    bool Blocked = false);
+
+/// <summary>One SigV4 credential. <see cref="ToString"/> never shows the secret.</summary>
+public sealed record ProxyCredentialModel(string AccessKeyId, string SecretAccessKey)
+{
+    public override string ToString() => $"ProxyCredentialModel {{ AccessKeyId = {AccessKeyId}, SecretAccessKey = *** }}";
+}
+
+/// <summary>One external key as the proxy serves it.</summary>
+/// <param name="Id">externalKeyId (the CloudKey's xksKeyId): 1–128 characters of A-Z a-z 0-9 . _ -</param>
+/// <param name="Usage">"ENCRYPT" and/or "DECRYPT"; empty makes a key that can do neither.</param>
+/// <param name="Enabled">False answers keyStatus DISABLED / InvalidStateException at once.</param>
+/// <param name="Authorization">Optional proxy-side authorization on top of the KMS key policy.</param>
+public sealed record ProxyKeyModel(
+    string Id,
+    IReadOnlyList<string> Usage,
+    bool Enabled = true,
+    ProxyKeyAuthorizationModel? Authorization = null);
+
+/// <summary>Proxy-side authorization of one key; every non-empty list must match, an empty list allows all.</summary>
+public sealed record ProxyKeyAuthorizationModel(
+    IReadOnlyList<string> Principals,
+    IReadOnlyList<string> ViaServices,
+    IReadOnlyList<string> SourceVpcs,
+    IReadOnlyList<string> SourceVpces);

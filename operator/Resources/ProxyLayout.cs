@@ -1,0 +1,57 @@
+namespace Xks.Operator.Resources;
+
+/// <summary>
+/// Fixed facts about the proxy pod that the Deployment, the Services and the rendered proxy config must agree on:
+/// ports, mount paths and Secret keys. One place, so the config can never name a file the pod does not mount.
+/// </summary>
+public static class ProxyLayout
+{
+    /// <summary>Name of the proxy container in the pod.</summary>
+    public const string ContainerName = "proxy";
+
+    /// <summary>XKS port when an Ingress terminates TLS in front of the proxy (plain HTTP inside the cluster).</summary>
+    public const int HttpPort = 8080;
+
+    /// <summary>XKS port when the proxy terminates TLS itself (exposure LoadBalancer).</summary>
+    public const int HttpsPort = 8443;
+
+    /// <summary>Prometheus /metrics, plain HTTP; never exposed through the Ingress or the LoadBalancer.</summary>
+    public const int MetricsPort = 9090;
+
+    /// <summary>Container port name of the XKS API (8080 or 8443); Services target it by name.</summary>
+    public const string XksPortName = "xks";
+
+    public const string MetricsPortName = "metrics";
+
+    /// <summary>Key of the rendered config in the config Secret.</summary>
+    public const string ConfigKey = "proxy.yaml";
+
+    /// <summary>Key of the 32 raw master-key bytes in the master-key Secret.</summary>
+    public const string MasterKeyKey = "master.key";
+
+    /// <summary>Length of the software backend's master key (AES-256).</summary>
+    public const int MasterKeyLength = 32;
+
+    public const string MasterKeyDirectory = "/var/run/xks/master-key";
+    public const string MasterKeyFile = MasterKeyDirectory + "/" + MasterKeyKey;
+
+    public const string TlsDirectory = "/var/run/xks/tls";
+    public const string TlsCertificateFile = TlsDirectory + "/tls.crt";
+    public const string TlsPrivateKeyFile = TlsDirectory + "/tls.key";
+
+    /// <summary>Software backend data directory: an emptyDir (the key material itself lives in Secrets).</summary>
+    public const string DataDirectory = "/var/lib/xks";
+
+    public const string TmpDirectory = "/tmp";
+
+    /// <summary>Unauthenticated liveness endpoint of the proxy (on the XKS port).</summary>
+    public const string LivenessPath = "/healthz";
+
+    /// <summary>Unauthenticated readiness endpoint of the proxy (on the XKS port).</summary>
+    public const string ReadinessPath = "/readyz";
+
+    /// <summary>Non-root user and group of the proxy image (distroless "nonroot").</summary>
+    public const long RunAsUser = 65532;
+
+    public static int XksPort(bool proxyTerminatesTls) => proxyTerminatesTls ? HttpsPort : HttpPort;
+}

@@ -1,0 +1,55 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>
+/// Names of every child object of a Vault, all in the Vault's namespace. Derived from the Vault's name only, so the
+/// reconciler finds its children again after a restart without storing anything.
+/// </summary>
+public static class VaultNames
+{
+    /// <summary>ServiceAccount, Role, RoleBinding, Deployment, ClusterIP Service and PodDisruptionBudget.</summary>
+    public static string Proxy(V1Alpha1Vault vault) => Name(vault) + "-proxy";
+
+    public static string ServiceAccount(V1Alpha1Vault vault) => Proxy(vault);
+
+    public static string Role(V1Alpha1Vault vault) => Proxy(vault);
+
+    public static string RoleBinding(V1Alpha1Vault vault) => Proxy(vault);
+
+    public static string Deployment(V1Alpha1Vault vault) => Proxy(vault);
+
+    public static string Service(V1Alpha1Vault vault) => Proxy(vault);
+
+    public static string PodDisruptionBudget(V1Alpha1Vault vault) => Proxy(vault);
+
+    /// <summary>The LoadBalancer Service (exposure LoadBalancer only).</summary>
+    public static string LoadBalancerService(V1Alpha1Vault vault) => Name(vault) + "-proxy-lb";
+
+    /// <summary>Secret holding the rendered proxy config (key <see cref="ProxyLayout.ConfigKey"/>).</summary>
+    public static string ConfigSecret(V1Alpha1Vault vault) => Name(vault) + "-proxy-config";
+
+    /// <summary>Secret holding the software backend's master key (key <see cref="ProxyLayout.MasterKeyKey"/>).</summary>
+    public static string MasterKeySecret(V1Alpha1Vault vault) => Name(vault) + "-master-key";
+
+    /// <summary>The Ingress (exposure Ingress only).</summary>
+    public static string Ingress(V1Alpha1Vault vault) => Name(vault);
+
+    /// <summary>The cert-manager Certificate (when spec.tls.issuerRef is set).</summary>
+    public static string Certificate(V1Alpha1Vault vault) => Name(vault);
+
+    /// <summary>The kubernetes.io/tls Secret: spec.tls.secretName, or &lt;vault&gt;-tls for the Certificate to write.</summary>
+    public static string TlsSecret(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return string.IsNullOrEmpty(vault.Spec?.Tls?.SecretName) ? Name(vault) + "-tls" : vault.Spec.Tls.SecretName;
+    }
+
+    private static string Name(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return vault.Metadata?.Name is { Length: > 0 } name
+            ? name
+            : throw new ArgumentException("The Vault has no metadata.name.", nameof(vault));
+    }
+}
