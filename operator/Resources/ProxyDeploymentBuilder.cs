@@ -1,0 +1,238 @@
+using k8s.Models;
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>
+/// The proxy Deployment of a Vault. The pod template depends only on the Vault's spec and the operator's default image,
+/// never on KeySets or CloudKeys: the proxy applies those live from its watched config Secret, so adding a key or
+/// disabling one never rolls the pods. Building twice from the same input gives equal objects, so re-applying is a
+/// no-op on the server.
+/// </summary>
+public static class ProxyDeploymentBuilder
+{
+    /// <summary>Default requests and limits when spec.proxy.resources is not set.</summary>
+    public static V1ResourceRequirements DefaultResources() => new()
+    {
+        Requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal)
+        {
+            ["cpu"] = new ResourceQuantity("100m"),
+            ["memory"] = new ResourceQuantity("128Mi"),
+        },
+        Limits = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal)
+        {
+            ["memory"] = new ResourceQuantity("256Mi"),
+        },
+    };
+
+    private const string MasterKeyVolume = "master-key";
+    private const string TlsVolume = "tls";
+    private const string DataVolume = "data";
+    private const string TmpVolume = "tmp";
+
+    // Secret volumes are root-owned; fsGroup makes the group the proxy's, 0440 lets that group (and nobody else) read.
+    // (0400 would leave the files readable by root only, i.e. not by uid 65532.)
+    private const int SecretFileMode = 0x120; // 0440
+
+    /// <param name="vault">The Vault (read from the API: it needs metadata.uid for the owner reference).</param>
+    /// <param name="defaultImage">The operator's --proxy-image, used when spec.proxy.image is not set.</param>
+    public static V1Deployment Build(V1Alpha1Vault vault, string defaultImage)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        ArgumentException.ThrowIfNullOrWhiteSpace(defaultImage);
+        return new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = VaultOwnership.OwnedMetadata(vault, VaultNames.Deployment(vault)),
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = vault.Spec.Replicas,
+                RevisionHistoryLimit = 5,
+                Selector = new V1LabelSelector { MatchLabels = VaultLabels.SelectorFor(vault) },
+                Strategy = new V1DeploymentStrategy
+                {
+                    Type = "RollingUpdate",
+                    // Never below the requested replicas during a rollout: KMS disconnects a key store whose proxy fails.
+                    RollingUpdate = new V1RollingUpdateDeployment { MaxUnavailable = 0, MaxSurge = 1 },
+                },
+                Template = BuildPodTemplate(vault, defaultImage),
+            },
+        };
+    }
+
+    public static V1PodTemplateSpec BuildPodTemplate(V1Alpha1Vault vault, string defaultImage)
+    {
+        var proxy = vault.Spec.Proxy ?? new V1Alpha1VaultProxy();
+        var tls = ProxyConfigModel.ProxyTerminatesTls(vault);
+        var annotations = Annotations.Merge(proxy.PodAnnotations, new Dictionary<string, string>
+        {
+            [VaultLabels.StartupConfigHashAnnotation] = ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(vault)),
+        });
+        return new V1PodTemplateSpec
+        {
+            Metadata = new V1ObjectMeta { Labels = VaultLabels.For(vault), Annotations = annotations },
+            Spec = new V1PodSpec
+            {
+                ServiceAccountName = VaultNames.ServiceAccount(vault),
+                AutomountServiceAccountToken = true,
+                EnableServiceLinks = false,
+                TerminationGracePeriodSeconds = 30,
+                SecurityContext = new V1PodSecurityContext
+                {
+                    RunAsNonRoot = true,
+                    RunAsUser = ProxyLayout.RunAsUser,
+                    RunAsGroup = ProxyLayout.RunAsUser,
+                    FsGroup = ProxyLayout.RunAsUser,
+                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                },
+                Containers = [BuildContainer(vault, proxy, defaultImage, tls)],
+                Volumes = BuildVolumes(vault, tls),
+                NodeSelector = proxy.NodeSelector is { Count: > 0 } ? Annotations.Sorted(proxy.NodeSelector) : null,
+                Tolerations = proxy.Tolerations is { Count: > 0 } ? [.. proxy.Tolerations] : null,
+                Affinity = proxy.Affinity ?? DefaultAffinity(vault),
+                TopologySpreadConstraints = TopologySpread(vault),
+            },
+        };
+    }
+
+    private static V1Container BuildContainer(V1Alpha1Vault vault, V1Alpha1VaultProxy proxy, string defaultImage, bool tls)
+    {
+        var scheme = tls ? "HTTPS" : "HTTP";
+        var mounts = new List<V1VolumeMount>
+        {
+            new() { Name = MasterKeyVolume, MountPath = ProxyLayout.MasterKeyDirectory, ReadOnlyProperty = true },
+            new() { Name = DataVolume, MountPath = ProxyLayout.DataDirectory },
+            new() { Name = TmpVolume, MountPath = ProxyLayout.TmpDirectory },
+        };
+        if (tls)
+        {
+            mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = ProxyLayout.TlsDirectory, ReadOnlyProperty = true });
+        }
+
+        return new V1Container
+        {
+            Name = ProxyLayout.ContainerName,
+            Image = string.IsNullOrWhiteSpace(proxy.Image) ? defaultImage : proxy.Image,
+            ImagePullPolicy = proxy.ImagePullPolicy?.ToString(),
+            Args = ["serve", "--config-secret", VaultNames.ConfigSecret(vault)],
+            Ports =
+            [
+                new V1ContainerPort { Name = ProxyLayout.XksPortName, ContainerPort = ProxyLayout.XksPort(tls), Protocol = "TCP" },
+                new V1ContainerPort { Name = ProxyLayout.MetricsPortName, ContainerPort = ProxyLayout.MetricsPort, Protocol = "TCP" },
+            ],
+            Env =
+            [
+                new V1EnvVar { Name = "Logging__LogLevel__Default", Value = proxy.LogLevel.ToString() },
+            ],
+            // Started = config loaded and listening; generous for an HSM login (issue 5), then liveness takes over.
+            StartupProbe = Probe(ProxyLayout.LivenessPath, scheme, periodSeconds: 2, failureThreshold: 30),
+            LivenessProbe = Probe(ProxyLayout.LivenessPath, scheme, periodSeconds: 10, failureThreshold: 3),
+            ReadinessProbe = Probe(ProxyLayout.ReadinessPath, scheme, periodSeconds: 5, failureThreshold: 2),
+            Resources = proxy.Resources ?? DefaultResources(),
+            SecurityContext = new V1SecurityContext
+            {
+                RunAsNonRoot = true,
+                RunAsUser = ProxyLayout.RunAsUser,
+                RunAsGroup = ProxyLayout.RunAsUser,
+                ReadOnlyRootFilesystem = true,
+                AllowPrivilegeEscalation = false,
+                Privileged = false,
+                Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+            },
+            VolumeMounts = [.. mounts.OrderBy(m => m.MountPath, StringComparer.Ordinal)],
+            TerminationMessagePolicy = "FallbackToLogsOnError",
+        };
+    }
+
+    private static V1Probe Probe(string path, string scheme, int periodSeconds, int failureThreshold) => new()
+    {
+        HttpGet = new V1HTTPGetAction { Path = path, Port = ProxyLayout.XksPortName, Scheme = scheme },
+        PeriodSeconds = periodSeconds,
+        TimeoutSeconds = 2,
+        FailureThreshold = failureThreshold,
+        SuccessThreshold = 1,
+    };
+
+    private static List<V1Volume> BuildVolumes(V1Alpha1Vault vault, bool tls)
+    {
+        var volumes = new List<V1Volume>
+        {
+            new()
+            {
+                Name = MasterKeyVolume,
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = VaultNames.MasterKeySecret(vault),
+                    DefaultMode = SecretFileMode,
+                    Items = [new V1KeyToPath { Key = ProxyLayout.MasterKeyKey, Path = ProxyLayout.MasterKeyKey }],
+                },
+            },
+            new() { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() },
+            new() { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() },
+        };
+        if (tls)
+        {
+            volumes.Add(new V1Volume
+            {
+                Name = TlsVolume,
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = VaultNames.TlsSecret(vault),
+                    DefaultMode = SecretFileMode,
+                    Items =
+                    [
+                        new V1KeyToPath { Key = "tls.crt", Path = "tls.crt" },
+                        new V1KeyToPath { Key = "tls.key", Path = "tls.key" },
+                    ],
+                },
+            });
+        }
+
+        return [.. volumes.OrderBy(v => v.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Spread over nodes and zones, both ScheduleAnyway: a hard (DoNotSchedule) node spread leaves a replacement pod
+    /// Pending while a node is cordoned for a drain (1.20 counts cordoned nodes as domains), which costs a replica exactly
+    /// when one is needed. A preferred anti-affinity (below) strengthens the node spread in scoring.
+    /// </summary>
+    private static List<V1TopologySpreadConstraint> TopologySpread(V1Alpha1Vault vault) =>
+    [
+        new()
+        {
+            TopologyKey = "kubernetes.io/hostname",
+            MaxSkew = 1,
+            WhenUnsatisfiable = "ScheduleAnyway",
+            LabelSelector = new V1LabelSelector { MatchLabels = VaultLabels.SelectorFor(vault) },
+        },
+        new()
+        {
+            TopologyKey = "topology.kubernetes.io/zone",
+            MaxSkew = 1,
+            WhenUnsatisfiable = "ScheduleAnyway",
+            LabelSelector = new V1LabelSelector { MatchLabels = VaultLabels.SelectorFor(vault) },
+        },
+    ];
+
+    /// <summary>Used unless spec.proxy.affinity is given (then that is used as is).</summary>
+    private static V1Affinity DefaultAffinity(V1Alpha1Vault vault) => new()
+    {
+        PodAntiAffinity = new V1PodAntiAffinity
+        {
+            PreferredDuringSchedulingIgnoredDuringExecution =
+            [
+                new V1WeightedPodAffinityTerm
+                {
+                    Weight = 100,
+                    PodAffinityTerm = new V1PodAffinityTerm
+                    {
+                        TopologyKey = "kubernetes.io/hostname",
+                        LabelSelector = new V1LabelSelector { MatchLabels = VaultLabels.SelectorFor(vault) },
+                    },
+                },
+            ],
+        },
+    };
+}

@@ -1,0 +1,99 @@
+using k8s;
+using k8s.Models;
+using Xks.Operator.Entities;
+using Xks.Operator.Entities.CertManager;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>Inputs of the builders that come from the operator, not from the Vault.</summary>
+/// <param name="DefaultProxyImage">The operator's --proxy-image, for Vaults without spec.proxy.image.</param>
+/// <param name="PodDisruptionBudgetApiVersion">policy/v1, or policy/v1beta1 on servers before 1.21
+/// (<see cref="ProxyPodDisruptionBudgetBuilder.SelectApiVersion"/>).</param>
+public sealed record VaultResourceOptions(
+    string DefaultProxyImage = V1Alpha1VaultProxy.DefaultImage,
+    string PodDisruptionBudgetApiVersion = ProxyPodDisruptionBudgetBuilder.PolicyV1);
+
+/// <summary>A child the Vault must not have (any more), e.g. the Ingress after a switch to LoadBalancer.</summary>
+public sealed record VaultChildReference(string ApiVersion, string Kind, string Name);
+
+/// <summary>
+/// The desired children of a Vault, except the master-key Secret (created once, never applied: see
+/// <see cref="MasterKeySecretBuilder"/>).
+/// </summary>
+public sealed record VaultChildren(
+    V1ServiceAccount ServiceAccount,
+    V1Role Role,
+    V1RoleBinding RoleBinding,
+    V1Secret ConfigSecret,
+    V1Certificate? Certificate,
+    V1Service Service,
+    V1Service? LoadBalancerService,
+    V1Deployment Deployment,
+    V1PodDisruptionBudget PodDisruptionBudget,
+    V1Ingress? Ingress,
+    IReadOnlyList<VaultChildReference> Unwanted)
+{
+    /// <summary>
+    /// The children that exist, in apply order: identity and config before the pods that use them, the Certificate
+    /// before the Ingress that serves it.
+    /// </summary>
+    public IEnumerable<IKubernetesObject<V1ObjectMeta>> All()
+    {
+        IKubernetesObject<V1ObjectMeta>?[] all =
+        [
+            ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, Service, LoadBalancerService, Deployment,
+            PodDisruptionBudget, Ingress,
+        ];
+        return all.OfType<IKubernetesObject<V1ObjectMeta>>();
+    }
+}
+
+/// <summary>Builds every desired child of a Vault in one call: what the Vault reconciler applies.</summary>
+public static class VaultResources
+{
+    /// <param name="vault">A valid Vault (<see cref="VaultSpecValidator.Validate"/> returned no problem) read from the API.</param>
+    /// <param name="options">The operator's inputs.</param>
+    /// <param name="config">The proxy config; default <see cref="ProxyConfigModel.ForVault"/> without key stores.</param>
+    /// <param name="additionalSecretNames">More Secrets the proxy may read (issue 4).</param>
+    public static VaultChildren Build(
+        V1Alpha1Vault vault,
+        VaultResourceOptions options,
+        ProxyConfigModel? config = null,
+        IEnumerable<string>? additionalSecretNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        ArgumentNullException.ThrowIfNull(options);
+        var certificate = ProxyCertificateBuilder.Build(vault);
+        var loadBalancer = ProxyServiceBuilder.BuildLoadBalancerService(vault);
+        var ingress = ProxyIngressBuilder.Build(vault);
+
+        var unwanted = new List<VaultChildReference>();
+        if (certificate is null)
+        {
+            unwanted.Add(new VaultChildReference("cert-manager.io/v1", "Certificate", VaultNames.Certificate(vault)));
+        }
+
+        if (loadBalancer is null)
+        {
+            unwanted.Add(new VaultChildReference("v1", "Service", VaultNames.LoadBalancerService(vault)));
+        }
+
+        if (ingress is null)
+        {
+            unwanted.Add(new VaultChildReference("networking.k8s.io/v1", "Ingress", VaultNames.Ingress(vault)));
+        }
+
+        return new VaultChildren(
+            ProxyRbacBuilder.BuildServiceAccount(vault),
+            ProxyRbacBuilder.BuildRole(vault, additionalSecretNames),
+            ProxyRbacBuilder.BuildRoleBinding(vault),
+            ProxyConfigSecretBuilder.Build(vault, config ?? ProxyConfigModel.ForVault(vault)),
+            certificate,
+            ProxyServiceBuilder.BuildClusterService(vault),
+            loadBalancer,
+            ProxyDeploymentBuilder.Build(vault, options.DefaultProxyImage),
+            ProxyPodDisruptionBudgetBuilder.Build(vault, options.PodDisruptionBudgetApiVersion),
+            ingress,
+            unwanted);
+    }
+}
