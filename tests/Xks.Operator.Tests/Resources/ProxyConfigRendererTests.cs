@@ -1,0 +1,189 @@
+using Xks.Operator.Entities;
+using Xks.Proxy.Options;
+
+namespace Xks.Operator.Resources.Tests;
+
+public sealed class ProxyConfigRendererTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("xks-render-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static readonly ProxyCredentialModel CredentialA = new("AAAAAAAAAAAAAAAAAAAAAAAAAA", "=PleaseReplaceThisWithSomeSecretOfLength43To64");
+    private static readonly ProxyCredentialModel CredentialB = new("BBBBBBBBBBBBBBBBBBBBBBBBB2", "/+PleaseReplaceThisWithSomeSecretOfLength43To6");
+
+    private static readonly ProxyCredentialModel CredentialC = new("CCCCCCCCCCCCCCCCCCCCCCCCCC", "PleaseReplaceThisWithSomeSecretOfLength43To64c");
+    private static readonly ProxyCredentialModel CredentialD = new("DDDDDDDDDDDDDDDDDDDDDDDDD7", "PleaseReplaceThisWithSomeSecretOfLength43To64d");
+
+    // Access key ids must be unique across the proxy: store-a gets A and B, any other store C and D.
+    private static ProxyKeyStoreModel Store(string name, bool blocked = false) => new(
+        name,
+        $"/team-a/{name}",
+        name == "store-a" ? [CredentialB, CredentialA] : [CredentialD, CredentialC],
+        [
+            new ProxyKeyModel($"{name}-k2", ["DECRYPT", "ENCRYPT"]),
+            new ProxyKeyModel($"{name}-k1", ["ENCRYPT"], Enabled: false,
+                new ProxyKeyAuthorizationModel(["arn:aws:iam::111122223333:role/b", "arn:aws:iam::111122223333:role/*"], ["s3.us-east-1.amazonaws.com"], [], ["vpce-1"])),
+        ],
+        blocked);
+
+    /// <summary>Loads the rendered text with the proxy's own loader in cluster mode, the pod's files placed under a temp root.</summary>
+    private ConfigurationLoadResult LoadWithProxy(string yaml)
+    {
+        var run = Path.Combine(_root, "run");
+        Directory.CreateDirectory(Path.Combine(run, "master-key"));
+        Directory.CreateDirectory(Path.Combine(run, "tls"));
+        File.WriteAllBytes(Path.Combine(run, "master-key", ProxyLayout.MasterKeyKey), new byte[ProxyLayout.MasterKeyLength]);
+        File.WriteAllText(Path.Combine(run, "tls", "tls.crt"), "");
+        File.WriteAllText(Path.Combine(run, "tls", "tls.key"), "");
+        var relocated = yaml
+            .Replace("/var/run/xks/", run + "/", StringComparison.Ordinal)
+            .Replace(ProxyLayout.DataDirectory, Path.Combine(_root, "data"), StringComparison.Ordinal);
+        Assert.DoesNotContain("/var/", relocated, StringComparison.Ordinal);
+        return ProxyConfigurationLoader.LoadText(relocated, _root, mode: ConfigurationMode.Cluster);
+    }
+
+    [Theory]
+    [InlineData("ingress-issuer", 8080, false)]
+    [InlineData("loadbalancer-secret", 8443, true)]
+    public void Render_VaultWithoutKeyStores_IsAcceptedByTheProxyInClusterMode(string sample, int port, bool tls)
+    {
+        var vault = ResourceTestSupport.LoadVault(sample);
+
+        var result = LoadWithProxy(ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault)));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        var options = result.Configuration!.Options;
+        Assert.Equal("0.0.0.0", options.Server.Address);
+        Assert.Equal(port, options.Server.Port);
+        Assert.Equal(ProxyLayout.MetricsPort, options.Server.MetricsPort);
+        Assert.Equal(tls, options.Server.Tls is not null);
+        Assert.Equal(vault.Spec.Replicas, options.Health.FleetSize);
+        Assert.Empty(options.KeyStores);
+        Assert.False(options.Backend.Software!.CreateMissingKeys);
+        Assert.EndsWith("/master-key/master.key", options.Backend.Software.MasterKeyFile, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_VaultWithoutKeyStores_IsRejectedInStandaloneMode()
+    {
+        // Guards the test above: the loader really validates (standalone needs a key store).
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault));
+
+        var result = ProxyConfigurationLoader.LoadText(yaml, _root, mode: ConfigurationMode.Standalone);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Problems, p => p.StartsWith("keyStores", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Render_KeyStores_AreServedByTheProxyAsGiven()
+    {
+        var vault = ResourceTestSupport.LoadVault("loadbalancer-secret");
+        var model = ProxyConfigModel.ForVault(vault, [Store("store-b", blocked: true), Store("store-a")], ["us-east-1", "eu-west-1"]);
+
+        var result = LoadWithProxy(ProxyConfigRenderer.Render(model));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        var options = result.Configuration!.Options;
+        Assert.Equal(["eu-west-1", "us-east-1"], options.Regions);
+        Assert.Equal(["store-a", "store-b"], options.KeyStores.Select(s => s.Name));
+        Assert.False(options.KeyStores[0].Blocked);
+        Assert.Equal([CredentialA.AccessKeyId, CredentialB.AccessKeyId], options.KeyStores[0].Credentials.Select(c => c.AccessKeyId));
+        Assert.Equal([CredentialA.SecretAccessKey, CredentialB.SecretAccessKey], options.KeyStores[0].Credentials.Select(c => c.SecretAccessKey));
+        var storeB = options.KeyStores[1];
+        Assert.True(storeB.Blocked);
+        Assert.Equal("/team-a/store-b", storeB.UriPathPrefix);
+        Assert.Equal([CredentialC.AccessKeyId, CredentialD.AccessKeyId], storeB.Credentials.Select(c => c.AccessKeyId));
+        Assert.Equal(["store-b-k1", "store-b-k2"], storeB.Keys.Select(k => k.Id));
+        var k1 = storeB.Keys[0];
+        Assert.False(k1.Enabled);
+        Assert.Equal(["ENCRYPT"], k1.Usage);
+        Assert.Equal(["arn:aws:iam::111122223333:role/*", "arn:aws:iam::111122223333:role/b"], k1.Authorization!.Principals);
+        Assert.Equal(["s3.us-east-1.amazonaws.com"], k1.Authorization.ViaServices);
+        Assert.Empty(k1.Authorization.SourceVpcs);
+        Assert.Equal(["vpce-1"], k1.Authorization.SourceVpces);
+        Assert.Equal(["ENCRYPT", "DECRYPT"], storeB.Keys[1].Usage);
+        Assert.Null(storeB.Keys[1].Authorization);
+    }
+
+    [Fact]
+    public void Render_InvalidKeyStore_IsReportedByTheProxyValidator()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var bad = new ProxyKeyStoreModel("Bad Name", "/p", [new ProxyCredentialModel("short", "x")], []);
+
+        var result = LoadWithProxy(ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [bad])));
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Problems, p => p.StartsWith("keyStores[0].name", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, p => p.StartsWith("keyStores[0].credentials[0]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Render_ListsInAnyOrder_GiveTheSameBytes()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var reversed = new ProxyKeyStoreModel(
+            "store-a", "/team-a/store-a", [CredentialA, CredentialB],
+            [.. Store("store-a").Keys.Reverse().Select(k => k with { Usage = [.. k.Usage.Reverse()] })]);
+
+        var first = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [Store("store-a"), Store("store-b")], ["us-east-1", "eu-west-1"]));
+        var second = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [Store("store-b"), reversed], ["eu-west-1", "us-east-1", "eu-west-1"]));
+
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Render_Output_HasLfLineEndingsAndAHeaderNamingTheVault()
+    {
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(ResourceTestSupport.LoadVault("ingress-issuer")));
+
+        Assert.DoesNotContain('\r', yaml);
+        Assert.StartsWith("# Proxy config of Vault team-a/payments", yaml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigHash_KeyStoreChange_ChangesButStartupHashDoesNot()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var empty = ProxyConfigModel.ForVault(vault);
+        var withStore = ProxyConfigModel.ForVault(vault, [Store("store-a")]);
+        var blocked = ProxyConfigModel.ForVault(vault, [Store("store-a", blocked: true)]);
+
+        Assert.NotEqual(ProxyConfigRenderer.ConfigHash(empty), ProxyConfigRenderer.ConfigHash(withStore));
+        Assert.NotEqual(ProxyConfigRenderer.ConfigHash(withStore), ProxyConfigRenderer.ConfigHash(blocked));
+        Assert.Equal(ProxyConfigRenderer.StartupConfigHash(empty), ProxyConfigRenderer.StartupConfigHash(withStore));
+        Assert.Equal(ProxyConfigRenderer.StartupConfigHash(empty), ProxyConfigRenderer.StartupConfigHash(blocked));
+        Assert.Equal(ProxyConfigRenderer.StartupConfigHash(empty), ProxyConfigRenderer.StartupConfigHash(empty with { FleetSize = 7 }));
+    }
+
+    [Fact]
+    public void StartupConfigHash_ExposureChange_Changes()
+    {
+        var ingress = ResourceTestSupport.MinimalVault();
+        var loadBalancer = ResourceTestSupport.MinimalVault(s => s.Exposure = new V1Alpha1VaultExposure { Type = V1Alpha1ExposureType.LoadBalancer });
+
+        Assert.NotEqual(
+            ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(ingress)),
+            ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(loadBalancer)));
+    }
+
+    [Fact]
+    public void Hash_Text_Is16LowercaseHexOfSha256()
+    {
+        // sha256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+        Assert.Equal("ba7816bf8f01cfea", ProxyConfigRenderer.Hash("abc"));
+    }
+
+    [Fact]
+    public void CredentialModel_ToString_HidesTheSecret()
+    {
+        var text = CredentialA.ToString();
+
+        Assert.Contains(CredentialA.AccessKeyId, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(CredentialA.SecretAccessKey, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(CredentialA.SecretAccessKey, Store("s").ToString(), StringComparison.Ordinal);
+    }
+}

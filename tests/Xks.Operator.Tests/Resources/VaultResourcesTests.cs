@@ -1,0 +1,133 @@
+using System.Text;
+using k8s;
+using k8s.Models;
+using Xks.Operator.Entities.CertManager;
+
+namespace Xks.Operator.Resources.Tests;
+
+public class VaultResourcesTests
+{
+    private static readonly byte[] FixedMasterKey = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
+
+    public static TheoryData<string, string> Samples => new()
+    {
+        { "ingress-issuer", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
+        { "loadbalancer-secret", ProxyPodDisruptionBudgetBuilder.PolicyV1Beta1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Build_SampleVault_MatchesGoldenManifests(string sample, string pdbApiVersion)
+    {
+        var vault = ResourceTestSupport.LoadVault(sample);
+        Assert.Empty(VaultSpecValidator.Validate(vault));
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion));
+        var masterKey = MasterKeySecretBuilder.Build(vault, FixedMasterKey);
+
+        ResourceTestSupport.AssertGolden($"{sample}.children.yaml", ResourceTestSupport.ToYaml([masterKey, .. children.All()]));
+        ResourceTestSupport.AssertGolden($"{sample}.proxy.yaml", Encoding.UTF8.GetString(children.ConfigSecret.Data[ProxyLayout.ConfigKey]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Build_Twice_GivesIdenticalJson(string sample, string pdbApiVersion)
+    {
+        var options = new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion);
+        var first = VaultResources.Build(ResourceTestSupport.LoadVault(sample), options).All().Select(o => KubernetesJson.Serialize(o));
+        var second = VaultResources.Build(ResourceTestSupport.LoadVault(sample), options).All().Select(o => KubernetesJson.Serialize(o));
+
+        Assert.Equal(first, second);
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Build_EveryChild_HasTheVaultAsControllerOwner(string sample, string pdbApiVersion)
+    {
+        var vault = ResourceTestSupport.LoadVault(sample);
+        var children = VaultResources.Build(vault, new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion));
+
+        foreach (var child in children.All())
+        {
+            var owner = Assert.Single(child.Metadata.OwnerReferences);
+            Assert.Equal("xks.dev/v1alpha1", owner.ApiVersion);
+            Assert.Equal("Vault", owner.Kind);
+            Assert.Equal(vault.Metadata.Name, owner.Name);
+            Assert.Equal(vault.Metadata.Uid, owner.Uid);
+            Assert.True(owner.Controller);
+            Assert.True(owner.BlockOwnerDeletion);
+            Assert.Equal(vault.Metadata.NamespaceProperty, child.Metadata.NamespaceProperty);
+            Assert.Equal(VaultLabels.For(vault), child.Metadata.Labels);
+            Assert.False(string.IsNullOrEmpty(child.ApiVersion), $"{child.Kind} has no apiVersion");
+            Assert.False(string.IsNullOrEmpty(child.Kind), $"{child.Metadata.Name} has no kind");
+        }
+    }
+
+    [Fact]
+    public void Build_IngressVault_HasIngressAndCertificateButNoLoadBalancer()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions());
+
+        Assert.NotNull(children.Ingress);
+        Assert.NotNull(children.Certificate);
+        Assert.Null(children.LoadBalancerService);
+        Assert.Equal([new VaultChildReference("v1", "Service", "payments-proxy-lb")], children.Unwanted);
+    }
+
+    [Fact]
+    public void Build_LoadBalancerVaultWithSecret_HasNoIngressNorCertificate()
+    {
+        var vault = ResourceTestSupport.LoadVault("loadbalancer-secret");
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions());
+
+        Assert.Null(children.Ingress);
+        Assert.Null(children.Certificate);
+        Assert.NotNull(children.LoadBalancerService);
+        Assert.Equal(
+            [
+                new VaultChildReference("cert-manager.io/v1", "Certificate", "ledger"),
+                new VaultChildReference("networking.k8s.io/v1", "Ingress", "ledger"),
+            ],
+            children.Unwanted);
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Build_NonSecretChildren_CarryNoKeyMaterialOrCredentials(string sample, string pdbApiVersion)
+    {
+        var vault = ResourceTestSupport.LoadVault(sample);
+        var secret = new ProxyCredentialModel("AAAAAAAAAAAAAAAAAAAAAAAAAA", "SecretSecretSecretSecretSecretSecretSecret0123");
+        var config = ProxyConfigModel.ForVault(vault, [new ProxyKeyStoreModel("store", "/p", [secret], [])]);
+        var masterKey = Convert.ToBase64String(FixedMasterKey);
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion), config);
+
+        foreach (var child in children.All().Where(c => c is not V1Secret))
+        {
+            var json = KubernetesJson.Serialize(child);
+            Assert.DoesNotContain(secret.SecretAccessKey, json, StringComparison.Ordinal);
+            Assert.DoesNotContain(masterKey, json, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"data\":", json, StringComparison.Ordinal);
+        }
+
+        var configText = Encoding.UTF8.GetString(children.ConfigSecret.Data[ProxyLayout.ConfigKey]);
+        Assert.Contains(secret.SecretAccessKey, configText, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret.SecretAccessKey, KubernetesJson.Serialize(children.ConfigSecret.Metadata), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void All_ListsChildrenInApplyOrder()
+    {
+        var children = VaultResources.Build(ResourceTestSupport.LoadVault("ingress-issuer"), new VaultResourceOptions());
+
+        var kinds = children.All().Select(c => c.Kind).ToList();
+
+        Assert.Equal(
+            ["ServiceAccount", "Role", "RoleBinding", "Secret", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "Ingress"],
+            kinds);
+        Assert.IsType<V1Certificate>(children.All().ElementAt(4));
+    }
+}

@@ -1,0 +1,231 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources.Tests;
+
+public class VaultSpecValidatorTests
+{
+    private static string Single(V1Alpha1Vault vault) => Assert.Single(VaultSpecValidator.Validate(vault));
+
+    [Theory]
+    [InlineData("ingress-issuer")]
+    [InlineData("loadbalancer-secret")]
+    public void Validate_Samples_HaveNoProblems(string sample) =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault(sample)));
+
+    [Fact]
+    public void Validate_MinimalVault_HasNoProblems() => Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault()));
+
+    [Fact]
+    public void Validate_OneReplicaWithoutOptIn_NamesAllowSingleReplica()
+    {
+        var problem = Single(ResourceTestSupport.MinimalVault(s => s.Replicas = 1));
+
+        Assert.StartsWith("spec.replicas: ", problem, StringComparison.Ordinal);
+        Assert.Contains("spec.allowSingleReplica: true", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_OneReplicaWithOptIn_IsValid() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => { s.Replicas = 1; s.AllowSingleReplica = true; })));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(51)]
+    public void Validate_ReplicasOutOfRange_IsAProblem(int replicas) =>
+        Assert.StartsWith("spec.replicas: must be between 1 and 50", Single(ResourceTestSupport.MinimalVault(s => s.Replicas = replicas)), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("xks.example.com:443")]
+    [InlineData("10.0.0.1")]
+    [InlineData("XKS.example.com")]
+    [InlineData("localhost")]
+    public void Validate_BadHostname_NamesTheField(string hostname) =>
+        Assert.StartsWith("spec.hostname: ", Single(ResourceTestSupport.MinimalVault(s => s.Hostname = hostname)), StringComparison.Ordinal);
+
+    [Fact]
+    public void Validate_NoTls_AsksForIssuerRefOrSecretName()
+    {
+        var problem = Single(ResourceTestSupport.MinimalVault(s => s.Tls = null));
+
+        Assert.StartsWith("spec.tls: ", problem, StringComparison.Ordinal);
+        Assert.Contains("spec.tls.issuerRef", problem, StringComparison.Ordinal);
+        Assert.Contains("spec.tls.secretName", problem, StringComparison.Ordinal);
+        Assert.StartsWith("spec.tls: ", Single(ResourceTestSupport.MinimalVault(s => s.Tls = new V1Alpha1VaultTls())), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SecretNameOnly_IsValid() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.Tls = new V1Alpha1VaultTls { SecretName = "cert" })));
+
+    [Fact]
+    public void Validate_DurationWithoutIssuer_IsAProblem()
+    {
+        var problems = VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s =>
+            s.Tls = new V1Alpha1VaultTls { SecretName = "cert", Duration = "2160h", RenewBefore = "360h" }));
+
+        Assert.Equal(2, problems.Count);
+        Assert.StartsWith("spec.tls.duration: only applies", problems[0], StringComparison.Ordinal);
+        Assert.StartsWith("spec.tls.renewBefore: only applies", problems[1], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("30m", null, "spec.tls.duration: cert-manager requires at least 1h")]
+    [InlineData(null, "1m", "spec.tls.renewBefore: cert-manager requires at least 5m")]
+    [InlineData("24h", "24h", "spec.tls.renewBefore: must be shorter than spec.tls.duration")]
+    [InlineData("1h30m", "2h", "spec.tls.renewBefore: must be shorter than spec.tls.duration")]
+    [InlineData("90 days", null, "spec.tls.duration: '90 days' is not a Go duration")]
+    public void Validate_CertificateLifetimes_FollowCertManagersRules(string? duration, string? renewBefore, string expected)
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Tls!.Duration = duration;
+            s.Tls.RenewBefore = renewBefore;
+        });
+
+        Assert.StartsWith(expected, Single(vault), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_IssuerRefWithoutName_IsAProblem() =>
+        Assert.Equal("spec.tls.issuerRef.name: required.", Single(ResourceTestSupport.MinimalVault(s => s.Tls!.IssuerRef!.Name = "")));
+
+    [Fact]
+    public void Validate_LoadBalancerSettingsWithIngressExposure_IsAProblem()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.Exposure = new V1Alpha1VaultExposure
+        {
+            Type = V1Alpha1ExposureType.Ingress,
+            LoadBalancer = new V1Alpha1VaultLoadBalancer(),
+        });
+
+        Assert.StartsWith("spec.exposure.loadBalancer: only applies to spec.exposure.type LoadBalancer", Single(vault), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_IngressSettingsWithLoadBalancerExposure_IsAProblem()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.Exposure = new V1Alpha1VaultExposure
+        {
+            Type = V1Alpha1ExposureType.LoadBalancer,
+            Ingress = new V1Alpha1VaultIngress { ClassName = "nginx" },
+        });
+
+        Assert.StartsWith("spec.exposure.ingress: only applies to spec.exposure.type Ingress", Single(vault), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8", true)]
+    [InlineData("2001:db8::/32", true)]
+    [InlineData("10.0.0.0", false)]
+    [InlineData("10.0.0.0/33", false)]
+    [InlineData("example.com/24", false)]
+    public void Validate_LoadBalancerSourceRanges_MustBeCidrs(string range, bool valid)
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.Exposure = new V1Alpha1VaultExposure
+        {
+            Type = V1Alpha1ExposureType.LoadBalancer,
+            LoadBalancer = new V1Alpha1VaultLoadBalancer { LoadBalancerSourceRanges = [range] },
+        });
+
+        var problems = VaultSpecValidator.Validate(vault);
+
+        if (valid)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.StartsWith("spec.exposure.loadBalancer.loadBalancerSourceRanges[0]: ", Assert.Single(problems), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Validate_Pkcs11WithoutSection_NamesTheSectionAndSaysItIsNotSupportedYet()
+    {
+        var problems = VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11 }));
+
+        Assert.Equal(2, problems.Count);
+        Assert.StartsWith("spec.keyBackend.pkcs11: required when spec.keyBackend.type is Pkcs11", problems[0], StringComparison.Ordinal);
+        Assert.StartsWith("spec.keyBackend.type: Pkcs11 is not supported", problems[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_Pkcs11Incomplete_NamesEachMissingField()
+    {
+        var problems = VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend
+        {
+            Type = V1Alpha1KeyBackendType.Pkcs11,
+            Pkcs11 = new V1Alpha1Pkcs11Backend(),
+        }));
+
+        Assert.Equal(
+            ["spec.keyBackend.pkcs11.library", "spec.keyBackend.pkcs11", "spec.keyBackend.pkcs11.pinSecretRef.name", "spec.keyBackend.type"],
+            problems.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)]));
+    }
+
+    [Fact]
+    public void Validate_Pkcs11SectionWithSoftwareBackend_IsAProblem() =>
+        Assert.StartsWith(
+            "spec.keyBackend.pkcs11: only applies to spec.keyBackend.type Pkcs11",
+            Single(ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Pkcs11 = new V1Alpha1Pkcs11Backend() })),
+            StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("a-name-that-is-exactly-fifty-four-characters-long-abcd", true)]
+    [InlineData("a-name-that-is-exactly-fifty-five-characters-long-abcde", false)]
+    [InlineData("1vault", false)]
+    [InlineData("my.vault", false)]
+    [InlineData("vault-", false)]
+    public void Validate_Name_MustLeaveRoomForTheChildServiceNames(string name, bool valid)
+    {
+        var vault = ResourceTestSupport.MinimalVault();
+        vault.Metadata.Name = name;
+
+        var problems = VaultSpecValidator.Validate(vault);
+
+        if (valid)
+        {
+            Assert.Empty(problems);
+            Assert.True(VaultNames.LoadBalancerService(vault).Length <= 63);
+        }
+        else
+        {
+            Assert.StartsWith("metadata.name: ", Assert.Single(problems), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Validate_BlankImage_IsAProblem() =>
+        Assert.StartsWith("spec.proxy.image: ", Single(ResourceTestSupport.MinimalVault(s => s.Proxy.Image = " ")), StringComparison.Ordinal);
+
+    [Fact]
+    public void Validate_SeveralProblems_AreAllReported()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Replicas = 1;
+            s.Tls = null;
+            s.Hostname = "bad:1";
+        });
+
+        Assert.Equal(3, VaultSpecValidator.Validate(vault).Count);
+    }
+
+    [Theory]
+    [InlineData("2160h", 2160 * 60 * 60)]
+    [InlineData("1h30m", 90 * 60)]
+    [InlineData("1.5h", 90 * 60)]
+    [InlineData("90s", 90)]
+    [InlineData("500ms", 0.5)]
+    public void TryParseGoDuration_GoSyntax_Parses(string text, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), VaultSpecValidator.TryParseGoDuration(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-1h")]
+    [InlineData("1d")]
+    [InlineData("h")]
+    [InlineData("1h 30m")]
+    public void TryParseGoDuration_NotGoSyntax_IsNull(string text) => Assert.Null(VaultSpecValidator.TryParseGoDuration(text));
+}
