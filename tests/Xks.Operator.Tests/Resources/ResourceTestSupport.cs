@@ -28,9 +28,20 @@ internal static class ResourceTestSupport
         Path.Combine(Path.GetDirectoryName(thisFile)!, "testdata");
 
     /// <summary>A Vault from testdata/&lt;name&gt;.vault.yaml, read the way the API delivers it (YAML → JSON → entity).</summary>
-    public static V1Alpha1Vault LoadVault(string name)
+    public static V1Alpha1Vault LoadVault(string name) => LoadVaultFile(Path.Combine(TestDataDirectory(), name + ".vault.yaml"));
+
+    /// <summary>config/samples/xks.dev_v1alpha1_vault.yaml of the repository, with the uid the API server would add.</summary>
+    public static V1Alpha1Vault LoadRepositorySample()
     {
-        var yaml = File.ReadAllText(Path.Combine(TestDataDirectory(), name + ".vault.yaml"));
+        var vault = LoadVaultFile(Path.Combine(TestDataDirectory(), "..", "..", "..", "..", "config", "samples", "xks.dev_v1alpha1_vault.yaml"));
+        vault.Metadata.NamespaceProperty ??= "default";
+        vault.Metadata.Uid ??= "00000000-0000-0000-0000-000000000001";
+        return vault;
+    }
+
+    private static V1Alpha1Vault LoadVaultFile(string path)
+    {
+        var yaml = File.ReadAllText(path);
         var tree = YamlReader.Deserialize<object>(yaml);
         var json = JsonWriter.Serialize(tree);
         return KubernetesJson.Deserialize<V1Alpha1Vault>(json);

@@ -13,6 +13,15 @@ public class VaultSpecValidatorTests
         Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault(sample)));
 
     [Fact]
+    public void Validate_RepositorySample_HasNoProblemsAndBuilds()
+    {
+        var vault = ResourceTestSupport.LoadRepositorySample();
+
+        Assert.Empty(VaultSpecValidator.Validate(vault));
+        Assert.NotEmpty(VaultResources.Build(vault, new VaultResourceOptions()).All());
+    }
+
+    [Fact]
     public void Validate_MinimalVault_HasNoProblems() => Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault()));
 
     [Fact]
