@@ -472,12 +472,8 @@ public static partial class CrdGenerator
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var stream = new YamlStream(new YamlDocument(crd));
         stream.Save(new Emitter(writer, bestIndent: 2, bestWidth: int.MaxValue), assignAnchors: false);
+        // YamlStream ends the document with "..."; a CRD file starts with "---" instead, like controller-gen's
         var text = writer.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
-        if (text.EndsWith("...\n", StringComparison.Ordinal))
-        {
-            text = text[..^4];
-        }
-
-        return "---\n" + text.TrimStart('-', '\n');
+        return "---\n" + (text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text);
     }
 }
