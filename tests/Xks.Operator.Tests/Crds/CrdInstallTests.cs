@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Entities;
 using Xks.Testing;
 
 namespace Xks.Operator.Crds.Tests;
@@ -149,6 +150,47 @@ public partial class CrdInstallTests
 
             var wait = await cluster.KubectlAsync($"wait --for=condition=Ready --timeout=10s -n {ns} vault/xks", cancellationToken: cts.Token);
             Assert.True(wait.ExitCode == 0, wait.Output);
+        }
+        finally
+        {
+            await DeleteNamespaceAsync(ns);
+        }
+    }
+
+    /// <summary>The C# entities as the operator sends them: created, status replaced through /status, read back.</summary>
+    [Fact]
+    public async Task CustomObjects_VaultEntityWithStatus_RoundTripsThroughTheServer()
+    {
+        using var cts = new CancellationTokenSource(s_timeout);
+        await ClusterCrds.InstallAsync(cts.Token);
+        var client = LocalCluster.Instance.Client;
+        var ns = await LocalCluster.Instance.CreateNamespaceAsync("crd");
+        try
+        {
+            var vault = new V1Alpha1Vault();
+            vault.Metadata.Name = "typed";
+            vault.Spec.Hostname = "xks.example.com";
+            vault.Spec.Tls = new V1Alpha1VaultTls { SecretName = "xks-tls" };
+            vault.Spec.Proxy.Tolerations = [new V1Toleration { Key = "dedicated", OperatorProperty = "Exists" }];
+            var created = KubernetesJson.Deserialize<V1Alpha1Vault>(KubernetesJson.Serialize(
+                await client.CustomObjects.CreateNamespacedCustomObjectAsync(vault, "xks.dev", "v1alpha1", ns, "vaults", cancellationToken: cts.Token)));
+
+            created.Status.Endpoint = "https://xks.example.com";
+            created.Status.ObservedGeneration = created.Metadata.Generation;
+            Conditions.Set(created.Status.Conditions, ConditionTypes.Ready, ConditionStatus.False, "InvalidSpec", "", created.Metadata.Generation, TimeProvider.System);
+            Conditions.Set(created.Status.Conditions, ConditionTypes.CertificateReady, ConditionStatus.True, "SecretValid", "xks-tls is valid", created.Metadata.Generation, TimeProvider.System);
+            await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(created, "xks.dev", "v1alpha1", ns, "vaults", "typed", cancellationToken: cts.Token);
+
+            var read = KubernetesJson.Deserialize<V1Alpha1Vault>(KubernetesJson.Serialize(
+                await client.CustomObjects.GetNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "vaults", "typed", cts.Token)));
+            Assert.Equal(2, read.Spec.Replicas);
+            Assert.Equal("Exists", Assert.Single(read.Spec.Proxy.Tolerations!).OperatorProperty);
+            Assert.Equal("https://xks.example.com", read.Status.Endpoint);
+            Assert.Equal(1, read.Status.ObservedGeneration);
+            Assert.Equal(ConditionStatus.False, Conditions.Get(read.Status.Conditions, ConditionTypes.Ready)!.Status);
+            Assert.Null(Conditions.Get(read.Status.Conditions, ConditionTypes.Ready)!.Message);
+            Assert.Equal("xks-tls is valid", Conditions.Get(read.Status.Conditions, ConditionTypes.CertificateReady)!.Message);
+            Assert.True(Conditions.IsTrue(read.Status.Conditions, ConditionTypes.CertificateReady));
         }
         finally
         {
