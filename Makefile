@@ -6,8 +6,9 @@ DOTNET ?= dotnet
 CONFIG ?= config/proxy/standalone.yaml
 APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CLUSTER := ./tests/cluster/cluster.sh
 
-.PHONY: help deps build test run demo bench publish clean
+.PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo bench publish clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,9 +23,24 @@ deps: ## install what the tests and benchmarks need (Debian packages; NuGet rest
 build: ## build the solution (warnings are errors)
 	$(DOTNET) build XksOperator.sln -nologo -v:q
 
-test: deps ## install deps, build, run every test (unit, Kestrel integration, real clients: AWS SDK signer, curl, botocore)
+test: deps ## install deps and the local control plane, build, run every test (unit, proxy, real clients, cluster, helm); stops what it started
 	$(DOTNET) build XksOperator.sln -nologo -v:q
+	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
+	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
 	$(DOTNET) test XksOperator.sln --no-build -nologo --logger "console;verbosity=normal"
+
+test-unit: ## tests that need no control plane (proxy and operator unit tests)
+	$(DOTNET) test XksOperator.sln -nologo --filter "FullyQualifiedName!~ClusterTests"
+
+cluster-up: ## start the local control plane (etcd, kube-apiserver, kube-controller-manager 1.20.2; built and cached on first use) and print the kubeconfig path
+	@$(CLUSTER) up
+
+cluster-down: ## stop the local control plane
+	@$(CLUSTER) down
+
+manifests: ## regenerate config/crd from the C# models and copy the CRDs into the Helm chart
+	$(DOTNET) run --project operator -- crds --output config/crd/bases
+	./scripts/sync-chart-crds.sh
 
 run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/standalone.yaml
 	@echo "xks-proxy: serving $(CONFIG); metrics on http://127.0.0.1:9090/metrics. From another terminal:"

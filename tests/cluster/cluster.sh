@@ -128,7 +128,7 @@ up() {
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "xks=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync=true \
-    >"$STATE/logs/etcd.log" 2>&1 </dev/null & echo $! > "$STATE/etcd.pid"
+    >"$STATE/logs/etcd.log" 2>&1 </dev/null 8>&- 9>&- & echo $! > "$STATE/etcd.pid"
   ETCDCTL_API=3 timeout 30 bash -c "until curl -fsS http://127.0.0.1:$ETCD_PORT/health >/dev/null 2>&1; do sleep 0.2; done" \
     || die "etcd did not start; see $STATE/logs/etcd.log"
 
@@ -142,7 +142,7 @@ up() {
     --service-account-issuer https://kubernetes.default.svc --api-audiences https://kubernetes.default.svc \
     --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
     --enable-admission-plugins NamespaceLifecycle,ServiceAccount,DefaultStorageClass,ResourceQuota \
-    >"$STATE/logs/kube-apiserver.log" 2>&1 </dev/null & echo $! > "$STATE/kube-apiserver.pid"
+    >"$STATE/logs/kube-apiserver.log" 2>&1 </dev/null 8>&- 9>&- & echo $! > "$STATE/kube-apiserver.pid"
 
   cat > "$KUBECONFIG_PATH" <<KCFG
 apiVersion: v1
@@ -172,7 +172,7 @@ KCFG
     --controllers garbagecollector,deployment,replicaset,namespace,serviceaccount,serviceaccount-token \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" --use-service-account-credentials=false \
     --leader-elect=false \
-    >"$STATE/logs/kube-controller-manager.log" 2>&1 </dev/null & echo $! > "$STATE/kube-controller-manager.pid"
+    >"$STATE/logs/kube-controller-manager.log" 2>&1 </dev/null 8>&- 9>&- & echo $! > "$STATE/kube-controller-manager.pid"
   # the namespace controller and service-account controller must be running before tests create namespaces
   for i in $(seq 1 100); do
     "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" get serviceaccount default -n default >/dev/null 2>&1 && break
