@@ -1,1 +1,82 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using Xks.Operator.Controllers;
+using Xks.Operator.Crds;
+using Xks.Operator.Entities;
+using Xks.Operator.Kubernetes;
+using Xks.Operator.Options;
+using Xks.Operator.Resources;
+
+var commandLine = OperatorCommandLine.Parse(args);
+if (commandLine.Problems.Count > 0)
+{
+    await Console.Error.WriteLineAsync("xks-operator: cannot start:\n  - " + string.Join("\n  - ", commandLine.Problems) + "\n\n" + OperatorCommandLine.Usage);
+    return 2;
+}
+
+switch (commandLine.Command)
+{
+    case OperatorCommand.Help:
+        Console.WriteLine(OperatorCommandLine.Usage);
+        return 0;
+    case OperatorCommand.Crds:
+        foreach (var file in CrdGenerator.WriteAll(commandLine.CrdOutput!))
+        {
+            Console.WriteLine(file);
+        }
+
+        return 0;
+}
+
+var options = commandLine.Options;
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.IncludeScopes = true;
+    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    console.UseUtcTimestamp = true;
+});
+builder.WebHost.ConfigureKestrel(kestrel =>
+    kestrel.Listen(IPAddress.TryParse(options.HttpAddress, out var address) ? address : IPAddress.Any, options.HttpPort));
+
+var kubernetesConfiguration = options.Kubeconfig is not null
+    ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
+    : KubernetesClientConfiguration.IsInCluster()
+        ? KubernetesClientConfiguration.InClusterConfig()
+        : KubernetesClientConfiguration.BuildDefaultConfig();
+builder.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(kubernetesConfiguration));
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<ServerSideApply>();
+builder.Services.AddSingleton<EventRecorder>();
+
+builder.Services
+    .AddXksControllerRuntime(runtime =>
+    {
+        runtime.Namespace = options.Namespace;
+        runtime.Workers = options.Workers;
+        runtime.ResyncPeriod = options.ResyncPeriod;
+        runtime.LeaderElection.Enabled = options.LeaderElect;
+        runtime.LeaderElection.Namespace = options.LeaderElectionNamespace;
+    })
+    .AddController<V1Alpha1Vault, VaultController>(vaults => vaults
+        .Owns<V1Deployment>(VaultController.ChildSelector)
+        .Owns<V1Service>(VaultController.ChildSelector)
+        .Owns<V1ServiceAccount>(VaultController.ChildSelector)
+        .Owns<V1Role>(VaultController.ChildSelector)
+        .Owns<V1RoleBinding>(VaultController.ChildSelector)
+        .Owns<V1Ingress>(VaultController.ChildSelector)
+        // Secrets by label rather than owner: the master key deliberately has no owner reference.
+        .Watches<V1Secret>(
+            secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
+                ? [new Xks.Operator.Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
+                : [],
+            VaultController.ChildSelector));
+
+var app = builder.Build();
+app.MapXksControllerRuntime();
+await app.RunAsync();
 return 0;

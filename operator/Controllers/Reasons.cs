@@ -1,0 +1,24 @@
+namespace Xks.Operator.Controllers;
+
+/// <summary>Condition and Event reasons (CamelCase, as metav1.Condition requires), in one place.</summary>
+internal static class Reasons
+{
+    public const string InvalidSpec = "InvalidSpec";
+    public const string Available = "Available";
+    public const string ProxyUnavailable = "ProxyUnavailable";
+    public const string MinimumReplicasAvailable = "MinimumReplicasAvailable";
+    public const string ReplicasUnavailable = "ReplicasUnavailable";
+    public const string NoReplicasAvailable = "NoReplicasAvailable";
+    public const string CertManagerNotInstalled = "CertManagerNotInstalled";
+    public const string CertificateIssued = "CertificateIssued";
+    public const string CertificatePending = "CertificatePending";
+    public const string SecretFound = "SecretFound";
+    public const string SecretIncomplete = "SecretIncomplete";
+    public const string SecretNotFound = "SecretNotFound";
+    public const string MasterKeyCreated = "MasterKeyCreated";
+    public const string MasterKeyInvalid = "MasterKeyInvalid";
+    public const string MasterKeyKept = "MasterKeyKept";
+    public const string Created = "Created";
+    public const string Updated = "Updated";
+    public const string Deleted = "Deleted";
+}

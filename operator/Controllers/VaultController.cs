@@ -1,0 +1,410 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Xks.Operator.Entities;
+using Xks.Operator.Entities.CertManager;
+using Xks.Operator.Kubernetes;
+using Xks.Operator.Options;
+using Xks.Operator.Resources;
+using Xks.Operator.Runtime.Controllers;
+using Xks.Operator.Runtime.Informers;
+
+namespace Xks.Operator.Controllers;
+
+/// <summary>
+/// Converges one Vault: the proxy's identity and RBAC, its master key (created once, never overwritten), its rendered
+/// config, Deployment, Services, Ingress or LoadBalancer, Certificate and PodDisruptionBudget — applied with
+/// server-side apply, so an unchanged world costs no writes and a child edited or deleted by hand is restored.
+/// Status (endpoint, replicas, Ready / ProxyAvailable / CertificateReady) is derived from the children and written
+/// through /status only when it changed.
+/// </summary>
+internal sealed partial class VaultController(
+    IKubernetes client,
+    ServerSideApply apply,
+    EventRecorder events,
+    InformerFactory informers,
+    OperatorOptions options,
+    TimeProvider timeProvider,
+    ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>
+{
+    /// <summary>Keeps the master key from being deleted with the Vault while keys wrapped by it exist.</summary>
+    public const string Finalizer = "xks.dev/master-key";
+
+    /// <summary>Selects the children the operator watches (every child carries this label).</summary>
+    public const string ChildSelector = VaultLabels.ManagedByLabel + "=" + VaultLabels.ManagedBy;
+
+    private static readonly TimeSpan s_notReadyRecheck = TimeSpan.FromSeconds(30);
+    private readonly ResourceInformer<V1Deployment> _deployments = informers.GetInformer<V1Deployment>(ChildSelector);
+    private string? _pdbApiVersion;
+
+    public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        if (vault.Metadata.DeletionTimestamp is not null)
+        {
+            await FinalizeAsync(vault, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        if (!(vault.Metadata.Finalizers ?? []).Contains(Finalizer))
+        {
+            await AddFinalizerAsync(vault, cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = CloneStatus(vault.Status);
+        var generation = vault.Metadata.Generation;
+        status.ObservedGeneration = generation;
+        status.Endpoint = $"https://{vault.Spec.Hostname}";
+        status.ConfigSecretName = VaultNames.ConfigSecret(vault);
+
+        var problems = VaultSpecValidator.Validate(vault);
+        if (problems.Count > 0)
+        {
+            var message = string.Join("; ", problems);
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.InvalidSpec, message, generation);
+            await events.WarningAsync(vault, Reasons.InvalidSpec, message, cancellationToken).ConfigureAwait(false);
+            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+            Log.InvalidSpec(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, message);
+            return ReconcileResult.Done;
+        }
+
+        var masterKeyProblem = await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var children = VaultResources.Build(
+            vault,
+            new VaultResourceOptions(options.ProxyImage, await PodDisruptionBudgetApiVersionAsync(cancellationToken).ConfigureAwait(false)),
+            ProxyConfigModel.ForVault(vault));
+
+        var certificateMissingApi = false;
+        foreach (var child in children.All())
+        {
+            try
+            {
+                await ApplyChildAsync(vault, child, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException ex) when (child is V1Certificate && ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                certificateMissingApi = true;
+            }
+        }
+
+        foreach (var unwanted in children.Unwanted)
+        {
+            await DeleteUnwantedAsync(vault, unwanted, cancellationToken).ConfigureAwait(false);
+        }
+
+        // ProxyAvailable from the Deployment (kept up to date by the informer that also wakes us on its changes).
+        var desiredReplicas = children.Deployment.Spec.Replicas ?? 1;
+        _deployments.TryGet(new Runtime.ResourceKey(vault.Metadata.NamespaceProperty, VaultNames.Deployment(vault)), out var deployment);
+        status.Replicas = deployment?.Status?.Replicas ?? 0;
+        status.ReadyReplicas = deployment?.Status?.ReadyReplicas ?? 0;
+        var available = deployment?.Status?.AvailableReplicas ?? 0;
+        if (available >= desiredReplicas)
+        {
+            SetCondition(status, ConditionTypes.ProxyAvailable, ConditionStatus.True, Reasons.MinimumReplicasAvailable, $"{available}/{desiredReplicas} proxy replicas available", generation);
+        }
+        else
+        {
+            SetCondition(status, ConditionTypes.ProxyAvailable, ConditionStatus.False, available == 0 ? Reasons.NoReplicasAvailable : Reasons.ReplicasUnavailable, $"{available}/{desiredReplicas} proxy replicas available", generation);
+        }
+
+        status.CertificateSecretName = VaultNames.TlsSecret(vault);
+        var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
+            ? (ConditionStatus.False, Reasons.CertManagerNotInstalled, "the cert-manager.io/v1 Certificate API is not served: install cert-manager, or set spec.tls.secretName to an existing kubernetes.io/tls Secret and drop spec.tls.issuerRef")
+            : await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+        SetCondition(status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage, generation);
+
+        if (masterKeyProblem is not null)
+        {
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.MasterKeyInvalid, masterKeyProblem, generation);
+        }
+        else if (Conditions.Get(status.Conditions, ConditionTypes.ProxyAvailable) is { Status: not ConditionStatus.True } proxy)
+        {
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ProxyUnavailable, proxy.Message, generation);
+        }
+        else if (Conditions.Get(status.Conditions, ConditionTypes.CertificateReady) is { Status: not ConditionStatus.True } certificate)
+        {
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, certificate.Reason, certificate.Message, generation);
+        }
+        else
+        {
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Available, $"the proxy serves {status.Endpoint} with {available} replicas", generation);
+        }
+
+        var wasReady = Conditions.Get(vault.Status?.Conditions, ConditionTypes.Ready);
+        var ready = Conditions.Get(status.Conditions, ConditionTypes.Ready)!;
+        await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+        if (wasReady?.Status != ready.Status || wasReady?.Reason != ready.Reason)
+        {
+            Log.ReadyChanged(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ready.Status, ready.Reason, ready.Message ?? "");
+            if (ready.Status == ConditionStatus.True)
+            {
+                await events.NormalAsync(vault, Reasons.Available, ready.Message ?? "ready", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await events.WarningAsync(vault, ready.Reason, ready.Message ?? "not ready", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return ready.Status == ConditionStatus.True ? ReconcileResult.Done : ReconcileResult.After(s_notReadyRecheck);
+    }
+
+    private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    {
+        var before = await ExistingResourceVersionAsync(child, cancellationToken).ConfigureAwait(false);
+        var stored = await apply.ApplyAsync(child, cancellationToken).ConfigureAwait(false);
+        if (before is null)
+        {
+            Log.ChildCreated(logger, child.Kind, vault.Metadata.NamespaceProperty, child.Metadata.Name);
+            await events.NormalAsync(vault, Reasons.Created, $"Created {child.Kind} {child.Metadata.Name}", cancellationToken).ConfigureAwait(false);
+        }
+        else if (before != stored.ResourceVersion)
+        {
+            Log.ChildUpdated(logger, child.Kind, vault.Metadata.NamespaceProperty, child.Metadata.Name);
+            await events.NormalAsync(vault, Reasons.Updated, $"Updated {child.Kind} {child.Metadata.Name} to the desired state", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The child's current resourceVersion (null when it does not exist). Deployments come from the informer cache; the
+    /// rest are read, which keeps the operator's watches (and memory) to the objects it must react to.
+    /// </summary>
+    private async Task<string?> ExistingResourceVersionAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    {
+        var ns = child.Metadata.NamespaceProperty;
+        var name = child.Metadata.Name;
+        try
+        {
+            return child switch
+            {
+                V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1ServiceAccount => (await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1Secret => (await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1Service => (await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1Role => (await client.RbacAuthorizationV1.ReadNamespacedRoleAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
+                _ => await GenericResourceVersionAsync(child, cancellationToken).ConfigureAwait(false),
+            };
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> GenericResourceVersionAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    {
+        var (group, version) = ServerSideApply.SplitApiVersion(child.ApiVersion);
+        var plural = child is V1Certificate ? "certificates" : "poddisruptionbudgets";
+        var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, child.Metadata.NamespaceProperty, plural, child.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        using var document = JsonDocument.Parse(KubernetesJson.Serialize(stored));
+        return document.RootElement.GetProperty("metadata").TryGetProperty("resourceVersion", out var rv) ? rv.GetString() : null;
+    }
+
+    /// <summary>
+    /// Creates the software backend's master key once. An existing Secret is never overwritten (it is immutable too):
+    /// if it is malformed, the Vault reports it and a human decides, because replacing it would make every wrapped key
+    /// unreadable. Returns a problem description, or null when the key is fine.
+    /// </summary>
+    private async Task<string?> EnsureMasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var name = VaultNames.MasterKeySecret(vault);
+        var ns = vault.Metadata.NamespaceProperty;
+        try
+        {
+            var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return existing.Data is not null && existing.Data.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) && bytes.Length == 32
+                ? null
+                : $"Secret {name} exists but has no 32-byte '{ProxyLayout.MasterKeyKey}'; it is left untouched (replacing it would orphan every key it wraps) — restore it from backup or delete it if no key was ever created";
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+
+        var key = RandomNumberGenerator.GetBytes(32);
+        try
+        {
+            await client.CoreV1.CreateNamespacedSecretAsync(MasterKeySecretBuilder.Build(vault, key), ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.MasterKeyCreated(logger, ns, name);
+            await events.NormalAsync(vault, Reasons.MasterKeyCreated, $"Created master key Secret {name}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Someone (a previous attempt) created it between our read and our create: theirs wins, ours is discarded.
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        return null;
+    }
+
+    private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var ns = vault.Metadata.NamespaceProperty;
+        if (vault.Spec.Tls?.IssuerRef is not null)
+        {
+            var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", ns, "certificates", VaultNames.Certificate(vault), cancellationToken).ConfigureAwait(false);
+            var certificate = KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(stored));
+            var ready = certificate.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready);
+            return ready?.Status == ConditionStatus.True
+                ? (ConditionStatus.True, Reasons.CertificateIssued, $"Certificate {certificate.Metadata.Name} is issued into Secret {VaultNames.TlsSecret(vault)}")
+                : (ConditionStatus.False, Reasons.CertificatePending, $"waiting for cert-manager to issue Certificate {certificate.Metadata.Name}: {ready?.Reason ?? "no Ready condition yet"}{(string.IsNullOrEmpty(ready?.Message) ? "" : " - " + ready.Message)}");
+        }
+
+        var secretName = VaultNames.TlsSecret(vault);
+        try
+        {
+            var secret = await client.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var complete = secret.Data is not null && secret.Data.ContainsKey("tls.crt") && secret.Data.ContainsKey("tls.key");
+            return complete
+                ? (ConditionStatus.True, Reasons.SecretFound, $"serving certificate from Secret {secretName}")
+                : (ConditionStatus.False, Reasons.SecretIncomplete, $"Secret {secretName} has no tls.crt and tls.key");
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (ConditionStatus.False, Reasons.SecretNotFound, $"Secret {secretName} (spec.tls.secretName) does not exist");
+        }
+    }
+
+    private async Task DeleteUnwantedAsync(V1Alpha1Vault vault, VaultChildReference unwanted, CancellationToken cancellationToken)
+    {
+        var ns = vault.Metadata.NamespaceProperty;
+        try
+        {
+            V1ObjectMeta meta = unwanted.Kind switch
+            {
+                "Ingress" => (await client.NetworkingV1.ReadNamespacedIngressAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                "Service" => (await client.CoreV1.ReadNamespacedServiceAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                "Certificate" => KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", ns, "certificates", unwanted.Name, cancellationToken).ConfigureAwait(false))).Metadata,
+                _ => throw new InvalidOperationException($"no delete path for unwanted {unwanted.Kind}"),
+            };
+            if (!(meta.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == vault.Metadata.Uid))
+            {
+                return; // not ours: never delete what the Vault did not create
+            }
+
+            switch (unwanted.Kind)
+            {
+                case "Ingress":
+                    await client.NetworkingV1.DeleteNamespacedIngressAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    break;
+                case "Service":
+                    await client.CoreV1.DeleteNamespacedServiceAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await client.CustomObjects.DeleteNamespacedCustomObjectAsync("cert-manager.io", "v1", ns, "certificates", unwanted.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+
+            await events.NormalAsync(vault, Reasons.Deleted, $"Deleted {unwanted.Kind} {unwanted.Name}: no longer part of the Vault's exposure", cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private async Task<string> PodDisruptionBudgetApiVersionAsync(CancellationToken cancellationToken)
+    {
+        if (_pdbApiVersion is { } known)
+        {
+            return known;
+        }
+
+        var group = await client.Policy.GetAPIGroupAsync(cancellationToken).ConfigureAwait(false);
+        return _pdbApiVersion = ProxyPodDisruptionBudgetBuilder.SelectApiVersion(group.Versions.Select(v => v.GroupVersion));
+    }
+
+    private async Task AddFinalizerAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var finalizers = new List<string>(vault.Metadata.Finalizers ?? []) { Finalizer };
+        await PatchFinalizersAsync(vault, finalizers, cancellationToken).ConfigureAwait(false);
+        vault.Metadata.Finalizers = finalizers;
+    }
+
+    /// <summary>
+    /// Deleting a Vault removes its children through garbage collection (owner references). The master key has no
+    /// owner: it is deleted here only when no CloudKey of the Vault exists, otherwise it stays (a Vault re-created
+    /// under the same name picks it up again) and an Event says so.
+    /// </summary>
+    private async Task FinalizeAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        if (!(vault.Metadata.Finalizers ?? []).Contains(Finalizer))
+        {
+            return;
+        }
+
+        var ns = vault.Metadata.NamespaceProperty;
+        var keys = await KeysOfVaultAsync(vault, cancellationToken).ConfigureAwait(false);
+        var masterKey = VaultNames.MasterKeySecret(vault);
+        if (keys.Count == 0)
+        {
+            try
+            {
+                await client.CoreV1.DeleteNamespacedSecretAsync(masterKey, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                Log.MasterKeyDeleted(logger, ns, masterKey);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+        }
+        else
+        {
+            var message = $"Kept master key Secret {masterKey}: {keys.Count} CloudKey(s) still use this Vault ({string.Join(", ", keys.Take(5))}); delete them first to destroy it";
+            Log.MasterKeyKept(logger, ns, masterKey, keys.Count);
+            await events.WarningAsync(vault, Reasons.MasterKeyKept, message, cancellationToken).ConfigureAwait(false);
+        }
+
+        var finalizers = (vault.Metadata.Finalizers ?? []).Where(f => f != Finalizer).ToList();
+        await PatchFinalizersAsync(vault, finalizers, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> KeysOfVaultAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var ns = vault.Metadata.NamespaceProperty;
+        var keySets = KubernetesJson.Deserialize<V1Alpha1KeySetList>(KubernetesJson.Serialize(
+            await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "keysets", cancellationToken: cancellationToken).ConfigureAwait(false)));
+        var ofVault = keySets.Items.Where(k => k.Spec.VaultRef.Name == vault.Metadata.Name).Select(k => k.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+        if (ofVault.Count == 0)
+        {
+            return [];
+        }
+
+        var cloudKeys = KubernetesJson.Deserialize<V1Alpha1CloudKeyList>(KubernetesJson.Serialize(
+            await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "cloudkeys", cancellationToken: cancellationToken).ConfigureAwait(false)));
+        return [.. cloudKeys.Items.Where(c => ofVault.Contains(c.Spec.KeySetRef.Name)).Select(c => c.Metadata.Name)];
+    }
+
+    /// <summary>A merge patch of metadata.finalizers, guarded by resourceVersion (a concurrent change → 409 → retry).</summary>
+    private Task PatchFinalizersAsync(V1Alpha1Vault vault, List<string> finalizers, CancellationToken cancellationToken)
+    {
+        var patch = new { metadata = new { finalizers, resourceVersion = vault.Metadata.ResourceVersion } };
+        return client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", vault.Metadata.NamespaceProperty, "vaults", vault.Metadata.Name,
+            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken);
+    }
+
+    private async Task WriteStatusAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
+    {
+        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(vault.Status ?? new V1Alpha1VaultStatus()))
+        {
+            return;
+        }
+
+        var patch = new { status };
+        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", vault.Metadata.NamespaceProperty, "vaults", vault.Metadata.Name,
+            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        vault.Status = status;
+    }
+
+    private void SetCondition(V1Alpha1VaultStatus status, string type, string value, string reason, string? message, long? generation) =>
+        Conditions.Set(status.Conditions, type, value, reason, message, generation, timeProvider);
+
+    private static V1Alpha1VaultStatus CloneStatus(V1Alpha1VaultStatus? status) =>
+        status is null ? new V1Alpha1VaultStatus() : KubernetesJson.Deserialize<V1Alpha1VaultStatus>(KubernetesJson.Serialize(status));
+}

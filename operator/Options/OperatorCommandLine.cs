@@ -1,0 +1,225 @@
+using System.Globalization;
+
+namespace Xks.Operator.Options;
+
+/// <summary>What the command line asked for.</summary>
+public enum OperatorCommand
+{
+    Run,
+    Crds,
+    Help,
+}
+
+/// <summary>
+/// Parses <c>xks-operator [run] [--flag value …]</c> and <c>xks-operator crds --output DIR</c>. Every problem is
+/// collected, so a bad start lists them all at once.
+/// </summary>
+public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOptions Options, string? CrdOutput, IReadOnlyList<string> Problems)
+{
+    public const string Usage = """
+        usage: xks-operator [run] [options]      reconcile Vaults, CspAccounts, KeySets and CloudKeys
+               xks-operator crds --output DIR    write the CustomResourceDefinitions (config/crd/bases)
+
+        options of run:
+          --kubeconfig PATH                 kubeconfig (default: in-cluster, else $KUBECONFIG or ~/.kube/config)
+          --namespace NS                    watch one namespace only (default: all namespaces)
+          --leader-elect true|false         Lease-based leader election (default true)
+          --leader-election-namespace NS    namespace of the Lease (default: the pod's namespace)
+          --workers N                       concurrent reconciles per kind (default 2)
+          --http-address ADDR               address of /healthz, /readyz and /metrics (default 0.0.0.0)
+          --http-port PORT                  port of /healthz, /readyz and /metrics (default 8080)
+          --resync-period DURATION          re-check every object this often, e.g. 10m, 1h (default 10m)
+          --proxy-image IMAGE               proxy image for Vaults without spec.proxy.image
+        """;
+
+    public static OperatorCommandLine Parse(IReadOnlyList<string> args)
+    {
+        var options = new OperatorOptions();
+        var problems = new List<string>();
+        var command = OperatorCommand.Run;
+        string? crdOutput = null;
+        var i = 0;
+        if (args.Count > 0 && !args[0].StartsWith('-'))
+        {
+            switch (args[0])
+            {
+                case "run":
+                    break;
+                case "crds":
+                    command = OperatorCommand.Crds;
+                    break;
+                case "help":
+                    command = OperatorCommand.Help;
+                    break;
+                default:
+                    problems.Add($"unknown command '{args[0]}' (expected run or crds)");
+                    break;
+            }
+
+            i = 1;
+        }
+
+        for (; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string name;
+            string? value;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                name = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+            else
+            {
+                name = arg;
+                value = i + 1 < args.Count ? args[i + 1] : null;
+                if (name is not ("--help" or "-h"))
+                {
+                    i++;
+                }
+            }
+
+            if (name is "--help" or "-h")
+            {
+                command = OperatorCommand.Help;
+                continue;
+            }
+
+            if (value is null)
+            {
+                problems.Add($"{name}: a value is required");
+                continue;
+            }
+
+            if (command == OperatorCommand.Crds)
+            {
+                if (name == "--output")
+                {
+                    crdOutput = value;
+                }
+                else
+                {
+                    problems.Add($"unknown option '{name}' for crds (expected --output DIR)");
+                }
+
+                continue;
+            }
+
+            switch (name)
+            {
+                case "--kubeconfig":
+                    options.Kubeconfig = value;
+                    break;
+                case "--namespace":
+                    options.Namespace = value.Length == 0 ? null : value;
+                    break;
+                case "--leader-elect":
+                    if (bool.TryParse(value, out var elect))
+                    {
+                        options.LeaderElect = elect;
+                    }
+                    else
+                    {
+                        problems.Add($"--leader-elect: '{value}' is not true or false");
+                    }
+
+                    break;
+                case "--leader-election-namespace":
+                    options.LeaderElectionNamespace = value;
+                    break;
+                case "--workers":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var workers) && workers is >= 1 and <= 64)
+                    {
+                        options.Workers = workers;
+                    }
+                    else
+                    {
+                        problems.Add($"--workers: '{value}' is not a number from 1 to 64");
+                    }
+
+                    break;
+                case "--http-address":
+                    options.HttpAddress = value;
+                    break;
+                case "--http-port":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535)
+                    {
+                        options.HttpPort = port;
+                    }
+                    else
+                    {
+                        problems.Add($"--http-port: '{value}' is not a port number (0-65535)");
+                    }
+
+                    break;
+                case "--resync-period":
+                    if (TryParseDuration(value, out var period) && period >= TimeSpan.FromSeconds(10))
+                    {
+                        options.ResyncPeriod = period;
+                    }
+                    else
+                    {
+                        problems.Add($"--resync-period: '{value}' is not a duration of at least 10s (e.g. 30s, 10m, 1h)");
+                    }
+
+                    break;
+                case "--proxy-image":
+                    options.ProxyImage = value;
+                    break;
+                default:
+                    problems.Add($"unknown option '{name}'");
+                    break;
+            }
+        }
+
+        if (command == OperatorCommand.Crds && crdOutput is null)
+        {
+            problems.Add("crds: --output DIR is required");
+        }
+
+        return new OperatorCommandLine(command, options, crdOutput, problems);
+    }
+
+    /// <summary>Parses 90s, 10m, 1h, 1h30m.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        var i = 0;
+        while (i < text.Length)
+        {
+            var start = i;
+            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            {
+                i++;
+            }
+
+            if (i == start || i == text.Length || !long.TryParse(text.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+            {
+                return false;
+            }
+
+            switch (text[i++])
+            {
+                case 'h':
+                    duration += TimeSpan.FromHours(amount);
+                    break;
+                case 'm':
+                    duration += TimeSpan.FromMinutes(amount);
+                    break;
+                case 's':
+                    duration += TimeSpan.FromSeconds(amount);
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+}
