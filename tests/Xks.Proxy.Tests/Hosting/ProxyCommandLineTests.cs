@@ -38,6 +38,32 @@ public sealed class ProxyCommandLineTests : IDisposable
         Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["frobnicate"]));
 
     [Fact]
+    public async Task Serve_ConfigAndConfigSecretTogether_ExitsWithTheConfigErrorCode() =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config", "a.yaml", "--config-secret", "ns/name"]));
+
+    [Fact]
+    public async Task Keys_InClusterMode_ExitsWithTheConfigErrorCode() =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["keys", "list", "--config-secret", "ns/name"]));
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("soon")]
+    public async Task Serve_BadStartupTimeout_ExitsWithTheConfigErrorCode(string value) =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config-secret", "ns/name", "--startup-timeout", value]));
+
+    [Fact]
+    public async Task Serve_ConfigSecretWithAMissingKubeconfig_ExitsWithTheConfigErrorCode() =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config-secret", "ns/name", "--kubeconfig", Path.Combine(_directory, "absent")]));
+
+    [Fact]
+    public async Task Serve_MalformedConfigSecret_ExitsWithTheConfigErrorCode()
+    {
+        var kubeconfig = Path.Combine(_directory, "kubeconfig");
+        File.WriteAllText(kubeconfig, "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config-secret", "a/b/c", "--kubeconfig", kubeconfig]));
+    }
+
+    [Fact]
     public async Task KeysRotate_ExistingKey_AddsVersionTwo()
     {
         var path = WriteConfig(new ProxyConfigBuilder().Key("foo").Build(8080, "data", "audit.log"));
