@@ -101,37 +101,12 @@ public sealed class ProxyProcess : IAsyncDisposable
         X509Certificate2? serverCertificate = null,
         X509Certificate2? clientCertificate = null)
     {
-        var (dotnet, dll) = LocateProxy();
         for (var attempt = 1; ; attempt++)
         {
             var port = TestPorts.GetFree();
             var configPath = Path.Combine(directory, "config.yaml");
             await File.WriteAllTextAsync(configPath, yamlForPort(port));
-            var start = new ProcessStartInfo(dotnet)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-                WorkingDirectory = directory,
-            };
-            start.ArgumentList.Add(dll);
-            start.ArgumentList.Add("--config");
-            start.ArgumentList.Add(configPath);
-            start.Environment["DOTNET_NOLOGO"] = "1";
-            start.Environment.Remove("XKS_PROXY_CONFIG");
-            start.Environment.Remove("ASPNETCORE_URLS");
-            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-            {
-                start.Environment[name] = value;
-            }
-
-            var process = new Process { StartInfo = start };
-            var proxy = new ProxyProcess(process, directory, configPath, port, serverCertificate is not null);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            process.StandardInput.Close();
+            var proxy = Launch(directory, ["--config", configPath], configPath, port, environment, serverCertificate is not null);
             try
             {
                 await proxy.WaitUntilReadyAsync(serverCertificate, clientCertificate);
@@ -149,6 +124,93 @@ public sealed class ProxyProcess : IAsyncDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Starts <c>xks-proxy ARGUMENTS</c> (e.g. <c>serve --config-secret ns/name --kubeconfig PATH</c>) that will listen on
+    /// plain HTTP at <paramref name="port"/>, and waits for <c>GET /ping</c>.
+    /// </summary>
+    public static async Task<ProxyProcess> StartWithArgumentsAsync(
+        string directory,
+        IReadOnlyList<string> arguments,
+        int port,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var proxy = Launch(directory, arguments, "", port, environment, tls: false);
+        try
+        {
+            await proxy.WaitUntilReadyAsync(null, null);
+            return proxy;
+        }
+        catch
+        {
+            await proxy.KillAsync();
+            proxy._process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <c>xks-proxy ARGUMENTS</c> that is expected to end by itself, and returns how it ended.</summary>
+    public static async Task<ToolResult> RunToExitAsync(string directory, IReadOnlyList<string> arguments, TimeSpan timeout)
+    {
+        var proxy = Launch(directory, arguments, "", 0, null, tls: false);
+        try
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await proxy._process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"xks-proxy {string.Join(' ', arguments)} did not exit within {timeout.TotalSeconds} s\n{proxy.Output}");
+            }
+
+            await Task.WhenAny(Task.WhenAll(proxy._stdoutClosed.Task, proxy._stderrClosed.Task), Task.Delay(TimeSpan.FromSeconds(5)));
+            return new ToolResult("xks-proxy " + string.Join(' ', arguments), proxy._process.ExitCode, proxy.StandardOutput, proxy.StandardError);
+        }
+        finally
+        {
+            // Not DisposeAsync: the folder belongs to the caller.
+            await proxy.KillAsync();
+            proxy._process.Dispose();
+        }
+    }
+
+    private static ProxyProcess Launch(string directory, IReadOnlyList<string> arguments, string configPath, int port, IReadOnlyDictionary<string, string>? environment, bool tls)
+    {
+        var (dotnet, dll) = LocateProxy();
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment.Remove("XKS_PROXY_CONFIG");
+        start.Environment.Remove("XKS_PROXY_CONFIG_SECRET");
+        start.Environment.Remove("KUBECONFIG");
+        start.Environment.Remove("ASPNETCORE_URLS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        var proxy = new ProxyProcess(process, directory, configPath, port, tls);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        return proxy;
     }
 
     /// <summary>Stops the proxy like a service manager does (SIGTERM), waits for it to exit and for its output to close.</summary>
