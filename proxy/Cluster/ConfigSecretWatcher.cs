@@ -76,15 +76,23 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
                 Log.ResourceVersionExpired(_logger, Secret.Description);
                 resourceVersion = null;
             }
-            catch (Exception ex) when (ConfigSecretSource.IsApiFailure(ex, stoppingToken))
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Counted until a watch delivers an event or ends normally, so a list that works followed by a watch
-                // that fails still backs off.
+                // that fails still backs off. Nothing here may stop the host: the last good configuration serves on.
                 _failures++;
                 resourceVersion = null;
                 _metrics.ConfigWatchFailures.Inc();
                 var delay = ConfigSecretSource.Backoff(_failures, _options.RetryInitialDelay, _options.RetryMaxDelay);
-                Log.WatchFailed(_logger, Secret.Description, ConfigSecretSource.Describe(ex, Secret, _options.Kubernetes.Host), delay.TotalSeconds);
+                if (ConfigSecretSource.IsApiFailure(ex, stoppingToken))
+                {
+                    Log.WatchFailed(_logger, Secret.Description, ConfigSecretSource.Describe(ex, Secret, _options.Kubernetes.Host), delay.TotalSeconds);
+                }
+                else
+                {
+                    Log.WatchFailedUnexpectedly(_logger, ex, Secret.Description, delay.TotalSeconds);
+                }
+
                 try
                 {
                     await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
@@ -183,6 +191,9 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
     {
         [LoggerMessage(602, LogLevel.Warning, "Cannot list or watch {Source}: {Problem}. The last good configuration keeps serving; retrying in {DelaySeconds:0.0} s", EventName = "ClusterConfigWatchFailed")]
         public static partial void WatchFailed(ILogger logger, string source, string problem, double delaySeconds);
+
+        [LoggerMessage(609, LogLevel.Error, "Unexpected failure while following {Source}; the last good configuration keeps serving; retrying in {DelaySeconds:0.0} s", EventName = "ClusterConfigWatchError")]
+        public static partial void WatchFailedUnexpectedly(ILogger logger, Exception exception, string source, double delaySeconds);
 
         [LoggerMessage(603, LogLevel.Information, "Watching {Source} again after {Failures} failed attempt(s)", EventName = "ClusterConfigWatchRecovered")]
         public static partial void Recovered(ILogger logger, string source, int failures);
