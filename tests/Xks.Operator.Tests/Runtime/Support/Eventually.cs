@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Xks.Operator.Runtime.Support.Tests;
+
+internal static class Eventually
+{
+    /// <summary>Polls <paramref name="condition"/> until it holds and returns how long that took; fails after <paramref name="within"/>.</summary>
+    public static async Task<TimeSpan> HoldsAsync(Func<bool> condition, TimeSpan within, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < within, $"{what}: not within {within.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+
+        return clock.Elapsed;
+    }
+
+    /// <inheritdoc cref="HoldsAsync(Func{bool}, TimeSpan, string)"/>
+    public static async Task<TimeSpan> HoldsAsync(Func<Task<bool>> condition, TimeSpan within, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < within, $"{what}: not within {within.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+
+        return clock.Elapsed;
+    }
+}
