@@ -4,7 +4,7 @@ using k8s.Models;
 using Xks.Operator.Controllers;
 using Xks.Operator.Crds;
 using Xks.Operator.Entities;
-using Xks.Operator.Kubernetes;
+using Xks.Operator.Api;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 
@@ -47,11 +47,16 @@ var kubernetesConfiguration = options.Kubeconfig is not null
     : KubernetesClientConfiguration.IsInCluster()
         ? KubernetesClientConfiguration.InClusterConfig()
         : KubernetesClientConfiguration.BuildDefaultConfig();
-builder.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(kubernetesConfiguration));
+builder.Services.AddSingleton<IKubernetes>(new Kubernetes(kubernetesConfiguration));
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServerSideApply>();
-builder.Services.AddSingleton<EventRecorder>();
+var podName = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : Environment.MachineName;
+builder.Services.AddSingleton(sp => new EventRecorder(
+    sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>())
+{
+    Instance = podName,
+});
 
 builder.Services
     .AddXksControllerRuntime(runtime =>
@@ -61,6 +66,7 @@ builder.Services
         runtime.ResyncPeriod = options.ResyncPeriod;
         runtime.LeaderElection.Enabled = options.LeaderElect;
         runtime.LeaderElection.Namespace = options.LeaderElectionNamespace;
+        runtime.LeaderElection.Identity = $"{podName}_{Guid.NewGuid():N}";
     })
     .AddController<V1Alpha1Vault, VaultController>(vaults => vaults
         .Owns<V1Deployment>(VaultController.ChildSelector)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using k8s;
 using k8s.Models;
 
-namespace Xks.Operator.Kubernetes;
+namespace Xks.Operator.Api;
 
 /// <summary>
 /// Writes core/v1 Events (what <c>kubectl describe</c> shows) for state changes and failures. Recording never fails a

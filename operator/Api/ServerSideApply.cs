@@ -2,7 +2,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Models;
 
-namespace Xks.Operator.Kubernetes;
+namespace Xks.Operator.Api;
 
 /// <summary>
 /// Applies desired objects with server-side apply under the operator's field manager, forcing ownership of the

@@ -1,0 +1,273 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Xks.Operator.Crds.Tests;
+using Xks.Operator.Entities;
+using Xks.Operator.Runtime.Support.Tests;
+using Xks.Operator.Support.Tests;
+using Xks.Testing;
+
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>
+/// The Vault reconciler as users meet it: the operator process against the real control plane (etcd, kube-apiserver,
+/// kube-controller-manager with its garbage collector and Deployment/ReplicaSet controllers), Vaults applied with
+/// kubectl, one namespace and one operator per test.
+/// </summary>
+public sealed class VaultControllerClusterTests : IAsyncLifetime
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    private readonly LocalCluster _cluster = LocalCluster.Instance;
+    private string _ns = "";
+
+    private IKubernetes Client => _cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        await ClusterCrds.InstallAsync();
+        _ns = await _cluster.CreateNamespaceAsync("vault");
+    }
+
+    public async Task DisposeAsync() => await Client.CoreV1.DeleteNamespaceAsync(_ns);
+
+    [Fact]
+    public async Task Vault_Applied_CreatesEveryChildWithAControllerOwnerReference()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("edge"));
+
+        var vault = await WaitForVaultAsync("edge", v => v.Status?.ObservedGeneration == 1);
+        var uid = vault.Metadata.Uid;
+        var owned = new List<(string Kind, V1ObjectMeta Meta)>
+        {
+            ("ServiceAccount", (await Client.CoreV1.ReadNamespacedServiceAccountAsync("edge-proxy", _ns)).Metadata),
+            ("Role", (await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", _ns)).Metadata),
+            ("RoleBinding", (await Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("edge-proxy", _ns)).Metadata),
+            ("Secret", (await Client.CoreV1.ReadNamespacedSecretAsync("edge-proxy-config", _ns)).Metadata),
+            ("Service", (await Client.CoreV1.ReadNamespacedServiceAsync("edge-proxy", _ns)).Metadata),
+            ("Deployment", (await Client.AppsV1.ReadNamespacedDeploymentAsync("edge-proxy", _ns)).Metadata),
+            ("Ingress", (await Client.NetworkingV1.ReadNamespacedIngressAsync("edge", _ns)).Metadata),
+            ("PodDisruptionBudget", await ReadGenericMetadataAsync("policy", "v1beta1", "poddisruptionbudgets", "edge-proxy")),
+        };
+        foreach (var (kind, meta) in owned)
+        {
+            var owner = Assert.Single(meta.OwnerReferences ?? [], o => o.Controller == true);
+            Assert.True(owner.Uid == uid && owner.Kind == "Vault" && owner.ApiVersion == "xks.dev/v1alpha1", $"{kind} {meta.Name} is not controlled by the Vault");
+            Assert.True(owner.BlockOwnerDeletion, $"{kind} {meta.Name} does not block owner deletion");
+        }
+
+        // The master key is created once and deliberately not owned (deleting the Vault must not destroy it).
+        var masterKey = await Client.CoreV1.ReadNamespacedSecretAsync("edge-master-key", _ns);
+        Assert.Empty(masterKey.Metadata.OwnerReferences ?? []);
+        Assert.Equal(32, masterKey.Data["master.key"].Length);
+        Assert.True(masterKey.Immutable);
+
+        // The proxy's Role reads only its own Secrets.
+        var role = await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", _ns);
+        var rule = Assert.Single(role.Rules);
+        Assert.Equal(["secrets"], rule.Resources);
+        Assert.Equal(["edge-master-key", "edge-proxy-config"], rule.ResourceNames.Order(StringComparer.Ordinal));
+
+        // Status a user can read, and Events kubectl describe shows.
+        Assert.Equal("https://edge.example.com", vault.Status!.Endpoint);
+        Assert.Equal(ConditionStatus.False, Conditions.Get(vault.Status.Conditions, ConditionTypes.Ready)!.Status);
+        Assert.Equal("CertManagerNotInstalled", Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Reason);
+        var describe = (await _cluster.KubectlAsync($"describe vault edge -n {_ns}")).EnsureSuccess("kubectl describe");
+        Assert.Contains("Created Deployment edge-proxy", describe.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("MasterKeyCreated", describe.StandardOutput, StringComparison.Ordinal);
+        var columns = (await _cluster.KubectlAsync($"get vaults -n {_ns}")).EnsureSuccess("kubectl get vaults");
+        Assert.Matches(@"NAME\s+HOSTNAME\s+READY\s+REPLICAS\s+AGE", columns.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Vault_PodsReadyAndCertificateSecretPresent_BecomesReadyForKubectlWait()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(LoadBalancerVault("lb"));
+
+        var pending = await WaitForVaultAsync("lb", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.CertificateReady) is not null);
+        Assert.Equal("SecretNotFound", Conditions.Get(pending.Status!.Conditions, ConditionTypes.CertificateReady)!.Reason);
+
+        await Client.CoreV1.CreateNamespacedSecretAsync(
+            new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = "lb-tls" },
+                Type = "kubernetes.io/tls",
+                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
+            },
+            _ns);
+        await Kubelet.MakeDeploymentAvailableAsync(_ns, "lb-proxy", 2, s_timeout);
+
+        var wait = await _cluster.KubectlAsync($"wait --for=condition=Ready vault/lb -n {_ns} --timeout=60s");
+        Assert.True(wait.ExitCode == 0, wait.Output);
+        var vault = await GetVaultAsync("lb");
+        Assert.Equal(2, vault.Status!.ReadyReplicas);
+        Assert.Equal(ConditionStatus.True, Conditions.Get(vault.Status.Conditions, ConditionTypes.ProxyAvailable)!.Status);
+        Assert.Equal(ConditionStatus.True, Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Status);
+
+        // The proxy terminates TLS itself behind the LoadBalancer Service; no Ingress is made.
+        var lb = await Client.CoreV1.ReadNamespacedServiceAsync("lb-proxy-lb", _ns);
+        Assert.Equal("LoadBalancer", lb.Spec.Type);
+        await AssertNotFoundAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("lb", _ns));
+    }
+
+    [Fact]
+    public async Task Vault_ChildDeletedOrEditedByHand_IsRestored()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("heal"));
+        await WaitForVaultAsync("heal", v => v.Status?.ObservedGeneration == 1);
+        var originalUid = (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)).Metadata.Uid;
+
+        await Client.AppsV1.DeleteNamespacedDeploymentAsync("heal-proxy", _ns);
+        await Eventually.HoldsAsync(
+            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)) is { } d && d.Metadata.Uid != originalUid,
+            s_timeout, "deleted Deployment re-created");
+
+        await Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(new { spec = new { replicas = 7 } }, V1Patch.PatchType.MergePatch), "heal-proxy", _ns);
+        await Eventually.HoldsAsync(
+            async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)).Spec.Replicas == 2,
+            s_timeout, "edited replicas put back to the Vault's 2");
+
+        await Client.CoreV1.DeleteNamespacedSecretAsync("heal-proxy-config", _ns);
+        await Eventually.HoldsAsync(
+            async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("heal-proxy-config", _ns)) is not null,
+            s_timeout, "deleted config Secret re-created");
+    }
+
+    [Fact]
+    public async Task Vault_Deleted_ChildrenAreGarbageCollectedAndTheUnusedMasterKeyRemoved()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("gone"));
+        var vault = await WaitForVaultAsync("gone", v => v.Status?.ObservedGeneration == 1);
+        Assert.Contains(VaultController.Finalizer, vault.Metadata.Finalizers);
+
+        (await _cluster.KubectlAsync($"delete vault gone -n {_ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
+
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("gone-proxy", _ns)) is null, s_timeout, "Deployment garbage-collected");
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-proxy-config", _ns)) is null, s_timeout, "config Secret garbage-collected");
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("gone", _ns)) is null, s_timeout, "Ingress garbage-collected");
+        await AssertNotFoundAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-master-key", _ns));
+    }
+
+    [Fact]
+    public async Task Vault_DeletedWhileACloudKeyUsesIt_KeepsTheMasterKey()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("kept"));
+        await WaitForVaultAsync("kept", v => v.Status?.ObservedGeneration == 1);
+        var before = (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns)).Data["master.key"];
+        await ApplyAsync("""
+            apiVersion: xks.dev/v1alpha1
+            kind: KeySet
+            metadata: {name: ks}
+            spec: {vaultRef: {name: kept}, cspAccountRef: {name: aws}}
+            ---
+            apiVersion: xks.dev/v1alpha1
+            kind: CloudKey
+            metadata: {name: payments}
+            spec: {keySetRef: {name: ks}}
+            """);
+
+        (await _cluster.KubectlAsync($"delete vault kept -n {_ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
+
+        var after = await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns);
+        Assert.Equal(before, after.Data["master.key"]);
+        var events = await Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "reason=MasterKeyKept");
+        Assert.Contains(events.Items, e => e.Message.Contains("payments", StringComparison.Ordinal));
+
+        // A Vault re-created under the same name picks the same key up again.
+        await ApplyAsync(IngressVault("kept"));
+        await WaitForVaultAsync("kept", v => v.Status?.ObservedGeneration == 1);
+        Assert.Equal(before, (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns)).Data["master.key"]);
+    }
+
+    [Fact]
+    public async Task Vault_SingleReplicaWithoutOverride_ReportsInvalidSpecAndCreatesNothing()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("solo").Replace("replicas: 2", "replicas: 1", StringComparison.Ordinal));
+
+        var vault = await WaitForVaultAsync("solo", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.Ready) is not null);
+        var ready = Conditions.Get(vault.Status!.Conditions, ConditionTypes.Ready)!;
+        Assert.Equal(ConditionStatus.False, ready.Status);
+        Assert.Equal("InvalidSpec", ready.Reason);
+        Assert.Contains("allowSingleReplica", ready.Message, StringComparison.Ordinal);
+        await AssertNotFoundAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", _ns));
+
+        // Fixing the spec converges.
+        await ApplyAsync(IngressVault("solo").Replace("replicas: 2", "replicas: 1\n  allowSingleReplica: true", StringComparison.Ordinal));
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", _ns)) is { Spec.Replicas: 1 }, s_timeout, "Deployment with one replica");
+    }
+
+    private async Task<OperatorProcess> StartOperatorAsync()
+    {
+        var op = await OperatorProcess.StartAsync(_ns);
+        await op.WaitReadyAsync(s_timeout);
+        return op;
+    }
+
+    private string IngressVault(string name) => $"""
+        apiVersion: xks.dev/v1alpha1
+        kind: Vault
+        metadata: {"{"}name: {name}{"}"}
+        spec:
+          hostname: {name}.example.com
+          replicas: 2
+          tls:
+            issuerRef: {"{"}name: letsencrypt, kind: ClusterIssuer{"}"}
+          exposure:
+            type: Ingress
+            ingress: {"{"}className: nginx{"}"}
+        """;
+
+    private static string LoadBalancerVault(string name) => $"""
+        apiVersion: xks.dev/v1alpha1
+        kind: Vault
+        metadata: {"{"}name: {name}{"}"}
+        spec:
+          hostname: {name}.example.com
+          replicas: 2
+          tls: {"{"}secretName: {name}-tls{"}"}
+          exposure: {"{"}type: LoadBalancer{"}"}
+        """;
+
+    private async Task ApplyAsync(string yaml) =>
+        (await _cluster.KubectlAsync($"apply -n {_ns} -f -", yaml)).EnsureSuccess("kubectl apply");
+
+    private async Task<V1Alpha1Vault> GetVaultAsync(string name) =>
+        KubernetesJson.Deserialize<V1Alpha1Vault>(KubernetesJson.Serialize(
+            await Client.CustomObjects.GetNamespacedCustomObjectAsync("xks.dev", "v1alpha1", _ns, "vaults", name)));
+
+    private async Task<V1Alpha1Vault> WaitForVaultAsync(string name, Func<V1Alpha1Vault, bool> condition)
+    {
+        V1Alpha1Vault? vault = null;
+        await Eventually.HoldsAsync(async () => condition(vault = await GetVaultAsync(name)), s_timeout, $"Vault {name}");
+        return vault!;
+    }
+
+    private async Task<V1ObjectMeta> ReadGenericMetadataAsync(string group, string version, string plural, string name)
+    {
+        var stored = await Client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, _ns, plural, name);
+        return KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(stored)).Metadata;
+    }
+
+    private static async Task<T?> TryAsync<T>(Func<Task<T>> read)
+        where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static async Task AssertNotFoundAsync<T>(Func<Task<T>> read)
+        where T : class =>
+        Assert.Null(await TryAsync(read));
+}
