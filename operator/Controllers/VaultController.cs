@@ -6,7 +6,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
-using Xks.Operator.Kubernetes;
+using Xks.Operator.Api;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Controllers;
