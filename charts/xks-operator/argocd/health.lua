@@ -20,7 +20,9 @@ local progressingReasons = {
   Deleting = true,
   WaitingForDependencies = true,
   ProxyUnavailable = true,
-  CertificateNotReady = true,
+  ReplicasUnavailable = true,
+  NoReplicasAvailable = true,
+  CertificatePending = true,
 }
 
 local function message(condition, fallback)

@@ -92,12 +92,12 @@ Namespace holding the leader-election Lease: leaderElection.namespace or the rel
 {{- end }}
 
 {{/*
-Namespaces the operator watches when rbac.namespaced is true: watchNamespaces, or the release namespace when empty.
-Rendered as a comma-separated list.
+Namespace the operator watches when rbac.namespaced is true: the watchNamespaces item, or the release namespace when
+the list is empty (values.schema.json allows one item; the operator watches one namespace or all).
 */}}
 {{- define "xks-operator.watchNamespaces" -}}
 {{- if .Values.watchNamespaces }}
-{{- join "," (uniq .Values.watchNamespaces) }}
+{{- first .Values.watchNamespaces }}
 {{- else }}
 {{- .Release.Namespace }}
 {{- end }}
