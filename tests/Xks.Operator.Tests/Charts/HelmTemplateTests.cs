@@ -1,0 +1,276 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+
+namespace Xks.Operator.Charts.Tests;
+
+/// <summary><c>helm lint</c> and <c>helm template</c> of charts/xks-operator checked against expectations.</summary>
+[Collection(ChartCollection.Name)]
+public sealed class HelmTemplateTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("--strict")]
+    [InlineData("--strict --set rbac.namespaced=true --set watchNamespaces={team-a}")]
+    [InlineData("--strict --set metrics.serviceMonitor.enabled=true --set crds.install=false --set replicaCount=1")]
+    public async Task Lint_Values_Passes(string arguments)
+    {
+        var result = await Xks.Testing.LocalCluster.Instance.HelmAsync($"lint {HelmChart.Directory} {arguments}");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("0 chart(s) failed", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_RendersExpectedKinds()
+    {
+        var chart = await HelmChart.RenderAsync();
+
+        var kinds = chart.Objects.Where(o => o.Kind != "CustomResourceDefinition").Select(o => o.Kind).Order().ToList();
+        Assert.Equal(
+            ["ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"],
+            kinds);
+        Assert.Equal(
+            Directory.GetFiles(HelmChart.CrdSourceDirectory, "*.yaml").Length,
+            chart.OfKind("CustomResourceDefinition").Count());
+        Assert.All(chart.Objects.Where(o => o.Kind is not ("ClusterRole" or "ClusterRoleBinding" or "CustomResourceDefinition")),
+            o => Assert.Equal(HelmChart.ReleaseNamespace, o.Namespace));
+        Assert.All(chart.Objects, o => Assert.Contains("app.kubernetes.io/managed-by: Helm", o.Yaml, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_DeploymentIsHardenedWithProbesAndLeaderElection()
+    {
+        var deployment = (await HelmChart.RenderAsync()).Single<V1Deployment>("Deployment");
+
+        Assert.Equal("xks-xks-operator", deployment.Metadata.Name);
+        Assert.Equal(2, deployment.Spec.Replicas);
+        var pod = deployment.Spec.Template.Spec;
+        Assert.Equal("xks-xks-operator", pod.ServiceAccountName);
+        Assert.True(pod.SecurityContext.RunAsNonRoot);
+        Assert.Equal(65532, pod.SecurityContext.RunAsUser);
+        Assert.Equal("RuntimeDefault", pod.SecurityContext.SeccompProfile.Type);
+
+        var container = Assert.Single(pod.Containers);
+        Assert.Equal("ghcr.io/xks-operator/xks-operator:0.1.0", container.Image);
+        Assert.Equal(
+            ["run", "--leader-elect", "true", "--leader-election-namespace", HelmChart.ReleaseNamespace, "--http-address", "0.0.0.0",
+             "--http-port", "8080", "--proxy-image", "ghcr.io/xks-operator/xks-proxy:0.1.0"],
+            container.Args);
+        var security = container.SecurityContext;
+        Assert.True(security.RunAsNonRoot);
+        Assert.True(security.ReadOnlyRootFilesystem);
+        Assert.False(security.AllowPrivilegeEscalation);
+        Assert.False(security.Privileged);
+        Assert.Equal(["ALL"], security.Capabilities.Drop);
+        Assert.Null(security.Capabilities.Add);
+        Assert.Equal("RuntimeDefault", security.SeccompProfile.Type);
+
+        var port = Assert.Single(container.Ports);
+        Assert.Equal(("http", 8080), (port.Name, port.ContainerPort));
+        Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+        Assert.Equal("http", container.LivenessProbe.HttpGet.Port.Value);
+        Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("http", container.ReadinessProbe.HttpGet.Port.Value);
+        Assert.NotNull(container.Resources.Requests["cpu"]);
+        Assert.NotNull(container.Resources.Requests["memory"]);
+        Assert.NotNull(container.Resources.Limits["memory"]);
+
+        Assert.Equal("metadata.name", container.Env.Single(e => e.Name == "POD_NAME").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("metadata.namespace", container.Env.Single(e => e.Name == "POD_NAMESPACE").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("/tmp", Assert.Single(container.VolumeMounts).MountPath);
+        Assert.NotNull(Assert.Single(pod.Volumes).EmptyDir);
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_ClusterRoleCoversExactlyTheOperatorsResources()
+    {
+        var chart = await HelmChart.RenderAsync();
+
+        var clusterRole = chart.Single<V1ClusterRole>("ClusterRole");
+        Assert.Equal(OperatorRbac.Expected.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
+
+        var binding = chart.Single<V1ClusterRoleBinding>("ClusterRoleBinding");
+        Assert.Equal(("ClusterRole", clusterRole.Metadata.Name), (binding.RoleRef.Kind, binding.RoleRef.Name));
+        var subject = Assert.Single(binding.Subjects);
+        Assert.Equal(("ServiceAccount", "xks-xks-operator", HelmChart.ReleaseNamespace), (subject.Kind, subject.Name, subject.NamespaceProperty));
+
+        var leaderRole = chart.Single<V1Role>("Role");
+        Assert.Equal(HelmChart.ReleaseNamespace, leaderRole.Metadata.NamespaceProperty);
+        Assert.Equal(
+            [("coordination.k8s.io", "leases", "create"), ("coordination.k8s.io", "leases", "get"), ("coordination.k8s.io", "leases", "update")],
+            OperatorRbac.Flatten(leaderRole.Rules).Order());
+        Assert.Equal(leaderRole.Metadata.Name, chart.Single<V1RoleBinding>("RoleBinding").RoleRef.Name);
+    }
+
+    [Fact]
+    public async Task Template_NamespacedRbac_RendersRoleInTheWatchedNamespaceAndNoClusterRole()
+    {
+        var chart = await HelmChart.RenderAsync("--set rbac.namespaced=true --set watchNamespaces={team-a}");
+
+        Assert.Empty(chart.OfKind("ClusterRole"));
+        Assert.Empty(chart.OfKind("ClusterRoleBinding"));
+        var roles = chart.All<V1Role>("Role");
+        Assert.Equal(2, roles.Count);
+        var role = Assert.Single(roles, r => r.Metadata.NamespaceProperty == "team-a");
+        Assert.Equal(OperatorRbac.Expected.Order(), OperatorRbac.Flatten(role.Rules).Order());
+        var binding = Assert.Single(chart.All<V1RoleBinding>("RoleBinding"), b => b.Metadata.NamespaceProperty == "team-a");
+        Assert.Equal(("Role", role.Metadata.Name), (binding.RoleRef.Kind, binding.RoleRef.Name));
+        Assert.Equal(HelmChart.ReleaseNamespace, Assert.Single(binding.Subjects).NamespaceProperty);
+
+        var leaderRole = Assert.Single(roles, r => r.Metadata.NamespaceProperty == HelmChart.ReleaseNamespace);
+        Assert.All(leaderRole.Rules, r => Assert.Equal(["coordination.k8s.io"], r.ApiGroups));
+
+        var args = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers).Args.ToList();
+        Assert.Equal("team-a", args[args.IndexOf("--namespace") + 1]);
+    }
+
+    [Fact]
+    public async Task Template_NamespacedRbacWithoutWatchNamespaces_WatchesTheReleaseNamespace()
+    {
+        var chart = await HelmChart.RenderAsync("--set rbac.namespaced=true");
+
+        Assert.Empty(chart.OfKind("ClusterRole"));
+        Assert.All(chart.All<V1Role>("Role"), r => Assert.Equal(HelmChart.ReleaseNamespace, r.Metadata.NamespaceProperty));
+        Assert.Equal(2, chart.OfKind("Role").Count());
+        var args = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers).Args.ToList();
+        Assert.Equal(HelmChart.ReleaseNamespace, args[args.IndexOf("--namespace") + 1]);
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_CrdsCarryKeepAnnotationAndChartLabels()
+    {
+        var crds = (await HelmChart.RenderAsync()).All<V1CustomResourceDefinition>("CustomResourceDefinition");
+
+        Assert.NotEmpty(crds);
+        Assert.All(crds, crd =>
+        {
+            Assert.Equal("xks.dev", crd.Spec.Group);
+            Assert.Equal("keep", crd.Metadata.Annotations["helm.sh/resource-policy"]);
+            Assert.Equal("Helm", crd.Metadata.Labels["app.kubernetes.io/managed-by"]);
+        });
+        Assert.Equal(
+            Directory.GetFiles(HelmChart.CrdSourceDirectory, "*.yaml").Select(f => Path.GetFileNameWithoutExtension(f)).Order(),
+            crds.Select(c => $"{c.Spec.Group}_{c.Spec.Names.Plural}").Order());
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_CrdsEqualConfigCrdBasesApartFromChartMetadata()
+    {
+        var rendered = (await HelmChart.RenderAsync()).All<V1CustomResourceDefinition>("CustomResourceDefinition");
+
+        foreach (var file in Directory.GetFiles(HelmChart.CrdSourceDirectory, "*.yaml"))
+        {
+            var source = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(await File.ReadAllTextAsync(file));
+            var crd = Assert.Single(rendered, c => c.Metadata.Name == source.Metadata.Name);
+            crd.Metadata.Labels = source.Metadata.Labels;
+            crd.Metadata.Annotations = source.Metadata.Annotations;
+            Assert.Equal(Canonical(KubernetesJson.Serialize(source)), Canonical(KubernetesJson.Serialize(crd)));
+        }
+    }
+
+    [Fact]
+    public async Task Template_CrdsKeepFalse_RendersCrdsWithoutKeepAnnotation()
+    {
+        var crds = (await HelmChart.RenderAsync("--set crds.keep=false")).All<V1CustomResourceDefinition>("CustomResourceDefinition");
+
+        Assert.NotEmpty(crds);
+        Assert.All(crds, crd => Assert.False(crd.Metadata.Annotations?.ContainsKey("helm.sh/resource-policy") ?? false));
+    }
+
+    [Fact]
+    public async Task Template_CrdsInstallFalse_RendersNoCrds()
+    {
+        var chart = await HelmChart.RenderAsync("--set crds.install=false");
+
+        Assert.Empty(chart.OfKind("CustomResourceDefinition"));
+        Assert.Single(chart.OfKind("Deployment"));
+    }
+
+    [Fact]
+    public async Task Template_SingleReplica_RendersNoPodDisruptionBudget()
+    {
+        var chart = await HelmChart.RenderAsync("--set replicaCount=1");
+
+        Assert.Empty(chart.OfKind("PodDisruptionBudget"));
+        Assert.Equal(1, chart.Single<V1Deployment>("Deployment").Spec.Replicas);
+    }
+
+    [Fact]
+    public async Task Template_ServiceMonitorEnabled_RendersServiceMonitorOnTheMetricsPort()
+    {
+        var chart = await HelmChart.RenderAsync("--set metrics.serviceMonitor.enabled=true");
+
+        var monitor = Assert.Single(chart.OfKind("ServiceMonitor"));
+        Assert.Equal("monitoring.coreos.com/v1", monitor.ApiVersion);
+        Assert.Contains("port: http-metrics", monitor.Yaml, StringComparison.Ordinal);
+        var service = chart.Single<V1Service>("Service");
+        Assert.Equal("http-metrics", Assert.Single(service.Spec.Ports).Name);
+        Assert.Equal("http", Assert.Single(service.Spec.Ports).TargetPort.Value);
+    }
+
+    [Fact]
+    public async Task Template_ImageOverrides_SetOperatorAndProxyImages()
+    {
+        var digest = "sha256:" + new string('a', 64);
+        var chart = await HelmChart.RenderAsync(
+            $"--set image.repository=registry.example/op --set image.tag=1.2.3 --set proxy.image.repository=registry.example/px --set proxy.image.digest={digest}");
+
+        var container = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+        Assert.Equal("registry.example/op:1.2.3", container.Image);
+        Assert.Equal("registry.example/px@" + digest, container.Args[container.Args.IndexOf("--proxy-image") + 1]);
+    }
+
+    [Theory]
+    [InlineData("--set replicaCount=two", "/replicaCount")]
+    [InlineData("--set replicaCount=-1", "/replicaCount")]
+    [InlineData("--set crds.install=yes", "/crds/install")]
+    [InlineData("--set image.pullPolicy=Sometimes", "/image/pullPolicy")]
+    [InlineData("--set logLevel=Verbose", "/logLevel")]
+    [InlineData("--set rbac.namspaced=true", "namspaced")]
+    [InlineData("--set replicas=2", "replicas")]
+    [InlineData("--set watchNamespaces={Team_A}", "/watchNamespaces/0")]
+    [InlineData("--set watchNamespaces={team-a,team-b}", "/watchNamespaces")]
+    [InlineData("--set metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval")]
+    public async Task Template_InvalidValues_FailsOnTheSchema(string arguments, string expectedLocation)
+    {
+        var result = await HelmChart.TemplateAsync("xks", arguments);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("values don't meet the specifications of the schema", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(expectedLocation, result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Template_ReplicasWithoutLeaderElection_Fails()
+    {
+        var result = await HelmChart.TemplateAsync("xks", "--set leaderElection.enabled=false");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("requires leaderElection.enabled=true", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Template_SingleReplicaWithoutLeaderElection_PassesLeaderElectFalse()
+    {
+        var chart = await HelmChart.RenderAsync("--set leaderElection.enabled=false --set replicaCount=1");
+
+        var args = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers).Args.ToList();
+        Assert.Equal("false", args[args.IndexOf("--leader-elect") + 1]);
+        Assert.DoesNotContain("--leader-election-namespace", args);
+        Assert.Empty(chart.OfKind("Role"));
+    }
+
+    /// <summary>JSON with object keys sorted (helm's toYaml sorts them; the generator keeps declaration order).</summary>
+    private static string Canonical(string json)
+    {
+        static JsonNode? Sort(JsonNode? node) => node switch
+        {
+            JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
+            JsonArray a => new JsonArray(a.Select(Sort).ToArray()),
+            _ => node?.DeepClone(),
+        };
+
+        return Sort(JsonNode.Parse(json))!.ToJsonString();
+    }
+}
