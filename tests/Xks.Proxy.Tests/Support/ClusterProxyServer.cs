@@ -77,6 +77,15 @@ public sealed class ClusterProxyServer : IAsyncDisposable
     {
         await EnsureClusterAsync();
         var ns = await Cluster.CreateNamespaceAsync("xksp");
+        return Prepare(ns, configure, keyMaterial);
+    }
+
+    /// <summary>The pod-like layout (folders, master key, key material, port) without a cluster, for a fake API server.</summary>
+    public static ClusterProxyServer PrepareLocal(Action<ProxyConfigBuilder>? configure = null, string[]? keyMaterial = null) =>
+        Prepare("", configure, keyMaterial);
+
+    private static ClusterProxyServer Prepare(string ns, Action<ProxyConfigBuilder>? configure, string[]? keyMaterial)
+    {
         var directory = Path.Combine(Path.GetTempPath(), "xks-cluster-" + Guid.NewGuid().ToString("N"));
         var builder = new ProxyConfigBuilder { CreateMissingKeys = false };
         var server = new ClusterProxyServer(ns, directory, builder);
@@ -84,7 +93,7 @@ public sealed class ClusterProxyServer : IAsyncDisposable
         configure?.Invoke(builder);
 
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(server.MasterKeyFile)!);
-        await File.WriteAllBytesAsync(server.MasterKeyFile, RandomNumberGenerator.GetBytes(32));
+        File.WriteAllBytes(server.MasterKeyFile, RandomNumberGenerator.GetBytes(32));
         File.SetUnixFileMode(server.MasterKeyFile, UnixFileMode.UserRead);
         if (keyMaterial is { Length: > 0 })
         {
@@ -146,6 +155,13 @@ public sealed class ClusterProxyServer : IAsyncDisposable
 
     /// <summary>The YAML the builder makes for this proxy's port and folders.</summary>
     public string Render() => Builder.Build(Port, DataDir, AuditFile);
+
+    /// <summary>Changes the builder (changes add up), then renders.</summary>
+    public string Render(Action<ProxyConfigBuilder> change)
+    {
+        change(Builder);
+        return Render();
+    }
 
     /// <summary>Changes the builder and writes the result into the Secret (what the Vault reconciler does on a change).</summary>
     public Task RewriteSecretAsync(Action<ProxyConfigBuilder> change)
@@ -217,12 +233,15 @@ public sealed class ClusterProxyServer : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
-        try
+        if (Namespace.Length > 0)
         {
-            await Cluster.Client.CoreV1.DeleteNamespaceAsync(Namespace);
-        }
-        catch (HttpOperationException)
-        {
+            try
+            {
+                await Cluster.Client.CoreV1.DeleteNamespaceAsync(Namespace);
+            }
+            catch (HttpOperationException)
+            {
+            }
         }
 
         try
