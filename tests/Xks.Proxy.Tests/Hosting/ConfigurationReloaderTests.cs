@@ -33,7 +33,7 @@ public sealed class ConfigurationReloaderTests
         await using var server = await ProxyServer.StartAsync(b => b.Key("foo"));
         using var client = new XksClient(server.BaseAddress);
 
-        await File.WriteAllTextAsync(server.ConfigPath, (await File.ReadAllTextAsync(server.ConfigPath))
+        await server.WriteConfigAsync((await File.ReadAllTextAsync(server.ConfigPath))
             .Replace("fleetSize: 2", "fleetSize: 0", StringComparison.Ordinal)
             .Replace("id: foo", "id: \"bad id\"", StringComparison.Ordinal));
         await Eventually(() => Task.FromResult(server.Logs.Lines.Any(l => l.Contains("ConfigReloadRejected", StringComparison.Ordinal))));

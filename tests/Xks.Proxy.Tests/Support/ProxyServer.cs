@@ -87,7 +87,18 @@ public sealed class ProxyServer : IAsyncDisposable
     public Task RewriteConfigAsync(Action<ProxyConfigBuilder> change)
     {
         change(Builder);
-        return File.WriteAllTextAsync(ConfigPath, Builder.Build(Port, DataDir, AuditFile));
+        return WriteConfigAsync(Builder.Build(Port, DataDir, AuditFile));
+    }
+
+    /// <summary>
+    /// Replaces the config file in one step (write aside, then rename), as a Kubernetes volume update does, so the
+    /// reloader never reads a half-written file.
+    /// </summary>
+    public async Task WriteConfigAsync(string yaml)
+    {
+        var temp = ConfigPath + ".tmp";
+        await File.WriteAllTextAsync(temp, yaml);
+        File.Move(temp, ConfigPath, overwrite: true);
     }
 
     public T GetRequiredService<T>()
