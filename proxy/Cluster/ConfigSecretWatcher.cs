@@ -132,6 +132,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
         // A connection that dies without a reset never ends the stream: give up a little after the server would have.
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         watchdog.CancelAfter(serverTimeout + TimeSpan.FromSeconds(30));
+
         // Watch ERROR events (410 Gone, …) arrive through onError: rethrown, they end the loop like a transport failure.
         var events = _client.CoreV1.WatchListNamespacedSecretAsync(
             Secret.Namespace,
@@ -160,9 +161,9 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
                 }
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (watchdog.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            // The watchdog fired: renew the watch from where it was.
+            // The watchdog fired: renew the watch from where it was. (Any other timeout is a failure, backed off.)
         }
 
         return resourceVersion;
