@@ -15,15 +15,33 @@ internal static class HelmChart
 
     public static string ChartCrdDirectory => Path.Combine(Directory, "files", "crds");
 
+    private static readonly Lazy<string> HelmPath = new(FindHelm, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// Runs helm without a cluster (lint, template): the binary comes from <c>tests/cluster/cluster.sh tools</c>
+    /// (cached after the first run), and the control plane is not started.
+    /// </summary>
+    public static Task<CommandResult> HelmAsync(string arguments) => LocalCluster.RunAsync(HelmPath.Value, arguments);
+
     /// <summary>Runs <c>helm template</c> for release <paramref name="release"/> with extra arguments (e.g. --set).</summary>
     public static Task<CommandResult> TemplateAsync(string release, string arguments = "") =>
-        LocalCluster.Instance.HelmAsync($"template {release} {Directory} --namespace {ReleaseNamespace} {arguments}");
+        HelmAsync($"template {release} {Directory} --namespace {ReleaseNamespace} {arguments}");
 
     /// <summary>Renders the chart and parses every document.</summary>
     public static async Task<RenderedChart> RenderAsync(string arguments = "", string release = "xks")
     {
         var result = (await TemplateAsync(release, arguments)).EnsureSuccess("helm template");
         return RenderedChart.Parse(result.StandardOutput);
+    }
+
+    private static string FindHelm()
+    {
+        var script = Path.Combine(LocalCluster.RepositoryRoot, "tests", "cluster", "cluster.sh");
+        LocalCluster.RunAsync(script, "tools").GetAwaiter().GetResult().EnsureSuccess("cluster.sh tools");
+        var env = LocalCluster.RunAsync(script, "env").GetAwaiter().GetResult().EnsureSuccess("cluster.sh env");
+        var path = env.StandardOutput.Split('\n').First(l => l.StartsWith("export PATH=", StringComparison.Ordinal))["export PATH=".Length..];
+        var bin = path[..path.IndexOf(":$PATH", StringComparison.Ordinal)].Trim('\'', '"');
+        return System.IO.Path.Combine(bin, "helm");
     }
 }
 

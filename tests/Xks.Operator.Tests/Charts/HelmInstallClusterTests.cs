@@ -15,7 +15,7 @@ namespace Xks.Operator.Charts.Tests;
 /// and they are kept on uninstall.
 /// </summary>
 [Collection(ChartCollection.Name)]
-public sealed class HelmInstallTests
+public sealed class HelmInstallClusterTests
 {
     private static readonly string[] CrdNames = ["vaults.xks.dev", "cspaccounts.xks.dev", "keysets.xks.dev", "cloudkeys.xks.dev"];
 
