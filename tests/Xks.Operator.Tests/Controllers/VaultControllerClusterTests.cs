@@ -72,7 +72,8 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         // Status a user can read, and Events kubectl describe shows.
         Assert.Equal("https://edge.example.com", vault.Status!.Endpoint);
         Assert.Equal(ConditionStatus.False, Conditions.Get(vault.Status.Conditions, ConditionTypes.Ready)!.Status);
-        Assert.Equal("CertManagerNotInstalled", Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Reason);
+        // Without cert-manager the Vault says so; once another test installed the Certificate API, it waits for issuance.
+        Assert.Contains(Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Reason, new[] { "CertManagerNotInstalled", "CertificatePending" });
         var describe = (await _cluster.KubectlAsync($"describe vault edge -n {_ns}")).EnsureSuccess("kubectl describe");
         Assert.Contains("Created Deployment edge-proxy", describe.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("MasterKeyCreated", describe.StandardOutput, StringComparison.Ordinal);
@@ -110,6 +111,37 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         var lb = await Client.CoreV1.ReadNamespacedServiceAsync("lb-proxy-lb", _ns);
         Assert.Equal("LoadBalancer", lb.Spec.Type);
         await AssertNotFoundAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("lb", _ns));
+    }
+
+    [Fact]
+    public async Task Vault_WithIssuerRef_CreatesACertificateAndIsReadyOnceItIsIssued()
+    {
+        await InstallCertificateApiAsync();
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("issued"));
+
+        var certificate = await WaitForAsync(
+            () => Client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", _ns, "certificates", "issued"), "Certificate created");
+        var spec = System.Text.Json.JsonDocument.Parse(KubernetesJson.Serialize(certificate)).RootElement.GetProperty("spec");
+        Assert.Equal("issued-tls", spec.GetProperty("secretName").GetString());
+        Assert.Equal("issued.example.com", Assert.Single(spec.GetProperty("dnsNames").EnumerateArray()).GetString());
+        Assert.Equal("ClusterIssuer", spec.GetProperty("issuerRef").GetProperty("kind").GetString());
+        var pending = await WaitForVaultAsync("issued", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.CertificateReady) is { Reason: "CertificatePending" });
+        Assert.Equal(ConditionStatus.False, Conditions.Get(pending.Status!.Conditions, ConditionTypes.Ready)!.Status);
+
+        // cert-manager's part, acted here: the Certificate becomes Ready; the kubelet's part: the pods run.
+        var issued = new { status = new { conditions = new[] { new { type = "Ready", status = "True", reason = "Ready", message = "Certificate is up to date and has not expired", lastTransitionTime = DateTime.UtcNow } } } };
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", _ns, "certificates", "issued");
+        await Kubelet.MakeDeploymentAvailableAsync(_ns, "issued-proxy", 2, s_timeout);
+
+        var wait = await _cluster.KubectlAsync($"wait --for=condition=Ready vault/issued -n {_ns} --timeout=60s");
+        Assert.True(wait.ExitCode == 0, wait.Output);
+        var vault = await GetVaultAsync("issued");
+        Assert.Equal("CertificateIssued", Conditions.Get(vault.Status!.Conditions, ConditionTypes.CertificateReady)!.Reason);
+        var ready = Conditions.Get(vault.Status.Conditions, ConditionTypes.Ready)!;
+        Assert.Equal(1, ready.ObservedGeneration);
+        var describe = (await _cluster.KubectlAsync($"describe vault issued -n {_ns}")).EnsureSuccess("kubectl describe");
+        Assert.Contains("Created Certificate issued", describe.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -200,6 +232,39 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         // Fixing the spec converges.
         await ApplyAsync(IngressVault("solo").Replace("replicas: 2", "replicas: 1\n  allowSingleReplica: true", StringComparison.Ordinal));
         await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", _ns)) is { Spec.Replicas: 1 }, s_timeout, "Deployment with one replica");
+    }
+
+    /// <summary>
+    /// The cert-manager Certificate API without cert-manager: a schemaless CRD of the same group, version and kind, so
+    /// the operator can create Certificates and the test can act as cert-manager. Cluster-scoped and left installed.
+    /// </summary>
+    private async Task InstallCertificateApiAsync()
+    {
+        const string crd = """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: certificates.cert-manager.io}
+            spec:
+              group: cert-manager.io
+              names: {kind: Certificate, listKind: CertificateList, plural: certificates, singular: certificate}
+              scope: Namespaced
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources: {status: {}}
+                schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+            """;
+        (await _cluster.KubectlAsync("apply -f -", crd)).EnsureSuccess("kubectl apply Certificate CRD");
+        (await _cluster.KubectlAsync("wait --for condition=Established --timeout 60s crd/certificates.cert-manager.io")).EnsureSuccess("Certificate CRD established");
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, string what)
+        where T : class
+    {
+        T? found = null;
+        await Eventually.HoldsAsync(async () => (found = await TryAsync(read)) is not null, s_timeout, what);
+        return found!;
     }
 
     private async Task<OperatorProcess> StartOperatorAsync()
