@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Options;
 
 namespace Xks.Operator.Charts.Tests;
 
@@ -80,6 +81,39 @@ public sealed class HelmTemplateTests
         Assert.Equal("metadata.namespace", container.Env.Single(e => e.Name == "POD_NAMESPACE").ValueFrom.FieldRef.FieldPath);
         Assert.Equal("/tmp", Assert.Single(container.VolumeMounts).MountPath);
         Assert.NotNull(Assert.Single(pod.Volumes).EmptyDir);
+    }
+
+    [Fact]
+    public async Task Template_DeploymentArgs_AreUnderstoodByTheOperatorsCommandLine()
+    {
+        var chart = await HelmChart.RenderAsync(
+            "--set rbac.namespaced=true --set watchNamespaces={team-a} --set workers=4 --set resyncPeriod=5m --set httpPort=9000 --set proxy.image.tag=9.9.9");
+
+        var container = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        Assert.Equal(OperatorCommand.Run, parsed.Command);
+        Assert.Equal("team-a", parsed.Options.Namespace);
+        Assert.True(parsed.Options.LeaderElect);
+        Assert.Equal(HelmChart.ReleaseNamespace, parsed.Options.LeaderElectionNamespace);
+        Assert.Equal(4, parsed.Options.Workers);
+        Assert.Equal(TimeSpan.FromMinutes(5), parsed.Options.ResyncPeriod);
+        Assert.Equal(9000, parsed.Options.HttpPort);
+        Assert.Equal(9000, Assert.Single(container.Ports).ContainerPort);
+        Assert.Equal("ghcr.io/xks-operator/xks-proxy:9.9.9", parsed.Options.ProxyImage);
+    }
+
+    [Fact]
+    public async Task Template_DefaultValues_ProxyImageIsTheOperatorsDefault()
+    {
+        var container = Assert.Single((await HelmChart.RenderAsync()).Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        Assert.Null(parsed.Options.Namespace);
+        Assert.Equal(new OperatorOptions().ProxyImage, parsed.Options.ProxyImage);
     }
 
     [Fact]
