@@ -102,6 +102,15 @@ public sealed partial class Controller<T> : IController
         where TChild : class, IKubernetesObject<V1ObjectMeta> =>
         Owns(RequireFactory().GetInformer<TChild>(labelSelector));
 
+    /// <summary>
+    /// <see cref="Owns{TChild}(ResourceInformer{TChild})"/> over the shared informer of <paramref name="api"/> — for a kind
+    /// served in another version than its model's, e.g. <c>ResourceApi.Custom&lt;V1PodDisruptionBudget&gt;(client, ns,
+    /// ResourceType.Of&lt;V1PodDisruptionBudget&gt;() with { Version = "v1beta1" })</c> on a 1.20 API server.
+    /// </summary>
+    public Controller<T> Owns<TChild>(IResourceApi<TChild> api, string? labelSelector = null)
+        where TChild : class, IKubernetesObject<V1ObjectMeta> =>
+        Owns(RequireFactory().GetInformer(api, labelSelector));
+
     /// <summary><see cref="Watches{TOther}(ResourceInformer{TOther}, Func{TOther, IEnumerable{ResourceKey}})"/> over the shared informer of <typeparamref name="TOther"/>.</summary>
     public Controller<T> Watches<TOther>(Func<TOther, IEnumerable<ResourceKey>> map, string? labelSelector = null)
         where TOther : class, IKubernetesObject<V1ObjectMeta> =>

@@ -139,6 +139,30 @@ public sealed class ResourceInformerClusterTests : IAsyncLifetime
         Assert.True(all.TryGet(new ResourceKey(_ns, "w2"), out _));
     }
 
+    [Fact]
+    public async Task CustomApi_OtherServedVersion_PodDisruptionBudgetsOfPolicyV1Beta1()
+    {
+        // The model is policy/v1; a 1.20 API server serves policy/v1beta1 only.
+        var api = ResourceApi.Custom<V1PodDisruptionBudget>(Client, _ns, ResourceType.Of<V1PodDisruptionBudget>() with { Version = "v1beta1" });
+        var informer = new ResourceInformer<V1PodDisruptionBudget>(api, null, _logger);
+        _ = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Within);
+
+        var pdb = new V1PodDisruptionBudget
+        {
+            ApiVersion = "policy/v1beta1",
+            Kind = "PodDisruptionBudget",
+            Metadata = new V1ObjectMeta { Name = "pdb" },
+            Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "x" } } },
+        };
+        await Client.CustomObjects.CreateNamespacedCustomObjectAsync(pdb, "policy", "v1beta1", _ns, "poddisruptionbudgets");
+
+        await Eventually.HoldsAsync(() => informer.TryGet(new ResourceKey(_ns, "pdb"), out _), Within, "PDB seen");
+        Assert.True(informer.TryGet(new ResourceKey(_ns, "pdb"), out var cached));
+        Assert.Equal("policy/v1beta1", cached.ApiVersion);
+        Assert.Equal(1, cached.Spec.MinAvailable.ToInt());
+    }
+
     public async Task DisposeAsync()
     {
         await _stop.CancelAsync();
