@@ -11,7 +11,7 @@ namespace Xks.Testing;
 /// </summary>
 public sealed class LocalCluster
 {
-    private static readonly Lazy<LocalCluster> s_instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<LocalCluster> s_instance = new(() => Task.Run(StartAsync).GetAwaiter().GetResult(), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private LocalCluster(string kubeconfigPath, string binDirectory)
     {
@@ -67,12 +67,12 @@ public sealed class LocalCluster
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         if (stdin is not null)
         {
-            await process.StandardInput.WriteAsync(stdin);
+            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
             process.StandardInput.Close();
         }
 
-        await process.WaitForExitAsync(cancellationToken);
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return new CommandResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
     /// <summary>The repository root (the folder holding XksOperator.sln).</summary>
@@ -90,17 +90,17 @@ public sealed class LocalCluster
         }
     }
 
-    private static LocalCluster Start()
+    private static async Task<LocalCluster> StartAsync()
     {
         var script = Path.Combine(RepositoryRoot, "tests", "cluster", "cluster.sh");
-        var up = RunAsync(script, "up").GetAwaiter().GetResult();
+        var up = await RunAsync(script, "up").ConfigureAwait(false);
         if (up.ExitCode != 0)
         {
             throw new InvalidOperationException($"cluster.sh up failed ({up.ExitCode}):\n{up.StandardError}");
         }
 
         var kubeconfig = up.StandardOutput.Trim().Split('\n')[^1].Trim();
-        var env = RunAsync(script, "env").GetAwaiter().GetResult();
+        var env = await RunAsync(script, "env").ConfigureAwait(false);
         var bin = env.StandardOutput.Split('\n').First(l => l.StartsWith("export PATH=", StringComparison.Ordinal))["export PATH=".Length..];
         bin = bin[..bin.IndexOf(":$PATH", StringComparison.Ordinal)].Trim('\'', '"');
         return new LocalCluster(kubeconfig, bin);
