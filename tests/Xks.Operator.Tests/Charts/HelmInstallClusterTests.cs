@@ -2,6 +2,8 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Xks.Operator.Crds.Tests;
+using Xks.Operator.Support.Tests;
 using Xks.Testing;
 
 namespace Xks.Operator.Charts.Tests;
@@ -24,6 +26,8 @@ public sealed class HelmInstallClusterTests
     [Fact]
     public async Task Install_DefaultValues_CreatesOperatorObjectsAndUninstallKeepsCrds()
     {
+        // The CRDs exist first (as other tests apply them), so the release always has to adopt them.
+        await ClusterCrds.InstallAsync();
         var ns = await Cluster.CreateNamespaceAsync("chart");
         var other = await Cluster.CreateNamespaceAsync("chart-other");
         var release = "xks-" + Guid.NewGuid().ToString("N")[..8];
@@ -98,6 +102,7 @@ public sealed class HelmInstallClusterTests
     [Fact]
     public async Task Install_NamespacedRbac_ConfinesTheOperatorToItsWatchedNamespace()
     {
+        await ClusterCrds.InstallAsync();
         var ns = await Cluster.CreateNamespaceAsync("chart");
         var watched = await Cluster.CreateNamespaceAsync("chart-watched");
         var other = await Cluster.CreateNamespaceAsync("chart-other");
@@ -122,12 +127,132 @@ public sealed class HelmInstallClusterTests
             Assert.False(await CanIAsync(account, "list vaults.xks.dev", null, allNamespaces: true));
             Assert.True(await CanIAsync(account, "create leases.coordination.k8s.io", ns));
             await AssertCanGrantProxyRoleAsync(account, watched);
+
+            await ReconcileVaultAsServiceAccountAsync(ns, fullname, watched);
+            await AssertOperatorForbiddenAsync(ns, fullname, other);
         }
         finally
         {
             await Cluster.HelmAsync($"uninstall {release} --namespace {ns}");
             await DeleteNamespacesAsync(ns, watched, other);
         }
+    }
+
+    [Fact]
+    public async Task Install_DefaultValues_OperatorRunningAsItsServiceAccountReconcilesAVault()
+    {
+        await ClusterCrds.InstallAsync();
+        var ns = await Cluster.CreateNamespaceAsync("chart");
+        var vaults = await Cluster.CreateNamespaceAsync("chart-vaults");
+        var release = "xks-" + Guid.NewGuid().ToString("N")[..8];
+        var fullname = release + "-xks-operator";
+        (await Cluster.HelmAsync($"install {release} {HelmChart.Directory} --namespace {ns} --set crds.install=false")).EnsureSuccess("helm install");
+        try
+        {
+            await ReconcileVaultAsServiceAccountAsync(ns, fullname, vaults);
+        }
+        finally
+        {
+            await Cluster.HelmAsync($"uninstall {release} --namespace {ns}");
+            await DeleteNamespacesAsync(ns, vaults);
+        }
+    }
+
+    /// <summary>
+    /// Runs the operator with the chart's arguments and a token of the chart's ServiceAccount — except that it watches
+    /// <paramref name="vaultNamespace"/> only (other tests run their own operators on theirs) — applies a Vault there
+    /// and checks that the operator, with exactly the chart's RBAC, wrote its status and every child without a
+    /// Forbidden.
+    /// </summary>
+    private static async Task ReconcileVaultAsServiceAccountAsync(string releaseNamespace, string serviceAccount, string vaultNamespace)
+    {
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"xks-{Guid.NewGuid():N}.kubeconfig");
+        try
+        {
+            await WriteServiceAccountKubeconfigAsync(releaseNamespace, serviceAccount, kubeconfig);
+            await using var op = await OperatorProcess.StartAsync(
+                vaultNamespace, leaderElect: true, extraArguments: $"--kubeconfig {kubeconfig} --leader-election-namespace {releaseNamespace}");
+            await op.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            var vault = """
+                apiVersion: xks.dev/v1alpha1
+                kind: Vault
+                metadata: {name: rbac}
+                spec:
+                  hostname: rbac.example.com
+                  tls: {secretName: rbac-tls}
+                  exposure: {type: LoadBalancer}
+                """;
+            (await Cluster.KubectlAsync($"apply -n {vaultNamespace} -f -", vault)).EnsureSuccess("kubectl apply the Vault");
+
+            var reconciled = await PollAsync(
+                async () => (await Cluster.KubectlAsync($"get vault rbac -n {vaultNamespace} -o jsonpath={{.status.observedGeneration}}")).StandardOutput == "1",
+                TimeSpan.FromSeconds(60));
+            Assert.True(reconciled, "the operator did not write the Vault's status within 60 s:\n" + op.Output);
+            await Cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("rbac-proxy", vaultNamespace);
+            await Cluster.Client.CoreV1.ReadNamespacedServiceAccountAsync("rbac-proxy", vaultNamespace);
+            await Cluster.Client.CoreV1.ReadNamespacedServiceAsync("rbac-proxy-lb", vaultNamespace);
+            await Cluster.Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("rbac-proxy", vaultNamespace);
+            await Cluster.Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("rbac-proxy", vaultNamespace);
+            await Cluster.Client.CoreV1.ReadNamespacedSecretAsync("rbac-master-key", vaultNamespace);
+            await Cluster.Client.CoreV1.ReadNamespacedSecretAsync("rbac-proxy-config", vaultNamespace);
+            (await Cluster.KubectlAsync($"get poddisruptionbudget rbac-proxy -n {vaultNamespace}")).EnsureSuccess("get the proxy PodDisruptionBudget");
+            var events = (await Cluster.KubectlAsync($"get events -n {vaultNamespace} --field-selector involvedObject.name=rbac")).EnsureSuccess("kubectl get events");
+            Assert.Contains("MasterKeyCreated", events.StandardOutput, StringComparison.Ordinal);
+            var lease = await Cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("xks-operator-leader", releaseNamespace);
+            Assert.StartsWith(op.Identity, lease.Spec.HolderIdentity, StringComparison.Ordinal);
+            Assert.DoesNotContain("forbidden", op.Output, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            File.Delete(kubeconfig);
+        }
+    }
+
+    /// <summary>
+    /// The negative control of <see cref="ReconcileVaultAsServiceAccountAsync"/>: the same operator and credentials
+    /// pointed at a namespace the RBAC does not cover never becomes ready, and says why.
+    /// </summary>
+    private static async Task AssertOperatorForbiddenAsync(string releaseNamespace, string serviceAccount, string vaultNamespace)
+    {
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"xks-{Guid.NewGuid():N}.kubeconfig");
+        try
+        {
+            await WriteServiceAccountKubeconfigAsync(releaseNamespace, serviceAccount, kubeconfig);
+            await using var op = await OperatorProcess.StartAsync(
+                vaultNamespace, leaderElect: true, extraArguments: $"--kubeconfig {kubeconfig} --leader-election-namespace {releaseNamespace}");
+            var refused = await PollAsync(
+                () => Task.FromResult(op.Output.Contains("forbidden", StringComparison.OrdinalIgnoreCase) || op.Output.Contains("403", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30));
+            Assert.True(refused, "no Forbidden reported:\n" + op.Output);
+            Assert.False(await op.GetAsync("/readyz") is { Status: HttpStatusCode.OK }, "ready without access to its namespace");
+        }
+        finally
+        {
+            File.Delete(kubeconfig);
+        }
+    }
+
+    /// <summary>A kubeconfig for the local API server that authenticates with a token of the ServiceAccount.</summary>
+    private static async Task WriteServiceAccountKubeconfigAsync(string ns, string serviceAccount, string path)
+    {
+        var token = (await Cluster.KubectlAsync($"create token {serviceAccount} -n {ns} --duration 1h")).EnsureSuccess("kubectl create token").StandardOutput.Trim();
+        var admin = KubernetesYaml.Deserialize<k8s.KubeConfigModels.K8SConfiguration>(await File.ReadAllTextAsync(Cluster.KubeconfigPath));
+        var server = admin.Clusters.Single();
+        var config = $$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: local
+              cluster: {server: "{{server.ClusterEndpoint.Server}}", certificate-authority: "{{server.ClusterEndpoint.CertificateAuthority}}"}
+            users:
+            - name: operator
+              user: {token: "{{token}}"}
+            contexts:
+            - name: operator
+              context: {cluster: local, user: operator}
+            current-context: operator
+            """;
+        await File.WriteAllTextAsync(path, config);
     }
 
     /// <summary>
@@ -194,6 +319,22 @@ public sealed class HelmInstallClusterTests
             (await Cluster.KubectlAsync($"annotate crd {name} meta.helm.sh/release-name={release} meta.helm.sh/release-namespace={ns} --overwrite"))
                 .EnsureSuccess("annotate crd");
         }
+    }
+
+    private static async Task<bool> PollAsync(Func<Task<bool>> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return true;
     }
 
     private static async Task AssertGoneAsync<T>(Func<Task<T>> read)
