@@ -21,4 +21,5 @@ internal static class Reasons
     public const string Created = "Created";
     public const string Updated = "Updated";
     public const string Deleted = "Deleted";
+    public const string ReconcileFailed = "ReconcileFailed";
 }

@@ -24,5 +24,8 @@ internal sealed partial class VaultController
 
         [LoggerMessage(3006, LogLevel.Information, "Vault {Namespace}/{Name} Ready={Status} ({Reason}): {Message}", EventName = "VaultReadyChanged")]
         public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
+
+        [LoggerMessage(3007, LogLevel.Warning, "Could not report the failure in the status of Vault {Namespace}/{Name}: {Error}", EventName = "VaultStatusWriteFailed")]
+        public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
     }
 }

@@ -42,6 +42,22 @@ internal sealed partial class VaultController(
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ConvergeAsync(vault, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !IsConflict(ex))
+        {
+            // The runtime retries with backoff; the user sees why in `kubectl describe` and in the Ready condition.
+            var message = $"reconcile failed, retrying with backoff: {Describe(ex)}";
+            await events.WarningAsync(vault, Reasons.ReconcileFailed, message, cancellationToken).ConfigureAwait(false);
+            await TryReportFailureAsync(vault, message, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<ReconcileResult> ConvergeAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
         if (vault.Metadata.DeletionTimestamp is not null)
         {
             await FinalizeAsync(vault, cancellationToken).ConfigureAwait(false);
@@ -153,25 +169,30 @@ internal sealed partial class VaultController(
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
-        var before = await ExistingResourceVersionAsync(child, cancellationToken).ConfigureAwait(false);
+        var existing = await ExistingMetadataAsync(child, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && !(existing.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == vault.Metadata.Uid))
+        {
+            // Never take over what someone else made (or what a deleted Vault of the same name still owns until the
+            // garbage collector removes it): report it and retry with backoff.
+            throw new ChildConflictException(
+                $"{child.Kind} {child.Metadata.Name} already exists and is not controlled by this Vault; delete or rename it (or wait for the garbage collector if a previous Vault of this name was just deleted)");
+        }
+
         var stored = await apply.ApplyAsync(child, cancellationToken).ConfigureAwait(false);
-        if (before is null)
+        if (existing is null)
         {
             Log.ChildCreated(logger, child.Kind, vault.Metadata.NamespaceProperty, child.Metadata.Name);
             await events.NormalAsync(vault, Reasons.Created, $"Created {child.Kind} {child.Metadata.Name}", cancellationToken).ConfigureAwait(false);
         }
-        else if (before != stored.ResourceVersion)
+        else if (existing.ResourceVersion != stored.ResourceVersion)
         {
             Log.ChildUpdated(logger, child.Kind, vault.Metadata.NamespaceProperty, child.Metadata.Name);
             await events.NormalAsync(vault, Reasons.Updated, $"Updated {child.Kind} {child.Metadata.Name} to the desired state", cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// The child's current resourceVersion (null when it does not exist). Deployments come from the informer cache; the
-    /// rest are read, which keeps the operator's watches (and memory) to the objects it must react to.
-    /// </summary>
-    private async Task<string?> ExistingResourceVersionAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    /// <summary>The child's current metadata, or null when it does not exist.</summary>
+    private async Task<V1ObjectMeta?> ExistingMetadataAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
         var ns = child.Metadata.NamespaceProperty;
         var name = child.Metadata.Name;
@@ -179,14 +200,14 @@ internal sealed partial class VaultController(
         {
             return child switch
             {
-                V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1ServiceAccount => (await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1Secret => (await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1Service => (await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1Role => (await client.RbacAuthorizationV1.ReadNamespacedRoleAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.ResourceVersion,
-                _ => await GenericResourceVersionAsync(child, cancellationToken).ConfigureAwait(false),
+                V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1ServiceAccount => (await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Secret => (await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Service => (await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Role => (await client.RbacAuthorizationV1.ReadNamespacedRoleAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                _ => await GenericMetadataAsync(child, cancellationToken).ConfigureAwait(false),
             };
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
@@ -195,13 +216,13 @@ internal sealed partial class VaultController(
         }
     }
 
-    private async Task<string?> GenericResourceVersionAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
+    private async Task<V1ObjectMeta> GenericMetadataAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
         var (group, version) = ServerSideApply.SplitApiVersion(child.ApiVersion);
         var plural = child is V1Certificate ? "certificates" : "poddisruptionbudgets";
         var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, child.Metadata.NamespaceProperty, plural, child.Metadata.Name, cancellationToken).ConfigureAwait(false);
         using var document = JsonDocument.Parse(KubernetesJson.Serialize(stored));
-        return document.RootElement.GetProperty("metadata").TryGetProperty("resourceVersion", out var rv) ? rv.GetString() : null;
+        return KubernetesJson.Deserialize<V1ObjectMeta>(document.RootElement.GetProperty("metadata"));
     }
 
     /// <summary>
@@ -402,9 +423,65 @@ internal sealed partial class VaultController(
         vault.Status = status;
     }
 
+    private async Task TryReportFailureAsync(V1Alpha1Vault vault, string message, CancellationToken cancellationToken)
+    {
+        if (vault.Metadata.DeletionTimestamp is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            var status = CloneStatus(vault.Status);
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ReconcileFailed, message, vault.Metadata.Generation);
+            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StatusWriteFailed(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, Describe(ex));
+        }
+    }
+
+    /// <summary>
+    /// What went wrong, for an Event or a condition: the API server's status message (names objects and fields, never
+    /// Secret data), else the exception's type and message.
+    /// </summary>
+    internal static string Describe(Exception exception)
+    {
+        if (exception is ChildConflictException)
+        {
+            return exception.Message;
+        }
+
+        if (exception is HttpOperationException { Response: { } response })
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(response.Content ?? "");
+                if (document.RootElement.TryGetProperty("message", out var text) && text.GetString() is { Length: > 0 } serverMessage)
+                {
+                    return $"{(int)response.StatusCode} {response.StatusCode}: {serverMessage}";
+                }
+            }
+            catch (JsonException)
+            {
+            }
+
+            return $"{(int)response.StatusCode} {response.StatusCode}";
+        }
+
+        return $"{exception.GetType().Name}: {exception.Message}";
+    }
+
+    private static bool IsConflict(Exception exception) =>
+        exception is HttpOperationException { Response.StatusCode: HttpStatusCode.Conflict };
+
     private void SetCondition(V1Alpha1VaultStatus status, string type, string value, string reason, string? message, long? generation) =>
         Conditions.Set(status.Conditions, type, value, reason, message, generation, timeProvider);
 
     private static V1Alpha1VaultStatus CloneStatus(V1Alpha1VaultStatus? status) =>
         status is null ? new V1Alpha1VaultStatus() : KubernetesJson.Deserialize<V1Alpha1VaultStatus>(KubernetesJson.Serialize(status));
 }
+
+/// <summary>A child's name is taken by an object the Vault does not control.</summary>
+internal sealed class ChildConflictException(string message) : Exception(message);

@@ -145,6 +145,46 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Vault_ChildNameTakenByAnUnownedObject_LeavesItAloneAndReportsReconcileFailedThenRecovers()
+    {
+        // Someone's own Deployment already has the name the Vault needs.
+        var theirs = new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "taken-proxy", Labels = new Dictionary<string, string> { ["app"] = "theirs" } },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = 1,
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "theirs" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = "theirs" } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "registry.test/theirs:1" }] },
+                },
+            },
+        };
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(theirs, _ns);
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("taken"));
+
+        var failed = await WaitForVaultAsync("taken", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.Ready) is { Reason: "ReconcileFailed" });
+        var ready = Conditions.Get(failed.Status!.Conditions, ConditionTypes.Ready)!;
+        Assert.Equal(ConditionStatus.False, ready.Status);
+        Assert.Contains("Deployment taken-proxy already exists and is not controlled by this Vault", ready.Message, StringComparison.Ordinal);
+        var events = await Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "reason=ReconcileFailed");
+        Assert.Contains(events.Items, e => e.Type == "Warning" && e.InvolvedObject.Name == "taken");
+        var untouched = await Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", _ns);
+        Assert.Equal("registry.test/theirs:1", Assert.Single(untouched.Spec.Template.Spec.Containers).Image);
+        Assert.Empty(untouched.Metadata.OwnerReferences ?? []);
+
+        // Their Deployment goes away: the Vault's is created and the failure clears.
+        await Client.AppsV1.DeleteNamespacedDeploymentAsync("taken-proxy", _ns, propagationPolicy: "Foreground");
+        await Eventually.HoldsAsync(
+            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", _ns)) is { } d && (d.Metadata.OwnerReferences ?? []).Any(o => o.Uid == failed.Metadata.Uid),
+            TimeSpan.FromSeconds(90), "the Vault's Deployment created once the name is free");
+        await WaitForVaultAsync("taken", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.Ready) is { Reason: not "ReconcileFailed" });
+    }
+
+    [Fact]
     public async Task Vault_ChildDeletedOrEditedByHand_IsRestored()
     {
         await using var op = await StartOperatorAsync();
