@@ -7,6 +7,7 @@ using Xks.Operator.Entities;
 using Xks.Operator.Api;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
+using Xks.Operator.Runtime.Informers;
 
 var commandLine = OperatorCommandLine.Parse(args);
 if (commandLine.Problems.Count > 0)
@@ -47,7 +48,21 @@ var kubernetesConfiguration = options.Kubeconfig is not null
     : KubernetesClientConfiguration.IsInCluster()
         ? KubernetesClientConfiguration.InClusterConfig()
         : KubernetesClientConfiguration.BuildDefaultConfig();
-builder.Services.AddSingleton<IKubernetes>(new Kubernetes(kubernetesConfiguration));
+var client = new Kubernetes(kubernetesConfiguration);
+builder.Services.AddSingleton<IKubernetes>(client);
+
+// PodDisruptionBudgets are policy/v1 from Kubernetes 1.21, policy/v1beta1 before; watch the version the server serves.
+var pdbVersion = "v1";
+try
+{
+    var policy = await client.Policy.GetAPIGroupAsync();
+    pdbVersion = ProxyPodDisruptionBudgetBuilder.SelectApiVersion(policy.Versions.Select(v => v.GroupVersion)).Split('/')[1];
+}
+catch (Exception ex) when (ex is HttpRequestException or k8s.Autorest.HttpOperationException)
+{
+    await Console.Error.WriteLineAsync($"xks-operator: could not read the policy API group ({ex.Message}); assuming policy/v1");
+}
+
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServerSideApply>();
@@ -75,6 +90,7 @@ builder.Services
         .Owns<V1Role>(VaultController.ChildSelector)
         .Owns<V1RoleBinding>(VaultController.ChildSelector)
         .Owns<V1Ingress>(VaultController.ChildSelector)
+        .Owns(ResourceApi.Custom<V1PodDisruptionBudget>(client, options.Namespace, ResourceType.Of<V1PodDisruptionBudget>() with { Version = pdbVersion }), VaultController.ChildSelector)
         // Secrets by label rather than owner: the master key deliberately has no owner reference.
         .Watches<V1Secret>(
             secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)

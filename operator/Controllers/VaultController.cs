@@ -37,6 +37,7 @@ internal sealed partial class VaultController(
     public const string ChildSelector = VaultLabels.ManagedByLabel + "=" + VaultLabels.ManagedBy;
 
     private static readonly TimeSpan s_notReadyRecheck = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_childConflictRecheck = TimeSpan.FromSeconds(5);
     private readonly ResourceInformer<V1Deployment> _deployments = informers.GetInformer<V1Deployment>(ChildSelector);
     private string? _pdbApiVersion;
 
@@ -45,6 +46,15 @@ internal sealed partial class VaultController(
         try
         {
             return await ConvergeAsync(vault, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChildConflictException ex)
+        {
+            // Not a fault to back off from: usually the garbage collector is still removing the children of a deleted
+            // Vault of the same name. Look again soon (a deleted child also wakes us up at once).
+            var message = $"reconcile blocked: {ex.Message}";
+            await events.WarningAsync(vault, Reasons.ReconcileFailed, message, cancellationToken).ConfigureAwait(false);
+            await TryReportFailureAsync(vault, message, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(s_childConflictRecheck);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !IsConflict(ex))
         {

@@ -1,12 +1,8 @@
-using System.Net;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
-using Xks.Operator.Crds.Tests;
 using Xks.Operator.Entities;
 using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
-using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 
@@ -15,22 +11,8 @@ namespace Xks.Operator.Controllers.Tests;
 /// kube-controller-manager with its garbage collector and Deployment/ReplicaSet controllers), Vaults applied with
 /// kubectl, one namespace and one operator per test.
 /// </summary>
-public sealed class VaultControllerClusterTests : IAsyncLifetime
+public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
-    private readonly LocalCluster _cluster = LocalCluster.Instance;
-    private string _ns = "";
-
-    private IKubernetes Client => _cluster.Client;
-
-    public async Task InitializeAsync()
-    {
-        await ClusterCrds.InstallAsync();
-        _ns = await _cluster.CreateNamespaceAsync("vault");
-    }
-
-    public async Task DisposeAsync() => await Client.CoreV1.DeleteNamespaceAsync(_ns);
-
     [Fact]
     public async Task Vault_Applied_CreatesEveryChildWithAControllerOwnerReference()
     {
@@ -41,13 +23,13 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         var uid = vault.Metadata.Uid;
         var owned = new List<(string Kind, V1ObjectMeta Meta)>
         {
-            ("ServiceAccount", (await Client.CoreV1.ReadNamespacedServiceAccountAsync("edge-proxy", _ns)).Metadata),
-            ("Role", (await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", _ns)).Metadata),
-            ("RoleBinding", (await Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("edge-proxy", _ns)).Metadata),
-            ("Secret", (await Client.CoreV1.ReadNamespacedSecretAsync("edge-proxy-config", _ns)).Metadata),
-            ("Service", (await Client.CoreV1.ReadNamespacedServiceAsync("edge-proxy", _ns)).Metadata),
-            ("Deployment", (await Client.AppsV1.ReadNamespacedDeploymentAsync("edge-proxy", _ns)).Metadata),
-            ("Ingress", (await Client.NetworkingV1.ReadNamespacedIngressAsync("edge", _ns)).Metadata),
+            ("ServiceAccount", (await Client.CoreV1.ReadNamespacedServiceAccountAsync("edge-proxy", Ns)).Metadata),
+            ("Role", (await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", Ns)).Metadata),
+            ("RoleBinding", (await Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("edge-proxy", Ns)).Metadata),
+            ("Secret", (await Client.CoreV1.ReadNamespacedSecretAsync("edge-proxy-config", Ns)).Metadata),
+            ("Service", (await Client.CoreV1.ReadNamespacedServiceAsync("edge-proxy", Ns)).Metadata),
+            ("Deployment", (await Client.AppsV1.ReadNamespacedDeploymentAsync("edge-proxy", Ns)).Metadata),
+            ("Ingress", (await Client.NetworkingV1.ReadNamespacedIngressAsync("edge", Ns)).Metadata),
             ("PodDisruptionBudget", await ReadGenericMetadataAsync("policy", "v1beta1", "poddisruptionbudgets", "edge-proxy")),
         };
         foreach (var (kind, meta) in owned)
@@ -58,13 +40,13 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         }
 
         // The master key is created once and deliberately not owned (deleting the Vault must not destroy it).
-        var masterKey = await Client.CoreV1.ReadNamespacedSecretAsync("edge-master-key", _ns);
+        var masterKey = await Client.CoreV1.ReadNamespacedSecretAsync("edge-master-key", Ns);
         Assert.Empty(masterKey.Metadata.OwnerReferences ?? []);
         Assert.Equal(32, masterKey.Data["master.key"].Length);
         Assert.True(masterKey.Immutable);
 
         // The proxy's Role reads only its own Secrets.
-        var role = await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", _ns);
+        var role = await Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("edge-proxy", Ns);
         var rule = Assert.Single(role.Rules);
         Assert.Equal(["secrets"], rule.Resources);
         Assert.Equal(["edge-master-key", "edge-proxy-config"], rule.ResourceNames.Order(StringComparer.Ordinal));
@@ -74,10 +56,10 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         Assert.Equal(ConditionStatus.False, Conditions.Get(vault.Status.Conditions, ConditionTypes.Ready)!.Status);
         // Without cert-manager the Vault says so; once another test installed the Certificate API, it waits for issuance.
         Assert.Contains(Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Reason, new[] { "CertManagerNotInstalled", "CertificatePending" });
-        var describe = (await _cluster.KubectlAsync($"describe vault edge -n {_ns}")).EnsureSuccess("kubectl describe");
+        var describe = (await Cluster.KubectlAsync($"describe vault edge -n {Ns}")).EnsureSuccess("kubectl describe");
         Assert.Contains("Created Deployment edge-proxy", describe.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("MasterKeyCreated", describe.StandardOutput, StringComparison.Ordinal);
-        var columns = (await _cluster.KubectlAsync($"get vaults -n {_ns}")).EnsureSuccess("kubectl get vaults");
+        var columns = (await Cluster.KubectlAsync($"get vaults -n {Ns}")).EnsureSuccess("kubectl get vaults");
         Assert.Matches(@"NAME\s+HOSTNAME\s+READY\s+REPLICAS\s+AGE", columns.StandardOutput);
     }
 
@@ -97,10 +79,10 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
                 Type = "kubernetes.io/tls",
                 Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
             },
-            _ns);
-        await Kubelet.MakeDeploymentAvailableAsync(_ns, "lb-proxy", 2, s_timeout);
+            Ns);
+        await Kubelet.MakeDeploymentAvailableAsync(Ns, "lb-proxy", 2, Timeout);
 
-        var wait = await _cluster.KubectlAsync($"wait --for=condition=Ready vault/lb -n {_ns} --timeout=60s");
+        var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready vault/lb -n {Ns} --timeout=60s");
         Assert.True(wait.ExitCode == 0, wait.Output);
         var vault = await GetVaultAsync("lb");
         Assert.Equal(2, vault.Status!.ReadyReplicas);
@@ -108,9 +90,9 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         Assert.Equal(ConditionStatus.True, Conditions.Get(vault.Status.Conditions, ConditionTypes.CertificateReady)!.Status);
 
         // The proxy terminates TLS itself behind the LoadBalancer Service; no Ingress is made.
-        var lb = await Client.CoreV1.ReadNamespacedServiceAsync("lb-proxy-lb", _ns);
+        var lb = await Client.CoreV1.ReadNamespacedServiceAsync("lb-proxy-lb", Ns);
         Assert.Equal("LoadBalancer", lb.Spec.Type);
-        await AssertNotFoundAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("lb", _ns));
+        await AssertNotFoundAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("lb", Ns));
     }
 
     [Fact]
@@ -121,7 +103,7 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         await ApplyAsync(IngressVault("issued"));
 
         var certificate = await WaitForAsync(
-            () => Client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", _ns, "certificates", "issued"), "Certificate created");
+            () => Client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", Ns, "certificates", "issued"), "Certificate created");
         var spec = System.Text.Json.JsonDocument.Parse(KubernetesJson.Serialize(certificate)).RootElement.GetProperty("spec");
         Assert.Equal("issued-tls", spec.GetProperty("secretName").GetString());
         Assert.Equal("issued.example.com", Assert.Single(spec.GetProperty("dnsNames").EnumerateArray()).GetString());
@@ -131,16 +113,16 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
 
         // cert-manager's part, acted here: the Certificate becomes Ready; the kubelet's part: the pods run.
         var issued = new { status = new { conditions = new[] { new { type = "Ready", status = "True", reason = "Ready", message = "Certificate is up to date and has not expired", lastTransitionTime = DateTime.UtcNow } } } };
-        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", _ns, "certificates", "issued");
-        await Kubelet.MakeDeploymentAvailableAsync(_ns, "issued-proxy", 2, s_timeout);
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", Ns, "certificates", "issued");
+        await Kubelet.MakeDeploymentAvailableAsync(Ns, "issued-proxy", 2, Timeout);
 
-        var wait = await _cluster.KubectlAsync($"wait --for=condition=Ready vault/issued -n {_ns} --timeout=60s");
+        var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready vault/issued -n {Ns} --timeout=60s");
         Assert.True(wait.ExitCode == 0, wait.Output);
         var vault = await GetVaultAsync("issued");
         Assert.Equal("CertificateIssued", Conditions.Get(vault.Status!.Conditions, ConditionTypes.CertificateReady)!.Reason);
         var ready = Conditions.Get(vault.Status.Conditions, ConditionTypes.Ready)!;
         Assert.Equal(1, ready.ObservedGeneration);
-        var describe = (await _cluster.KubectlAsync($"describe vault issued -n {_ns}")).EnsureSuccess("kubectl describe");
+        var describe = (await Cluster.KubectlAsync($"describe vault issued -n {Ns}")).EnsureSuccess("kubectl describe");
         Assert.Contains("Created Certificate issued", describe.StandardOutput, StringComparison.Ordinal);
     }
 
@@ -162,7 +144,7 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
                 },
             },
         };
-        await Client.AppsV1.CreateNamespacedDeploymentAsync(theirs, _ns);
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(theirs, Ns);
         await using var op = await StartOperatorAsync();
         await ApplyAsync(IngressVault("taken"));
 
@@ -170,16 +152,16 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         var ready = Conditions.Get(failed.Status!.Conditions, ConditionTypes.Ready)!;
         Assert.Equal(ConditionStatus.False, ready.Status);
         Assert.Contains("Deployment taken-proxy already exists and is not controlled by this Vault", ready.Message, StringComparison.Ordinal);
-        var events = await Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "reason=ReconcileFailed");
+        var events = await Client.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: "reason=ReconcileFailed");
         Assert.Contains(events.Items, e => e.Type == "Warning" && e.InvolvedObject.Name == "taken");
-        var untouched = await Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", _ns);
+        var untouched = await Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", Ns);
         Assert.Equal("registry.test/theirs:1", Assert.Single(untouched.Spec.Template.Spec.Containers).Image);
         Assert.Empty(untouched.Metadata.OwnerReferences ?? []);
 
         // Their Deployment goes away: the Vault's is created and the failure clears.
-        await Client.AppsV1.DeleteNamespacedDeploymentAsync("taken-proxy", _ns, propagationPolicy: "Foreground");
+        await Client.AppsV1.DeleteNamespacedDeploymentAsync("taken-proxy", Ns, propagationPolicy: "Foreground");
         await Eventually.HoldsAsync(
-            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", _ns)) is { } d && (d.Metadata.OwnerReferences ?? []).Any(o => o.Uid == failed.Metadata.Uid),
+            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("taken-proxy", Ns)) is { } d && (d.Metadata.OwnerReferences ?? []).Any(o => o.Uid == failed.Metadata.Uid),
             TimeSpan.FromSeconds(90), "the Vault's Deployment created once the name is free");
         await WaitForVaultAsync("taken", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.Ready) is { Reason: not "ReconcileFailed" });
     }
@@ -190,22 +172,22 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         await using var op = await StartOperatorAsync();
         await ApplyAsync(IngressVault("heal"));
         await WaitForVaultAsync("heal", v => v.Status?.ObservedGeneration == 1);
-        var originalUid = (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)).Metadata.Uid;
+        var originalUid = (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", Ns)).Metadata.Uid;
 
-        await Client.AppsV1.DeleteNamespacedDeploymentAsync("heal-proxy", _ns);
+        await Client.AppsV1.DeleteNamespacedDeploymentAsync("heal-proxy", Ns);
         await Eventually.HoldsAsync(
-            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)) is { } d && d.Metadata.Uid != originalUid,
-            s_timeout, "deleted Deployment re-created");
+            async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", Ns)) is { } d && d.Metadata.Uid != originalUid,
+            Timeout, "deleted Deployment re-created");
 
-        await Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(new { spec = new { replicas = 7 } }, V1Patch.PatchType.MergePatch), "heal-proxy", _ns);
+        await Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(new { spec = new { replicas = 7 } }, V1Patch.PatchType.MergePatch), "heal-proxy", Ns);
         await Eventually.HoldsAsync(
-            async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", _ns)).Spec.Replicas == 2,
-            s_timeout, "edited replicas put back to the Vault's 2");
+            async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync("heal-proxy", Ns)).Spec.Replicas == 2,
+            Timeout, "edited replicas put back to the Vault's 2");
 
-        await Client.CoreV1.DeleteNamespacedSecretAsync("heal-proxy-config", _ns);
+        await Client.CoreV1.DeleteNamespacedSecretAsync("heal-proxy-config", Ns);
         await Eventually.HoldsAsync(
-            async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("heal-proxy-config", _ns)) is not null,
-            s_timeout, "deleted config Secret re-created");
+            async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("heal-proxy-config", Ns)) is not null,
+            Timeout, "deleted config Secret re-created");
     }
 
     [Fact]
@@ -216,12 +198,12 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         var vault = await WaitForVaultAsync("gone", v => v.Status?.ObservedGeneration == 1);
         Assert.Contains(VaultController.Finalizer, vault.Metadata.Finalizers);
 
-        (await _cluster.KubectlAsync($"delete vault gone -n {_ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
+        (await Cluster.KubectlAsync($"delete vault gone -n {Ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
 
-        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("gone-proxy", _ns)) is null, s_timeout, "Deployment garbage-collected");
-        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-proxy-config", _ns)) is null, s_timeout, "config Secret garbage-collected");
-        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("gone", _ns)) is null, s_timeout, "Ingress garbage-collected");
-        await AssertNotFoundAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-master-key", _ns));
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("gone-proxy", Ns)) is null, Timeout, "Deployment garbage-collected");
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-proxy-config", Ns)) is null, Timeout, "config Secret garbage-collected");
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("gone", Ns)) is null, Timeout, "Ingress garbage-collected");
+        await AssertNotFoundAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-master-key", Ns));
     }
 
     [Fact]
@@ -230,7 +212,7 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         await using var op = await StartOperatorAsync();
         await ApplyAsync(IngressVault("kept"));
         await WaitForVaultAsync("kept", v => v.Status?.ObservedGeneration == 1);
-        var before = (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns)).Data["master.key"];
+        var before = (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", Ns)).Data["master.key"];
         await ApplyAsync("""
             apiVersion: xks.dev/v1alpha1
             kind: KeySet
@@ -243,17 +225,17 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
             spec: {keySetRef: {name: ks}}
             """);
 
-        (await _cluster.KubectlAsync($"delete vault kept -n {_ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
+        (await Cluster.KubectlAsync($"delete vault kept -n {Ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
 
-        var after = await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns);
+        var after = await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", Ns);
         Assert.Equal(before, after.Data["master.key"]);
-        var events = await Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "reason=MasterKeyKept");
+        var events = await Client.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: "reason=MasterKeyKept");
         Assert.Contains(events.Items, e => e.Message.Contains("payments", StringComparison.Ordinal));
 
         // A Vault re-created under the same name picks the same key up again.
         await ApplyAsync(IngressVault("kept"));
         await WaitForVaultAsync("kept", v => v.Status?.ObservedGeneration == 1);
-        Assert.Equal(before, (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", _ns)).Data["master.key"]);
+        Assert.Equal(before, (await Client.CoreV1.ReadNamespacedSecretAsync("kept-master-key", Ns)).Data["master.key"]);
     }
 
     [Fact]
@@ -267,11 +249,11 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
         Assert.Equal(ConditionStatus.False, ready.Status);
         Assert.Equal("InvalidSpec", ready.Reason);
         Assert.Contains("allowSingleReplica", ready.Message, StringComparison.Ordinal);
-        await AssertNotFoundAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", _ns));
+        await AssertNotFoundAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", Ns));
 
         // Fixing the spec converges.
         await ApplyAsync(IngressVault("solo").Replace("replicas: 2", "replicas: 1\n  allowSingleReplica: true", StringComparison.Ordinal));
-        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", _ns)) is { Spec.Replicas: 1 }, s_timeout, "Deployment with one replica");
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", Ns)) is { Spec.Replicas: 1 }, Timeout, "Deployment with one replica");
     }
 
     /// <summary>
@@ -295,23 +277,8 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
                 subresources: {status: {}}
                 schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
             """;
-        (await _cluster.KubectlAsync("apply -f -", crd)).EnsureSuccess("kubectl apply Certificate CRD");
-        (await _cluster.KubectlAsync("wait --for condition=Established --timeout 60s crd/certificates.cert-manager.io")).EnsureSuccess("Certificate CRD established");
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, string what)
-        where T : class
-    {
-        T? found = null;
-        await Eventually.HoldsAsync(async () => (found = await TryAsync(read)) is not null, s_timeout, what);
-        return found!;
-    }
-
-    private async Task<OperatorProcess> StartOperatorAsync()
-    {
-        var op = await OperatorProcess.StartAsync(_ns);
-        await op.WaitReadyAsync(s_timeout);
-        return op;
+        (await Cluster.KubectlAsync("apply -f -", crd)).EnsureSuccess("kubectl apply Certificate CRD");
+        (await Cluster.KubectlAsync("wait --for condition=Established --timeout 60s crd/certificates.cert-manager.io")).EnsureSuccess("Certificate CRD established");
     }
 
     private string IngressVault(string name) => $"""
@@ -339,40 +306,9 @@ public sealed class VaultControllerClusterTests : IAsyncLifetime
           exposure: {"{"}type: LoadBalancer{"}"}
         """;
 
-    private async Task ApplyAsync(string yaml) =>
-        (await _cluster.KubectlAsync($"apply -n {_ns} -f -", yaml)).EnsureSuccess("kubectl apply");
-
-    private async Task<V1Alpha1Vault> GetVaultAsync(string name) =>
-        KubernetesJson.Deserialize<V1Alpha1Vault>(KubernetesJson.Serialize(
-            await Client.CustomObjects.GetNamespacedCustomObjectAsync("xks.dev", "v1alpha1", _ns, "vaults", name)));
-
-    private async Task<V1Alpha1Vault> WaitForVaultAsync(string name, Func<V1Alpha1Vault, bool> condition)
-    {
-        V1Alpha1Vault? vault = null;
-        await Eventually.HoldsAsync(async () => condition(vault = await GetVaultAsync(name)), s_timeout, $"Vault {name}");
-        return vault!;
-    }
-
     private async Task<V1ObjectMeta> ReadGenericMetadataAsync(string group, string version, string plural, string name)
     {
-        var stored = await Client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, _ns, plural, name);
+        var stored = await Client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, Ns, plural, name);
         return KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(stored)).Metadata;
     }
-
-    private static async Task<T?> TryAsync<T>(Func<Task<T>> read)
-        where T : class
-    {
-        try
-        {
-            return await read();
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    private static async Task AssertNotFoundAsync<T>(Func<Task<T>> read)
-        where T : class =>
-        Assert.Null(await TryAsync(read));
 }
