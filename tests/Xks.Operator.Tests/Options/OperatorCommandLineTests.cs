@@ -1,0 +1,81 @@
+namespace Xks.Operator.Options.Tests;
+
+public sealed class OperatorCommandLineTests
+{
+    [Fact]
+    public void Parse_NoArguments_RunsWithDefaults()
+    {
+        var parsed = OperatorCommandLine.Parse([]);
+
+        Assert.Empty(parsed.Problems);
+        Assert.Equal(OperatorCommand.Run, parsed.Command);
+        Assert.True(parsed.Options.LeaderElect);
+        Assert.Null(parsed.Options.Namespace);
+        Assert.Equal(8080, parsed.Options.HttpPort);
+        Assert.Equal(TimeSpan.FromMinutes(10), parsed.Options.ResyncPeriod);
+    }
+
+    [Fact]
+    public void Parse_EveryRunOption_IsApplied()
+    {
+        var parsed = OperatorCommandLine.Parse(
+        [
+            "run", "--kubeconfig", "/k", "--namespace", "team-a", "--leader-elect=false", "--leader-election-namespace", "ops",
+            "--workers", "4", "--http-address", "127.0.0.1", "--http-port", "9443", "--resync-period", "1h30m", "--proxy-image", "r/p:1",
+        ]);
+
+        Assert.Empty(parsed.Problems);
+        var o = parsed.Options;
+        Assert.Equal(("/k", "team-a", false, "ops", 4, "127.0.0.1", 9443), (o.Kubeconfig, o.Namespace, o.LeaderElect, o.LeaderElectionNamespace, o.Workers, o.HttpAddress, o.HttpPort));
+        Assert.Equal(TimeSpan.FromMinutes(90), o.ResyncPeriod);
+        Assert.Equal("r/p:1", o.ProxyImage);
+    }
+
+    [Fact]
+    public void Parse_SeveralBadOptions_ListsEveryProblem()
+    {
+        var parsed = OperatorCommandLine.Parse(["run", "--workers", "0", "--http-port", "70000", "--leader-elect", "maybe", "--resync-period", "5s", "--colour", "red", "--namespace"]);
+
+        Assert.Collection(
+            parsed.Problems,
+            p => Assert.StartsWith("--workers: '0'", p, StringComparison.Ordinal),
+            p => Assert.StartsWith("--http-port: '70000'", p, StringComparison.Ordinal),
+            p => Assert.StartsWith("--leader-elect: 'maybe'", p, StringComparison.Ordinal),
+            p => Assert.StartsWith("--resync-period: '5s'", p, StringComparison.Ordinal),
+            p => Assert.Equal("unknown option '--colour'", p),
+            p => Assert.Equal("--namespace: a value is required", p));
+    }
+
+    [Fact]
+    public void Parse_CrdsWithoutOutput_IsAProblem()
+    {
+        Assert.Equal(["crds: --output DIR is required"], OperatorCommandLine.Parse(["crds"]).Problems);
+        var parsed = OperatorCommandLine.Parse(["crds", "--output", "config/crd/bases"]);
+        Assert.Equal((OperatorCommand.Crds, "config/crd/bases"), (parsed.Command, parsed.CrdOutput));
+        Assert.Empty(parsed.Problems);
+    }
+
+    [Fact]
+    public void Parse_UnknownCommand_IsAProblem() =>
+        Assert.Equal(["unknown command 'serve' (expected run or crds)"], OperatorCommandLine.Parse(["serve"]).Problems);
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("10m", 600)]
+    [InlineData("1h", 3600)]
+    [InlineData("1h30m15s", 5415)]
+    public void TryParseDuration_GoStyle_IsParsed(string text, int seconds)
+    {
+        Assert.True(OperatorCommandLine.TryParseDuration(text, out var duration));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("10")]
+    [InlineData("m")]
+    [InlineData("1d")]
+    [InlineData("-5m")]
+    public void TryParseDuration_Malformed_IsRefused(string text) =>
+        Assert.False(OperatorCommandLine.TryParseDuration(text, out _));
+}
