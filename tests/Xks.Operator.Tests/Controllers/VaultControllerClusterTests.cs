@@ -167,6 +167,40 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
     }
 
     [Fact]
+    public async Task Vault_SpecChanged_UpdatesTheDeploymentAndSwapsIngressForLoadBalancer()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("moving"));
+        await WaitForAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("moving", Ns), "Ingress created");
+        var podTemplate = KubernetesJson.Serialize((await Client.AppsV1.ReadNamespacedDeploymentAsync("moving-proxy", Ns)).Spec.Template);
+
+        // More replicas: the Deployment follows, the pod template does not change (no rollout for a scale).
+        await ApplyAsync(IngressVault("moving").Replace("replicas: 2", "replicas: 3", StringComparison.Ordinal));
+        await Eventually.HoldsAsync(async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync("moving-proxy", Ns)).Spec.Replicas == 3, Timeout, "Deployment scaled to 3");
+        Assert.Equal(podTemplate, KubernetesJson.Serialize((await Client.AppsV1.ReadNamespacedDeploymentAsync("moving-proxy", Ns)).Spec.Template));
+
+        // The proxy terminates TLS itself now: the Ingress goes, a LoadBalancer Service comes, the pods listen on 8443.
+        await Client.CoreV1.CreateNamespacedSecretAsync(
+            new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = "moving-tls" },
+                Type = "kubernetes.io/tls",
+                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
+            },
+            Ns);
+        await ApplyAsync(LoadBalancerVault("moving"));
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("moving", Ns)) is null, Timeout, "Ingress removed");
+        var lb = await WaitForAsync(() => Client.CoreV1.ReadNamespacedServiceAsync("moving-proxy-lb", Ns), "LoadBalancer Service created");
+        Assert.Equal("LoadBalancer", lb.Spec.Type);
+        await Eventually.HoldsAsync(
+            async () => (await Client.AppsV1.ReadNamespacedDeploymentAsync("moving-proxy", Ns)).Spec.Template.Spec.Containers[0].Ports.Any(p => p.ContainerPort == 8443),
+            Timeout, "proxy container serves HTTPS on 8443");
+        var describe = (await Cluster.KubectlAsync($"describe vault moving -n {Ns}")).EnsureSuccess("kubectl describe");
+        Assert.Contains("Deleted Ingress moving", describe.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Updated Deployment moving-proxy", describe.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Vault_ChildDeletedOrEditedByHand_IsRestored()
     {
         await using var op = await StartOperatorAsync();
