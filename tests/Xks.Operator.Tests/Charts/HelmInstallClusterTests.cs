@@ -218,8 +218,9 @@ public sealed class HelmInstallClusterTests
         try
         {
             await WriteServiceAccountKubeconfigAsync(releaseNamespace, serviceAccount, kubeconfig);
-            await using var op = await OperatorProcess.StartAsync(
-                vaultNamespace, leaderElect: true, extraArguments: $"--kubeconfig {kubeconfig} --leader-election-namespace {releaseNamespace}");
+            // Without leader election: a standby replica is ready by design (its caches are warm), and this process
+            // could still be waiting for the Lease of the previous one, which would make /readyz say nothing here.
+            await using var op = await OperatorProcess.StartAsync(vaultNamespace, leaderElect: false, extraArguments: $"--kubeconfig {kubeconfig}");
             var refused = await PollAsync(
                 () => Task.FromResult(op.Output.Contains("forbidden", StringComparison.OrdinalIgnoreCase) || op.Output.Contains("403", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30));
