@@ -11,7 +11,7 @@ CLUSTER := ./tests/cluster/cluster.sh
 .PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo bench publish clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 deps: ## install what the tests and benchmarks need (Debian packages; NuGet restores itself)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -39,7 +39,7 @@ cluster-down: ## stop the local control plane
 	@$(CLUSTER) down
 
 manifests: ## regenerate config/crd from the C# models and copy the CRDs into the Helm chart
-	$(DOTNET) run --project operator -- crds --output config/crd/bases
+	$(DOTNET) run --project operator -- crds --output $(abspath config/crd/bases)
 	./scripts/sync-chart-crds.sh
 
 run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/standalone.yaml
@@ -55,8 +55,9 @@ demo: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off 
 bench: deps ## wrk against Encrypt/Decrypt and a bare Kestrel baseline; prints req/s, p50, p99 and the ratio
 	$(DOTNET) run --project tests/Xks.Proxy.Benchmarks -c Release
 
-publish: ## publish the proxy to artifacts/proxy
+publish: ## publish the proxy and the operator to artifacts/proxy and artifacts/operator (what the Dockerfiles do)
 	$(DOTNET) publish proxy -c Release -o artifacts/proxy -nologo -v:q
+	$(DOTNET) publish operator -c Release -o artifacts/operator -nologo -v:q
 
 clean: ## remove build outputs and local data
 	rm -rf artifacts .data */bin */obj tests/*/bin tests/*/obj
