@@ -3,6 +3,7 @@ using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 
@@ -61,6 +62,30 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         Assert.Contains("MasterKeyCreated", describe.StandardOutput, StringComparison.Ordinal);
         var columns = (await Cluster.KubectlAsync($"get vaults -n {Ns}")).EnsureSuccess("kubectl get vaults");
         Assert.Matches(@"NAME\s+HOSTNAME\s+READY\s+REPLICAS\s+AGE", columns.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Samples_AppliedWithKubectl_TheVaultGetsEveryChildOwnedByIt()
+    {
+        await using var op = await StartOperatorAsync();
+        var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
+        (await Cluster.KubectlAsync($"apply -n {Ns} -f {samples}")).EnsureSuccess("kubectl apply config/samples");
+
+        var vault = await WaitForVaultAsync("xks", v => v.Status?.ObservedGeneration == 1);
+        var selector = "xks.dev/vault=xks";
+        var deployment = Assert.Single((await Client.AppsV1.ListNamespacedDeploymentAsync(Ns, labelSelector: selector)).Items);
+        var ingress = Assert.Single((await Client.NetworkingV1.ListNamespacedIngressAsync(Ns, labelSelector: selector)).Items);
+        var service = Assert.Single((await Client.CoreV1.ListNamespacedServiceAsync(Ns, labelSelector: selector)).Items);
+        foreach (var meta in new[] { deployment.Metadata, ingress.Metadata, service.Metadata })
+        {
+            Assert.Contains(meta.OwnerReferences, o => o.Controller == true && o.Uid == vault.Metadata.Uid);
+        }
+
+        Assert.Equal("xks.example.com", Assert.Single(ingress.Spec.Rules).Host);
+        Assert.Equal(2, deployment.Spec.Replicas);
+        var columns = (await Cluster.KubectlAsync($"get vault,cspaccount,keyset,cloudkey -n {Ns}")).EnsureSuccess("kubectl get");
+        Assert.Contains("vault.xks.dev/xks", columns.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("cloudkey.xks.dev/payments-db", columns.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
