@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text.Json;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 
 namespace Xks.Operator.Api;
@@ -32,6 +34,39 @@ internal sealed class ServerSideApply(IKubernetes client)
         } is var stored && stored is IKubernetesObject<V1ObjectMeta> typed ? typed.Metadata : (V1ObjectMeta)stored;
     }
 
+    /// <summary>The metadata of the object <paramref name="desired"/> names as it is stored now, or null when it does not exist.</summary>
+    public async Task<V1ObjectMeta?> ReadMetadataAsync(IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
+    {
+        var name = desired.Metadata.Name;
+        var ns = desired.Metadata.NamespaceProperty;
+        try
+        {
+            return desired switch
+            {
+                V1ServiceAccount => (await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Secret => (await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Service => (await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Role => (await client.RbacAuthorizationV1.ReadNamespacedRoleAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                _ => await ReadGenericMetadataAsync(desired, cancellationToken).ConfigureAwait(false),
+            };
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<V1ObjectMeta> ReadGenericMetadataAsync(IKubernetesObject<V1ObjectMeta> desired, CancellationToken cancellationToken)
+    {
+        var (group, version) = SplitApiVersion(desired.ApiVersion);
+        var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync(
+            group, version, desired.Metadata.NamespaceProperty, PluralOf(desired), desired.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        return MetadataOf(stored);
+    }
+
     /// <summary>
     /// Any other namespaced kind in a named API group (cert-manager Certificates, policy/v1beta1 PodDisruptionBudgets
     /// on servers older than 1.21) through the generic object endpoint <c>/apis/{group}/{version}/…</c>.
@@ -43,6 +78,11 @@ internal sealed class ServerSideApply(IKubernetes client)
         var stored = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
             patch, group, version, desired.Metadata.NamespaceProperty, plural, desired.Metadata.Name,
             fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return MetadataOf(stored);
+    }
+
+    private static V1ObjectMeta MetadataOf(object stored)
+    {
         using var document = JsonDocument.Parse(KubernetesJson.Serialize(stored));
         return KubernetesJson.Deserialize<V1ObjectMeta>(document.RootElement.GetProperty("metadata"));
     }

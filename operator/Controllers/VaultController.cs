@@ -179,7 +179,7 @@ internal sealed partial class VaultController(
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
-        var existing = await ExistingMetadataAsync(child, cancellationToken).ConfigureAwait(false);
+        var existing = await apply.ReadMetadataAsync(child, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !(existing.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == vault.Metadata.Uid))
         {
             // Never take over what someone else made (or what a deleted Vault of the same name still owns until the
@@ -199,40 +199,6 @@ internal sealed partial class VaultController(
             Log.ChildUpdated(logger, child.Kind, vault.Metadata.NamespaceProperty, child.Metadata.Name);
             await events.NormalAsync(vault, Reasons.Updated, $"Updated {child.Kind} {child.Metadata.Name} to the desired state", cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>The child's current metadata, or null when it does not exist.</summary>
-    private async Task<V1ObjectMeta?> ExistingMetadataAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
-    {
-        var ns = child.Metadata.NamespaceProperty;
-        var name = child.Metadata.Name;
-        try
-        {
-            return child switch
-            {
-                V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1ServiceAccount => (await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1Secret => (await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1Service => (await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1Role => (await client.RbacAuthorizationV1.ReadNamespacedRoleAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
-                _ => await GenericMetadataAsync(child, cancellationToken).ConfigureAwait(false),
-            };
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    private async Task<V1ObjectMeta> GenericMetadataAsync(IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
-    {
-        var (group, version) = ServerSideApply.SplitApiVersion(child.ApiVersion);
-        var plural = child is V1Certificate ? "certificates" : "poddisruptionbudgets";
-        var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, child.Metadata.NamespaceProperty, plural, child.Metadata.Name, cancellationToken).ConfigureAwait(false);
-        using var document = JsonDocument.Parse(KubernetesJson.Serialize(stored));
-        return KubernetesJson.Deserialize<V1ObjectMeta>(document.RootElement.GetProperty("metadata"));
     }
 
     /// <summary>

@@ -97,14 +97,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         var pending = await WaitForVaultAsync("lb", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.CertificateReady) is not null);
         Assert.Equal("SecretNotFound", Conditions.Get(pending.Status!.Conditions, ConditionTypes.CertificateReady)!.Reason);
 
-        await Client.CoreV1.CreateNamespacedSecretAsync(
-            new V1Secret
-            {
-                Metadata = new V1ObjectMeta { Name = "lb-tls" },
-                Type = "kubernetes.io/tls",
-                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
-            },
-            Ns);
+        await CreateTlsSecretAsync("lb-tls");
         await Kubelet.MakeDeploymentAvailableAsync(Ns, "lb-proxy", 2, Timeout);
 
         var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready vault/lb -n {Ns} --timeout=60s");
@@ -205,14 +198,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         Assert.Equal(podTemplate, KubernetesJson.Serialize((await Client.AppsV1.ReadNamespacedDeploymentAsync("moving-proxy", Ns)).Spec.Template));
 
         // The proxy terminates TLS itself now: the Ingress goes, a LoadBalancer Service comes, the pods listen on 8443.
-        await Client.CoreV1.CreateNamespacedSecretAsync(
-            new V1Secret
-            {
-                Metadata = new V1ObjectMeta { Name = "moving-tls" },
-                Type = "kubernetes.io/tls",
-                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
-            },
-            Ns);
+        await CreateTlsSecretAsync("moving-tls");
         await ApplyAsync(LoadBalancerVault("moving"));
         await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("moving", Ns)) is null, Timeout, "Ingress removed");
         var lb = await WaitForAsync(() => Client.CoreV1.ReadNamespacedServiceAsync("moving-proxy-lb", Ns), "LoadBalancer Service created");
@@ -339,6 +325,17 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         (await Cluster.KubectlAsync("apply -f -", crd)).EnsureSuccess("kubectl apply Certificate CRD");
         (await Cluster.KubectlAsync("wait --for condition=Established --timeout 60s crd/certificates.cert-manager.io")).EnsureSuccess("Certificate CRD established");
     }
+
+    /// <summary>A kubernetes.io/tls Secret (the operator checks that tls.crt and tls.key are there, not their content).</summary>
+    private Task<V1Secret> CreateTlsSecretAsync(string name) =>
+        Client.CoreV1.CreateNamespacedSecretAsync(
+            new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = name },
+                Type = "kubernetes.io/tls",
+                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
+            },
+            Ns);
 
     private string IngressVault(string name) => $"""
         apiVersion: xks.dev/v1alpha1
