@@ -9,7 +9,7 @@ namespace Xks.Operator.Runtime.Informers;
 /// Factories of <see cref="IResourceApi{T}"/>.
 /// <code>
 /// ResourceApi.For&lt;V1Alpha1Vault&gt;(client)            // custom resource, all namespaces (group/version/plural from [KubernetesEntity])
-/// ResourceApi.For&lt;V1Deployment&gt;(client, "xks")       // built-in kind, one namespace
+/// ResourceApi.For&lt;V1Secret&gt;(client, "xks")           // core-group kind, one namespace (typed calls)
 /// ResourceApi.Custom&lt;V1PodDisruptionBudget&gt;(client, ns, ResourceType.Of&lt;V1PodDisruptionBudget&gt;() with { Version = "v1beta1" })
 /// ResourceApi.Create&lt;V1Endpoints, V1EndpointsList&gt;(ResourceType.Of&lt;V1Endpoints&gt;(), ns, list, watch)   // anything else
 /// </code>
@@ -17,9 +17,10 @@ namespace Xks.Operator.Runtime.Informers;
 public static class ResourceApi
 {
     /// <summary>
-    /// The API of <typeparamref name="T"/>: the client's typed calls for ConfigMaps, Secrets, Services, ServiceAccounts,
-    /// Pods, Namespaces, Deployments, Ingresses, Roles and RoleBindings; the generic object endpoints for any other
-    /// kind of a named group (custom resources, cert-manager Certificates…). <paramref name="namespace"/>
+    /// The API of <typeparamref name="T"/>: the client's typed calls for the core-group kinds (ConfigMaps, Secrets,
+    /// Services, ServiceAccounts, Pods, Namespaces), which the generic object endpoints cannot reach; those endpoints
+    /// (<c>/apis/{group}/{version}/…</c>) for every kind of a named group (Deployments, Ingresses, Roles, custom
+    /// resources, cert-manager Certificates…). <paramref name="namespace"/>
     /// <see langword="null"/> means all namespaces.
     /// </summary>
     public static IResourceApi<T> For<T>(IKubernetes client, string? @namespace = null)
@@ -118,50 +119,6 @@ public static class ResourceApi
             return Create<V1Namespace, V1NamespaceList>(ResourceType.Of<V1Namespace>(), null,
                 (r, ct) => c.CoreV1.ListNamespaceAsync(continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct),
                 (r, onError, ct) => c.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct));
-        }
-
-        if (type == typeof(V1Deployment))
-        {
-            return Create<V1Deployment, V1DeploymentList>(ResourceType.Of<V1Deployment>(), ns,
-                (r, ct) => ns is null
-                    ? c.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct)
-                    : c.AppsV1.ListNamespacedDeploymentAsync(ns, continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct),
-                (r, onError, ct) => ns is null
-                    ? c.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct)
-                    : c.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct));
-        }
-
-        if (type == typeof(V1Ingress))
-        {
-            return Create<V1Ingress, V1IngressList>(ResourceType.Of<V1Ingress>(), ns,
-                (r, ct) => ns is null
-                    ? c.NetworkingV1.ListIngressForAllNamespacesAsync(continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct)
-                    : c.NetworkingV1.ListNamespacedIngressAsync(ns, continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct),
-                (r, onError, ct) => ns is null
-                    ? c.NetworkingV1.WatchListIngressForAllNamespacesAsync(allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct)
-                    : c.NetworkingV1.WatchListNamespacedIngressAsync(ns, allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct));
-        }
-
-        if (type == typeof(V1Role))
-        {
-            return Create<V1Role, V1RoleList>(ResourceType.Of<V1Role>(), ns,
-                (r, ct) => ns is null
-                    ? c.RbacAuthorizationV1.ListRoleForAllNamespacesAsync(continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct)
-                    : c.RbacAuthorizationV1.ListNamespacedRoleAsync(ns, continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct),
-                (r, onError, ct) => ns is null
-                    ? c.RbacAuthorizationV1.WatchListRoleForAllNamespacesAsync(allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct)
-                    : c.RbacAuthorizationV1.WatchListNamespacedRoleAsync(ns, allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct));
-        }
-
-        if (type == typeof(V1RoleBinding))
-        {
-            return Create<V1RoleBinding, V1RoleBindingList>(ResourceType.Of<V1RoleBinding>(), ns,
-                (r, ct) => ns is null
-                    ? c.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct)
-                    : c.RbacAuthorizationV1.ListNamespacedRoleBindingAsync(ns, continueParameter: r.Continue, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, limit: r.Limit, cancellationToken: ct),
-                (r, onError, ct) => ns is null
-                    ? c.RbacAuthorizationV1.WatchListRoleBindingForAllNamespacesAsync(allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct)
-                    : c.RbacAuthorizationV1.WatchListNamespacedRoleBindingAsync(ns, allowWatchBookmarks: r.AllowWatchBookmarks, fieldSelector: r.FieldSelector, labelSelector: r.LabelSelector, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, onError: onError, cancellationToken: ct));
         }
 
         return null;
