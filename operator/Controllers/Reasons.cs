@@ -22,4 +22,13 @@ internal static class Reasons
     public const string Updated = "Updated";
     public const string Deleted = "Deleted";
     public const string ReconcileFailed = "ReconcileFailed";
+
+    // AWS (CspAccount Ready, and AwsErrors for every AWS call).
+    public const string Verified = "Verified";
+    public const string CredentialsSecretNotFound = "CredentialsSecretNotFound";
+    public const string CredentialsSecretInvalid = "CredentialsSecretInvalid";
+    public const string InvalidCredentials = "InvalidCredentials";
+    public const string AccessDenied = "AccessDenied";
+    public const string EndpointUnreachable = "EndpointUnreachable";
+    public const string Throttled = "Throttled";
 }
