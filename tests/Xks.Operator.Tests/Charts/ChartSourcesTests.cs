@@ -6,7 +6,7 @@ namespace Xks.Operator.Charts.Tests;
 
 /// <summary>
 /// The chart's files agree with their sources: the CRDs with config/crd/bases, values.yaml with its documentation,
-/// values.schema.json and the README, the Argo CD snippet with argocd/health.lua.
+/// values.schema.json and the README (the Argo CD snippet is checked by ArgoCdHealthTests).
 /// </summary>
 public sealed partial class ChartSourcesTests
 {
@@ -67,20 +67,6 @@ public sealed partial class ChartSourcesTests
                     resolved.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False,
                     $"section '{section.Name}' accepts unknown keys");
             }
-        }
-    }
-
-    [Fact]
-    public void Readme_ArgoCdSnippet_StartsWithTheHealthScript()
-    {
-        var script = File.ReadAllLines(Path.Combine(HelmChart.Directory, "argocd", "health.lua"));
-        var readme = File.ReadAllText(Path.Combine(HelmChart.Directory, "README.md"));
-
-        Assert.Contains("    " + script[0] + "\n", readme, StringComparison.Ordinal);
-        Assert.Contains("charts/xks-operator/argocd/health.lua", readme, StringComparison.Ordinal);
-        foreach (var kind in new[] { "Vault", "CspAccount", "KeySet", "CloudKey" })
-        {
-            Assert.Contains($"resource.customizations.health.xks.dev_{kind}", readme, StringComparison.Ordinal);
         }
     }
 
