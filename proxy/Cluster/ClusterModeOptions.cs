@@ -1,4 +1,5 @@
 using k8s;
+using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Cluster;
 
@@ -23,6 +24,9 @@ public sealed class ClusterModeOptions
 
     /// <summary>How long one watch request lasts on the server (randomised up to twice as long), before it is renewed.</summary>
     public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Command-line overrides (volume root, address, ports) applied to every version of the document.</summary>
+    public ConfigurationOverrides? Overrides { get; init; }
 
     /// <summary>Bound on one get or list request (the watch itself is bounded by <see cref="WatchTimeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);

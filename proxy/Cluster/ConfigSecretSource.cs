@@ -23,11 +23,14 @@ public sealed record ConfigSecretDocument(string? Yaml, string? ResourceVersion,
         return new ConfigSecretDocument(Encoding.UTF8.GetString(bytes), secret.Metadata?.ResourceVersion, Convert.ToHexString(SHA256.HashData(bytes)));
     }
 
-    /// <summary>Validates the document in cluster mode (relative paths against the working directory).</summary>
-    public ConfigurationLoadResult Load(ConfigSecretReference reference) =>
+    /// <summary>
+    /// Validates the document in cluster mode (relative paths against the working directory), with the command line's
+    /// overrides applied.
+    /// </summary>
+    public ConfigurationLoadResult Load(ConfigSecretReference reference, ConfigurationOverrides? overrides = null) =>
         Yaml is null
             ? new ConfigurationLoadResult(null, [$"{reference.Description} has no key '{ConfigSecretReference.ConfigKey}'"])
-            : ProxyConfigurationLoader.LoadText(Yaml, Environment.CurrentDirectory, sourcePath: null, ConfigurationMode.Cluster, reference.Description);
+            : ProxyConfigurationLoader.LoadText(Yaml, Environment.CurrentDirectory, sourcePath: null, ConfigurationMode.Cluster, reference.Description, overrides);
 }
 
 /// <summary>The first configuration of a replica in cluster mode, with the Secret version it came from.</summary>
@@ -97,7 +100,7 @@ public static partial class ConfigSecretSource
         }
 
         var document = ConfigSecretDocument.From(secret);
-        var loaded = document.Load(reference);
+        var loaded = document.Load(reference, options.Overrides);
         return loaded.Succeeded ? (new InitialClusterConfiguration(loaded.Configuration!, document), []) : (null, loaded.Problems);
     }
 

@@ -185,7 +185,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
         }
 
         _lastHash = document.Hash;
-        _reloader.TryApply(document.Load(Secret), Secret.Description);
+        _reloader.TryApply(document.Load(Secret, _options.Overrides), Secret.Description);
     }
 
     private static partial class Log

@@ -95,7 +95,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
         var current = _holder.Current;
         if (current.SourcePath is { } path)
         {
-            TryApply(ProxyConfigurationLoader.LoadFile(path), path);
+            TryApply(ProxyConfigurationLoader.LoadFile(path, current.Overrides), path);
         }
         else
         {

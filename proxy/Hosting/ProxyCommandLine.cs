@@ -30,6 +30,12 @@ public static class ProxyCommandLine
         --config may also come from XKS_PROXY_CONFIG, --config-secret from XKS_PROXY_CONFIG_SECRET, --kubeconfig
         from KUBECONFIG (otherwise the pod's service account is used). In cluster mode the proxy waits up to
         --startup-timeout seconds (default 30) for a readable, valid configuration and otherwise exits with code 2.
+        For running the config a pod would get outside the pod (every loaded version, either mode):
+          --volume-root DIR    resolve every absolute file path of the config under DIR
+                               (/var/run/xks/master-key/master.key -> DIR/var/run/xks/master-key/master.key)
+          --address A          instead of server.address
+          --port N             instead of server.port
+          --metrics-port M     instead of server.metricsPort (0 = no metrics endpoint)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -39,10 +45,43 @@ public static class ProxyCommandLine
         string? configSecret = null;
         string? kubeconfig = null;
         var startupTimeout = TimeSpan.FromSeconds(30);
+        var overrides = new ConfigurationOverrides();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "--volume-root" when i + 1 < args.Length:
+                    if (!Directory.Exists(args[++i]))
+                    {
+                        return Fail($"--volume-root: directory '{args[i]}' does not exist");
+                    }
+
+                    overrides = overrides with { VolumeRoot = Path.GetFullPath(args[i]) };
+                    break;
+                case "--address" when i + 1 < args.Length:
+                    if (!System.Net.IPAddress.TryParse(args[++i], out _))
+                    {
+                        return Fail($"--address: '{args[i]}' is not an IP address");
+                    }
+
+                    overrides = overrides with { Address = args[i] };
+                    break;
+                case "--port" when i + 1 < args.Length:
+                    if (!TryParsePort(args[++i], out var port) || port == 0)
+                    {
+                        return Fail($"--port: '{args[i]}' is not a TCP port (1-65535)");
+                    }
+
+                    overrides = overrides with { Port = port };
+                    break;
+                case "--metrics-port" when i + 1 < args.Length:
+                    if (!TryParsePort(args[++i], out var metricsPort))
+                    {
+                        return Fail($"--metrics-port: '{args[i]}' is not a TCP port (0 turns metrics off)");
+                    }
+
+                    overrides = overrides with { MetricsPort = metricsPort };
+                    break;
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];
                     break;
@@ -102,7 +141,7 @@ public static class ProxyCommandLine
         {
             return command == "keys"
                 ? Fail("the keys commands work on a configuration file (--config): in cluster mode the operator owns key material")
-                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout).ConfigureAwait(false);
+                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout, overrides).ConfigureAwait(false);
         }
 
         if (string.IsNullOrWhiteSpace(configPath))
@@ -110,7 +149,7 @@ public static class ProxyCommandLine
             return Fail($"no configuration: pass --config PATH or --config-secret [NAMESPACE/]NAME, or set {ProxyConfigurationLoader.ConfigEnvironmentVariable} or {ConfigSecretEnvironmentVariable}\n{Usage}");
         }
 
-        var loaded = ProxyConfigurationLoader.LoadFile(configPath);
+        var loaded = ProxyConfigurationLoader.LoadFile(configPath, overrides.IsEmpty ? null : overrides);
         if (!loaded.Succeeded)
         {
             await Console.Error.WriteLineAsync($"xks-proxy: configuration '{configPath}' is invalid ({loaded.Problems.Count} problem(s)):").ConfigureAwait(false);
@@ -150,7 +189,7 @@ public static class ProxyCommandLine
         return ExitOk;
     }
 
-    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout)
+    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout, ConfigurationOverrides overrides)
     {
         ClusterModeOptions options;
         try
@@ -166,6 +205,7 @@ public static class ProxyCommandLine
                 Secret = secret,
                 Kubernetes = kubernetes,
                 StartupTimeout = command == "validate" ? TimeSpan.Zero : startupTimeout,
+                Overrides = overrides.IsEmpty ? null : overrides,
             };
         }
         catch (InvalidOperationException ex)
@@ -219,6 +259,9 @@ public static class ProxyCommandLine
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
+    private static bool TryParsePort(string text, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 0 and <= 65535;
+
     private static int RunKeys(ProxyConfiguration configuration, string[] args)
     {
         if (configuration.Options.Backend.Software is not { } software)
@@ -230,11 +273,17 @@ public static class ProxyCommandLine
         switch (args)
         {
             case ["list"]:
+                var inline = backend.ListInlineKeys(configuration).ToList();
                 var configured = configuration.KeyIds.ToHashSet(StringComparer.Ordinal);
+                configured.ExceptWith(inline.Select(k => k.Id));
                 foreach (var (id, versions, problem) in backend.ListKeyFiles())
                 {
-                    var state = problem is null ? $"versions {string.Join(',', versions)} (current {versions.Max()})" : "UNUSABLE: " + problem;
-                    Console.Out.WriteLine($"{id}\t{(configured.Contains(id) ? "configured" : "not configured")}\t{state}");
+                    Console.Out.WriteLine($"{id}\t{(configured.Contains(id) ? "configured" : "not configured")}\t{KeyState(versions, problem)}");
+                }
+
+                foreach (var (id, versions, problem) in inline)
+                {
+                    Console.Out.WriteLine($"{id}\tconfigured (versions inline)\t{KeyState(versions, problem)}");
                 }
 
                 foreach (var id in configured.Where(id => !File.Exists(Path.Combine(backend.KeysDirectory, id + ".json"))))
@@ -243,6 +292,8 @@ public static class ProxyCommandLine
                 }
 
                 return ExitOk;
+            case ["rotate", var keyId] when SoftwareKeyBackend.IsInline(configuration, keyId):
+                return Fail($"key '{keyId}' carries its versions in the configuration: add a version there (in a cluster, the operator does)");
             case ["rotate", var keyId]:
                 try
                 {
@@ -259,6 +310,9 @@ public static class ProxyCommandLine
                 return Fail("usage: xks-proxy keys list | xks-proxy keys rotate ID");
         }
     }
+
+    private static string KeyState(int[] versions, string? problem) =>
+        problem is null ? $"versions {string.Join(',', versions)} (current {versions.Max()})" : "UNUSABLE: " + problem;
 
     private static int Fail(string message)
     {

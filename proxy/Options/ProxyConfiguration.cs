@@ -30,6 +30,9 @@ public sealed class ProxyConfiguration
     /// <summary>Where the document came from, for logs: the file path or <c>Secret ns/name</c>.</summary>
     public string Source { get; }
 
+    /// <summary>The command line's overrides this document was loaded with; a reload of the file applies them again.</summary>
+    public ConfigurationOverrides? Overrides { get; init; }
+
     /// <summary>Regions accepted in the SigV4 scope; empty accepts any.</summary>
     public FrozenSet<string> Regions { get; }
 

@@ -32,7 +32,7 @@ public static class ProxyConfigurationLoader
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .Build();
 
-    public static ConfigurationLoadResult LoadFile(string path)
+    public static ConfigurationLoadResult LoadFile(string path, ConfigurationOverrides? overrides = null)
     {
         string text;
         try
@@ -45,19 +45,21 @@ public static class ProxyConfigurationLoader
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return LoadText(text, directory, path);
+        return LoadText(text, directory, path, overrides: overrides);
     }
 
     /// <summary>
     /// Validates a document. <paramref name="sourcePath"/> is the file to watch (null for none);
-    /// <paramref name="source"/> names the origin in logs (defaults to the path).
+    /// <paramref name="source"/> names the origin in logs (defaults to the path); <paramref name="overrides"/> (the
+    /// command line's) are applied before validation and kept with the snapshot, so a reload applies them again.
     /// </summary>
     public static ConfigurationLoadResult LoadText(
         string yaml,
         string baseDirectory,
         string? sourcePath = null,
         ConfigurationMode mode = ConfigurationMode.Standalone,
-        string? source = null)
+        string? source = null,
+        ConfigurationOverrides? overrides = null)
     {
         ProxyOptions? options;
         try
@@ -76,6 +78,7 @@ public static class ProxyConfigurationLoader
         }
 
         Normalize(options);
+        overrides?.ApplyTo(options);
         ResolvePaths(options, baseDirectory);
         var problems = new List<string>(ProxyOptionsValidator.Validate(options, mode));
         var secrets = ReadSecretFiles(options, problems);
@@ -84,7 +87,7 @@ public static class ProxyConfigurationLoader
             return new ConfigurationLoadResult(null, problems);
         }
 
-        return new ConfigurationLoadResult(new ProxyConfiguration(options, sourcePath, file => secrets[file], source), []);
+        return new ConfigurationLoadResult(new ProxyConfiguration(options, sourcePath, file => secrets[file], source) { Overrides = overrides }, []);
     }
 
     private static ConfigurationLoadResult Fail(string problem) => new(null, [problem]);
@@ -107,6 +110,7 @@ public static class ProxyConfigurationLoader
             foreach (var key in store.Keys.Where(k => k is not null))
             {
                 key.Usage ??= [];
+                key.Versions ??= [];
                 if (key.Authorization is { } auth)
                 {
                     auth.Principals ??= [];

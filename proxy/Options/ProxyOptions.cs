@@ -126,6 +126,27 @@ public sealed class KeyOptions
     public bool Enabled { get; set; } = true;
 
     public AuthorizationOptions? Authorization { get; set; }
+
+    /// <summary>
+    /// The key's material inline, wrapped by the master key (what the operator renders from the CloudKey's key-material
+    /// Secret). Empty: the software backend keeps the key in its data directory (keys/&lt;id&gt;.json). The highest
+    /// version encrypts; every version decrypts.
+    /// </summary>
+    public List<KeyVersionOptions> Versions { get; set; } = [];
+}
+
+/// <summary>One inline key version: AES-256-GCM-wrapped material, bound to the key id and version number.</summary>
+public sealed class KeyVersionOptions
+{
+    /// <summary>1 or more, unique within the key.</summary>
+    public int Version { get; set; }
+
+    /// <summary>Base64 of iv(12) || wrapped key(32) || tag(16), under AAD <c>xks-proxy:key:{keyId}:v{version}</c>. Not secret without the master key, and never logged.</summary>
+    public string WrappedMaterial { get; set; } = "";
+
+    public DateTimeOffset? CreatedAt { get; set; }
+
+    public override string ToString() => $"KeyVersionOptions {{ Version = {Version}, CreatedAt = {CreatedAt:O} }}";
 }
 
 /// <summary>

@@ -11,6 +11,14 @@ public static partial class ProxyOptionsValidator
     public const int MaxUriPathLength = 128;
     public const string ApiPathSuffix = "/kms/xks/v1";
 
+    /// <summary>An inline key version's wrapped material: IV (12) + wrapped AES-256 key (32) + tag (16) bytes.</summary>
+    public const int WrappedMaterialLength = 60;
+
+    /// <summary>Highest inline key version (the backend indexes versions in an array; a yearly rotation never gets near).</summary>
+    public const int MaxKeyVersion = 100_000;
+
+    private const int WrappedMaterialBase64Length = 80;
+
     [GeneratedRegex("^[A-Z2-7]{20,30}$")]
     private static partial Regex AccessKeyIdPattern();
 
@@ -56,7 +64,30 @@ public static partial class ProxyOptionsValidator
 
         ValidateKeyStores(options.KeyStores, mode, problems);
         ValidateBackend(options.Backend, problems);
+        ValidateInlineVersionsBackend(options, problems);
         return problems;
+    }
+
+    // Inline versions are wrapped by the software backend's master key; another backend (PKCS#11, later) keeps its
+    // keys in the device and could not use them.
+    private static void ValidateInlineVersionsBackend(ProxyOptions options, List<string> problems)
+    {
+        if (options.Backend.Software is not null)
+        {
+            return;
+        }
+
+        for (var s = 0; s < options.KeyStores.Count; s++)
+        {
+            var keys = options.KeyStores[s]?.Keys ?? [];
+            for (var k = 0; k < keys.Count; k++)
+            {
+                if (keys[k]?.Versions is { Count: > 0 })
+                {
+                    problems.Add($"keyStores[{s}].keys[{k}].versions: inline key versions need the software backend (backend.software)");
+                }
+            }
+        }
     }
 
     private static void ValidateServer(ServerOptions server, List<string> problems)
@@ -261,6 +292,44 @@ public static partial class ProxyOptionsValidator
             CheckNonEmpty(auth.ViaServices, $"{at}.authorization.viaServices", problems);
             CheckNonEmpty(auth.SourceVpcs, $"{at}.authorization.sourceVpcs", problems);
             CheckNonEmpty(auth.SourceVpces, $"{at}.authorization.sourceVpces", problems);
+        }
+
+        ValidateVersions(key.Versions ?? [], $"{at}.versions", problems);
+    }
+
+    /// <summary>Inline versions: numbered from 1, unique, each 60 bytes of wrapped material. Never quotes the material.</summary>
+    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, List<string> problems)
+    {
+        var numbers = new Dictionary<int, int>();
+        Span<byte> wrapped = stackalloc byte[WrappedMaterialLength];
+        for (var v = 0; v < versions.Count; v++)
+        {
+            var version = versions[v];
+            if (version is null)
+            {
+                problems.Add($"{at}[{v}]: empty entry");
+                continue;
+            }
+
+            if (version.Version is < 1 or > MaxKeyVersion)
+            {
+                problems.Add($"{at}[{v}].version: must be between 1 and {MaxKeyVersion} (got {version.Version})");
+            }
+            else if (!numbers.TryAdd(version.Version, v))
+            {
+                problems.Add($"{at}[{v}].version: {version.Version} is also the version of {at}[{numbers[version.Version]}]");
+            }
+
+            var material = version.WrappedMaterial ?? "";
+            if (material.Length == 0)
+            {
+                problems.Add($"{at}[{v}].wrappedMaterial: required");
+            }
+            else if (material.Length != WrappedMaterialBase64Length
+                || !Convert.TryFromBase64String(material, wrapped, out var length) || length != WrappedMaterialLength)
+            {
+                problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of {WrappedMaterialLength} bytes (IV, wrapped key, tag), {WrappedMaterialBase64Length} characters (got {material.Length} characters)");
+            }
         }
     }
 

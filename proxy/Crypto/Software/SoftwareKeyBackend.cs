@@ -73,10 +73,14 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         lock (_applyLock)
         {
+            var inline = InlineKeys(configuration);
             var next = new Dictionary<string, LoadedKey>(StringComparer.Ordinal);
             foreach (var keyId in configuration.KeyIds)
             {
-                next[keyId] = LoadKey(keyId, _keysDir, _keys.GetValueOrDefault(keyId), _createMissing);
+                var previous = _keys.GetValueOrDefault(keyId);
+                next[keyId] = inline.TryGetValue(keyId, out var versions)
+                    ? LoadInlineKey(keyId, versions, previous)
+                    : LoadKey(keyId, _keysDir, previous, _createMissing);
             }
 
             _health = _createMissing ? LoadKey(HealthKeyId, _healthDir, _health, create: true) : _health ?? InMemoryHealthKey();
@@ -166,9 +170,76 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         }
     }
 
+    /// <summary>
+    /// Versions, unwrapped state and problems of every key of <paramref name="configuration"/> that carries its
+    /// versions inline (for the admin command). Reads and writes no file.
+    /// </summary>
+    public IEnumerable<(string Id, int[] Versions, string? Problem)> ListInlineKeys(ProxyConfiguration configuration)
+    {
+        foreach (var (id, versions) in InlineKeys(configuration).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var loaded = LoadInlineKey(id, versions, previous: null, log: false);
+            yield return (id, loaded.Key?.Versions ?? [], loaded.Problem);
+        }
+    }
+
+    /// <summary>Whether <paramref name="keyId"/> carries its versions in <paramref name="configuration"/> (no key file).</summary>
+    public static bool IsInline(ProxyConfiguration configuration, string keyId) => InlineKeys(configuration).ContainsKey(keyId);
+
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_masterKey);
+    }
+
+    private static Dictionary<string, List<KeyVersionOptions>> InlineKeys(ProxyConfiguration configuration) =>
+        configuration.Options.KeyStores
+            .SelectMany(s => s.Keys)
+            .Where(k => k.Versions is { Count: > 0 })
+            .ToDictionary(k => k.Id, k => k.Versions, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A key whose wrapped versions come with the configuration (cluster mode: the operator renders them). Unwrapped
+    /// with the master key; the same content as last time reuses the previous result, so a reload unwraps only the
+    /// keys that changed. A version that fails to unwrap makes the whole key unusable.
+    /// </summary>
+    private LoadedKey LoadInlineKey(string keyId, List<KeyVersionOptions> versions, LoadedKey? previous, bool log = true)
+    {
+        var content = InlineContentHash(keyId, versions);
+        if (previous is not null && previous.InlineContent == content)
+        {
+            return previous;
+        }
+
+        var file = new SoftwareKeyFile
+        {
+            Id = keyId,
+            Versions = [.. versions.Select(v => new SoftwareKeyVersion { Version = v.Version, WrappedMaterial = v.WrappedMaterial, CreatedAt = v.CreatedAt ?? default })],
+        };
+        try
+        {
+            return new LoadedKey(new SoftwareKey(keyId, Unwrap(file, keyId, $"key '{keyId}' (versions in the configuration)")), null, default, InlineContent: content);
+        }
+        catch (KeyFileException ex)
+        {
+            if (log)
+            {
+                Log.KeyUnusable(_logger, keyId, ex.Message);
+            }
+
+            return new LoadedKey(null, ex.Message, default, InlineContent: content);
+        }
+    }
+
+    private static string InlineContentHash(string keyId, List<KeyVersionOptions> versions)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(keyId));
+        foreach (var version in versions)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"\n{version.Version}:{version.WrappedMaterial}"));
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     private LoadedKey LoadKey(string keyId, string directory, LoadedKey? previous, bool create)
@@ -190,7 +261,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         }
 
         var fingerprint = new FileFingerprint(info.Length, info.LastWriteTimeUtc);
-        if (previous is not null && previous.Fingerprint == fingerprint && previous.Key is not null)
+        if (previous is { InlineContent: null, Key: not null } && previous.Fingerprint == fingerprint)
         {
             return previous;
         }
@@ -252,18 +323,24 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         var keys = new AesGcmKey[file.Versions.Count];
         Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
-        for (var i = 0; i < file.Versions.Count; i++)
+        try
         {
-            var version = file.Versions[i];
-            if (!TryUnwrap(keyId, version, material))
+            for (var i = 0; i < file.Versions.Count; i++)
             {
-                throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under this data directory's master key (corrupted or tampered)");
-            }
+                var version = file.Versions[i];
+                if (!TryUnwrap(keyId, version, material))
+                {
+                    throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under the master key (corrupted, tampered, or wrapped by another master key)");
+                }
 
-            keys[i] = new AesGcmKey(version.Version, material);
+                keys[i] = new AesGcmKey(version.Version, material);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
         }
 
-        CryptographicOperations.ZeroMemory(material);
         return keys;
     }
 
@@ -395,7 +472,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         File.Move(temp, path, overwrite: true);
     }
 
-    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false);
+    /// <summary>A key as loaded: from a file (<see cref="Fingerprint"/>) or inline (<see cref="InlineContent"/>, the hash of its versions).</summary>
+    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false, string? InlineContent = null);
 
     private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
 

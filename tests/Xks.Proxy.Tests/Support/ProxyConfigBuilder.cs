@@ -35,7 +35,13 @@ public sealed class ProxyConfigBuilder
     /// <summary>backend.software.createMissingKeys; null leaves it out (default true).</summary>
     public bool? CreateMissingKeys { get; set; }
 
-    public ProxyConfigBuilder Key(string id, string usage = "[ENCRYPT, DECRYPT]", bool enabled = true, string? authorization = null)
+    /// <summary>A key; with <paramref name="versions"/> its wrapped material is inline (no key file).</summary>
+    public ProxyConfigBuilder Key(
+        string id,
+        string usage = "[ENCRYPT, DECRYPT]",
+        bool enabled = true,
+        string? authorization = null,
+        IReadOnlyList<(int Version, string WrappedMaterial)>? versions = null)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"      - id: {id}\n        usage: {usage}\n        enabled: {(enabled ? "true" : "false")}\n");
@@ -45,6 +51,15 @@ public sealed class ProxyConfigBuilder
             foreach (var line in authorization.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 sb.Append("          ").Append(line.Trim()).Append('\n');
+            }
+        }
+
+        if (versions is not null)
+        {
+            sb.Append("        versions:\n");
+            foreach (var (version, wrapped) in versions)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"          - version: {version}\n            wrappedMaterial: \"{wrapped}\"\n            createdAt: 2026-11-28T19:00:00Z\n");
             }
         }
 

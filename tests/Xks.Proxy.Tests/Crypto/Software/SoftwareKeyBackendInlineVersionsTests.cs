@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Proxy.Options;
+using Xks.Proxy.Tests.Support;
+
+namespace Xks.Proxy.Crypto.Software.Tests;
+
+/// <summary>Keys whose wrapped versions come inline with the configuration (what the operator renders): no key file.</summary>
+public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("xks-inline-").FullName;
+    private readonly byte[] _masterKey = RandomNumberGenerator.GetBytes(32);
+
+    public SoftwareKeyBackendInlineVersionsTests()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(MasterKeyFile)!);
+        File.WriteAllBytes(MasterKeyFile, _masterKey);
+    }
+
+    private string MasterKeyFile => Path.Combine(_root, "master-key", "master.key");
+
+    private string DataDir => Path.Combine(_root, "data");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private SoftwareKeyBackend NewBackend(bool createMissing = false) =>
+        new(new SoftwareBackendOptions { DataDir = DataDir, MasterKeyFile = MasterKeyFile, CreateMissingKeys = createMissing }, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
+
+    private ProxyConfiguration Config(Action<ProxyConfigBuilder> keys, bool createMissing = false)
+    {
+        var builder = new ProxyConfigBuilder { MasterKeyFile = MasterKeyFile, CreateMissingKeys = createMissing };
+        keys(builder);
+        var result = ProxyConfigurationLoader.LoadText(builder.Build(8080, DataDir, Path.Combine(_root, "audit.log")), _root);
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        return result.Configuration!;
+    }
+
+    private static (byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IBackendKey key, int version, byte[] plaintext)
+    {
+        var (iv, ciphertext, tag) = (new byte[12], new byte[plaintext.Length], new byte[16]);
+        key.Encrypt(version, plaintext, "aad"u8, iv, ciphertext, tag);
+        return (iv, ciphertext, tag);
+    }
+
+    [Fact]
+    public void Apply_InlineVersion_UnwrapsTheMaterialWithTheMasterKey_AndWritesNoFile()
+    {
+        var material = RandomNumberGenerator.GetBytes(32);
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "a", 1, material))])));
+
+        var key = backend.Find("a").Key!;
+        Assert.Equal(1, key.CurrentVersion);
+        var plaintext = RandomNumberGenerator.GetBytes(24);
+        var (iv, ciphertext, tag) = Encrypt(key, 1, plaintext);
+
+        // The backend's key is exactly the wrapped material: plain AES-GCM with it decrypts.
+        var roundTrip = new byte[24];
+        using (var gcm = new AesGcm(material, 16))
+        {
+            gcm.Decrypt(iv, ciphertext, tag, roundTrip, "aad"u8);
+        }
+
+        Assert.Equal(plaintext, roundTrip);
+        Assert.False(Directory.Exists(DataDir));
+    }
+
+    [Fact]
+    public void Apply_VersionAdded_EncryptsWithTheHighestVersion_AndVersionOneCiphertextsStillDecrypt()
+    {
+        var v1 = WrappedKeyVersions.Wrap(_masterKey, "a", 1);
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, v1)])));
+        var plaintext = RandomNumberGenerator.GetBytes(16);
+        var (iv, ciphertext, tag) = Encrypt(backend.Find("a").Key!, 1, plaintext);
+
+        backend.Apply(Config(b => b.Key("a", versions: [(2, WrappedKeyVersions.Wrap(_masterKey, "a", 2)), (1, v1)])));
+
+        var key = backend.Find("a").Key!;
+        Assert.Equal(2, key.CurrentVersion);
+        var roundTrip = new byte[16];
+        Assert.True(key.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.Equal(plaintext, roundTrip);
+        Assert.False(key.TryDecrypt(2, ciphertext, iv, tag, "aad"u8, roundTrip));
+    }
+
+    [Fact]
+    public void Apply_TamperedVersion_MakesThatKeyUnusable_NamingKeyAndVersion_WhileOtherKeysServe()
+    {
+        var tampered = WrappedKeyVersions.Tamper(WrappedKeyVersions.Wrap(_masterKey, "bad", 2));
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b
+            .Key("good", versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "good", 1))])
+            .Key("bad", versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "bad", 1)), (2, tampered)])));
+
+        Assert.Equal(KeyLookupStatus.Found, backend.Find("good").Status);
+        var bad = backend.Find("bad");
+        Assert.Equal(KeyLookupStatus.Unusable, bad.Status);
+        Assert.Contains("key 'bad'", bad.Problem, StringComparison.Ordinal);
+        Assert.Contains("version 2", bad.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(tampered, bad.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("another master key")]
+    [InlineData("another key id")]
+    [InlineData("another version number")]
+    public void Apply_MaterialWrappedForSomethingElse_IsUnusable(string wrappedFor)
+    {
+        var wrapped = wrappedFor switch
+        {
+            "another master key" => WrappedKeyVersions.Wrap(RandomNumberGenerator.GetBytes(32), "a", 1),
+            "another key id" => WrappedKeyVersions.Wrap(_masterKey, "b", 1),
+            _ => WrappedKeyVersions.Wrap(_masterKey, "a", 2),
+        };
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, wrapped)])));
+
+        Assert.Equal(KeyLookupStatus.Unusable, backend.Find("a").Status);
+    }
+
+    [Fact]
+    public void Apply_UnchangedVersions_ReusesTheUnwrappedKey_AndAChangeReplacesIt()
+    {
+        var v1 = WrappedKeyVersions.Wrap(_masterKey, "a", 1);
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, v1)])));
+        var first = backend.Find("a").Key;
+
+        // A new document (another key disabled, say) with the same versions for "a": not unwrapped again.
+        backend.Apply(Config(b => b.Key("a", versions: [(1, v1)]).Key("b", enabled: false, versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "b", 1))])));
+        Assert.Same(first, backend.Find("a").Key);
+
+        backend.Apply(Config(b => b.Key("a", versions: [(1, v1), (2, WrappedKeyVersions.Wrap(_masterKey, "a", 2))])));
+        Assert.NotSame(first, backend.Find("a").Key);
+    }
+
+    [Fact]
+    public void Apply_InlineAndFileKeysTogether_FileKeysKeepTheirFiles_InlineKeysGetNone()
+    {
+        using var backend = NewBackend(createMissing: true);
+        backend.Apply(Config(b => b.Key("file").Key("inline", versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "inline", 1))]), createMissing: true));
+
+        Assert.Equal(KeyLookupStatus.Found, backend.Find("file").Status);
+        Assert.Equal(KeyLookupStatus.Found, backend.Find("inline").Status);
+        Assert.True(File.Exists(Path.Combine(DataDir, "keys", "file.json")));
+        Assert.False(File.Exists(Path.Combine(DataDir, "keys", "inline.json")));
+    }
+
+    [Fact]
+    public void ListInlineKeys_ReportsVersionsAndProblems_WithoutTouchingTheDataDirectory()
+    {
+        using var backend = NewBackend();
+        var config = Config(b => b
+            .Key("a", versions: [(1, WrappedKeyVersions.Wrap(_masterKey, "a", 1)), (3, WrappedKeyVersions.Wrap(_masterKey, "a", 3))])
+            .Key("b", versions: [(1, WrappedKeyVersions.Tamper(WrappedKeyVersions.Wrap(_masterKey, "b", 1)))])
+            .Key("c"));
+
+        var listed = backend.ListInlineKeys(config).ToList();
+
+        Assert.Equal(["a", "b"], listed.Select(k => k.Id));
+        Assert.Equal([1, 3], listed[0].Versions);
+        Assert.Null(listed[0].Problem);
+        Assert.Contains("version 1", listed[1].Problem, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(DataDir));
+    }
+}
