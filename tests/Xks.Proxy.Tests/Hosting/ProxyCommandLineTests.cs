@@ -78,4 +78,25 @@ public sealed class ProxyCommandLineTests : IDisposable
 
         Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["keys", "rotate", "never-created", "--config", path]));
     }
+
+    [Fact]
+    public async Task KeysList_InlineKeys_AreListedWithTheirVersions_AndCannotBeRotatedByTheCommand()
+    {
+        var masterKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var masterKeyFile = Path.Combine(_directory, "master.key");
+        await File.WriteAllBytesAsync(masterKeyFile, masterKey);
+        var path = WriteConfig(new ProxyConfigBuilder { MasterKeyFile = masterKeyFile, CreateMissingKeys = false }
+            .Key("inline", versions: [(1, WrappedKeyVersions.Wrap(masterKey, "inline", 1)), (2, WrappedKeyVersions.Wrap(masterKey, "inline", 2))])
+            .Key("broken", versions: [(1, WrappedKeyVersions.Tamper(WrappedKeyVersions.Wrap(masterKey, "broken", 1)))])
+            .Build(8080, Path.Combine(_directory, "data"), "audit.log"));
+
+        var list = await ProxyProcess.RunToExitAsync(_directory, ["keys", "list", "--config", path], TimeSpan.FromSeconds(30));
+        var rotate = await ProxyProcess.RunToExitAsync(_directory, ["keys", "rotate", "inline", "--config", path], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ProxyCommandLine.ExitOk, list.ExitCode);
+        Assert.Contains("inline\tconfigured (versions inline)\tversions 1,2 (current 2)", list.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("broken\tconfigured (versions inline)\tUNUSABLE: key 'broken' (versions in the configuration): version 1 fails its integrity check", list.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(ProxyCommandLine.ExitConfigError, rotate.ExitCode);
+        Assert.Contains("carries its versions in the configuration", rotate.StandardError, StringComparison.Ordinal);
+    }
 }
