@@ -81,7 +81,26 @@ public sealed record ProxyKeyModel(
     string Id,
     IReadOnlyList<string> Usage,
     bool Enabled = true,
-    ProxyKeyAuthorizationModel? Authorization = null);
+    ProxyKeyAuthorizationModel? Authorization = null)
+{
+    /// <summary>
+    /// The key's versions, wrapped by the Vault's master key (from the CloudKey's key-material Secret), rendered inline
+    /// so the proxy needs no key file. Empty: none rendered. The highest version encrypts; every version decrypts.
+    /// </summary>
+    public IReadOnlyList<ProxyKeyVersionModel> Versions { get; init; } = [];
+}
+
+/// <summary>
+/// One key version: 32 random bytes wrapped with AES-256-GCM under the master key (see <see cref="KeyMaterial"/>).
+/// <see cref="ToString"/> never shows the wrapped material.
+/// </summary>
+/// <param name="Version">1 or more, unique within the key.</param>
+/// <param name="WrappedMaterial">Base64 of iv(12) || wrapped key(32) || tag(16), AAD <c>xks-proxy:key:{keyId}:v{version}</c>.</param>
+/// <param name="CreatedAt">When the version was generated.</param>
+public sealed record ProxyKeyVersionModel(int Version, string WrappedMaterial, DateTimeOffset CreatedAt)
+{
+    public override string ToString() => $"ProxyKeyVersionModel {{ Version = {Version}, WrappedMaterial = ***, CreatedAt = {CreatedAt:O} }}";
+}
 
 /// <summary>Proxy-side authorization of one key; every non-empty list must match, an empty list allows all.</summary>
 public sealed record ProxyKeyAuthorizationModel(

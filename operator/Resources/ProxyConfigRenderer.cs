@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using YamlDotNet.Serialization;
@@ -107,6 +108,9 @@ public static class ProxyConfigRenderer
                 .ThenBy(u => u, StringComparer.Ordinal),
         ],
         Enabled = key.Enabled,
+        Versions = key.Versions is { Count: > 0 } versions
+            ? [.. versions.OrderBy(v => v.Version).Select(v => new VersionSection { Version = v.Version, WrappedMaterial = v.WrappedMaterial, CreatedAt = Timestamp(v.CreatedAt) })]
+            : null,
         Authorization = key.Authorization is { } auth
             ? new AuthorizationSection
             {
@@ -117,6 +121,10 @@ public static class ProxyConfigRenderer
             }
             : null,
     };
+
+    /// <summary>RFC 3339 in UTC, seconds (fractions only when present): 2026-11-28T19:00:00Z.</summary>
+    private static string Timestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     private static int UsageRank(string usage) => Array.IndexOf(UsageOrder, usage) is >= 0 and var rank ? rank : UsageOrder.Length;
 
@@ -190,7 +198,18 @@ public static class ProxyConfigRenderer
 
         public required bool Enabled { get; init; }
 
+        public List<VersionSection>? Versions { get; init; }
+
         public AuthorizationSection? Authorization { get; init; }
+    }
+
+    private sealed class VersionSection
+    {
+        public required int Version { get; init; }
+
+        public required string WrappedMaterial { get; init; }
+
+        public required string CreatedAt { get; init; }
     }
 
     private sealed class AuthorizationSection

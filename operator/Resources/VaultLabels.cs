@@ -11,6 +11,15 @@ public static class VaultLabels
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
     public const string VaultLabel = "xks.dev/vault";
 
+    /// <summary>On a key-material Secret: the CloudKey whose versions it holds.</summary>
+    public const string CloudKeyLabel = "xks.dev/cloudkey";
+
+    /// <summary>The operator's own component label (besides <see cref="ComponentLabel"/>), e.g. on key-material Secrets.</summary>
+    public const string XksComponentLabel = "xks.dev/component";
+
+    /// <summary>Component value of a CloudKey's key-material Secret.</summary>
+    public const string KeyMaterialComponent = "key-material";
+
     public const string AppName = "xks-proxy";
     public const string Component = "proxy";
     public const string ManagedBy = "xks-operator";
