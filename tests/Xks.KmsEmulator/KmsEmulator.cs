@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xks.KmsEmulator.Auth;
+using Xks.KmsEmulator.Hosting;
+using Xks.KmsEmulator.Kms;
+using Xks.KmsEmulator.Sts;
+using Xks.KmsEmulator.Xks;
+
+namespace Xks.KmsEmulator;
+
+/// <summary>
+/// AWS KMS (JSON 1.1, <c>X-Amz-Target: TrentService.&lt;Op&gt;</c>) and STS (query protocol) on one HTTP port, for tests
+/// and local demos. Every call is SigV4-verified; keys in external key stores are used through the XKS proxy over
+/// HTTPS, as AWS does.
+/// </summary>
+public sealed class KmsEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly KmsEmulatorOptions _options;
+    private readonly ILogger _logger;
+    private readonly OperationControls _controls = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly RequestVerifier _verifier;
+    private readonly XksClient _xks;
+    private readonly KmsDispatcher _kms;
+    private readonly StsOperations _sts;
+
+    private KmsEmulator(KmsEmulatorOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger("Xks.KmsEmulator");
+        var credentials = new CredentialRegistry(options);
+        _verifier = new RequestVerifier(credentials, options.Region, _time);
+        _xks = new XksClient(options, _time);
+        var state = new KmsState();
+        var resolver = new KeyResolver(state, options);
+        var stores = new CustomKeyStoreOperations(state, _xks, options, _time, _logger, _stopping.Token);
+        _kms = new KmsDispatcher(stores, new KeyOperations(state, resolver, stores, _xks, options, _logger), new CryptoOperations(state, resolver, _xks, _logger));
+        _sts = new StsOperations(credentials, options);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        var address = options.Address == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Address);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, options.Port));
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+    }
+
+    /// <summary>The emulator's base address, e.g. <c>http://127.0.0.1:4566/</c> (a CspAccount's spec.endpoint).</summary>
+    public Uri Url { get; private set; } = null!;
+
+    public static async Task<KmsEmulator> StartAsync(KmsEmulatorOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var emulator = new KmsEmulator(options, loggerFactory ?? NullLoggerFactory.Instance);
+        await emulator._app.StartAsync(cancellationToken).ConfigureAwait(false);
+        emulator.Url = new Uri(emulator._app.Urls.First().TrimEnd('/') + "/");
+        Log.Listening(emulator._logger, emulator.Url, options.Region, options.AccountId);
+        return emulator;
+    }
+
+    /// <summary>The next call of <paramref name="operation"/> is executed, then its response waits until <see cref="OperationGate.Release"/>.</summary>
+    public OperationGate Hold(string operation) => _controls.Hold(operation);
+
+    /// <summary>The next <paramref name="count"/> calls of <paramref name="operation"/> fail with <paramref name="errorType"/> without being executed.</summary>
+    public void FailNext(string operation, string errorType, int count = 1, int httpStatus = 400) => _controls.FailNext(operation, errorType, count, httpStatus);
+
+    /// <summary>How many calls of <paramref name="operation"/> arrived (including failed ones).</summary>
+    public int CallCount(string operation) => _controls.CallCount(operation);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _controls.ReleaseAll();
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _xks.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.NewGuid().ToString();
+        var request = context.Request;
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+        var body = buffer.ToArray();
+
+        var target = request.Headers["X-Amz-Target"].ToString();
+        Response response;
+        string service, operation;
+        if (target.StartsWith("TrentService.", StringComparison.Ordinal))
+        {
+            service = "KMS";
+            operation = target["TrentService.".Length..];
+            _controls.Count(operation);
+            response = await HandleKmsAsync(request, body, operation, requestId, context.RequestAborted).ConfigureAwait(false);
+        }
+        else if (request.Method == "POST" && request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            service = "STS";
+            var form = QueryHelpers.ParseQuery(System.Text.Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+            operation = form.GetValueOrDefault("Action") ?? "";
+            _controls.Count(operation);
+            response = HandleSts(request, body, form, operation, requestId);
+        }
+        else
+        {
+            service = "KMS";
+            operation = target;
+            response = Response.Kms(400, "UnknownOperationException", "Missing or unknown X-Amz-Target, and not an STS form request.");
+        }
+
+        if (_controls.TryTakeHold(operation, out var gate))
+        {
+            gate.MarkReached();
+            try
+            {
+                await gate.Released.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        context.Response.StatusCode = response.Status;
+        context.Response.ContentType = response.ContentType;
+        context.Response.Headers["x-amzn-RequestId"] = requestId;
+        await context.Response.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+        Log.Call(_logger, service, operation, requestId, response.Outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task<Response> HandleKmsAsync(HttpRequest request, byte[] body, string operation, string requestId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_controls.TryTakeFailure(operation, out var injected))
+            {
+                return Response.Kms(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).");
+            }
+
+            var caller = _verifier.Verify(request, body, "kms");
+            if (!_kms.Knows(operation))
+            {
+                return Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}.");
+            }
+
+            var json = await _kms.InvokeAsync(operation, body, new CallContext(caller, requestId, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            return new Response(200, "application/x-amz-json-1.1", json, "OK");
+        }
+        catch (AuthFailure failure)
+        {
+            return Response.Kms(400, failure.Kind switch
+            {
+                AuthFailureKind.MissingAuthentication => "MissingAuthenticationTokenException",
+                AuthFailureKind.IncompleteSignature => "IncompleteSignatureException",
+                AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => "UnrecognizedClientException",
+                AuthFailureKind.ExpiredToken => "ExpiredTokenException",
+                _ => "InvalidSignatureException",
+            }, failure.Message);
+        }
+        catch (KmsException error)
+        {
+            return Response.Kms(error.Status, error.Type, error.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.InternalFault(_logger, "KMS", operation, requestId, ex);
+            return Response.Kms(500, "KMSInternalException", "The request was rejected because an internal exception occurred.");
+        }
+    }
+
+    private Response HandleSts(HttpRequest request, byte[] body, Dictionary<string, string> form, string action, string requestId)
+    {
+        try
+        {
+            if (_controls.TryTakeFailure(action, out var injected))
+            {
+                return Response.Sts(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).", requestId);
+            }
+
+            var caller = _verifier.Verify(request, body, "sts");
+            return new Response(200, "text/xml", _sts.Invoke(action, form, caller, requestId, _time.GetUtcNow()), "OK");
+        }
+        catch (AuthFailure failure)
+        {
+            var (code, status) = failure.Kind switch
+            {
+                AuthFailureKind.MissingAuthentication => ("MissingAuthenticationToken", 403),
+                AuthFailureKind.IncompleteSignature => ("IncompleteSignature", 403),
+                AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => ("InvalidClientTokenId", 403),
+                AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
+                _ => ("SignatureDoesNotMatch", 403),
+            };
+            return Response.Sts(status, code, failure.Message, requestId);
+        }
+        catch (StsException error)
+        {
+            return Response.Sts(error.Status, error.Code, error.Message, requestId);
+        }
+        catch (Exception ex)
+        {
+            Log.InternalFault(_logger, "STS", action, requestId, ex);
+            return Response.Sts(500, "InternalFailure", "The request processing has failed because of an unknown error.", requestId);
+        }
+    }
+
+    private sealed record Response(int Status, string ContentType, byte[] Body, string Outcome)
+    {
+        public static Response Kms(int status, string type, string message) =>
+            new(status, "application/x-amz-json-1.1", KmsDispatcher.Error(type, message), type);
+
+        public static Response Sts(int status, string code, string message, string requestId) =>
+            new(status, "text/xml", StsOperations.Error(code, message, requestId), code);
+    }
+}

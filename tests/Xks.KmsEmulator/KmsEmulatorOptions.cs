@@ -1,0 +1,32 @@
+namespace Xks.KmsEmulator;
+
+/// <summary>What the emulator accepts and how it reaches XKS proxies.</summary>
+public sealed class KmsEmulatorOptions
+{
+    public string Region { get; set; } = "us-east-1";
+
+    public string AccountId { get; set; } = "111122223333";
+
+    /// <summary>Access key id → secret access key accepted on incoming calls (SigV4 verified).</summary>
+    public IDictionary<string, string> Credentials { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Role ARN → the external id an AssumeRole of that role must present.</summary>
+    public IDictionary<string, string> RoleExternalIds { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>"xks.example.test" → "127.0.0.1:18443": where to dial for an XKS host (TLS SNI and Host keep the real name).</summary>
+    public IDictionary<string, string> HostOverrides { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A PEM CA trusted for the proxy's certificate, besides the system store.</summary>
+    public string? TrustedCaFile { get; set; }
+
+    /// <summary>Timeout of one XKS call (AWS: 250 ms).</summary>
+    public TimeSpan XksTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long a key store stays CONNECTING before the health call decides CONNECTED or FAILED.</summary>
+    public TimeSpan ConnectDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>0 = an ephemeral port.</summary>
+    public int Port { get; set; }
+}

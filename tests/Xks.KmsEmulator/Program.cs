@@ -1,0 +1,3 @@
+using Xks.KmsEmulator.Hosting;
+
+return await EmulatorCommandLine.RunAsync(args).ConfigureAwait(false);
