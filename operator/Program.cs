@@ -96,9 +96,30 @@ builder.Services
             secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
                 ? [new Xks.Operator.Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
                 : [],
-            VaultController.ChildSelector));
+            VaultController.ChildSelector)
+        .Watches<V1Alpha1KeySet>(keySet => [new Xks.Operator.Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
+        .Watches<V1Alpha1CloudKey>(key => VaultOfCloudKey(vaults.SharedInformer<V1Alpha1KeySet>(), key)))
+    .AddController<V1Alpha1KeySet, KeySetController>(keySets => keySets
+        .Owns<V1Secret>(VaultController.ChildSelector)
+        .Watches<V1Alpha1Vault>(vault => ReferencingKeySets(keySets.Informer, vault.Metadata.NamespaceProperty, k => k.Spec.VaultRef.Name == vault.Metadata.Name))
+        .Watches<V1Alpha1CspAccount>(account => ReferencingKeySets(keySets.Informer, account.Metadata.NamespaceProperty, k => k.Spec.CspAccountRef.Name == account.Metadata.Name))
+        .Watches<V1Alpha1CloudKey>(key => [new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)]))
+    .AddController<V1Alpha1CloudKey, CloudKeyController>(cloudKeys => cloudKeys
+        .Watches<V1Alpha1KeySet>(keySet => cloudKeys.Informer.List(keySet.Metadata.NamespaceProperty)
+            .Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name)
+            .Select(k => new Xks.Operator.Runtime.ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name))));
+
+builder.Services.AddSingleton<CustomResourceWriter>();
 
 var app = builder.Build();
 app.MapXksControllerRuntime();
 await app.RunAsync();
 return 0;
+
+static IEnumerable<Xks.Operator.Runtime.ResourceKey> VaultOfCloudKey(ResourceInformer<V1Alpha1KeySet> keySets, V1Alpha1CloudKey key) =>
+    keySets.TryGet(new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name), out var keySet)
+        ? [new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)]
+        : [];
+
+static IEnumerable<Xks.Operator.Runtime.ResourceKey> ReferencingKeySets(ResourceInformer<V1Alpha1KeySet> keySets, string ns, Func<V1Alpha1KeySet, bool> references) =>
+    keySets.List(ns).Where(references).Select(k => new Xks.Operator.Runtime.ResourceKey(ns, k.Metadata.Name));

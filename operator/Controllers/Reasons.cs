@@ -31,4 +31,37 @@ internal static class Reasons
     public const string AccessDenied = "AccessDenied";
     public const string EndpointUnreachable = "EndpointUnreachable";
     public const string Throttled = "Throttled";
+
+    // KeySet and CloudKey
+    public const string VaultNotFound = "VaultNotFound";
+    public const string CspAccountNotFound = "CspAccountNotFound";
+    public const string KeySetNotFound = "KeySetNotFound";
+    public const string WaitingForVault = "WaitingForVault";
+    public const string WaitingForCspAccount = "WaitingForCspAccount";
+    public const string WaitingForKeySet = "WaitingForKeySet";
+    public const string Creating = "Creating";
+    public const string Connecting = "Connecting";
+    public const string Connected = "Connected";
+    public const string Disconnecting = "Disconnecting";
+    public const string Disconnected = "Disconnected";
+    public const string Deleting = "Deleting";
+    public const string Retained = "Retained";
+    public const string Adopted = "Adopted";
+    public const string Conflict = "Conflict";
+    public const string KeyStoreNotFound = "KeyStoreNotFound";
+    public const string RotatingCredential = "RotatingCredential";
+    public const string CredentialRotated = "CredentialRotated";
+    public const string CredentialRetired = "CredentialRetired";
+    public const string KeyMaterialCreated = "KeyMaterialCreated";
+    public const string KeyMaterialDestroyed = "KeyMaterialDestroyed";
+    public const string KeyRotated = "KeyRotated";
+    public const string KeyNotFound = "KeyNotFound";
+    public const string Enabled = "Enabled";
+    public const string Disabled = "Disabled";
+    public const string Expired = "Expired";
+    public const string PendingDeletion = "PendingDeletion";
+    public const string DeletionScheduled = "DeletionScheduled";
+    public const string Drift = "Drift";
+    public const string InSync = "InSync";
+    public const string ConfigIncomplete = "ConfigIncomplete";
 }

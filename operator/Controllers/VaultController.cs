@@ -39,6 +39,10 @@ internal sealed partial class VaultController(
     private static readonly TimeSpan s_notReadyRecheck = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_childConflictRecheck = TimeSpan.FromSeconds(5);
     private readonly ResourceInformer<V1Deployment> _deployments = informers.GetInformer<V1Deployment>(ChildSelector);
+    private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
+    private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
+    private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
+    private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
     private string? _pdbApiVersion;
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
@@ -97,10 +101,16 @@ internal sealed partial class VaultController(
         }
 
         var masterKeyProblem = await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var keyStores = KeyStoresOf(vault);
+        foreach (var problem in keyStores.Problems)
+        {
+            await events.WarningAsync(vault, Reasons.ConfigIncomplete, $"left out of the proxy config: {problem}", cancellationToken).ConfigureAwait(false);
+        }
+
         var children = VaultResources.Build(
             vault,
             new VaultResourceOptions(options.ProxyImage, await PodDisruptionBudgetApiVersionAsync(cancellationToken).ConfigureAwait(false)),
-            ProxyConfigModel.ForVault(vault));
+            ProxyConfigModel.ForVault(vault, keyStores.KeyStores, keyStores.Regions));
 
         var certificateMissingApi = false;
         foreach (var child in children.All())
@@ -175,6 +185,21 @@ internal sealed partial class VaultController(
         }
 
         return ready.Status == ConditionStatus.True ? ReconcileResult.Done : ReconcileResult.After(s_notReadyRecheck);
+    }
+
+    /// <summary>
+    /// The key stores the proxy serves, from the informer caches: the Vault's KeySets with their credential Secrets,
+    /// and the key-material Secrets (with the CloudKeys that own them). Every one of these wakes the Vault on change.
+    /// </summary>
+    private ProxyKeyStoresResult KeyStoresOf(V1Alpha1Vault vault)
+    {
+        var ns = vault.Metadata.NamespaceProperty;
+        var name = vault.Metadata.Name;
+        return ProxyKeyStoresBuilder.Build(
+            _keySets.List(ns).Where(k => k.Spec.VaultRef.Name == name),
+            _cloudKeys.List(ns),
+            _secrets.List(ns).Where(s => s.Metadata.Label(VaultLabels.VaultLabel) == name),
+            _accounts.List(ns));
     }
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)

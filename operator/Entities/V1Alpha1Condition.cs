@@ -66,4 +66,10 @@ public static class ConditionTypes
 
     /// <summary>Vault: the serving certificate is issued (or the given TLS Secret exists and is valid).</summary>
     public const string CertificateReady = "CertificateReady";
+
+    /// <summary>KeySet: the custom key store in AWS KMS is CONNECTED to the proxy.</summary>
+    public const string Connected = "Connected";
+
+    /// <summary>CloudKey: the KMS key in AWS matches the spec (state, alias, policy); False with reason Drift when it was changed outside.</summary>
+    public const string Synced = "Synced";
 }

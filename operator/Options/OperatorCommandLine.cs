@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Options;
 
@@ -30,6 +31,9 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --http-port PORT                  port of /healthz, /readyz and /metrics (default 8080)
           --resync-period DURATION          re-check every object this often, e.g. 10m, 1h (default 10m)
           --proxy-image IMAGE               proxy image for Vaults without spec.proxy.image
+          --aws-resync-period DURATION      re-read KMS keys and key stores this often to find drift (default 5m)
+          --credential-grace-period DURATION
+                                            keep accepting a rotated-out SigV4 credential this long (default 2m)
         """;
 
     public static OperatorCommandLine Parse(IReadOnlyList<string> args)
@@ -167,6 +171,28 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                 case "--proxy-image":
                     options.ProxyImage = value;
                     break;
+                case "--aws-resync-period":
+                    if (TryParseDuration(value, out var awsPeriod) && awsPeriod >= TimeSpan.FromSeconds(1))
+                    {
+                        options.AwsResyncPeriod = awsPeriod;
+                    }
+                    else
+                    {
+                        problems.Add($"--aws-resync-period: '{value}' is not a duration of at least 1s (e.g. 30s, 5m)");
+                    }
+
+                    break;
+                case "--credential-grace-period":
+                    if (TryParseDuration(value, out var grace) && grace >= TimeSpan.Zero)
+                    {
+                        options.CredentialGracePeriod = grace;
+                    }
+                    else
+                    {
+                        problems.Add($"--credential-grace-period: '{value}' is not a duration (e.g. 0s, 30s, 2m)");
+                    }
+
+                    break;
                 default:
                     problems.Add($"unknown option '{name}'");
                     break;
@@ -182,44 +208,6 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
     }
 
     /// <summary>Parses 90s, 10m, 1h, 1h30m.</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = TimeSpan.Zero;
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        var i = 0;
-        while (i < text.Length)
-        {
-            var start = i;
-            while (i < text.Length && char.IsAsciiDigit(text[i]))
-            {
-                i++;
-            }
-
-            if (i == start || i == text.Length || !long.TryParse(text.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
-            {
-                return false;
-            }
-
-            switch (text[i++])
-            {
-                case 'h':
-                    duration += TimeSpan.FromHours(amount);
-                    break;
-                case 'm':
-                    duration += TimeSpan.FromMinutes(amount);
-                    break;
-                case 's':
-                    duration += TimeSpan.FromSeconds(amount);
-                    break;
-                default:
-                    return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>A Go duration (30s, 10m, 1h30m, 1.5h, 250ms), as the CRDs accept them.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration) => GoDuration.TryParse(text, out duration);
 }

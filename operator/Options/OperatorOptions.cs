@@ -25,4 +25,10 @@ public sealed class OperatorOptions
 
     /// <summary>Proxy image for Vaults that do not name one in spec.proxy.image.</summary>
     public string ProxyImage { get; set; } = V1Alpha1VaultProxy.DefaultImage;
+
+    /// <summary>How often KeySets and CloudKeys re-read AWS to find drift (a key disabled or an alias moved by hand).</summary>
+    public TimeSpan AwsResyncPeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long the proxy still accepts a KeySet's previous SigV4 credential after KMS switched to the new one.</summary>
+    public TimeSpan CredentialGracePeriod { get; set; } = TimeSpan.FromMinutes(2);
 }

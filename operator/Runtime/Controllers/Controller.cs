@@ -350,6 +350,11 @@ public sealed partial class Controller<T> : IController
         }
     }
 
+    /// <summary>The shared informer of <typeparamref name="TOther"/>, e.g. to look up references inside a watch's map.</summary>
+    public ResourceInformer<TOther> SharedInformer<TOther>(string? labelSelector = null)
+        where TOther : class, IKubernetesObject<V1ObjectMeta> =>
+        RequireFactory().GetInformer<TOther>(labelSelector);
+
     private InformerFactory RequireFactory() =>
         _informerFactory ?? throw new InvalidOperationException("This controller has no informer factory; pass the informer explicitly.");
 

@@ -1,0 +1,64 @@
+using System.Reflection;
+using k8s;
+using k8s.Models;
+
+namespace Xks.Operator.Api;
+
+/// <summary>
+/// The writes a reconciler makes to its own custom resource: status through /status (only when it changed) and
+/// metadata.finalizers (a merge patch guarded by resourceVersion, so a concurrent change is a 409 and a retry).
+/// The operator never writes spec.
+/// </summary>
+public sealed class CustomResourceWriter(IKubernetes client)
+{
+    public async Task WriteStatusAsync<TResource, TStatus>(TResource resource, TStatus status, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<TStatus>
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(resource.Status))
+        {
+            return;
+        }
+
+        var (group, version, plural) = Coordinates<TResource>();
+        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(new { status }, V1Patch.PatchType.MergePatch), group, version, resource.Metadata.NamespaceProperty, plural, resource.Metadata.Name,
+            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        resource.Status = status;
+    }
+
+    public async Task SetFinalizersAsync<TResource>(TResource resource, IList<string> finalizers, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var (group, version, plural) = Coordinates<TResource>();
+        var patch = new { metadata = new { finalizers, resourceVersion = resource.Metadata.ResourceVersion } };
+        var stored = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(patch, V1Patch.PatchType.MergePatch), group, version, resource.Metadata.NamespaceProperty, plural, resource.Metadata.Name,
+            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        resource.Metadata.Finalizers = finalizers;
+        if (stored is not null && KubernetesJson.Deserialize<TResource>(KubernetesJson.Serialize(stored)) is { } updated)
+        {
+            resource.Metadata.ResourceVersion = updated.Metadata.ResourceVersion;
+        }
+    }
+
+    public Task AddFinalizerAsync<TResource>(TResource resource, string finalizer, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta> =>
+        (resource.Metadata.Finalizers ?? []).Contains(finalizer)
+            ? Task.CompletedTask
+            : SetFinalizersAsync(resource, [.. resource.Metadata.Finalizers ?? [], finalizer], cancellationToken);
+
+    public Task RemoveFinalizerAsync<TResource>(TResource resource, string finalizer, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta> =>
+        (resource.Metadata.Finalizers ?? []).Contains(finalizer)
+            ? SetFinalizersAsync(resource, [.. (resource.Metadata.Finalizers ?? []).Where(f => f != finalizer)], cancellationToken)
+            : Task.CompletedTask;
+
+    private static (string Group, string Version, string Plural) Coordinates<TResource>()
+    {
+        var entity = typeof(TResource).GetCustomAttribute<KubernetesEntityAttribute>()
+            ?? throw new InvalidOperationException($"{typeof(TResource).Name} has no [KubernetesEntity] attribute");
+        return (entity.Group, entity.ApiVersion, entity.PluralName);
+    }
+}

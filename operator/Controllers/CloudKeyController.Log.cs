@@ -1,0 +1,28 @@
+namespace Xks.Operator.Controllers;
+
+internal sealed partial class CloudKeyController
+{
+    private static partial class Log
+    {
+        [LoggerMessage(3300, LogLevel.Information, "Generated key material {KeyId} version 1 for CloudKey {Namespace}/{Name}")]
+        public static partial void MaterialCreated(ILogger logger, string @namespace, string name, string keyId);
+
+        [LoggerMessage(3301, LogLevel.Information, "Added version {Version} of key {KeyId} for CloudKey {Namespace}/{Name}")]
+        public static partial void KeyRotated(ILogger logger, string @namespace, string name, string keyId, int version);
+
+        [LoggerMessage(3302, LogLevel.Information, "Created KMS key {KmsKeyId} backed by {KeyId} for CloudKey {Namespace}/{Name}")]
+        public static partial void KeyCreated(ILogger logger, string @namespace, string name, string kmsKeyId, string keyId);
+
+        [LoggerMessage(3303, LogLevel.Information, "Scheduled KMS key {KmsKeyId} of CloudKey {Namespace}/{Name} for deletion on {DeletionDate:O}")]
+        public static partial void DeletionScheduled(ILogger logger, string @namespace, string name, string kmsKeyId, DateTime deletionDate);
+
+        [LoggerMessage(3304, LogLevel.Information, "CloudKey {Namespace}/{Name} Ready={Status} ({Reason}): {Message}")]
+        public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
+
+        [LoggerMessage(3305, LogLevel.Warning, "CloudKey {Namespace}/{Name} not ready ({Reason}): {Message}")]
+        public static partial void NotReady(ILogger logger, string @namespace, string name, string reason, string message);
+
+        [LoggerMessage(3306, LogLevel.Warning, "Could not write the status of CloudKey {Namespace}/{Name}: {Error}")]
+        public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
+    }
+}

@@ -1,0 +1,61 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>Names and tags a CloudKey gives to what it makes: its external key ID, its alias, its KMS tags.</summary>
+public static class CloudKeyNames
+{
+    /// <summary>Tag on the KMS key naming the owning CloudKey's UID: how a retried create finds what a crashed one made.</summary>
+    public const string UidTag = "xks.dev/cloudkey-uid";
+
+    /// <summary>Tag on the KMS key naming the owning CloudKey (namespace/name), for humans.</summary>
+    public const string NameTag = "xks.dev/cloudkey";
+
+    public const string ManagedByTag = "xks.dev/managed-by";
+
+    /// <summary>Annotation on a key-material Secret: the KMS key ID it backs (set once the key exists).</summary>
+    public const string KmsKeyIdAnnotation = "xks.dev/kms-key-id";
+
+    /// <summary>
+    /// Annotation on a key-material Secret whose CloudKey is gone: Retain (the proxy keeps serving the key) or Delete (the
+    /// KMS key is scheduled for deletion; the proxy refuses it, and the material is destroyed once KMS has deleted the key).
+    /// </summary>
+    public const string ReleasedAnnotation = "xks.dev/released";
+
+    /// <summary>Annotation on a key-material Secret: "true" once the CloudKey's expiration has passed (the proxy refuses it).</summary>
+    public const string ExpiredAnnotation = "xks.dev/expired";
+
+    /// <summary>Annotation on a key-material Secret: the value of the CloudKey's rotate-key annotation already handled.</summary>
+    public const string HandledRotationRequestAnnotation = "xks.dev/handled-rotation-request";
+
+    /// <summary>Annotation users set on a CloudKey to add a key version now (any new value).</summary>
+    public const string RotateKeyAnnotation = "xks.dev/rotate-key";
+
+    /// <summary>Annotation users set on a KeySet to rotate its SigV4 credential now (any new value).</summary>
+    public const string RotateCredentialAnnotation = "xks.dev/rotate-credential";
+
+    /// <summary>
+    /// The externalKeyId the proxy serves the key under (KMS's XksKeyId): the CloudKey's name and the start of its UID,
+    /// so it is readable, stable across retries and unique per Vault. At most 128 characters of A-Z a-z 0-9 . _ -.
+    /// </summary>
+    public static string XksKeyId(V1Alpha1CloudKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var name = key.Metadata.Name;
+        var uid = (key.Metadata.Uid ?? throw new ArgumentException("The CloudKey has no metadata.uid.", nameof(key))).Replace("-", "", StringComparison.Ordinal);
+        var safe = new string([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]);
+        return $"{(safe.Length > 100 ? safe[..100] : safe)}-{uid[..12]}";
+    }
+
+    /// <summary>The full alias name (alias/&lt;spec.alias&gt;), or null when the spec sets none.</summary>
+    public static string? AliasName(V1Alpha1CloudKey key) =>
+        key.Spec.Alias is { Length: > 0 } alias ? "alias/" + alias : null;
+
+    /// <summary>Tags of the KMS key, in a stable order.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Tags(V1Alpha1CloudKey key) =>
+    [
+        new(ManagedByTag, VaultLabels.ManagedBy),
+        new(NameTag, $"{key.Metadata.NamespaceProperty}/{key.Metadata.Name}"),
+        new(UidTag, key.Metadata.Uid),
+    ];
+}

@@ -1,0 +1,112 @@
+using k8s.Models;
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources;
+
+/// <summary>
+/// The key stores of one Vault's proxy config, from what the cluster holds: each KeySet of the Vault with a valid
+/// credential Secret becomes a key store; each key-material Secret of that KeySet becomes a key, with its wrapped
+/// versions inline. Keys come from the material rather than from the CloudKeys, so a key whose CloudKey was deleted
+/// with deletionPolicy Retain keeps working in AWS. A CloudKey that exists sets enabled and authorization.
+/// Pure: no I/O, no clock.
+/// </summary>
+public static class ProxyKeyStoresBuilder
+{
+    private static readonly string[] BothUsages = ["ENCRYPT", "DECRYPT"];
+
+    public static ProxyKeyStoresResult Build(
+        IEnumerable<V1Alpha1KeySet> keySets,
+        IEnumerable<V1Alpha1CloudKey> cloudKeys,
+        IEnumerable<V1Secret> secrets,
+        IEnumerable<V1Alpha1CspAccount> accounts)
+    {
+        var secretList = secrets.ToList();
+        var keysByName = cloudKeys.ToDictionary(k => k.Metadata.Name, StringComparer.Ordinal);
+        var accountsByName = accounts.ToDictionary(a => a.Metadata.Name, StringComparer.Ordinal);
+        var stores = new List<ProxyKeyStoreModel>();
+        var problems = new List<string>();
+        var regions = new SortedSet<string>(StringComparer.Ordinal);
+        var anyRegionUnknown = false;
+        foreach (var keySet in keySets.OrderBy(k => k.Metadata.Name, StringComparer.Ordinal))
+        {
+            var credentialSecret = secretList.FirstOrDefault(s => s.Metadata.Name == KeySetNames.CredentialSecret(keySet));
+            if (credentialSecret is null)
+            {
+                continue; // the KeySet has not made its credential yet; it waits for the proxy config to include it
+            }
+
+            if (!KeySetCredentialSecret.TryRead(credentialSecret, out var credentials, out var problem))
+            {
+                problems.Add($"KeySet {keySet.Metadata.Name}: {problem}");
+                continue;
+            }
+
+            var region = KeySetNames.Region(keySet, accountsByName.GetValueOrDefault(keySet.Spec.CspAccountRef.Name));
+            if (region.Length == 0)
+            {
+                anyRegionUnknown = true;
+            }
+            else
+            {
+                regions.Add(region);
+            }
+
+            var keys = new List<ProxyKeyModel>();
+            foreach (var material in secretList.Where(s => IsMaterialOf(s, keySet)).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal))
+            {
+                if (!KeyMaterialSecret.TryRead(material, out var keyId, out var versions, out var materialProblem))
+                {
+                    problems.Add($"key material Secret {material.Metadata.Name}: {materialProblem}");
+                    continue;
+                }
+
+                var owner = material.Metadata.Labels!.TryGetValue(VaultLabels.CloudKeyLabel, out var ownerName)
+                    ? keysByName.GetValueOrDefault(ownerName)
+                    : null;
+                keys.Add(new ProxyKeyModel(keyId, BothUsages, IsEnabled(material, owner), Authorization(owner)) { Versions = versions });
+            }
+
+            stores.Add(new ProxyKeyStoreModel(
+                KeySetNames.ProxyKeyStoreName(keySet),
+                KeySetNames.UriPathPrefix(keySet),
+                [.. credentials!.Accepted().Select(c => new ProxyCredentialModel(c.AccessKeyId, c.SecretAccessKey))],
+                keys,
+                keySet.Spec.Blocked));
+        }
+
+        return new ProxyKeyStoresResult(stores, anyRegionUnknown ? [] : [.. regions], problems);
+    }
+
+    private static bool IsMaterialOf(V1Secret secret, V1Alpha1KeySet keySet) =>
+        secret.Metadata.Labels is { } labels
+        && labels.TryGetValue(KeySetCredentialSecret.KeySetLabel, out var owner) && owner == keySet.Metadata.Name
+        && labels.TryGetValue(VaultLabels.XksComponentLabel, out var component) && component == VaultLabels.KeyMaterialComponent;
+
+    /// <summary>
+    /// A live CloudKey: its spec.enabled, unless expired. No CloudKey: enabled unless it was released with deletionPolicy
+    /// Delete (the KMS key is going away) — a retained key, or one whose CloudKey vanished unexpectedly, keeps serving.
+    /// </summary>
+    private static bool IsEnabled(V1Secret material, V1Alpha1CloudKey? owner)
+    {
+        var annotations = material.Metadata.Annotations ?? new Dictionary<string, string>();
+        if (annotations.TryGetValue(CloudKeyNames.ExpiredAnnotation, out var expired) && expired == "true")
+        {
+            return false;
+        }
+
+        if (owner is not null && owner.Metadata.DeletionTimestamp is null)
+        {
+            return owner.Spec.Enabled;
+        }
+
+        return !(annotations.TryGetValue(CloudKeyNames.ReleasedAnnotation, out var released) && released == nameof(V1Alpha1DeletionPolicy.Delete));
+    }
+
+    private static ProxyKeyAuthorizationModel? Authorization(V1Alpha1CloudKey? owner) =>
+        owner?.Spec.Authorization is { } a
+            ? new ProxyKeyAuthorizationModel([.. a.Principals ?? []], [.. a.ViaServices ?? []], [.. a.SourceVpcs ?? []], [.. a.SourceVpces ?? []])
+            : null;
+}
+
+/// <summary>The key stores and regions of a Vault's proxy config, and the Secrets that could not be used (named, never shown).</summary>
+public sealed record ProxyKeyStoresResult(IReadOnlyList<ProxyKeyStoreModel> KeyStores, IReadOnlyList<string> Regions, IReadOnlyList<string> Problems);
