@@ -1,0 +1,32 @@
+namespace Xks.Operator.Aws;
+
+/// <summary>How the operator talks to AWS: client-side rate limit, SDK retries and timeouts, assumed-role sessions.</summary>
+public sealed record AwsClientOptions
+{
+    /// <summary>Sustained calls per second per CspAccount and region (all sessions of the account share the bucket).</summary>
+    public double RequestsPerSecond { get; init; } = 10;
+
+    /// <summary>Calls that may go at once after a quiet period (the bucket's size).</summary>
+    public int Burst { get; init; } = 20;
+
+    /// <summary>Calls that may wait for a token; beyond that a call fails with reason Throttled instead of queueing.</summary>
+    public int QueueLimit { get; init; } = 1000;
+
+    /// <summary>Retries of the SDK's standard retry mode (throttling and transient errors, with jittered backoff).</summary>
+    public int MaxErrorRetry { get; init; } = 3;
+
+    /// <summary>Timeout of one HTTP attempt.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Timeout of establishing a connection.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lifetime asked for an assumed-role session.</summary>
+    public TimeSpan AssumeRoleDuration { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Assumed-role credentials are renewed this long before they expire.</summary>
+    public TimeSpan RefreshBeforeExpiry { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A session replaced by a newer one (spec or Secret changed) is disposed after this delay, so calls still using it can finish.</summary>
+    public TimeSpan RetiredSessionGrace { get; init; } = TimeSpan.FromMinutes(2);
+}

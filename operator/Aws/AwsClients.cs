@@ -1,0 +1,245 @@
+using Amazon.KeyManagementService;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.SecurityToken;
+using k8s.Models;
+using Xks.Operator.Controllers;
+using Xks.Operator.Entities;
+using Xks.Operator.Runtime;
+using Xks.Operator.Runtime.Informers;
+
+namespace Xks.Operator.Aws;
+
+/// <summary>
+/// Turns a CspAccount into an <see cref="AwsSession"/> (singleton; shared by every reconciler that calls AWS).
+/// <list type="bullet">
+/// <item>Credentials: source Secret — access key id, secret access key and optional session token from the Secret
+/// named by <c>spec.credentials.secretRef</c> (read from the shared Secret informer); source Default — the SDK's
+/// default chain (environment, IRSA web identity, EKS Pod Identity / container credentials, instance profile).</item>
+/// <item><c>spec.assumeRole</c>: sts:AssumeRole with those credentials (external id, session name default
+/// <c>xks-operator</c>), renewed before expiry.</item>
+/// <item>Region: the argument, else <c>spec.region</c>. <c>spec.endpoint</c> becomes the ServiceURL of KMS and STS.</item>
+/// </list>
+/// Sessions are cached per (CspAccount uid, generation, Secret resourceVersion, region): a spec or Secret change
+/// gives a new session, and the one it replaces is disposed after <see cref="AwsClientOptions.RetiredSessionGrace"/>.
+/// Problems with the account itself throw <see cref="AwsAccountException"/> (reasons InvalidSpec,
+/// CredentialsSecretNotFound, CredentialsSecretInvalid, InvalidCredentials), with messages that name the Secret and
+/// the key but never a value.
+/// </summary>
+public sealed partial class AwsClients : IDisposable
+{
+    /// <summary>Role session name when <c>spec.assumeRole.sessionName</c> is unset.</summary>
+    public const string DefaultRoleSessionName = "xks-operator";
+
+    private readonly Func<string, string, CancellationToken, Task<V1Secret?>> _readSecret;
+    private readonly AwsMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly AwsRateLimiters _limiters;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Account, string Region), AwsSession> _sessions = [];
+    private readonly Lazy<DefaultAWSCredentialsIdentityResolver> _defaultChain = new(() => new DefaultAWSCredentialsIdentityResolver());
+    private bool _disposed;
+
+    /// <summary>The production wiring: Secrets from the shared (unfiltered) Secret informer, metrics on the runtime's registry.</summary>
+    public AwsClients(InformerFactory informers, ControllerRuntimeMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+        : this(
+            FromInformer((informers ?? throw new ArgumentNullException(nameof(informers))).GetInformer<V1Secret>()),
+            new AwsClientOptions(),
+            new AwsMetrics((metrics ?? throw new ArgumentNullException(nameof(metrics))).Registry),
+            timeProvider,
+            loggerFactory)
+    {
+    }
+
+    /// <summary><paramref name="readSecret"/>: (namespace, name) → the Secret, or null when it does not exist.</summary>
+    internal AwsClients(
+        Func<string, string, CancellationToken, Task<V1Secret?>> readSecret,
+        AwsClientOptions options,
+        AwsMetrics metrics,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory)
+    {
+        _readSecret = readSecret ?? throw new ArgumentNullException(nameof(readSecret));
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+        _logger = loggerFactory.CreateLogger<AwsClients>();
+        _limiters = new AwsRateLimiters(options);
+    }
+
+    public AwsClientOptions Options { get; }
+
+    /// <summary>
+    /// The session of <paramref name="account"/> in <paramref name="region"/> (null or empty: <c>spec.region</c>),
+    /// cached while the account's spec and Secret stay the same. Throws <see cref="AwsAccountException"/> when the
+    /// spec is invalid or the credentials cannot be read; AWS itself is not called here (a wrong key shows on the
+    /// first call).
+    /// </summary>
+    public async Task<AwsSession> ForAccountAsync(V1Alpha1CspAccount account, string? region, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var problems = CspAccountSpecValidator.Validate(account);
+        if (problems.Count > 0)
+        {
+            throw new AwsAccountException(Reasons.InvalidSpec, $"CspAccount {Describe(account)}: {string.Join("; ", problems)}");
+        }
+
+        var spec = account.Spec;
+        region = string.IsNullOrEmpty(region) ? spec.Region : region;
+        var ns = account.Metadata.NamespaceProperty ?? "";
+        var identity = account.Metadata.Uid is { Length: > 0 } uid ? uid : $"{ns}/{account.Metadata.Name}";
+
+        AwsSecretKeys? keys = null;
+        var secretVersion = "";
+        if (spec.Credentials.Source == V1Alpha1CredentialsSource.Secret)
+        {
+            var reference = spec.Credentials.SecretRef!;
+            var secret = await _readSecret(ns, reference.Name, cancellationToken).ConfigureAwait(false)
+                ?? throw new AwsAccountException(Reasons.CredentialsSecretNotFound, $"Secret {ns}/{reference.Name} (spec.credentials.secretRef) does not exist");
+            if (!AwsCredentialsSecret.TryRead(secret, reference, out keys, out var problem))
+            {
+                throw new AwsAccountException(Reasons.CredentialsSecretInvalid, problem!);
+            }
+
+            secretVersion = secret.Metadata.ResourceVersion ?? "";
+        }
+
+        var key = new AwsSessionKey(identity, account.Metadata.Generation ?? 0, secretVersion, region);
+        lock (_lock)
+        {
+            if (_sessions.TryGetValue((identity, region), out var cached) && cached.Key == key)
+            {
+                return cached;
+            }
+        }
+
+        var session = await CreateSessionAsync(account, key, keys, cancellationToken).ConfigureAwait(false);
+        AwsSession? retired;
+        lock (_lock)
+        {
+            if (_sessions.TryGetValue((identity, region), out var raced) && raced.Key == key)
+            {
+                session.Dispose();
+                return raced;
+            }
+
+            _sessions.Remove((identity, region), out retired);
+            _sessions[(identity, region)] = session;
+        }
+
+        Log.SessionCreated(_logger, Describe(account), region, spec.Endpoint ?? "public endpoint", spec.Credentials.Source.ToString(), spec.AssumeRole?.RoleArn ?? "none");
+        if (retired is not null)
+        {
+            _ = RetireAsync(retired);
+        }
+
+        return session;
+    }
+
+    private async Task<AwsSession> CreateSessionAsync(V1Alpha1CspAccount account, AwsSessionKey key, AwsSecretKeys? keys, CancellationToken cancellationToken)
+    {
+        var spec = account.Spec;
+        var stsConfig = AwsClientConfigs.Sts(key.Region, spec.Endpoint, Options);
+        AWSCredentials source;
+        if (keys is not null)
+        {
+            source = keys.SessionToken is { Length: > 0 } token
+                ? new SessionAWSCredentials(keys.AccessKeyId, keys.SecretAccessKey, token)
+                : new BasicAWSCredentials(keys.AccessKeyId, keys.SecretAccessKey);
+        }
+        else
+        {
+            source = await DefaultChainAsync(stsConfig, cancellationToken).ConfigureAwait(false);
+        }
+
+        var owned = new List<IDisposable>();
+        var credentials = source;
+        if (spec.AssumeRole is { } role)
+        {
+            var assumer = new AmazonSecurityTokenServiceClient(source, AwsClientConfigs.Sts(key.Region, spec.Endpoint, Options));
+            var assumed = new AssumeRoleCredentials(assumer, role.RoleArn, string.IsNullOrEmpty(role.SessionName) ? DefaultRoleSessionName : role.SessionName, role.ExternalId, Options);
+            owned.Add(assumed);
+            credentials = assumed;
+        }
+
+        var kms = new AmazonKeyManagementServiceClient(credentials, AwsClientConfigs.Kms(key.Region, spec.Endpoint, Options));
+        var sts = new AmazonSecurityTokenServiceClient(credentials, stsConfig);
+        return new AwsSession(key, kms, sts, _limiters.For(key.Account, key.Region), _metrics, _timeProvider, _loggerFactory.CreateLogger<AwsSession>(), [.. owned]);
+    }
+
+    private async Task<AWSCredentials> DefaultChainAsync(IClientConfig config, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _defaultChain.Value.ResolveIdentityAsync(config, cancellationToken).ConfigureAwait(false)
+                ?? throw new AmazonClientException("no credentials found");
+        }
+        catch (AmazonClientException ex)
+        {
+            throw new AwsAccountException(
+                Reasons.InvalidCredentials,
+                $"credentials.source Default: the AWS SDK's default chain (environment, web identity/IRSA, EKS Pod Identity, instance profile) found no credentials: {AwsErrors.Scrub(ex.Message)}",
+                ex);
+        }
+    }
+
+    private async Task RetireAsync(AwsSession session)
+    {
+        try
+        {
+            if (Options.RetiredSessionGrace > TimeSpan.Zero)
+            {
+                await Task.Delay(Options.RetiredSessionGrace, _timeProvider).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            session.Dispose();
+            Log.SessionRetired(_logger, session.Key.Region);
+        }
+    }
+
+    /// <summary>Reads Secrets from the shared informer's cache, once it has synced.</summary>
+    internal static Func<string, string, CancellationToken, Task<V1Secret?>> FromInformer(ResourceInformer<V1Secret> informer)
+    {
+        ArgumentNullException.ThrowIfNull(informer);
+        return async (ns, name, cancellationToken) =>
+        {
+            await informer.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
+            return informer.TryGet(new ResourceKey(ns, name), out var secret) ? secret : null;
+        };
+    }
+
+    private static string Describe(V1Alpha1CspAccount account) => $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
+
+    public void Dispose()
+    {
+        List<AwsSession> sessions;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            sessions = [.. _sessions.Values];
+            _sessions.Clear();
+        }
+
+        foreach (var session in sessions)
+        {
+            session.Dispose();
+        }
+
+        _limiters.Dispose();
+        if (_defaultChain.IsValueCreated)
+        {
+            _defaultChain.Value.Dispose();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Aws;
+
+/// <summary>Cross-field rules of a CspAccount spec the CRD schema cannot express (pure). Each problem names its field.</summary>
+public static class CspAccountSpecValidator
+{
+    public static IReadOnlyList<string> Validate(V1Alpha1CspAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var spec = account.Spec ?? new V1Alpha1CspAccountSpec();
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(spec.Region))
+        {
+            problems.Add("spec.region is required");
+        }
+
+        var credentials = spec.Credentials ?? new V1Alpha1AwsCredentials();
+        switch (credentials.Source)
+        {
+            case V1Alpha1CredentialsSource.Secret when credentials.SecretRef is null || string.IsNullOrWhiteSpace(credentials.SecretRef.Name):
+                problems.Add("spec.credentials.secretRef.name is required with credentials.source Secret");
+                break;
+            case V1Alpha1CredentialsSource.Secret:
+                var reference = credentials.SecretRef!;
+                if (string.IsNullOrWhiteSpace(reference.AccessKeyIdKey) || string.IsNullOrWhiteSpace(reference.SecretAccessKeyKey))
+                {
+                    problems.Add("spec.credentials.secretRef.accessKeyIdKey and secretAccessKeyKey must not be empty");
+                }
+                else if (reference.AccessKeyIdKey == reference.SecretAccessKeyKey || reference.AccessKeyIdKey == reference.SessionTokenKey || reference.SecretAccessKeyKey == reference.SessionTokenKey)
+                {
+                    problems.Add("spec.credentials.secretRef: accessKeyIdKey, secretAccessKeyKey and sessionTokenKey must name different keys");
+                }
+
+                break;
+            case V1Alpha1CredentialsSource.Default when credentials.SecretRef is not null:
+                problems.Add("spec.credentials.secretRef is only used with credentials.source Secret; remove it or set source: Secret");
+                break;
+        }
+
+        if (spec.AssumeRole is { } role && string.IsNullOrWhiteSpace(role.RoleArn))
+        {
+            problems.Add("spec.assumeRole.roleArn is required when assumeRole is set");
+        }
+
+        if (!string.IsNullOrEmpty(spec.Endpoint))
+        {
+            if (!Uri.TryCreate(spec.Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                problems.Add($"spec.endpoint must be an absolute http(s) URL, got '{spec.Endpoint}'");
+            }
+            else if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                problems.Add("spec.endpoint must not have a query, a fragment or user info");
+            }
+        }
+
+        return problems;
+    }
+}

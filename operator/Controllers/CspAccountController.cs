@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Amazon.Runtime;
+using Amazon.SecurityToken.Model;
+using k8s;
+using k8s.Models;
+using Xks.Operator.Api;
+using Xks.Operator.Aws;
+using Xks.Operator.Entities;
+using Xks.Operator.Runtime;
+using Xks.Operator.Runtime.Controllers;
+using Xks.Operator.Runtime.Informers;
+
+namespace Xks.Operator.Controllers;
+
+/// <summary>
+/// Verifies one CspAccount: builds its AWS session (<see cref="AwsClients"/>: the Secret's keys or the SDK default
+/// chain, the assumed role, region and endpoint) and calls sts:GetCallerIdentity through it. Ready True/Verified
+/// with status.accountId, or False with the reason of <see cref="AwsErrors"/> (CredentialsSecretNotFound,
+/// CredentialsSecretInvalid, InvalidCredentials, AccessDenied, EndpointUnreachable, Throttled, InvalidSpec). Status
+/// is written through /status only when it changed; an Event marks every change of Ready. Verified again every
+/// <see cref="VerifiedRecheck"/>, on every spec change and whenever the referenced Secret changes (the Secret watch
+/// maps it here through <see cref="AccountsUsingSecret"/>); while failing, with backoff from 5 s to 5 minutes.
+/// Never writes the spec; needs no finalizer (it creates nothing).
+/// </summary>
+internal sealed partial class CspAccountController(
+    IKubernetes client,
+    AwsClients aws,
+    EventRecorder events,
+    TimeProvider timeProvider,
+    ILogger<CspAccountController> logger) : IReconciler<V1Alpha1CspAccount>
+{
+    /// <summary>How often a verified account is verified again.</summary>
+    public static readonly TimeSpan VerifiedRecheck = TimeSpan.FromMinutes(10);
+
+    private static readonly TimeSpan s_firstRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_maxRetry = TimeSpan.FromMinutes(5);
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+
+    /// <summary>The CspAccounts (in the Secret's namespace, source Secret) whose secretRef names <paramref name="secret"/>.</summary>
+    public static IEnumerable<ResourceKey> AccountsUsingSecret(ResourceInformer<V1Alpha1CspAccount> accounts, V1Secret secret)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(secret);
+        var ns = secret.Metadata?.NamespaceProperty ?? "";
+        var name = secret.Metadata?.Name;
+        return accounts.List(ns)
+            .Where(a => a.Spec?.Credentials is { Source: V1Alpha1CredentialsSource.Secret, SecretRef: { } reference } && reference.Name == name)
+            .Select(ResourceKey.From)
+            .ToList();
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken)
+    {
+        var status = CloneStatus(account.Status);
+        var generation = account.Metadata.Generation;
+        status.ObservedGeneration = generation;
+        var id = account.Metadata.Uid ?? $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
+
+        var verified = false;
+        try
+        {
+            var session = await aws.ForAccountAsync(account, null, cancellationToken).ConfigureAwait(false);
+            var identity = await session.CallStsAsync(
+                "GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), cancellationToken).ConfigureAwait(false);
+            status.AccountId = identity.Account;
+            SetReady(status, ConditionStatus.True, Reasons.Verified, $"AWS account {identity.Account} in {session.Region}: credentials verified as {identity.Arn}", generation);
+            verified = true;
+        }
+        catch (Exception ex) when (IsAwsFailure(ex, cancellationToken))
+        {
+            var (reason, message) = AwsErrors.Describe(ex);
+            SetReady(status, ConditionStatus.False, reason, message, generation);
+            if (reason == Reasons.InvalidSpec)
+            {
+                Log.InvalidSpec(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, message);
+            }
+        }
+
+        var was = Conditions.Get(account.Status?.Conditions, ConditionTypes.Ready);
+        var ready = Conditions.Get(status.Conditions, ConditionTypes.Ready)!;
+        await WriteStatusAsync(account, status, cancellationToken).ConfigureAwait(false);
+        if (was?.Status != ready.Status || was?.Reason != ready.Reason)
+        {
+            Log.ReadyChanged(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, ready.Status, ready.Reason, ready.Message ?? "");
+            if (verified)
+            {
+                await events.NormalAsync(account, Reasons.Verified, ready.Message ?? "verified", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await events.WarningAsync(account, ready.Reason, ready.Message ?? "not verified", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (verified)
+        {
+            _failures.TryRemove(id, out _);
+            return ReconcileResult.After(VerifiedRecheck);
+        }
+
+        return ReconcileResult.After(RetryDelay(_failures.AddOrUpdate(id, 1, (_, n) => n + 1)));
+    }
+
+    /// <summary>5 s doubling per consecutive failure, at most 5 minutes.</summary>
+    internal static TimeSpan RetryDelay(int failures)
+    {
+        var factor = Math.Pow(2, Math.Clamp(failures - 1, 0, 16));
+        return TimeSpan.FromTicks((long)Math.Min(s_firstRetry.Ticks * factor, s_maxRetry.Ticks));
+    }
+
+    /// <summary>What verifying an account can run into; anything else is a fault for the runtime's backoff.</summary>
+    private static bool IsAwsFailure(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => false,
+        AwsAccountException or AmazonServiceException or AmazonClientException or HttpRequestException or SocketException
+            or TimeoutException or TaskCanceledException => true,
+        _ => false,
+    };
+
+    private async Task WriteStatusAsync(V1Alpha1CspAccount account, V1Alpha1CspAccountStatus status, CancellationToken cancellationToken)
+    {
+        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(account.Status ?? new V1Alpha1CspAccountStatus()))
+        {
+            return;
+        }
+
+        var patch = new { status };
+        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", account.Metadata.NamespaceProperty, "cspaccounts", account.Metadata.Name,
+            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        account.Status = status;
+    }
+
+    private void SetReady(V1Alpha1CspAccountStatus status, string value, string reason, string message, long? generation) =>
+        Conditions.Set(status.Conditions, ConditionTypes.Ready, value, reason, message, generation, timeProvider);
+
+    private static V1Alpha1CspAccountStatus CloneStatus(V1Alpha1CspAccountStatus? status) =>
+        status is null ? new V1Alpha1CspAccountStatus() : KubernetesJson.Deserialize<V1Alpha1CspAccountStatus>(KubernetesJson.Serialize(status));
+}
