@@ -5,6 +5,7 @@ using Xks.Operator.Controllers;
 using Xks.Operator.Crds;
 using Xks.Operator.Entities;
 using Xks.Operator.Api;
+using Xks.Operator.Aws;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Informers;
@@ -66,6 +67,7 @@ catch (Exception ex) when (ex is HttpRequestException or k8s.Autorest.HttpOperat
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServerSideApply>();
+builder.Services.AddSingleton<AwsClients>();
 var podName = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : Environment.MachineName;
 builder.Services.AddSingleton(sp => new EventRecorder(
     sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>())
@@ -99,6 +101,9 @@ builder.Services
             VaultController.ChildSelector)
         .Watches<V1Alpha1KeySet>(keySet => [new Xks.Operator.Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
         .Watches<V1Alpha1CloudKey>(key => VaultOfCloudKey(vaults.SharedInformer<V1Alpha1KeySet>(), key)))
+    // A CspAccount is verified again whenever the Secret its secretRef names changes.
+    .AddController<V1Alpha1CspAccount, CspAccountController>(accounts => accounts
+        .Watches<V1Secret>(secret => CspAccountController.AccountsUsingSecret(accounts.Informer, secret)))
     .AddController<V1Alpha1KeySet, KeySetController>(keySets => keySets
         .Owns<V1Secret>(VaultController.ChildSelector)
         .Watches<V1Alpha1Vault>(vault => ReferencingKeySets(keySets.Informer, vault.Metadata.NamespaceProperty, k => k.Spec.VaultRef.Name == vault.Metadata.Name))
