@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using k8s.Models;
@@ -20,7 +21,8 @@ public static partial class KeyMaterialSecret
     public const string DataKey = "versions.json";
     public const string NameSuffix = "-key-material";
 
-    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false };
+    // Base64 as written ('+' and '/' unescaped); the document holds no markup that stricter escaping would protect.
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
     private static partial Regex KeyIdPattern();

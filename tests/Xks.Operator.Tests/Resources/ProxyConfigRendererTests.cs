@@ -178,6 +178,62 @@ public sealed class ProxyConfigRendererTests : IDisposable
     }
 
     [Fact]
+    public void Render_KeyVersions_AreWrittenSortedInTheContractsShape_AndLoadedByTheProxy()
+    {
+        var created = new DateTimeOffset(2026, 11, 28, 20, 0, 0, TimeSpan.FromHours(1));
+        var v1 = new ProxyKeyVersionModel(1, Convert.ToBase64String(Enumerable.Range(0, 60).Select(i => (byte)i).ToArray()), created);
+        var v2 = new ProxyKeyVersionModel(2, Convert.ToBase64String(Enumerable.Range(60, 60).Select(i => (byte)i).ToArray()), created.AddDays(1));
+        var store = new ProxyKeyStoreModel("team-a-payments", "/payments", [CredentialA], [new ProxyKeyModel("team-a-payments-db-2f1c", ["ENCRYPT", "DECRYPT"]) { Versions = [v2, v1] }]);
+
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(ResourceTestSupport.MinimalVault(), [store]));
+
+        Assert.Contains(
+            $"""
+                  keys:
+                  - id: team-a-payments-db-2f1c
+                    usage:
+                    - ENCRYPT
+                    - DECRYPT
+                    enabled: true
+                    versions:
+                    - version: 1
+                      wrappedMaterial: {v1.WrappedMaterial}
+                      createdAt: 2026-11-28T19:00:00Z
+                    - version: 2
+                      wrappedMaterial: {v2.WrappedMaterial}
+                      createdAt: 2026-11-29T19:00:00Z
+
+                """,
+            yaml,
+            StringComparison.Ordinal);
+        var result = LoadWithProxy(yaml);
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        var versions = result.Configuration!.Options.KeyStores[0].Keys[0].Versions;
+        Assert.Equal([(1, v1.WrappedMaterial, (DateTimeOffset?)created), (2, v2.WrappedMaterial, created.AddDays(1))], versions.Select(v => (v.Version, v.WrappedMaterial, v.CreatedAt)));
+    }
+
+    [Fact]
+    public void Render_KeyWithoutVersions_WritesNoVersionsField()
+    {
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(ResourceTestSupport.MinimalVault(), [Store("store-a")]));
+
+        Assert.DoesNotContain("versions", yaml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigHash_NewKeyVersion_ChangesButStartupHashDoesNot()
+    {
+        var vault = ResourceTestSupport.MinimalVault();
+        var v1 = new ProxyKeyVersionModel(1, Convert.ToBase64String(new byte[60]), DateTimeOffset.UnixEpoch);
+        var v2 = v1 with { Version = 2 };
+        ProxyConfigModel Model(params ProxyKeyVersionModel[] versions) =>
+            ProxyConfigModel.ForVault(vault, [new ProxyKeyStoreModel("s", "/s", [CredentialA], [new ProxyKeyModel("k", ["ENCRYPT", "DECRYPT"]) { Versions = versions }])]);
+
+        Assert.NotEqual(ProxyConfigRenderer.ConfigHash(Model(v1)), ProxyConfigRenderer.ConfigHash(Model(v1, v2)));
+        Assert.Equal(ProxyConfigRenderer.StartupConfigHash(Model(v1)), ProxyConfigRenderer.StartupConfigHash(Model(v1, v2)));
+    }
+
+    [Fact]
     public void CredentialModel_ToString_HidesTheSecret()
     {
         var text = CredentialA.ToString();

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s.Models;
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Resources.Tests;
+
+public sealed class KeyMaterialSecretTests
+{
+    private static readonly byte[] MasterKey = RandomNumberGenerator.GetBytes(32);
+    private static readonly DateTimeOffset Created = new(2026, 11, 28, 19, 0, 0, TimeSpan.Zero);
+
+    private static V1Alpha1CloudKey CloudKey() => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "payments-db", NamespaceProperty = "team-a", Uid = "2f1c0000-0000-0000-0000-000000000000" },
+        Spec = new V1Alpha1CloudKeySpec { KeySetRef = new V1Alpha1LocalObjectReference { Name = "payments" } },
+    };
+
+    private static readonly ProxyKeyVersionModel V1 = KeyMaterial.Wrap(MasterKey, "payments-db-2f1c", 1, Created);
+    private static readonly ProxyKeyVersionModel V2 = KeyMaterial.Wrap(MasterKey, "payments-db-2f1c", 2, Created.AddDays(30).AddMilliseconds(250));
+
+    [Fact]
+    public void Build_CloudKey_IsAnUnownedOpaqueSecretWithTheContractsNameLabelsAndJson()
+    {
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [V2, V1]);
+
+        Assert.Equal("payments-db-key-material", secret.Metadata.Name);
+        Assert.Equal("payments-db-key-material", KeyMaterialSecret.Name(CloudKey()));
+        Assert.Equal("team-a", secret.Metadata.NamespaceProperty);
+        Assert.Equal("Opaque", secret.Type);
+        Assert.Null(secret.Metadata.OwnerReferences);
+        Assert.Null(secret.Immutable);
+        Assert.Equal("xks", secret.Metadata.Labels["xks.dev/vault"]);
+        Assert.Equal("payments-db", secret.Metadata.Labels["xks.dev/cloudkey"]);
+        Assert.Equal("xks-operator", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
+        Assert.Equal("key-material", secret.Metadata.Labels["xks.dev/component"]);
+        Assert.Equal(
+            $$"""{"keyId":"payments-db-2f1c","versions":[{"version":1,"wrappedMaterial":"{{V1.WrappedMaterial}}","createdAt":"2026-11-28T19:00:00Z"},{"version":2,"wrappedMaterial":"{{V2.WrappedMaterial}}","createdAt":"2026-12-28T19:00:00.25Z"}]}""",
+            Encoding.UTF8.GetString(Assert.Single(secret.Data).Value));
+        Assert.Equal("versions.json", secret.Data.Keys.Single());
+    }
+
+    [Fact]
+    public void TryRead_WhatBuildWrote_GivesBackTheKeyIdAndVersionsInOrder()
+    {
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [V2, V1]);
+
+        Assert.True(KeyMaterialSecret.TryRead(secret, out var keyId, out var versions, out var problem), problem);
+
+        Assert.Null(problem);
+        Assert.Equal("payments-db-2f1c", keyId);
+        Assert.Equal([V1, V2], versions);
+        Assert.All(versions, v => Assert.True(KeyMaterial.CanUnwrap(MasterKey, keyId, v)));
+    }
+
+    [Theory]
+    [InlineData(null, "has no key 'versions.json'")]
+    [InlineData("{\"keyId\": ", "'versions.json' is not valid JSON")]
+    [InlineData("[]", "'versions.json' is not a JSON object")]
+    [InlineData("{\"versions\":[]}", "'versions.json': keyId must be an externalKeyId (1-128 characters of A-Z a-z 0-9 . _ -)")]
+    [InlineData("{\"keyId\":\"has space\",\"versions\":[]}", "'versions.json': keyId must be an externalKeyId (1-128 characters of A-Z a-z 0-9 . _ -)")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[]}", "'versions.json': versions must list at least one version")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":0,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[0]: version must be a whole number of 1 or more")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"AAAA\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[0]: wrappedMaterial must be Base64 of 60 bytes")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"yesterday\"}]}", "'versions.json': versions[0]: createdAt must be an RFC 3339 time")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"},{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[1]: version 1 is listed twice")]
+    public void TryRead_BadSecret_IsFalseWithTheProblem(string? json, string expected)
+    {
+        var secret = new V1Secret { Metadata = new V1ObjectMeta { Name = "payments-db-key-material" }, Data = new Dictionary<string, byte[]>() };
+        if (json is not null)
+        {
+            secret.Data["versions.json"] = Encoding.UTF8.GetBytes(json.Replace("\"V1\"", $"\"{V1.WrappedMaterial}\"", StringComparison.Ordinal));
+        }
+
+        Assert.False(KeyMaterialSecret.TryRead(secret, out _, out var versions, out var problem));
+
+        Assert.Equal(expected, problem);
+        Assert.Empty(versions);
+        Assert.DoesNotContain(V1.WrappedMaterial, problem!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryRead_SecretWithoutData_IsFalse() =>
+        Assert.False(KeyMaterialSecret.TryRead(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, out _, out _, out _));
+
+    [Fact]
+    public void Build_BadInput_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", []));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [V1, V1]));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "has space", [V1]));
+    }
+}
