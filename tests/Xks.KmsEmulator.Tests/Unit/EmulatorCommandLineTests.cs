@@ -1,0 +1,35 @@
+using Xks.KmsEmulator.Hosting;
+
+namespace Xks.KmsEmulator.Tests.Unit;
+
+public sealed class EmulatorCommandLineTests
+{
+    [Fact]
+    public void Parse_AllOptions_FillOptions()
+    {
+        var options = EmulatorCommandLine.Parse([
+            "--port", "4566", "--region", "eu-west-1", "--account", "444455556666",
+            "--credential", "AKIDONE:secret/one+=", "--credential", "AKIDTWO:secret2",
+            "--resolve", "xks.example.test:18443:127.0.0.1", "--ca-file", "/tmp/ca.pem",
+            "--role-external-id", "arn:aws:iam::444455556666:role/r=ext-1", "--xks-timeout-ms", "500", "--connect-delay-ms", "10",
+        ]);
+        Assert.Equal(4566, options.Port);
+        Assert.Equal("eu-west-1", options.Region);
+        Assert.Equal("444455556666", options.AccountId);
+        Assert.Equal("secret/one+=", options.Credentials["AKIDONE"]);
+        Assert.Equal("secret2", options.Credentials["AKIDTWO"]);
+        Assert.Equal("127.0.0.1:18443", options.HostOverrides["xks.example.test"]);
+        Assert.Equal("/tmp/ca.pem", options.TrustedCaFile);
+        Assert.Equal("ext-1", options.RoleExternalIds["arn:aws:iam::444455556666:role/r"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.XksTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), options.ConnectDelay);
+    }
+
+    [Theory]
+    [InlineData("--credential", "no-colon")]
+    [InlineData("--resolve", "host:port")]
+    [InlineData("--port", "x")]
+    [InlineData("--unknown", "1")]
+    public void Parse_BadOption_Throws(string name, string value) =>
+        Assert.Throws<FormatException>(() => EmulatorCommandLine.Parse([name, value]));
+}
