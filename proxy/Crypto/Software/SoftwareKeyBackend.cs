@@ -17,6 +17,12 @@ namespace Xks.Proxy.Crypto.Software;
 /// in memory only); with <c>masterKeyFile</c> it never writes the master key. Both together (cluster mode, where the
 /// operator provides the material) write nothing at all.
 /// </para>
+/// <para>
+/// A key with <c>versions</c> in the configuration (the operator renders them from the CloudKey's key-material Secret)
+/// has no key file: its versions are unwrapped from the configuration with the same master key and AAD, once per
+/// content (a reload that leaves them unchanged reuses the unwrapped key). A version that fails to unwrap makes that
+/// key unusable, as a bad key file does.
+/// </para>
 /// </summary>
 public sealed partial class SoftwareKeyBackend : IKeyBackend
 {
