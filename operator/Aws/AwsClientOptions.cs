@@ -24,7 +24,10 @@ public sealed record AwsClientOptions
     /// <summary>Lifetime asked for an assumed-role session.</summary>
     public TimeSpan AssumeRoleDuration { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Assumed-role credentials are renewed this long before they expire.</summary>
+    /// <summary>
+    /// Assumed-role credentials are renewed in the background this long before the SDK considers them expired (it
+    /// does so 1 minute before their real expiry); a call never waits for a renewal unless they did expire.
+    /// </summary>
     public TimeSpan RefreshBeforeExpiry { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A session replaced by a newer one (spec or Secret changed) is disposed after this delay, so calls still using it can finish.</summary>

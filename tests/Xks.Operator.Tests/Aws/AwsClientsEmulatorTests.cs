@@ -1,0 +1,189 @@
+using Amazon.KeyManagementService.Model;
+using Amazon.SecurityToken.Model;
+using Xks.KmsEmulator;
+using Xks.Operator.Entities;
+using Xks.Operator.Runtime.Support.Tests;
+
+namespace Xks.Operator.Aws.Tests;
+
+/// <summary>The AWS layer against the KMS emulator (real SDK clients, SigV4, the endpoint override).</summary>
+public sealed class AwsClientsEmulatorTests : IAsyncLifetime
+{
+    private const string RoleArn = "arn:aws:iam::111122223333:role/xks-operator";
+    private const string ExternalId = "xks-external-id-42";
+    private KmsEmulator.KmsEmulator _emulator = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new KmsEmulatorOptions { Region = "eu-west-1" };
+        options.Credentials[AwsTestAccounts.AccessKeyId] = AwsTestAccounts.SecretAccessKey;
+        options.RoleExternalIds[RoleArn] = ExternalId;
+        _emulator = await KmsEmulator.KmsEmulator.StartAsync(options);
+    }
+
+    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+
+    private V1Alpha1CspAccount Account() => AwsTestAccounts.Account(endpoint: _emulator.Url.ToString());
+
+    [Fact]
+    public async Task ForAccountAsync_SecretKeys_CallsKmsAndStsThroughTheEndpoint()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+
+        var identity = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
+        var keys = await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+
+        Assert.Equal("111122223333", identity.Account);
+        Assert.NotNull(keys);
+        Assert.Equal(1, _emulator.CallCount("GetCallerIdentity"));
+        Assert.Equal(1, _emulator.CallCount("ListKeys"));
+        Assert.Equal(1, aws.Metrics.Calls("sts", "GetCallerIdentity", "success"));
+    }
+
+    [Theory]
+    [InlineData(AwsTestAccounts.AccessKeyId, "wrongwrongwrongwrongwrongwrongwrongwrong")]
+    [InlineData("AKIAUNKNOWNKEY000000", AwsTestAccounts.SecretAccessKey)]
+    public async Task CallAsync_WrongKeys_InvalidCredentialsWithoutTheSecret(string accessKeyId, string secretAccessKey)
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey);
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default));
+        var (reason, message) = AwsErrors.Describe(error);
+
+        Assert.Equal("InvalidCredentials", reason);
+        Assert.DoesNotContain(secretAccessKey, message, StringComparison.Ordinal);
+        Assert.DoesNotContain(AwsTestAccounts.SecretAccessKey, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForAccountAsync_AssumeRoleWithExternalId_CallsAsTheRole()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var account = Account();
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = ExternalId };
+        var session = await aws.Clients.ForAccountAsync(account, null, default);
+
+        var identity = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
+        await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+
+        Assert.Contains(":assumed-role/xks-operator/xks-operator", identity.Arn, StringComparison.Ordinal);
+        Assert.Equal(1, _emulator.CallCount("AssumeRole")); // assumed once, used for both calls
+    }
+
+    [Fact]
+    public async Task ForAccountAsync_AssumeRoleWithWrongExternalId_AccessDeniedNamingTheRole()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var account = Account();
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = "not-the-id" };
+        var session = await aws.Clients.ForAccountAsync(account, null, default);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default));
+        var (reason, message) = AwsErrors.Describe(error);
+
+        Assert.Equal("AccessDenied", reason);
+        Assert.StartsWith($"sts:AssumeRole of {RoleArn} failed: AccessDenied", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AssumeRole_CredentialsNearExpiry_AreRenewed()
+    {
+        // 15-minute sessions; the SDK treats them as expired 1 minute early (its ExpirationBuffer) and renews them in
+        // the background RefreshBeforeExpiry before that: here 3 s after they were issued.
+        var options = new AwsClientOptions
+        {
+            AssumeRoleDuration = TimeSpan.FromMinutes(15),
+            RefreshBeforeExpiry = TimeSpan.FromMinutes(14) - TimeSpan.FromSeconds(3),
+            RetiredSessionGrace = TimeSpan.Zero,
+        };
+        using var aws = new AwsTestAccounts(options);
+        aws.PutSecret();
+        var account = Account();
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = ExternalId, SessionName = "renewal-test" };
+        var session = await aws.Clients.ForAccountAsync(account, null, default);
+
+        await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+        await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+        Assert.Equal(1, _emulator.CallCount("AssumeRole"));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+
+        await Eventually.HoldsAsync(() => _emulator.CallCount("AssumeRole") == 2, TimeSpan.FromSeconds(5), "the role is assumed again");
+    }
+
+    [Fact]
+    public async Task ForAccountAsync_SessionTokenInTheSecret_TemporaryCredentialsWork()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+        var assumed = await session.CallStsAsync("AssumeRole", (sts, ct) => sts.AssumeRoleAsync(new AssumeRoleRequest { RoleArn = RoleArn, RoleSessionName = "temp", ExternalId = ExternalId }, ct), default);
+        aws.PutSecret("temporary", assumed.Credentials.AccessKeyId, assumed.Credentials.SecretAccessKey, new Dictionary<string, string> { ["sessionToken"] = assumed.Credentials.SessionToken });
+
+        var temporary = await aws.Clients.ForAccountAsync(AwsTestAccounts.Account("temporary", _emulator.Url.ToString(), secretName: "temporary"), null, default);
+        var identity = await temporary.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
+
+        Assert.Contains(":assumed-role/xks-operator/temp", identity.Arn, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CallAsync_ThrottledTwice_TheSdkRetriesAndSucceeds()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+        _emulator.FailNext("ListKeys", "ThrottlingException", count: 2);
+
+        await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);
+
+        Assert.Equal(3, _emulator.CallCount("ListKeys"));
+        Assert.Equal(1, aws.Metrics.Calls("kms", "ListKeys", "success"));
+    }
+
+    [Fact]
+    public async Task CallAsync_ThrottledBeyondTheRetries_Throttled()
+    {
+        using var aws = new AwsTestAccounts(new AwsClientOptions { MaxErrorRetry = 1, RetiredSessionGrace = TimeSpan.Zero });
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+        _emulator.FailNext("ListKeys", "ThrottlingException", count: 5);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default));
+
+        Assert.Equal("Throttled", AwsErrors.Describe(error).Reason);
+        Assert.Equal(2, _emulator.CallCount("ListKeys"));
+        Assert.Equal(1, aws.Metrics.Calls("kms", "ListKeys", "Throttled"));
+    }
+
+    [Fact]
+    public async Task CallAsync_KmsServiceError_ReasonIsTheCodeWithoutException()
+    {
+        using var aws = new AwsTestAccounts();
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(Account(), null, default);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = "1234abcd-12ab-34cd-56ef-1234567890ab" }, ct), default));
+
+        Assert.Equal("NotFound", AwsErrors.Describe(error).Reason);
+    }
+
+    [Fact]
+    public async Task CallAsync_NothingListening_EndpointUnreachable()
+    {
+        using var aws = new AwsTestAccounts(new AwsClientOptions { MaxErrorRetry = 1, RetiredSessionGrace = TimeSpan.Zero });
+        aws.PutSecret();
+        var session = await aws.Clients.ForAccountAsync(AwsTestAccounts.Account(endpoint: "http://127.0.0.1:1/"), null, default);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default));
+        var (reason, message) = AwsErrors.Describe(error);
+
+        Assert.Equal("EndpointUnreachable", reason);
+        Assert.Contains("127.0.0.1:1", message, StringComparison.Ordinal);
+    }
+}
