@@ -37,6 +37,7 @@ internal sealed partial class CloudKeyController(
 
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_awsRetry = TimeSpan.FromSeconds(10);
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
@@ -59,9 +60,10 @@ internal sealed partial class CloudKeyController(
         }
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause.
             var (reason, message) = AwsErrors.Describe(ex);
-            await ReportAsync(key, reason, $"AWS KMS call failed, retrying with backoff: {message}", cancellationToken).ConfigureAwait(false);
-            throw;
+            await ReportAsync(key, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(s_awsRetry);
         }
     }
 
@@ -154,6 +156,10 @@ internal sealed partial class CloudKeyController(
         if (expired)
         {
             SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Expired, $"the key expired at {key.Spec.Expiration!.At:O}; KMS key {metadata.KeyId} is {state}");
+        }
+        else if (state == KeyState.Unavailable)
+        {
+            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Unavailable, $"KMS key {metadata.KeyId} is Unavailable: its key store {storeId} is not connected");
         }
         else if (key.Spec.Enabled)
         {

@@ -38,6 +38,7 @@ internal sealed partial class KeySetController(
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_failedRetry = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan s_awsRetry = TimeSpan.FromSeconds(10);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
@@ -49,6 +50,11 @@ internal sealed partial class KeySetController(
         {
             return await ConvergeAsync(keySet, cancellationToken).ConfigureAwait(false);
         }
+        catch (ChildConflictException ex)
+        {
+            await ReportAsync(keySet, Reasons.Conflict, ex.Message, warn: true, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(TimeSpan.FromSeconds(30));
+        }
         catch (AwsAccountException ex)
         {
             await ReportAsync(keySet, ex.Reason, $"cannot use CspAccount {keySet.Spec.CspAccountRef.Name}: {ex.Message}", warn: true, cancellationToken).ConfigureAwait(false);
@@ -56,9 +62,11 @@ internal sealed partial class KeySetController(
         }
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause so a
+            // transient outage never pushes the next attempt out by the runtime's growing backoff.
             var (reason, message) = AwsErrors.Describe(ex);
-            await ReportAsync(keySet, reason, $"AWS KMS call failed, retrying with backoff: {message}", warn: true, cancellationToken).ConfigureAwait(false);
-            throw;
+            await ReportAsync(keySet, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", warn: true, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(s_awsRetry);
         }
     }
 
@@ -104,11 +112,13 @@ internal sealed partial class KeySetController(
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
         // until the Vault's rendered config includes every credential we are about to hand to KMS.
         var served = await ProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
-        var missing = credentials.Accepted().Where(c => !served.Contains(c.AccessKeyId, StringComparison.Ordinal)).Select(c => c.AccessKeyId).ToList();
-        if (missing.Count > 0)
+        if (!served.Contains(credentials.Current.AccessKeyId, StringComparison.Ordinal))
         {
-            return await WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {string.Join(", ", missing)}", cancellationToken).ConfigureAwait(false);
+            return await WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", cancellationToken).ConfigureAwait(false);
         }
+
+        // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
+        var pendingServed = credentials.Pending is not { } pending || served.Contains(pending.AccessKeyId, StringComparison.Ordinal);
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
         var store = await FindStoreAsync(keySet, status, session, cancellationToken).ConfigureAwait(false);
@@ -154,7 +164,9 @@ internal sealed partial class KeySetController(
             return await WaitAsync(keySet, status, Reasons.Connecting, "key store updated; connecting", cancellationToken).ConfigureAwait(false);
         }
 
-        var rotation = await ConvergeCredentialAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false);
+        var rotation = pendingServed
+            ? await ConvergeCredentialAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
+            : s_poll;
         await CollectReleasedMaterialAsync(keySet, session, cancellationToken).ConfigureAwait(false);
 
         if (store.ConnectionState == ConnectionStateType.CONNECTED)

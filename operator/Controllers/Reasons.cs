@@ -63,5 +63,6 @@ internal static class Reasons
     public const string DeletionScheduled = "DeletionScheduled";
     public const string Drift = "Drift";
     public const string InSync = "InSync";
+    public const string Unavailable = "Unavailable";
     public const string ConfigIncomplete = "ConfigIncomplete";
 }
