@@ -8,7 +8,7 @@ APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
 
-.PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo bench publish clean
+.PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo demo-standalone bench publish clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,7 +49,10 @@ run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/st
 	@echo "    http://127.0.0.1:8080/example/uri/path/prefix/kms/xks/v1/health"
 	$(DOTNET) run --project proxy -c Release -- --config $(abspath $(CONFIG))
 
-demo: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
+demo: deps ## the seed scenario: control plane, operator, proxy, KMS emulator; samples applied, an image encrypted, key off (unreadable), key on (opens)
+	./scripts/demo.sh
+
+demo-standalone: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
 	./scripts/demo-standalone.sh
 
 bench: deps ## wrk against Encrypt/Decrypt and a bare Kestrel baseline; prints req/s, p50, p99 and the ratio
