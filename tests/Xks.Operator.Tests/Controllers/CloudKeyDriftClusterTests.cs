@@ -1,0 +1,132 @@
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+using Xks.Operator.Runtime.Support.Tests;
+using Xks.Operator.Scenarios.Tests;
+using Xks.Operator.Support.Tests;
+
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>
+/// What the operator does when AWS changes under it or a key is handed over: drift found on resync and undone (the
+/// CR is the source of truth), a retained key taken over again only on purpose (spec.adopt), and the KeySet kill
+/// switch. The seed environment (samples + emulator + local proxy) with a 2 s AWS resync.
+/// </summary>
+public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
+    private const string CloudKey = "cloudkey/" + SeedEnvironment.CloudKeyName;
+
+    private async Task<OperatorProcess> StartFastResyncOperatorAsync()
+    {
+        var op = await OperatorProcess.StartAsync(Ns, leaderElect: false, extraArguments: "--aws-resync-period 2s");
+        await op.WaitReadyAsync(Timeout);
+        return op;
+    }
+
+    [Fact]
+    public async Task KmsKeyDisabledByHand_IsEnabledAgainAndReportedAsDrift()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var keyId = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
+
+        await seed.Admin.DisableKeyAsync(new DisableKeyRequest { KeyId = keyId });
+
+        await Eventually.HoldsAsync(
+            async () => (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId })).KeyMetadata.KeyState == KeyState.Enabled,
+            Within, "the KMS key enabled again by the operator");
+        await Eventually.HoldsAsync(async () => (await DriftEventsAsync(seed)).Contains("disabled outside the operator", StringComparison.Ordinal), Within, "a Drift event");
+        await seed.WaitReadyAsync(resources: CloudKey);
+    }
+
+    [Fact]
+    public async Task AliasMovedToAnotherKeyByHand_IsMovedBack()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var keyId = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
+        var other = await seed.Admin.CreateKeyAsync(new CreateKeyRequest { Description = "someone else's key" });
+
+        await seed.Admin.UpdateAliasAsync(new UpdateAliasRequest { AliasName = SeedEnvironment.Alias, TargetKeyId = other.KeyMetadata.KeyId });
+
+        await Eventually.HoldsAsync(
+            async () => (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = SeedEnvironment.Alias })).KeyMetadata.KeyId == keyId,
+            Within, "the alias pointing at the CloudKey's KMS key again");
+        Assert.Contains("moved it back", await DriftEventsAsync(seed), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetainedKey_NewCloudKeyOfTheSameName_RefusedUntilAdoptedThenTakesItOver()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var keyId = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
+        var keysBefore = (await seed.ListKeyIdsAsync()).Count;
+        var cloudKey = await seed.GetAsync(CloudKey);
+        await seed.KubectlAsync($"delete {CloudKey} --wait=true --timeout=60s");
+
+        // Same name, no adopt: the leftover material belongs to the retained key; nothing is created.
+        var spec = cloudKey["spec"]!.DeepClone().AsObject();
+        var recreate = $$"""
+            {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"{{SeedEnvironment.CloudKeyName}}"},"spec":{{spec.ToJsonString()}}}
+            """;
+        await seed.KubectlAsync("apply -f -", recreate);
+        await Eventually.HoldsAsync(async () => (await ReadyReasonAsync(seed)) == "Conflict", Within, "Ready=False Conflict");
+        Assert.Equal(keysBefore, (await seed.ListKeyIdsAsync()).Count);
+
+        // With spec.adopt naming the retained key, the new CloudKey serves it again: same key, same material.
+        await seed.PatchSpecAsync(CloudKey, new { adopt = new { keyId } });
+        await seed.WaitReadyAsync(resources: CloudKey);
+        Assert.Equal(keyId, await seed.StatusFieldAsync(CloudKey, "keyId"));
+        Assert.Equal(keysBefore, (await seed.ListKeyIdsAsync()).Count);
+        var data = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "after adoption"u8.ToArray(), new Dictionary<string, string>());
+        Assert.Equal("after adoption"u8.ToArray(), await seed.Envelope.DecryptAsync(data));
+    }
+
+    [Fact]
+    public async Task KeySetBlocked_ProxyRefusesEveryKeyUntilUnblocked()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var sealedData = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "kill switch"u8.ToArray(), new Dictionary<string, string>());
+
+        await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { blocked = true });
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                try
+                {
+                    await seed.Envelope.DecryptAsync(sealedData);
+                    return false;
+                }
+                catch (KMSInvalidStateException)
+                {
+                    return true;
+                }
+            },
+            Within, "decrypt refused while the key store is blocked");
+
+        await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { blocked = false });
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                try
+                {
+                    return (await seed.Envelope.DecryptAsync(sealedData)).AsSpan().SequenceEqual("kill switch"u8);
+                }
+                catch (KMSInvalidStateException)
+                {
+                    return false;
+                }
+            },
+            Within, "decrypt working again once unblocked");
+    }
+
+    private static async Task<string> DriftEventsAsync(SeedEnvironment seed)
+    {
+        var events = await seed.Cluster.KubectlAsync($"get events -n {seed.Ns} --field-selector reason=Drift -o jsonpath={{.items[*].message}}");
+        return events.StandardOutput;
+    }
+
+    private static async Task<string?> ReadyReasonAsync(SeedEnvironment seed)
+    {
+        var status = (await seed.GetAsync(CloudKey))["status"];
+        return status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
+    }
+}
