@@ -60,6 +60,30 @@ public sealed class AwsClientsEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForAccountAsync_SourceDefault_UsesTheSdkChainFromTheEnvironment()
+    {
+        // The first link of the default chain; IRSA, Pod Identity and instance profiles are later links of the same chain.
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AwsTestAccounts.AccessKeyId);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", AwsTestAccounts.SecretAccessKey);
+        try
+        {
+            using var aws = new AwsTestAccounts();
+            var account = Account();
+            account.Spec.Credentials = new V1Alpha1AwsCredentials { Source = V1Alpha1CredentialsSource.Default };
+            var session = await aws.Clients.ForAccountAsync(account, null, default);
+
+            var identity = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
+
+            Assert.Equal("111122223333", identity.Account);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", null);
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", null);
+        }
+    }
+
+    [Fact]
     public async Task ForAccountAsync_AssumeRoleWithExternalId_CallsAsTheRole()
     {
         using var aws = new AwsTestAccounts();

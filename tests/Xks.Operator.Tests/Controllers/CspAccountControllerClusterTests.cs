@@ -57,6 +57,10 @@ public sealed class CspAccountControllerClusterTests() : OperatorClusterTest("cs
         var columns = (await Cluster.KubectlAsync($"get cspaccounts -n {Ns}")).EnsureSuccess("kubectl get");
         Assert.Matches(@"production\s+eu-west-1\s+444455556666\s+True", columns.StandardOutput);
 
+        // Every AWS call is counted by operation and outcome on the operator's /metrics.
+        var metrics = await op.GetAsync("/metrics");
+        Assert.Contains("xks_operator_aws_calls_total{service=\"sts\",operation=\"GetCallerIdentity\",outcome=\"success\"}", metrics?.Body, StringComparison.Ordinal);
+
         // A verified account is not verified again in a loop: only when something changes (or every 10 minutes).
         var calls = _emulator.CallCount("GetCallerIdentity");
         await Task.Delay(TimeSpan.FromSeconds(3));
