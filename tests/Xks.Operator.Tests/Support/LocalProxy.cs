@@ -64,13 +64,14 @@ internal sealed class LocalProxy : IAsyncDisposable
 
     /// <summary>
     /// Writes the Vault's Secrets into a new volume root, starts the proxy and waits until <c>/readyz</c> answers 200
-    /// over TLS with a certificate that <paramref name="caFile"/> vouches for.
+    /// over TLS with a certificate that <paramref name="caFile"/> vouches for. <paramref name="port"/>: one picked
+    /// beforehand with <see cref="FreePort"/> (e.g. for the KMS emulator's DNS override), else a free one.
     /// </summary>
-    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string tlsSecretName, string caFile, TimeSpan within)
+    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string tlsSecretName, string caFile, TimeSpan within, int? port = null)
     {
         var volumeRoot = Path.Combine(Path.GetTempPath(), "xks-local-proxy-" + Guid.NewGuid().ToString("N"));
         await WriteVolumesAsync(client, @namespace, vault, tlsSecretName, volumeRoot);
-        var port = FreePort();
+        port ??= FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "xks-proxy.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project references proxy/Xks.Proxy.csproj so the proxy is copied next to the tests");
         var info = new ProcessStartInfo(DotnetHost())
@@ -82,7 +83,7 @@ internal sealed class LocalProxy : IAsyncDisposable
             WorkingDirectory = volumeRoot,
         };
         info.ArgumentList.Add(dll);
-        foreach (var argument in ServeArguments(@namespace, vault, kubeconfig, volumeRoot, port))
+        foreach (var argument in ServeArguments(@namespace, vault, kubeconfig, volumeRoot, port.Value))
         {
             info.ArgumentList.Add(argument);
         }
@@ -94,7 +95,7 @@ internal sealed class LocalProxy : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info };
-        var proxy = new LocalProxy(process, volumeRoot, port);
+        var proxy = new LocalProxy(process, volumeRoot, port.Value);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -230,7 +231,8 @@ internal sealed class LocalProxy : IAsyncDisposable
         return Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
-    private static int FreePort()
+    /// <summary>A port on 127.0.0.1 that nothing listens on right now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

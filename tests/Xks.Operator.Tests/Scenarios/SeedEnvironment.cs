@@ -1,0 +1,353 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+using k8s;
+using k8s.Models;
+using Xks.KmsEmulator;
+using Xks.Operator.Runtime.Support.Tests;
+using Xks.Operator.Support.Tests;
+using Xks.Testing;
+using Emulator = Xks.KmsEmulator.KmsEmulator;
+
+namespace Xks.Operator.Scenarios.Tests;
+
+/// <summary>
+/// The seed scenario's world on a laptop: the repository's samples (Vault xks, CspAccount production, KeySet payments,
+/// CloudKey payments-db) applied with kubectl into one namespace, and patched only where a laptop differs from
+/// production — the Vault exposed through a LoadBalancer with a test CA's certificate for xks.example.com, the
+/// CspAccount pointed at the in-process KMS emulator (which serves STS AssumeRole for the sample's role). The test
+/// acts as the kubelet, runs the Vault's proxy as a local process from its config Secret, and the emulator reaches
+/// that proxy through a DNS override, over TLS, with SigV4 — as AWS KMS would.
+/// </summary>
+internal sealed class SeedEnvironment : IAsyncDisposable
+{
+    public const string Region = "eu-west-1";
+    public const string Hostname = "xks.example.com";
+    public const string VaultName = "xks";
+    public const string CspAccountName = "production";
+    public const string KeySetName = "payments";
+    public const string CloudKeyName = "payments-db";
+    public const string Alias = "alias/payments/db";
+    public const string TlsSecretName = "xks-tls";
+    public const string CredentialSecretName = KeySetName + "-xks-credential";
+    public const string KeyMaterialSecretName = CloudKeyName + "-key-material";
+
+    /// <summary>The four samples as kubectl names them.</summary>
+    public static readonly (string Kind, string Resource)[] Samples =
+    [
+        ("Vault", "vault/" + VaultName), ("CspAccount", "cspaccount/" + CspAccountName),
+        ("KeySet", "keyset/" + KeySetName), ("CloudKey", "cloudkey/" + CloudKeyName),
+    ];
+
+    private static readonly TimeSpan ProxyStartTimeout = TimeSpan.FromSeconds(60);
+    private readonly Func<Task<OperatorProcess>> _startOperator;
+    private readonly string _directory;
+
+    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential)
+    {
+        (OperatorAccessKeyId, OperatorSecretAccessKey) = operatorCredential;
+        (ApplicationAccessKeyId, ApplicationSecretAccessKey) = applicationCredential;
+        Cluster = cluster;
+        Ns = @namespace;
+        _startOperator = startOperator;
+        _directory = directory;
+        Ca = ca;
+        Kms = emulator;
+        ProxyPort = proxyPort;
+        Admin = EnvelopeEncryption.CreateClient(emulator.Url, OperatorAccessKeyId, OperatorSecretAccessKey, Region);
+        Application = EnvelopeEncryption.CreateClient(emulator.Url, ApplicationAccessKeyId, ApplicationSecretAccessKey, Region, maxErrorRetry: 0);
+        Envelope = new EnvelopeEncryption(Application);
+    }
+
+    public LocalCluster Cluster { get; }
+
+    public IKubernetes Client => Cluster.Client;
+
+    public string Ns { get; }
+
+    public TestCertificateAuthority Ca { get; }
+
+    /// <summary>The KMS emulator (in-process).</summary>
+    public Emulator Kms { get; }
+
+    public int ProxyPort { get; }
+
+    /// <summary>The operator process (null between a crash and the restart).</summary>
+    public OperatorProcess? Operator { get; private set; }
+
+    public LocalProxy? Proxy { get; private set; }
+
+    /// <summary>The Vault's master key as Base64 (for leak checks), once the proxy runs.</summary>
+    public string? MasterKeyBase64 { get; private set; }
+
+    /// <summary>A KMS client with the operator's (the CspAccount's) credential: for looking at what the operator made.</summary>
+    public AmazonKeyManagementServiceClient Admin { get; }
+
+    /// <summary>A KMS client of "the application" (its own credential, no SDK retries: every failure counts).</summary>
+    public AmazonKeyManagementServiceClient Application { get; }
+
+    public EnvelopeEncryption Envelope { get; }
+
+    public string OperatorAccessKeyId { get; }
+
+    public string OperatorSecretAccessKey { get; }
+
+    public string ApplicationAccessKeyId { get; }
+
+    public string ApplicationSecretAccessKey { get; }
+
+    /// <summary>
+    /// The emulator started, the aws-credentials and TLS Secrets created, the samples applied with kubectl and patched
+    /// for the laptop. The operator is not started yet (<see cref="StartOperatorAsync"/>), so it never sees the
+    /// production endpoints.
+    /// </summary>
+    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
+        var ca = TestCertificateAuthority.Create(Path.Combine(directory, "ca"));
+        var proxyPort = LocalProxy.FreePort();
+        var options = new KmsEmulatorOptions { Region = Region, TrustedCaFile = ca.CaFile };
+        options.HostOverrides[Hostname] = $"127.0.0.1:{proxyPort}";
+        var operatorCredential = ("AKIA" + RandomToken(16), RandomToken(40)); // aws-credentials, for the CspAccount
+        var applicationCredential = ("AKIA" + RandomToken(16), RandomToken(40));
+        options.Credentials[operatorCredential.Item1] = operatorCredential.Item2;
+        options.Credentials[applicationCredential.Item1] = applicationCredential.Item2;
+        var emulator = await Emulator.StartAsync(options);
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, emulator, proxyPort, operatorCredential, applicationCredential);
+        await seed.ApplySamplesAsync();
+        return seed;
+    }
+
+    /// <summary>Everything up and all four samples Ready (kubectl wait).</summary>
+    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator)
+    {
+        var seed = await CreateAsync(cluster, @namespace, startOperator);
+        try
+        {
+            await seed.StartOperatorAsync();
+            await seed.RunProxyAsync();
+            await seed.WaitReadyAsync();
+            return seed;
+        }
+        catch
+        {
+            await seed.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task StartOperatorAsync() => Operator = await _startOperator();
+
+    /// <summary>A crash: the operator is SIGKILLed (no cleanup, nothing flushed).</summary>
+    public async Task KillOperatorAsync()
+    {
+        if (Operator is { } op)
+        {
+            await op.KillAsync();
+            await op.DisposeAsync();
+            Operator = null;
+        }
+    }
+
+    /// <summary>
+    /// What the kubelet would do for the Vault's Deployment: mark its pods Ready (so the Vault turns Ready), and run the
+    /// proxy from the Vault's Secrets — as a local process on <see cref="ProxyPort"/>.
+    /// </summary>
+    public async Task RunProxyAsync()
+    {
+        var timeout = TimeSpan.FromSeconds(90);
+        await Eventually.HoldsAsync(
+            async () => await ExistsAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync(VaultName + "-proxy", Ns))
+                && await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns))
+                && await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-proxy-config", Ns)),
+            timeout, "the Vault's Deployment, master key and config Secret");
+        await Kubelet.MakeDeploymentAvailableAsync(Ns, VaultName + "-proxy", 2, timeout);
+        MasterKeyBase64 = Convert.ToBase64String((await Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)).Data["master.key"]);
+        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, TlsSecretName, Ca.CaFile, ProxyStartTimeout, ProxyPort);
+    }
+
+    /// <summary><c>kubectl wait --for=condition=Ready</c> on the four samples.</summary>
+    public async Task WaitReadyAsync(TimeSpan? timeout = null, params string[] resources)
+    {
+        var names = resources.Length > 0 ? resources : Samples.Select(s => s.Resource).ToArray();
+        var seconds = (int)(timeout ?? TimeSpan.FromSeconds(120)).TotalSeconds;
+        var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready {string.Join(' ', names)} -n {Ns} --timeout={seconds}s");
+        if (wait.ExitCode != 0)
+        {
+            var state = await Cluster.KubectlAsync($"get vault,cspaccount,keyset,cloudkey -n {Ns} -o custom-columns=KIND:.kind,NAME:.metadata.name,STATUS:.status");
+            Assert.Fail($"not Ready within {seconds} s: {wait.Output}\n{state.StandardOutput}\n--- operator:\n{Tail(Operator?.Output)}\n--- proxy:\n{Tail(Proxy?.Output)}");
+        }
+    }
+
+    /// <summary>The object as <c>kubectl get -o json</c> prints it.</summary>
+    public async Task<JsonNode> GetAsync(string resource) =>
+        JsonNode.Parse((await Cluster.KubectlAsync($"get {resource} -n {Ns} -o json")).EnsureSuccess($"kubectl get {resource}").StandardOutput)!;
+
+    /// <summary>null when the object does not exist.</summary>
+    public async Task<JsonNode?> TryGetAsync(string resource)
+    {
+        var result = await Cluster.KubectlAsync($"get {resource} -n {Ns} -o json --ignore-not-found");
+        result.EnsureSuccess($"kubectl get {resource}");
+        return string.IsNullOrWhiteSpace(result.StandardOutput) ? null : JsonNode.Parse(result.StandardOutput);
+    }
+
+    public async Task KubectlAsync(string arguments, string? stdin = null) =>
+        (await Cluster.KubectlAsync($"{arguments} -n {Ns}", stdin)).EnsureSuccess("kubectl " + arguments);
+
+    /// <summary>A merge patch of a sample's spec, as a user would do it (e.g. <c>{"enabled":false}</c>).</summary>
+    public Task PatchSpecAsync(string resource, object spec) =>
+        KubectlAsync($"patch {resource} --type merge -p {Quote(JsonSerializer.Serialize(new { spec }))}");
+
+    public Task AnnotateAsync(string resource, string annotation, string value) =>
+        KubectlAsync($"annotate {resource} --overwrite {annotation}={value}");
+
+    /// <summary>status.&lt;field&gt; of an object, or null.</summary>
+    public async Task<string?> StatusFieldAsync(string resource, string field) =>
+        (await GetAsync(resource))["status"]?[field]?.ToString();
+
+    public async Task<V1Secret?> TrySecretAsync(string name)
+    {
+        try
+        {
+            return await Client.CoreV1.ReadNamespacedSecretAsync(name, Ns);
+        }
+        catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every KMS key id in the emulator (ListKeys, all pages).</summary>
+    public async Task<List<string>> ListKeyIdsAsync()
+    {
+        var ids = new List<string>();
+        string? marker = null;
+        do
+        {
+            var page = await Admin.ListKeysAsync(new ListKeysRequest { Marker = marker });
+            ids.AddRange((page.Keys ?? []).Select(k => k.KeyId));
+            marker = page.Truncated == true ? page.NextMarker : null;
+        }
+        while (marker is not null);
+        return ids;
+    }
+
+    /// <summary>The KMS keys whose tags carry <paramref name="uid"/> (the operator tags a key with its CloudKey's UID).</summary>
+    public async Task<List<string>> KeysTaggedWithAsync(string uid)
+    {
+        var tagged = new List<string>();
+        foreach (var id in await ListKeyIdsAsync())
+        {
+            var tags = await Admin.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = id });
+            if ((tags.Tags ?? []).Any(t => t.TagValue == uid))
+            {
+                tagged.Add(id);
+            }
+        }
+
+        return tagged;
+    }
+
+    /// <summary>
+    /// A GetKeyMetadata call straight to the proxy, signed with the KeySet's current XKS credential (from its Secret),
+    /// through the Vault hostname and the test CA — what KMS asks before using a key. Returns (HTTP status, body).
+    /// </summary>
+    public async Task<(int Status, string Body)> ProxyKeyMetadataAsync(string xksKeyId, string uriPathPrefix = "/payments")
+    {
+        var credential = await Client.CoreV1.ReadNamespacedSecretAsync(CredentialSecretName, Ns);
+        var config = Path.Combine(_directory, "curl-" + Guid.NewGuid().ToString("N") + ".conf");
+        await File.WriteAllTextAsync(config, $"user = \"{Text(credential.Data["accessKeyId"])}:{Text(credential.Data["secretAccessKey"])}\"\n");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            var body = $$$"""{"requestMetadata":{"kmsRequestId":"{{{Guid.NewGuid()}}}","kmsOperation":"DescribeKey","awsPrincipalArn":"arn:aws:iam::111122223333:role/payments-app"}}""";
+            var url = $"https://{Hostname}:{ProxyPort}{uriPathPrefix}/kms/xks/v1/keys/{xksKeyId}/metadata";
+            var result = await LocalCluster.RunAsync(
+                "curl",
+                $"-s -w \"\\n%{{http_code}}\" --aws-sigv4 aws:amz:{Region}:kms-xks-proxy -K {config} --cacert {Ca.CaFile} --resolve {Hostname}:{ProxyPort}:127.0.0.1 -H \"Content-Type: application/json\" -d {Quote(body)} {url}");
+            result.EnsureSuccess("curl GetKeyMetadata");
+            var lines = result.StandardOutput.TrimEnd().Split('\n');
+            return (int.Parse(lines[^1], CultureInfo.InvariantCulture), string.Join('\n', lines[..^1]));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Proxy is not null)
+        {
+            await Proxy.DisposeAsync();
+        }
+
+        if (Operator is not null)
+        {
+            await Operator.DisposeAsync();
+        }
+
+        Admin.Dispose();
+        Application.Dispose();
+        await Kms.DisposeAsync();
+        Ca.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The last lines of a process's output, for failure messages.</summary>
+    public static string Tail(string? output, int lines = 60) =>
+        output is null ? "(not running)" : string.Join('\n', output.Split('\n').TakeLast(lines));
+
+    private async Task ApplySamplesAsync()
+    {
+        // The CspAccount sample names this Secret; on a laptop it holds the emulator's credential.
+        await Client.CoreV1.CreateNamespacedSecretAsync(
+            new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = "aws-credentials" },
+                StringData = new Dictionary<string, string> { ["accessKeyId"] = OperatorAccessKeyId, ["secretAccessKey"] = OperatorSecretAccessKey },
+            },
+            Ns);
+        await Ca.CreateTlsSecretAsync(Client, Ns, TlsSecretName, Hostname);
+
+        var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
+        await KubectlAsync($"apply -f {samples}");
+        // What a laptop needs instead of production: no Ingress controller or cert-manager, no AWS.
+        await PatchSpecAsync("vault/" + VaultName, new Dictionary<string, object?>
+        {
+            ["exposure"] = new Dictionary<string, object?> { ["type"] = "LoadBalancer", ["ingress"] = null },
+            ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName },
+        });
+        await PatchSpecAsync("cspaccount/" + CspAccountName, new { endpoint = Kms.Url.ToString() });
+    }
+
+    private static async Task<bool> ExistsAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            await read();
+            return true;
+        }
+        catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private static string Text(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
+
+    /// <summary>Single-quotes an argument for <see cref="LocalCluster.RunAsync"/> (ProcessStartInfo's argument parsing).</summary>
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private static string RandomToken(int length) =>
+        RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", length);
+}
