@@ -211,7 +211,7 @@ for _ in $(seq 150); do
   sleep 0.1
 done
 [ -n "$refused" ] || die "decrypt still works 15 s after the switch"
-info "decrypt refused after $(( ($(date +%s%N) - start) / 1000000 )) ms:"
+info "decrypt refused $(( ($(date +%s%N) - start) / 1000000 )) ms after the patch (the client's start-up included):"
 sed 's/^/      /' "$DEMO/decrypt.out"
 rm -f "$OPENED"
 info "the image cannot be opened: only KMS can unwrap its data key, and the proxy refuses the key"
@@ -226,9 +226,15 @@ done
 [ -n "$opened" ] || { cat "$DEMO/decrypt.out"; die "decrypt still refused 30 s after the switch back"; }
 SHA_OPENED=$(sha256sum "$OPENED" | cut -d' ' -f1)
 [ "$SHA_OPENED" = "$SHA_ORIGINAL" ] || die "the decrypted image differs from the original"
-info "decrypts again after $(( ($(date +%s%N) - start) / 1000000 )) ms: $OPENED"
+info "decrypts again $(( ($(date +%s%N) - start) / 1000000 )) ms after the patch: $OPENED"
 info "sha256 $SHA_OPENED — byte for byte the original"
 kubectl -n "$NS" wait --for=condition=Ready cloudkey/payments-db --timeout=60s >/dev/null || true
+
+say "A health call to the proxy, signed with SigV4 as AWS KMS signs it, with the KeySet's credential (from its Secret)"
+AKID=$(k get secret payments-xks-credential -o jsonpath='{.data.accessKeyId}' | base64 -d)
+SECRET=$(k get secret payments-xks-credential -o jsonpath='{.data.secretAccessKey}' | base64 -d)
+printf '    %s\n' "$("${PROXY_CURL[@]}" --aws-sigv4 "aws:amz:$REGION:kms-xks-proxy" --user "$AKID:$SECRET" -H 'Content-Type: application/json' \
+  -d '{"requestMetadata":{"kmsRequestId":"1","kmsOperation":"KmsHealthCheck"}}' "https://$HOSTNAME_XKS:$PROXY_PORT/payments/kms/xks/v1/health")"
 
 say "Done. The operator, the proxy and the KMS emulator keep running. Poke at them:"
 cat <<EOF
@@ -251,8 +257,3 @@ cat <<EOF
     Logs: $DEMO/{operator,proxy,kms-emulator,kubelet}.log
     Stop: scripts/demo.sh stop        (the control plane: tests/cluster/cluster.sh down)
 EOF
-AKID=$(k get secret payments-xks-credential -o jsonpath='{.data.accessKeyId}' | base64 -d)
-SECRET=$(k get secret payments-xks-credential -o jsonpath='{.data.secretAccessKey}' | base64 -d)
-info "the health call answers:"
-printf '      %s\n' "$("${PROXY_CURL[@]}" --aws-sigv4 "aws:amz:$REGION:kms-xks-proxy" --user "$AKID:$SECRET" -H 'Content-Type: application/json' \
-  -d '{"requestMetadata":{"kmsRequestId":"1","kmsOperation":"KmsHealthCheck"}}' "https://$HOSTNAME_XKS:$PROXY_PORT/payments/kms/xks/v1/health")"
