@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 
@@ -22,7 +23,7 @@ public sealed class CustomResourceWriter(IKubernetes client)
 
         var (group, version, plural) = Coordinates<TResource>();
         await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-            new V1Patch(new { status }, V1Patch.PatchType.MergePatch), group, version, resource.Metadata.NamespaceProperty, plural, resource.Metadata.Name,
+            new V1Patch(StatusPatch(resource.Status, status), V1Patch.PatchType.MergePatch), group, version, resource.Metadata.NamespaceProperty, plural, resource.Metadata.Name,
             fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
         resource.Status = status;
     }
@@ -54,6 +55,27 @@ public sealed class CustomResourceWriter(IKubernetes client)
         (resource.Metadata.Finalizers ?? []).Contains(finalizer)
             ? SetFinalizersAsync(resource, [.. (resource.Metadata.Finalizers ?? []).Where(f => f != finalizer)], cancellationToken)
             : Task.CompletedTask;
+
+    /// <summary>
+    /// A JSON merge patch from <paramref name="before"/> to <paramref name="after"/>: the serializer leaves null fields
+    /// out, and a merge patch keeps what it does not mention, so a field that became null is sent as an explicit null.
+    /// </summary>
+    internal static string StatusPatch<TStatus>(TStatus before, TStatus after)
+    {
+        var next = JsonNode.Parse(KubernetesJson.Serialize(after)) as JsonObject ?? [];
+        if (before is not null && JsonNode.Parse(KubernetesJson.Serialize(before)) is JsonObject previous)
+        {
+            foreach (var (name, _) in previous)
+            {
+                if (!next.ContainsKey(name))
+                {
+                    next[name] = null;
+                }
+            }
+        }
+
+        return new JsonObject { ["status"] = next }.ToJsonString();
+    }
 
     private static (string Group, string Version, string Plural) Coordinates<TResource>()
     {

@@ -140,7 +140,15 @@ internal sealed partial class KeySetController(
 
         status.CustomKeyStoreId = store.CustomKeyStoreId;
         status.ConnectionState = store.ConnectionState?.Value;
-        status.ConnectionErrorCode = store.ConnectionErrorCode?.Value;
+        // The last connection error stays visible while the store is retried, until it connects.
+        if (store.ConnectionState == ConnectionStateType.FAILED)
+        {
+            status.ConnectionErrorCode = store.ConnectionErrorCode?.Value ?? "FAILED";
+        }
+        else if (store.ConnectionState == ConnectionStateType.CONNECTED)
+        {
+            status.ConnectionErrorCode = null;
+        }
 
         // Endpoint, path or connectivity differ (spec changed, or edited in AWS): only a disconnected store can change.
         if (NeedsEndpointUpdate(store, keySet, vault))
@@ -194,6 +202,12 @@ internal sealed partial class KeySetController(
             Log.Connecting(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, store.CustomKeyStoreId);
             await events.NormalAsync(keySet, Reasons.Connecting, $"Connecting custom key store {store.CustomKeyStoreId}", cancellationToken).ConfigureAwait(false);
             status.ConnectionState = ConnectionStateType.CONNECTING.Value;
+        }
+
+        if (status.ConnectionErrorCode is { } lastError)
+        {
+            SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.False, lastError, $"connection state {status.ConnectionState}, retrying after {lastError}");
+            return await WaitAsync(keySet, status, lastError, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}: retrying after {lastError} ({DescribeConnectionError(lastError)})", cancellationToken).ConfigureAwait(false);
         }
 
         SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.False, Reasons.Connecting, $"connection state {status.ConnectionState}");

@@ -24,6 +24,7 @@ namespace Xks.Operator.Controllers;
 internal sealed partial class VaultController(
     IKubernetes client,
     ServerSideApply apply,
+    CustomResourceWriter writer,
     EventRecorder events,
     InformerFactory informers,
     OperatorOptions options,
@@ -78,10 +79,7 @@ internal sealed partial class VaultController(
             return ReconcileResult.Done;
         }
 
-        if (!(vault.Metadata.Finalizers ?? []).Contains(Finalizer))
-        {
-            await AddFinalizerAsync(vault, cancellationToken).ConfigureAwait(false);
-        }
+        await writer.AddFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
 
         var status = CloneStatus(vault.Status);
         var generation = vault.Metadata.Generation;
@@ -341,13 +339,6 @@ internal sealed partial class VaultController(
         return _pdbApiVersion = ProxyPodDisruptionBudgetBuilder.SelectApiVersion(group.Versions.Select(v => v.GroupVersion));
     }
 
-    private async Task AddFinalizerAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
-    {
-        var finalizers = new List<string>(vault.Metadata.Finalizers ?? []) { Finalizer };
-        await PatchFinalizersAsync(vault, finalizers, cancellationToken).ConfigureAwait(false);
-        vault.Metadata.Finalizers = finalizers;
-    }
-
     /// <summary>
     /// Deleting a Vault removes its children through garbage collection (owner references). The master key has no
     /// owner: it is deleted here only when no CloudKey of the Vault exists, otherwise it stays (a Vault re-created
@@ -381,8 +372,7 @@ internal sealed partial class VaultController(
             await events.WarningAsync(vault, Reasons.MasterKeyKept, message, cancellationToken).ConfigureAwait(false);
         }
 
-        var finalizers = (vault.Metadata.Finalizers ?? []).Where(f => f != Finalizer).ToList();
-        await PatchFinalizersAsync(vault, finalizers, cancellationToken).ConfigureAwait(false);
+        await writer.RemoveFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> KeysOfVaultAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
@@ -401,28 +391,8 @@ internal sealed partial class VaultController(
         return [.. cloudKeys.Items.Where(c => ofVault.Contains(c.Spec.KeySetRef.Name)).Select(c => c.Metadata.Name)];
     }
 
-    /// <summary>A merge patch of metadata.finalizers, guarded by resourceVersion (a concurrent change → 409 → retry).</summary>
-    private Task PatchFinalizersAsync(V1Alpha1Vault vault, List<string> finalizers, CancellationToken cancellationToken)
-    {
-        var patch = new { metadata = new { finalizers, resourceVersion = vault.Metadata.ResourceVersion } };
-        return client.CustomObjects.PatchNamespacedCustomObjectAsync(
-            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", vault.Metadata.NamespaceProperty, "vaults", vault.Metadata.Name,
-            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken);
-    }
-
-    private async Task WriteStatusAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
-    {
-        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(vault.Status ?? new V1Alpha1VaultStatus()))
-        {
-            return;
-        }
-
-        var patch = new { status };
-        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", vault.Metadata.NamespaceProperty, "vaults", vault.Metadata.Name,
-            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-        vault.Status = status;
-    }
+    private Task WriteStatusAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken) =>
+        writer.WriteStatusAsync(vault, status, cancellationToken);
 
     private async Task TryReportFailureAsync(V1Alpha1Vault vault, string message, CancellationToken cancellationToken)
     {

@@ -118,15 +118,35 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
             Within, "decrypt working again once unblocked");
     }
 
+    [Fact]
+    public async Task ExpirationReached_KmsKeyDisabledAndReadyReasonExpired()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var at = DateTime.UtcNow.AddSeconds(20).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        await seed.KubectlAsync("apply -f -", $$"""
+            {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"expiring"},
+             "spec":{"keySetRef":{"name":"{{SeedEnvironment.KeySetName}}"},"alias":"expiring","expiration":{"at":"{{at}}","action":"Disable"} } }
+            """);
+        await seed.WaitReadyAsync(TimeSpan.FromSeconds(60), "cloudkey/expiring");
+        var keyId = (await seed.StatusFieldAsync("cloudkey/expiring", "keyId"))!;
+
+        await Eventually.HoldsAsync(
+            async () => (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId })).KeyMetadata.KeyState == KeyState.Disabled,
+            TimeSpan.FromSeconds(60), "the KMS key disabled at its expiration");
+        await Eventually.HoldsAsync(async () => await ReadyReasonAsync(seed, "cloudkey/expiring") == "Expired", Within, "Ready=False Expired");
+        var xksKeyId = (await seed.StatusFieldAsync("cloudkey/expiring", "xksKeyId"))!;
+        await Eventually.HoldsAsync(async () => (await seed.ProxyKeyMetadataAsync(xksKeyId)).Body.Contains("DISABLED", StringComparison.Ordinal), Within, "the proxy reporting the expired key DISABLED");
+    }
+
     private static async Task<string> DriftEventsAsync(SeedEnvironment seed)
     {
         var events = await seed.Cluster.KubectlAsync($"get events -n {seed.Ns} --field-selector reason=Drift -o jsonpath={{.items[*].message}}");
         return events.StandardOutput;
     }
 
-    private static async Task<string?> ReadyReasonAsync(SeedEnvironment seed)
+    private static async Task<string?> ReadyReasonAsync(SeedEnvironment seed, string resource = CloudKey)
     {
-        var status = (await seed.GetAsync(CloudKey))["status"];
+        var status = (await seed.GetAsync(resource))["status"];
         return status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
     }
 }
