@@ -52,7 +52,7 @@ public sealed class V1Alpha1CloudKeySpec
     public IList<string>? Users { get; set; }
 
     [JsonPropertyName("rotation")]
-    [Description("Rotation of the key material in the proxy (a new version for new encryptions; old versions still decrypt). Unset: no automatic rotation.")]
+    [Description("Rotation of the key material in the proxy (a new version for new encryptions; old versions still decrypt). Unset: no automatic rotation. Add a version now by setting the annotation xks.dev/rotate-key to a new value.")]
     public V1Alpha1Rotation? Rotation { get; set; }
 
     [JsonPropertyName("expiration")]

@@ -48,7 +48,7 @@ public sealed class V1Alpha1KeySetSpec
     public string? UriPathPrefix { get; set; }
 
     [JsonPropertyName("credentialRotation")]
-    [Description("Rotation of the SigV4 credential KMS uses to call the proxy. Unset: never rotated automatically.")]
+    [Description("Rotation of the SigV4 credential KMS uses to call the proxy: the new credential is added to the proxy, given to KMS with UpdateCustomKeyStore, and the old one dropped after a grace period, so no request fails. Unset: never rotated automatically. Rotate now by setting the annotation xks.dev/rotate-credential to a new value.")]
     public V1Alpha1Rotation? CredentialRotation { get; set; }
 
     [JsonPropertyName("blocked")]
