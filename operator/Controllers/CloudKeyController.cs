@@ -110,7 +110,7 @@ internal sealed partial class CloudKeyController(
 
         // KMS asks the proxy for the key's metadata at CreateKey: the Vault's config must serve it first.
         var served = await ProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
-        if (!served.Contains(material.KeyId, StringComparison.Ordinal))
+        if (!served.Keys.ContainsKey(material.KeyId))
         {
             return await WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", cancellationToken).ConfigureAwait(false);
         }
@@ -141,14 +141,21 @@ internal sealed partial class CloudKeyController(
         status.Arn = metadata.Arn;
         var drift = new List<string>();
         var expired = key.Spec.Expiration is { } expiration && now >= new DateTimeOffset(DateTime.SpecifyKind(expiration.At, DateTimeKind.Utc));
-        var state = await ConvergeStateAsync(key, status, metadata, expired, drift, session, cancellationToken).ConfigureAwait(false);
-        status.KeyState = state.Value;
-        status.Alias = await ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
-        await ConvergePolicyAsync(key, metadata.KeyId, accountId, PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
+        // An expired key is refused by the proxy (the Vault renders it disabled) before KMS hears of it.
         if (expired && material.Secret.Metadata.Annotation(CloudKeyNames.ExpiredAnnotation) != "true")
         {
             await AnnotateMaterialAsync(key, CloudKeyNames.ExpiredAnnotation, "true", cancellationToken).ConfigureAwait(false);
         }
+        var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
+        var state = await ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, cancellationToken).ConfigureAwait(false);
+        status.KeyState = state.Value;
+        if (state == KeyState.Enabled && (!key.Spec.Enabled || expired))
+        {
+            return await WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", cancellationToken).ConfigureAwait(false);
+        }
+
+        status.Alias = await ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
+        await ConvergePolicyAsync(key, metadata.KeyId, accountId, PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
 
         SetCondition(key, status, ConditionTypes.Synced, drift.Count == 0 ? ConditionStatus.True : ConditionStatus.False,
             drift.Count == 0 ? Reasons.InSync : Reasons.Drift,
@@ -374,7 +381,7 @@ internal sealed partial class CloudKeyController(
     }
 
     /// <summary>Enabled/disabled as the spec and expiration ask; a change made in AWS by hand is reported and undone.</summary>
-    private async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, List<string> drift, AwsSession session, CancellationToken cancellationToken)
+    private async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, CancellationToken cancellationToken)
     {
         var state = metadata.KeyState;
         var keyId = metadata.KeyId;
@@ -415,6 +422,13 @@ internal sealed partial class CloudKeyController(
             }
 
             return KeyState.Enabled;
+        }
+
+        if (!wantEnabled && state == KeyState.Enabled && !proxyRefuses)
+        {
+            // The HYOK switch acts in the proxy first (the Vault renders the key disabled); the KMS key follows once
+            // the config says so — a moment later, on the requeue below.
+            return state;
         }
 
         if (!wantEnabled && state == KeyState.Enabled)
@@ -542,10 +556,10 @@ internal sealed partial class CloudKeyController(
         return secret?.Data?.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) == true && bytes.Length == ProxyLayout.MasterKeyLength ? bytes : null;
     }
 
-    private async Task<string> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    private async Task<ServedProxyConfig> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         var secret = await ReadSecretAsync(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault), cancellationToken).ConfigureAwait(false);
-        return secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : "";
+        return ServedProxyConfig.Parse(secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null);
     }
 
     private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)

@@ -112,13 +112,13 @@ internal sealed partial class KeySetController(
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
         // until the Vault's rendered config includes every credential we are about to hand to KMS.
         var served = await ProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
-        if (!served.Contains(credentials.Current.AccessKeyId, StringComparison.Ordinal))
+        if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
             return await WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", cancellationToken).ConfigureAwait(false);
         }
 
         // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
-        var pendingServed = credentials.Pending is not { } pending || served.Contains(pending.AccessKeyId, StringComparison.Ordinal);
+        var pendingServed = credentials.Pending is not { } pending || served.AccessKeyIds.Contains(pending.AccessKeyId);
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
         var store = await FindStoreAsync(keySet, status, session, cancellationToken).ConfigureAwait(false);
@@ -516,10 +516,10 @@ internal sealed partial class KeySetController(
         return ReconcileResult.Done;
     }
 
-    private async Task<string> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    private async Task<ServedProxyConfig> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         var secret = await ReadSecretAsync(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault), cancellationToken).ConfigureAwait(false);
-        return secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : "";
+        return ServedProxyConfig.Parse(secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null);
     }
 
     private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)

@@ -64,5 +64,6 @@ internal static class Reasons
     public const string Drift = "Drift";
     public const string InSync = "InSync";
     public const string Unavailable = "Unavailable";
+    public const string Disabling = "Disabling";
     public const string ConfigIncomplete = "ConfigIncomplete";
 }

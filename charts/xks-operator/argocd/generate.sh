@@ -12,7 +12,7 @@ declare -A CONVERGING=(
   [Vault]="ProxyUnavailable CertificatePending"
   [CspAccount]="Throttled EndpointUnreachable"
   [KeySet]="WaitingForVault WaitingForCspAccount Creating Connecting Disconnecting Throttled EndpointUnreachable Deleting"
-  [CloudKey]="WaitingForKeySet Creating Throttled EndpointUnreachable PendingDeletion Deleting"
+  [CloudKey]="WaitingForKeySet WaitingForVault WaitingForCspAccount Creating Disabling Throttled EndpointUnreachable PendingDeletion Deleting"
 )
 
 render() { # $1 = kind

@@ -8,8 +8,7 @@ namespace Xks.Operator.Controllers.Tests;
 
 /// <summary>
 /// What the operator does when AWS changes under it or a key is handed over: drift found on resync and undone (the
-/// CR is the source of truth), a retained key taken over again only on purpose (spec.adopt), and the KeySet kill
-/// switch. The seed environment (samples + emulator + local proxy) with a 2 s AWS resync.
+/// CR is the source of truth), a retained key taken over again only on purpose (spec.adopt), and expiry. The seed environment (samples + emulator + local proxy) with a 2 s AWS resync.
 /// </summary>
 public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
 {
@@ -78,44 +77,6 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
         Assert.Equal(keysBefore, (await seed.ListKeyIdsAsync()).Count);
         var data = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "after adoption"u8.ToArray(), new Dictionary<string, string>());
         Assert.Equal("after adoption"u8.ToArray(), await seed.Envelope.DecryptAsync(data));
-    }
-
-    [Fact]
-    public async Task KeySetBlocked_ProxyRefusesEveryKeyUntilUnblocked()
-    {
-        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
-        var sealedData = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "kill switch"u8.ToArray(), new Dictionary<string, string>());
-
-        await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { blocked = true });
-        await Eventually.HoldsAsync(
-            async () =>
-            {
-                try
-                {
-                    await seed.Envelope.DecryptAsync(sealedData);
-                    return false;
-                }
-                catch (KMSInvalidStateException)
-                {
-                    return true;
-                }
-            },
-            Within, "decrypt refused while the key store is blocked");
-
-        await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { blocked = false });
-        await Eventually.HoldsAsync(
-            async () =>
-            {
-                try
-                {
-                    return (await seed.Envelope.DecryptAsync(sealedData)).AsSpan().SequenceEqual("kill switch"u8);
-                }
-                catch (KMSInvalidStateException)
-                {
-                    return false;
-                }
-            },
-            Within, "decrypt working again once unblocked");
     }
 
     [Fact]
