@@ -11,7 +11,7 @@ CLUSTER := ./tests/cluster/cluster.sh
 .PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo demo-standalone bench publish clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: ## install what the tests and benchmarks need (Debian packages; NuGet restores itself)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
