@@ -77,7 +77,11 @@ public sealed class CspAccountControllerClusterTests() : OperatorClusterTest("cs
         var account = await WaitForAccountAsync("wrong", a => Conditions.Get(a.Status?.Conditions, ConditionTypes.Ready) is { Status: ConditionStatus.False, Reason: "InvalidCredentials" });
         Assert.Null(account.Status!.AccountId);
 
-        var events = await Client.CoreV1.ListNamespacedEventAsync(Ns);
+        // The Event follows the status write: wait for it rather than race it.
+        Corev1EventList events = new();
+        await Eventually.HoldsAsync(
+            async () => (events = await Client.CoreV1.ListNamespacedEventAsync(Ns)).Items.Any(e => e.Reason == "InvalidCredentials"),
+            Timeout, "the InvalidCredentials Event");
         var warning = Assert.Single(events.Items, e => e.Reason == "InvalidCredentials");
         Assert.Equal("Warning", warning.Type);
         var everything = string.Join('\n',
