@@ -1,10 +1,8 @@
 using System.Net;
-using System.Text;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Amazon.Runtime;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
@@ -109,7 +107,7 @@ internal sealed partial class CloudKeyController(
         status.CurrentVersion = material.Versions.Max(v => v.Version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // KMS asks the proxy for the key's metadata at CreateKey: the Vault's config must serve it first.
-        var served = await ProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
+        var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
         if (!served.Keys.ContainsKey(material.KeyId))
         {
             return await WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", cancellationToken).ConfigureAwait(false);
@@ -189,7 +187,7 @@ internal sealed partial class CloudKeyController(
     {
         var ns = key.Metadata.NamespaceProperty;
         var name = KeyMaterialSecret.Name(key);
-        var secret = await ReadSecretAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
         if (secret is null)
         {
             var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
@@ -504,7 +502,7 @@ internal sealed partial class CloudKeyController(
         }
 
         var ns = key.Metadata.NamespaceProperty;
-        var hasMaterial = await ReadSecretAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false) is not null;
+        var hasMaterial = await client.ReadSecretOrNullAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false) is not null;
         if (key.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete && key.Status?.KeyId is { } keyId)
         {
             if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet) || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
@@ -552,26 +550,8 @@ internal sealed partial class CloudKeyController(
 
     private async Task<byte[]?> MasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
-        var secret = await ReadSecretAsync(vault.Metadata.NamespaceProperty, VaultNames.MasterKeySecret(vault), cancellationToken).ConfigureAwait(false);
+        var secret = await client.ReadSecretOrNullAsync(vault.Metadata.NamespaceProperty, VaultNames.MasterKeySecret(vault), cancellationToken).ConfigureAwait(false);
         return secret?.Data?.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) == true && bytes.Length == ProxyLayout.MasterKeyLength ? bytes : null;
-    }
-
-    private async Task<ServedProxyConfig> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
-    {
-        var secret = await ReadSecretAsync(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault), cancellationToken).ConfigureAwait(false);
-        return ServedProxyConfig.Parse(secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null);
-    }
-
-    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 
     private static async Task<KeyMetadata?> DescribeAsync(AwsSession session, string keyId, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Amazon.Runtime;
@@ -111,7 +110,7 @@ internal sealed partial class KeySetController(
 
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
         // until the Vault's rendered config includes every credential we are about to hand to KMS.
-        var served = await ProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
+        var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
         if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
             return await WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", cancellationToken).ConfigureAwait(false);
@@ -222,7 +221,7 @@ internal sealed partial class KeySetController(
     {
         var ns = keySet.Metadata.NamespaceProperty;
         var name = KeySetNames.CredentialSecret(keySet);
-        var secret = await ReadSecretAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
         if (secret is null)
         {
             var fresh = new KeySetCredentialSecret(XksCredential.Generate()) { HandledRotationRequest = RotationRequest(keySet) };
@@ -285,7 +284,7 @@ internal sealed partial class KeySetController(
 
         if (credentials.Pending is { } pending)
         {
-            var secret = await ReadSecretAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false)
+            var secret = await client.ReadSecretOrNullAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Secret {KeySetNames.CredentialSecret(keySet)} vanished during a rotation");
             var promoted = credentials with { Current = pending, Pending = null, Previous = credentials.Current, PreviousUntil = now + options.CredentialGracePeriod };
             await ReplaceSecretAsync(keySet, secret, promoted, cancellationToken).ConfigureAwait(false);
@@ -302,7 +301,7 @@ internal sealed partial class KeySetController(
                 return until - now;
             }
 
-            var secret = await ReadSecretAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false);
+            var secret = await client.ReadSecretOrNullAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false);
             if (secret is not null)
             {
                 await ReplaceSecretAsync(keySet, secret, credentials with { Previous = null, PreviousUntil = null }, cancellationToken).ConfigureAwait(false);
@@ -514,24 +513,6 @@ internal sealed partial class KeySetController(
 
         await writer.RemoveFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
         return ReconcileResult.Done;
-    }
-
-    private async Task<ServedProxyConfig> ProxyConfigAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
-    {
-        var secret = await ReadSecretAsync(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault), cancellationToken).ConfigureAwait(false);
-        return ServedProxyConfig.Parse(secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null);
-    }
-
-    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 
     /// <summary>Replaces the credential Secret guarded by its resourceVersion (a concurrent change → 409 → retry).</summary>

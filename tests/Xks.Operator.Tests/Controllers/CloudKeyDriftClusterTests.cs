@@ -15,12 +15,7 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
     private const string CloudKey = "cloudkey/" + SeedEnvironment.CloudKeyName;
 
-    private async Task<OperatorProcess> StartFastResyncOperatorAsync()
-    {
-        var op = await OperatorProcess.StartAsync(Ns, leaderElect: false, extraArguments: "--aws-resync-period 2s");
-        await op.WaitReadyAsync(Timeout);
-        return op;
-    }
+    private Task<OperatorProcess> StartFastResyncOperatorAsync() => StartOperatorAsync(extraArguments: "--aws-resync-period 2s");
 
     [Fact]
     public async Task KmsKeyDisabledByHand_IsEnabledAgainAndReportedAsDrift()
@@ -67,7 +62,7 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
             {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"{{SeedEnvironment.CloudKeyName}}"},"spec":{{spec.ToJsonString()}}}
             """;
         await seed.KubectlAsync("apply -f -", recreate);
-        await Eventually.HoldsAsync(async () => (await ReadyReasonAsync(seed)) == "Conflict", Within, "Ready=False Conflict");
+        await Eventually.HoldsAsync(async () => (await seed.ReadyReasonAsync(CloudKey)) == "Conflict", Within, "Ready=False Conflict");
         Assert.Equal(keysBefore, (await seed.ListKeyIdsAsync()).Count);
 
         // With spec.adopt naming the retained key, the new CloudKey serves it again: same key, same material.
@@ -94,7 +89,7 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
         await Eventually.HoldsAsync(
             async () => (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId })).KeyMetadata.KeyState == KeyState.Disabled,
             TimeSpan.FromSeconds(60), "the KMS key disabled at its expiration");
-        await Eventually.HoldsAsync(async () => await ReadyReasonAsync(seed, "cloudkey/expiring") == "Expired", Within, "Ready=False Expired");
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("cloudkey/expiring") == "Expired", Within, "Ready=False Expired");
         var xksKeyId = (await seed.StatusFieldAsync("cloudkey/expiring", "xksKeyId"))!;
         await Eventually.HoldsAsync(async () => (await seed.ProxyKeyMetadataAsync(xksKeyId)).Body.Contains("DISABLED", StringComparison.Ordinal), Within, "the proxy reporting the expired key DISABLED");
     }
@@ -103,11 +98,5 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
     {
         var events = await seed.Cluster.KubectlAsync($"get events -n {seed.Ns} --field-selector reason=Drift -o jsonpath={{.items[*].message}}");
         return events.StandardOutput;
-    }
-
-    private static async Task<string?> ReadyReasonAsync(SeedEnvironment seed, string resource = CloudKey)
-    {
-        var status = (await seed.GetAsync(resource))["status"];
-        return status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
     }
 }

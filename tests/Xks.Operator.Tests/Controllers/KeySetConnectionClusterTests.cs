@@ -16,12 +16,7 @@ public sealed class KeySetConnectionClusterTests() : OperatorClusterTest("keyset
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(45);
     private const string KeySet = "keyset/" + SeedEnvironment.KeySetName;
 
-    private async Task<OperatorProcess> StartFastResyncOperatorAsync()
-    {
-        var op = await OperatorProcess.StartAsync(Ns, leaderElect: false, extraArguments: "--aws-resync-period 2s");
-        await op.WaitReadyAsync(Timeout);
-        return op;
-    }
+    private Task<OperatorProcess> StartFastResyncOperatorAsync() => StartOperatorAsync(extraArguments: "--aws-resync-period 2s");
 
     [Fact]
     public async Task KeyStoreDisconnectedByHand_IsConnectedAgain()
@@ -45,7 +40,7 @@ public sealed class KeySetConnectionClusterTests() : OperatorClusterTest("keyset
         await seed.Proxy!.DisposeAsync();
         await seed.Admin.DisconnectCustomKeyStoreAsync(new DisconnectCustomKeyStoreRequest { CustomKeyStoreId = storeId });
 
-        await Eventually.HoldsAsync(async () => await ReadyReasonAsync(seed) == "XKS_PROXY_NOT_REACHABLE", Within, "Ready=False XKS_PROXY_NOT_REACHABLE");
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync(KeySet) == "XKS_PROXY_NOT_REACHABLE", Within, "Ready=False XKS_PROXY_NOT_REACHABLE");
         Assert.Equal("XKS_PROXY_NOT_REACHABLE", await seed.StatusFieldAsync(KeySet, "connectionErrorCode"));
 
         await seed.RunProxyAsync();
@@ -79,10 +74,4 @@ public sealed class KeySetConnectionClusterTests() : OperatorClusterTest("keyset
 
     private static async Task<ConnectionStateType> StateAsync(SeedEnvironment seed, string storeId) =>
         (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = storeId })).CustomKeyStores[0].ConnectionState;
-
-    private static async Task<string?> ReadyReasonAsync(SeedEnvironment seed)
-    {
-        var status = (await seed.GetAsync(KeySet))["status"];
-        return status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
-    }
 }

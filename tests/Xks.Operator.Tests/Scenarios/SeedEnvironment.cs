@@ -204,6 +204,10 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public Task AnnotateAsync(string resource, string annotation, string value) =>
         KubectlAsync($"annotate {resource} --overwrite {annotation}={value}");
 
+    /// <summary>The reason of an object's Ready condition, or null.</summary>
+    public async Task<string?> ReadyReasonAsync(string resource) =>
+        (await GetAsync(resource))["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
+
     /// <summary>status.&lt;field&gt; of an object, or null.</summary>
     public async Task<string?> StatusFieldAsync(string resource, string field) =>
         (await GetAsync(resource))["status"]?[field]?.ToString();
