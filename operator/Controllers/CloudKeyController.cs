@@ -16,9 +16,9 @@ namespace Xks.Operator.Controllers;
 
 /// <summary>
 /// Converges one CloudKey: key material in its Vault (a wrapped version in a Secret the Vault renders into the proxy
-/// config; rotation adds versions), then the KMS key in the KeySet's external key store — found by status, spec.adopt,
-/// alias or UID tag before anything is created, so a crash between CreateKey and the status write never makes a second
-/// key — its alias, key policy and enabled state (the HYOK switch: the proxy refuses at once, the KMS key follows),
+/// config; rotation adds versions), then the KMS key in the KeySet's external key store — found by status, spec.adopt
+/// or alias; a crash between CreateKey and the status write never makes a second key, because KMS allows one key per
+/// external key ID (derived from the CloudKey's UID) and the refused retry finds the first by its UID tag — its alias, key policy and enabled state (the HYOK switch: the proxy refuses at once, the KMS key follows),
 /// expiration, drift correction and deletion per deletionPolicy. Material is never destroyed here.
 /// </summary>
 internal sealed partial class CloudKeyController(
@@ -292,11 +292,12 @@ internal sealed partial class CloudKeyController(
             return adopted;
         }
 
-        var found = await FindOwnedKeyAsync(key, session, cancellationToken).ConfigureAwait(false);
-        if (found is not null)
+        // The alias is one call; it names our key unless a crash came between CreateKey and CreateAlias.
+        if (CloudKeyNames.AliasName(key) is { } alias && await DescribeAsync(session, alias, cancellationToken).ConfigureAwait(false) is { } aliased
+            && await IsOwnedAsync(key, aliased.KeyId, session, cancellationToken).ConfigureAwait(false))
         {
-            await RecordKeyAsync(key, status, found, Reasons.Adopted, "Found the KMS key an earlier attempt created (tagged with this CloudKey's UID); adopted it", cancellationToken).ConfigureAwait(false);
-            return found;
+            await RecordKeyAsync(key, status, aliased, Reasons.Adopted, $"Found KMS key {aliased.KeyId} an earlier attempt created (its alias and its UID tag); adopted it", cancellationToken).ConfigureAwait(false);
+            return aliased;
         }
 
         CreateKeyResponse created;
@@ -316,8 +317,12 @@ internal sealed partial class CloudKeyController(
         }
         catch (XksKeyAlreadyInUseException)
         {
-            // A key with our external key already exists: the tag scan above missed it only if it is untagged.
-            throw new ChildConflictException($"external key {xksKeyId} is already used by a KMS key in key store {storeId} that is not tagged with this CloudKey's UID; adopt it with spec.adopt.keyId");
+            // KMS allows one key per external key in a store, and our external key ID is derived from this CloudKey's
+            // UID: an earlier attempt created the key and crashed before recording it. Find it by its UID tag.
+            var found = await FindTaggedKeyAsync(key, session, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChildConflictException($"external key {xksKeyId} is already used by a KMS key in key store {storeId} that is not tagged with this CloudKey's UID; adopt it with spec.adopt.keyId");
+            await RecordKeyAsync(key, status, found, Reasons.Adopted, $"Found KMS key {found.KeyId} an earlier attempt created (tagged with this CloudKey's UID); adopted it", cancellationToken).ConfigureAwait(false);
+            return found;
         }
 
         Log.KeyCreated(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, created.KeyMetadata.KeyId, xksKeyId);
@@ -336,17 +341,11 @@ internal sealed partial class CloudKeyController(
     }
 
     /// <summary>
-    /// A KMS key tagged with this CloudKey's UID: first through the alias (one call), else by listing the account's
-    /// keys and their tags — only on the path to creating a key, so a retried create never makes a second one.
+    /// The KMS key tagged with this CloudKey's UID, by listing the account's keys and their tags: only after KMS said our
+    /// external key is already in use, so the scan runs once in a crash's aftermath, never on the normal path.
     /// </summary>
-    private async Task<KeyMetadata?> FindOwnedKeyAsync(V1Alpha1CloudKey key, AwsSession session, CancellationToken cancellationToken)
+    private async Task<KeyMetadata?> FindTaggedKeyAsync(V1Alpha1CloudKey key, AwsSession session, CancellationToken cancellationToken)
     {
-        if (CloudKeyNames.AliasName(key) is { } alias && await DescribeAsync(session, alias, cancellationToken).ConfigureAwait(false) is { } aliased
-            && await IsOwnedAsync(key, aliased.KeyId, session, cancellationToken).ConfigureAwait(false))
-        {
-            return aliased;
-        }
-
         string? marker = null;
         do
         {
