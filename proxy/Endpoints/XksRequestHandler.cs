@@ -154,10 +154,17 @@ public sealed partial class XksRequestHandler
         catch (XksException ex)
         {
             error = ex.Name;
-            if (ex.Name == XksErrorName.AuthenticationFailedException && body is not null)
+            if (audit.KmsRequestId is null && body is not null)
             {
-                // Unverified, but it lets an operator find a failed KMS call (CloudTrail request id) in the logs.
+                // Refused before the operation parsed the body (bad signature, blocked key store, quota): the request id
+                // still lets an operator find the failed KMS call (CloudTrail) in the logs — unverified only when the
+                // signature was the problem.
                 audit.KmsRequestId = UnverifiedRequestId(body.AsSpan(0, bodyLength));
+            }
+
+            if (audit.KeyId is null && keyId.Length > 0)
+            {
+                audit.KeyId = ErrorMessages.Sanitize(keyId);
             }
 
             LogFailure(ex, audit, keyId);

@@ -229,6 +229,12 @@ public sealed class KeyStoreStateTests
         Assert.Equal("InvalidStateException", (await client.MetadataAsync("foo")).ErrorName);
         Assert.Equal("InvalidStateException", (await client.EncryptAsync("foo", [1, 2, 3])).ErrorName);
         Assert.Equal("InvalidStateException", (await client.EncryptAsync("unknown", [1, 2, 3])).ErrorName);
+
+        // The refusal is audited with the KMS request id and the key, so it can be matched to the failed KMS call.
+        await client.EncryptAsync("foo", [1, 2, 3], metadata: XksClient.Metadata("Encrypt", requestId: "blocked-req-9"));
+        var line = Assert.Single(await server.WaitForAuditAsync("blocked-req-9"), l => l.Contains("blocked-req-9", StringComparison.Ordinal));
+        Assert.Contains("\"keyId\":\"foo\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"outcome\":\"InvalidStateException\"", line, StringComparison.Ordinal);
     }
 
     [Fact]
