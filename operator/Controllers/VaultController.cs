@@ -367,7 +367,7 @@ internal sealed partial class VaultController(
         }
         else
         {
-            var message = $"Kept master key Secret {masterKey}: {keys.Count} CloudKey(s) still use this Vault ({string.Join(", ", keys.Take(5))}); delete them first to destroy it";
+            var message = $"Kept master key Secret {masterKey}: {keys.Count} key(s) of this Vault are wrapped by it ({string.Join(", ", keys.Take(5))}); their CloudKeys and key-material Secrets must be gone before it is destroyed";
             Log.MasterKeyKept(logger, ns, masterKey, keys.Count);
             await events.WarningAsync(vault, Reasons.MasterKeyKept, message, cancellationToken).ConfigureAwait(false);
         }
@@ -375,20 +375,30 @@ internal sealed partial class VaultController(
         await writer.RemoveFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// What the master key still protects: the CloudKeys of the Vault (through its KeySets), and every key-material
+    /// Secret wrapped by it — including the material of CloudKeys deleted with deletionPolicy Retain, or whose KMS key
+    /// is pending deletion, which a KMS key may still need.
+    /// </summary>
     private async Task<IReadOnlyList<string>> KeysOfVaultAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         var ns = vault.Metadata.NamespaceProperty;
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
         var keySets = KubernetesJson.Deserialize<V1Alpha1KeySetList>(KubernetesJson.Serialize(
             await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "keysets", cancellationToken: cancellationToken).ConfigureAwait(false)));
         var ofVault = keySets.Items.Where(k => k.Spec.VaultRef.Name == vault.Metadata.Name).Select(k => k.Metadata.Name).ToHashSet(StringComparer.Ordinal);
-        if (ofVault.Count == 0)
+        if (ofVault.Count > 0)
         {
-            return [];
+            var cloudKeys = KubernetesJson.Deserialize<V1Alpha1CloudKeyList>(KubernetesJson.Serialize(
+                await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "cloudkeys", cancellationToken: cancellationToken).ConfigureAwait(false)));
+            keys.UnionWith(cloudKeys.Items.Where(c => ofVault.Contains(c.Spec.KeySetRef.Name)).Select(c => c.Metadata.Name));
         }
 
-        var cloudKeys = KubernetesJson.Deserialize<V1Alpha1CloudKeyList>(KubernetesJson.Serialize(
-            await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, "cloudkeys", cancellationToken: cancellationToken).ConfigureAwait(false)));
-        return [.. cloudKeys.Items.Where(c => ofVault.Contains(c.Spec.KeySetRef.Name)).Select(c => c.Metadata.Name)];
+        var material = await client.CoreV1.ListNamespacedSecretAsync(
+            ns, labelSelector: $"{VaultLabels.VaultLabel}={vault.Metadata.Name},{VaultLabels.XksComponentLabel}={VaultLabels.KeyMaterialComponent}",
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        keys.UnionWith(material.Items.Select(s => s.Metadata.Label(VaultLabels.CloudKeyLabel) ?? s.Metadata.Name));
+        return [.. keys];
     }
 
     private Task WriteStatusAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Xks.Operator.Entities;
+using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
 using Xks.Testing;
@@ -249,6 +250,25 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         await Eventually.HoldsAsync(async () => await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-proxy-config", Ns)) is null, Timeout, "config Secret garbage-collected");
         await Eventually.HoldsAsync(async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("gone", Ns)) is null, Timeout, "Ingress garbage-collected");
         await AssertNotFoundAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("gone-master-key", Ns));
+    }
+
+    [Fact]
+    public async Task Vault_DeletedWhileRetainedKeyMaterialRemains_KeepsTheMasterKey()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("material"));
+        await WaitForVaultAsync("material", v => v.Status?.ObservedGeneration == 1);
+        var before = (await Client.CoreV1.ReadNamespacedSecretAsync("material-master-key", Ns)).Data["master.key"];
+        // What a CloudKey deleted with deletionPolicy Retain leaves: its material, wrapped by the master key, no CloudKey.
+        var retained = new V1Alpha1CloudKey { Metadata = new V1ObjectMeta { Name = "gone", NamespaceProperty = Ns, Uid = Guid.NewGuid().ToString() } };
+        var id = CloudKeyNames.XksKeyId(retained);
+        await Client.CoreV1.CreateNamespacedSecretAsync(KeyMaterialSecret.Build(retained, "material", id, [KeyMaterial.Wrap(before, id, 1, DateTimeOffset.UtcNow)]), Ns);
+
+        (await Cluster.KubectlAsync($"delete vault material -n {Ns} --wait=true --timeout=60s")).EnsureSuccess("kubectl delete vault");
+
+        Assert.Equal(before, (await Client.CoreV1.ReadNamespacedSecretAsync("material-master-key", Ns)).Data["master.key"]);
+        var events = await Client.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: "reason=MasterKeyKept");
+        Assert.Contains(events.Items, e => e.Message.Contains("gone", StringComparison.Ordinal));
     }
 
     [Fact]
