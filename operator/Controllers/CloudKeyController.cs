@@ -601,7 +601,7 @@ internal sealed partial class CloudKeyController(
         return next < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : next;
     }
 
-    private static List<string> Validate(V1Alpha1CloudKey key)
+    internal static List<string> Validate(V1Alpha1CloudKey key)
     {
         var problems = new List<string>();
         if (key.Spec.Alias is { } alias && alias.StartsWith("aws/", StringComparison.OrdinalIgnoreCase))

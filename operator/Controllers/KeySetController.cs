@@ -523,7 +523,7 @@ internal sealed partial class KeySetController(
         await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, desired.Metadata.NamespaceProperty, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    private static List<string> Validate(V1Alpha1KeySet keySet)
+    internal static List<string> Validate(V1Alpha1KeySet keySet)
     {
         var problems = new List<string>();
         var store = keySet.Spec.ExternalKeyStore;

@@ -48,6 +48,20 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
     }
 
     [Fact]
+    public async Task AliasRenamedInTheSpec_NewAliasNamesTheKeyAndTheOldOneIsGone()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var keyId = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
+
+        await seed.PatchSpecAsync(CloudKey, new { alias = "payments/db-v2" });
+
+        await Eventually.HoldsAsync(async () => await seed.StatusFieldAsync(CloudKey, "alias") == "alias/payments/db-v2", Within, "status.alias renamed");
+        var aliases = (await seed.Admin.ListAliasesAsync(new ListAliasesRequest { KeyId = keyId })).Aliases.Select(a => a.AliasName).ToList();
+        Assert.Equal(["alias/payments/db-v2"], aliases);
+        await Assert.ThrowsAsync<NotFoundException>(() => seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = SeedEnvironment.Alias }));
+    }
+
+    [Fact]
     public async Task RetainedKey_NewCloudKeyOfTheSameName_RefusedUntilAdoptedThenTakesItOver()
     {
         await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);

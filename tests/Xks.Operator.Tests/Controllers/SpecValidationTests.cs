@@ -1,0 +1,64 @@
+using k8s.Models;
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>The cross-field rules a 1.20 API server cannot check (no CEL), reported as Ready=False InvalidSpec.</summary>
+public sealed class SpecValidationTests
+{
+    private static V1Alpha1KeySet KeySet(Action<V1Alpha1KeySetSpec>? configure = null)
+    {
+        var keySet = new V1Alpha1KeySet
+        {
+            Metadata = new V1ObjectMeta { Name = "payments", NamespaceProperty = "team-a" },
+            Spec = new V1Alpha1KeySetSpec { VaultRef = new() { Name = "xks" }, CspAccountRef = new() { Name = "prod" } },
+        };
+        configure?.Invoke(keySet.Spec);
+        return keySet;
+    }
+
+    private static V1Alpha1CloudKey CloudKey(Action<V1Alpha1CloudKeySpec> configure)
+    {
+        var key = new V1Alpha1CloudKey
+        {
+            Metadata = new V1ObjectMeta { Name = "db", NamespaceProperty = "team-a" },
+            Spec = new V1Alpha1CloudKeySpec { KeySetRef = new() { Name = "payments" } },
+        };
+        configure(key.Spec);
+        return key;
+    }
+
+    [Fact]
+    public void KeySet_Defaults_AreValid() => Assert.Empty(KeySetController.Validate(KeySet()));
+
+    [Fact]
+    public void KeySet_VpcEndpointServiceWithoutItsName_IsInvalid() =>
+        Assert.Contains("vpcEndpointServiceName is required", Assert.Single(KeySetController.Validate(KeySet(s => s.ExternalKeyStore.Connectivity = V1Alpha1Connectivity.VpcEndpointService))), StringComparison.Ordinal);
+
+    [Fact]
+    public void KeySet_VpcEndpointServiceNameOnAPublicEndpoint_IsInvalid() =>
+        Assert.Contains("only allowed", Assert.Single(KeySetController.Validate(KeySet(s => s.ExternalKeyStore.VpcEndpointServiceName = "com.amazonaws.vpce.eu-west-1.vpce-svc-1"))), StringComparison.Ordinal);
+
+    [Fact]
+    public void KeySet_UriPathOverKmsLimit_IsInvalid()
+    {
+        var keySet = KeySet();
+        keySet.Metadata.NamespaceProperty = new string('n', 63);
+        keySet.Metadata.Name = new string('k', 63);
+        Assert.Contains("at most 128", Assert.Single(KeySetController.Validate(keySet)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("30s")]
+    [InlineData("soon")]
+    public void KeySet_RotationShorterThanAMinuteOrMalformed_IsInvalid(string every) =>
+        Assert.Contains("at least 1m", Assert.Single(KeySetController.Validate(KeySet(s => s.CredentialRotation = new() { Every = every }))), StringComparison.Ordinal);
+
+    [Fact]
+    public void CloudKey_AliasInTheAwsNamespace_IsInvalid() =>
+        Assert.Contains("aws/", Assert.Single(CloudKeyController.Validate(CloudKey(s => s.Alias = "aws/s3"))), StringComparison.Ordinal);
+
+    [Fact]
+    public void CloudKey_RotationEveryHour_IsValid() =>
+        Assert.Empty(CloudKeyController.Validate(CloudKey(s => s.Rotation = new() { Every = "1h" })));
+}
