@@ -115,6 +115,7 @@ builder.Services
             .Select(k => new Xks.Operator.Runtime.ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name))));
 
 builder.Services.AddSingleton<CustomResourceWriter>();
+builder.Services.AddSingleton<ReadyReporter>();
 
 var app = builder.Build();
 app.MapXksControllerRuntime();

@@ -28,6 +28,11 @@ public sealed class CustomResourceWriter(IKubernetes client)
         resource.Status = status;
     }
 
+    /// <summary>A deep copy of a status to build the next one in (a new status when there is none yet).</summary>
+    public static TStatus CopyOf<TStatus>(TStatus? status)
+        where TStatus : class, new() =>
+        status is null ? new TStatus() : KubernetesJson.Deserialize<TStatus>(KubernetesJson.Serialize(status));
+
     public async Task SetFinalizersAsync<TResource>(TResource resource, IList<string> finalizers, CancellationToken cancellationToken)
         where TResource : class, IKubernetesObject<V1ObjectMeta>
     {

@@ -15,14 +15,5 @@ internal sealed partial class CloudKeyController
 
         [LoggerMessage(3303, LogLevel.Information, "Scheduled KMS key {KmsKeyId} of CloudKey {Namespace}/{Name} for deletion on {DeletionDate:O}")]
         public static partial void DeletionScheduled(ILogger logger, string @namespace, string name, string kmsKeyId, DateTime deletionDate);
-
-        [LoggerMessage(3304, LogLevel.Information, "CloudKey {Namespace}/{Name} Ready={Status} ({Reason}): {Message}")]
-        public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
-
-        [LoggerMessage(3305, LogLevel.Warning, "CloudKey {Namespace}/{Name} not ready ({Reason}): {Message}")]
-        public static partial void NotReady(ILogger logger, string @namespace, string name, string reason, string message);
-
-        [LoggerMessage(3306, LogLevel.Warning, "Could not write the status of CloudKey {Namespace}/{Name}: {Error}")]
-        public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
     }
 }

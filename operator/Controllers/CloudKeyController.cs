@@ -24,6 +24,7 @@ namespace Xks.Operator.Controllers;
 internal sealed partial class CloudKeyController(
     IKubernetes client,
     CustomResourceWriter writer,
+    ReadyReporter ready,
     EventRecorder events,
     InformerFactory informers,
     AwsClients aws,
@@ -48,19 +49,19 @@ internal sealed partial class CloudKeyController(
         }
         catch (ChildConflictException ex)
         {
-            await ReportAsync(key, Reasons.Conflict, ex.Message, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.Conflict, ex.Message, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(TimeSpan.FromSeconds(30));
         }
         catch (AwsAccountException ex)
         {
-            await ReportAsync(key, ex.Reason, $"cannot use the KeySet's CspAccount: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, ex.Reason, $"cannot use the KeySet's CspAccount: {ex.Message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause.
             var (reason, message) = AwsErrors.Describe(ex);
-            await ReportAsync(key, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_awsRetry);
         }
     }
@@ -75,32 +76,32 @@ internal sealed partial class CloudKeyController(
         var problems = Validate(key);
         if (problems.Count > 0)
         {
-            await ReportAsync(key, Reasons.InvalidSpec, string.Join("; ", problems), cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.InvalidSpec, string.Join("; ", problems), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
         var ns = key.Metadata.NamespaceProperty;
         if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet))
         {
-            await ReportAsync(key, Reasons.KeySetNotFound, $"KeySet {key.Spec.KeySetRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.KeySetNotFound, $"KeySet {key.Spec.KeySetRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
 
         if (!_vaults.TryGet(new(ns, keySet.Spec.VaultRef.Name), out var vault))
         {
-            await ReportAsync(key, Reasons.WaitingForKeySet, $"KeySet {keySet.Metadata.Name}'s Vault {keySet.Spec.VaultRef.Name} does not exist", cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.WaitingForKeySet, $"KeySet {keySet.Metadata.Name}'s Vault {keySet.Spec.VaultRef.Name} does not exist", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
 
         await writer.AddFinalizerAsync(key, Finalizer, cancellationToken).ConfigureAwait(false);
-        var status = Clone(key.Status);
+        var status = CustomResourceWriter.CopyOf(key.Status);
         status.ObservedGeneration = key.Metadata.Generation;
         var now = timeProvider.GetUtcNow();
 
         var material = await EnsureMaterialAsync(key, keySet, vault, now, cancellationToken).ConfigureAwait(false);
         if (material is null)
         {
-            return await WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         status.XksKeyId = material.KeyId;
@@ -110,24 +111,26 @@ internal sealed partial class CloudKeyController(
         var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
         if (!served.Keys.ContainsKey(material.KeyId))
         {
-            return await WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         if (keySet.Status?.CustomKeyStoreId is not { } storeId || !Conditions.IsTrue(keySet.Status.Conditions, ConditionTypes.Ready))
         {
-            return await WaitAsync(key, status, Reasons.WaitingForKeySet, $"waiting for KeySet {keySet.Metadata.Name}'s key store to be connected", cancellationToken, s_waitForDependency).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForKeySet, $"waiting for KeySet {keySet.Metadata.Name}'s key store to be connected", s_waitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account) || account.Status?.AccountId is not { Length: > 0 } accountId)
         {
-            return await WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", cancellationToken, s_waitForDependency).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", s_waitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
         var metadata = await FindOrCreateKeyAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
         if (metadata is null)
         {
-            return await FailAsync(key, status, Reasons.KeyNotFound, $"KMS key {status.KeyId} no longer exists in AWS (deleted outside the operator); the key material is kept", cancellationToken).ConfigureAwait(false);
+            var lost = $"KMS key {status.KeyId} no longer exists in AWS (deleted outside the operator); the key material is kept";
+            await events.WarningAsync(key, Reasons.KeyNotFound, lost, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.KeyNotFound, lost, options.AwsResyncPeriod, cancellationToken).ConfigureAwait(false);
         }
 
         if (material.Secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation) != metadata.KeyId)
@@ -149,33 +152,33 @@ internal sealed partial class CloudKeyController(
         status.KeyState = state.Value;
         if (state == KeyState.Enabled && (!key.Spec.Enabled || expired))
         {
-            return await WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         status.Alias = await ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
         await ConvergePolicyAsync(key, metadata.KeyId, accountId, PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
 
-        SetCondition(key, status, ConditionTypes.Synced, drift.Count == 0 ? ConditionStatus.True : ConditionStatus.False,
+        ready.Set(key, status, ConditionTypes.Synced, drift.Count == 0 ? ConditionStatus.True : ConditionStatus.False,
             drift.Count == 0 ? Reasons.InSync : Reasons.Drift,
             drift.Count == 0 ? "the KMS key matches the spec" : "corrected drift: " + string.Join("; ", drift));
         if (expired)
         {
-            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Expired, $"the key expired at {key.Spec.Expiration!.At:O}; KMS key {metadata.KeyId} is {state}");
+            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Expired, $"the key expired at {key.Spec.Expiration!.At:O}; KMS key {metadata.KeyId} is {state}");
         }
         else if (state == KeyState.Unavailable)
         {
-            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Unavailable, $"KMS key {metadata.KeyId} is Unavailable: its key store {storeId} is not connected");
+            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Unavailable, $"KMS key {metadata.KeyId} is Unavailable: its key store {storeId} is not connected");
         }
         else if (key.Spec.Enabled)
         {
-            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Enabled, $"KMS key {metadata.KeyId}{(status.Alias is null ? "" : " (" + status.Alias + ")")} is enabled, backed by {material.KeyId} version {status.CurrentVersion}");
+            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Enabled, $"KMS key {metadata.KeyId}{(status.Alias is null ? "" : " (" + status.Alias + ")")} is enabled, backed by {material.KeyId} version {status.CurrentVersion}");
         }
         else
         {
-            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Disabled, $"KMS key {metadata.KeyId} is disabled as the spec asks: the proxy refuses it and AWS cannot use it");
+            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Disabled, $"KMS key {metadata.KeyId} is disabled as the spec asks: the proxy refuses it and AWS cannot use it");
         }
 
-        await WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
+        await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
         return ReconcileResult.After(NextCheck(key, material, now));
     }
 
@@ -336,7 +339,7 @@ internal sealed partial class CloudKeyController(
         status.KeyId = metadata.KeyId;
         status.Arn = metadata.Arn;
         status.KeyState = metadata.KeyState?.Value;
-        await writer.WriteStatusAsync(key, Clone(status), cancellationToken).ConfigureAwait(false);
+        await writer.WriteStatusAsync(key, CustomResourceWriter.CopyOf(status), cancellationToken).ConfigureAwait(false);
         await events.NormalAsync(key, reason, message, cancellationToken).ConfigureAwait(false);
     }
 
@@ -616,60 +619,6 @@ internal sealed partial class CloudKeyController(
 
         return problems;
     }
-
-    private async Task<ReconcileResult> WaitAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string reason, string message, CancellationToken cancellationToken, TimeSpan? after = null)
-    {
-        SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-        await WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(after ?? s_poll);
-    }
-
-    private async Task<ReconcileResult> FailAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string reason, string message, CancellationToken cancellationToken)
-    {
-        await events.WarningAsync(key, reason, message, cancellationToken).ConfigureAwait(false);
-        SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-        await WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(options.AwsResyncPeriod);
-    }
-
-    private async Task WriteAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, CancellationToken cancellationToken)
-    {
-        var before = Conditions.Get(key.Status?.Conditions, ConditionTypes.Ready);
-        var after = Conditions.Get(status.Conditions, ConditionTypes.Ready);
-        await writer.WriteStatusAsync(key, status, cancellationToken).ConfigureAwait(false);
-        if (after is not null && (before?.Status != after.Status || before?.Reason != after.Reason))
-        {
-            Log.ReadyChanged(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, after.Status, after.Reason, after.Message ?? "");
-        }
-    }
-
-    private async Task ReportAsync(V1Alpha1CloudKey key, string reason, string message, CancellationToken cancellationToken)
-    {
-        Log.NotReady(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, reason, message);
-        await events.WarningAsync(key, reason, message, cancellationToken).ConfigureAwait(false);
-        if (key.Metadata.DeletionTimestamp is not null)
-        {
-            return;
-        }
-
-        try
-        {
-            var status = Clone(key.Status);
-            status.ObservedGeneration = key.Metadata.Generation;
-            SetCondition(key, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-            await writer.WriteStatusAsync(key, status, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.StatusWriteFailed(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, VaultController.Describe(ex));
-        }
-    }
-
-    private void SetCondition(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string type, string value, string reason, string message) =>
-        Conditions.Set(status.Conditions, type, value, reason, message, key.Metadata.Generation, timeProvider);
-
-    private static V1Alpha1CloudKeyStatus Clone(V1Alpha1CloudKeyStatus? status) =>
-        status is null ? new V1Alpha1CloudKeyStatus() : KubernetesJson.Deserialize<V1Alpha1CloudKeyStatus>(KubernetesJson.Serialize(status));
 
     private sealed record MaterialState(string KeyId, IReadOnlyList<ProxyKeyVersionModel> Versions, V1Secret Secret);
 }

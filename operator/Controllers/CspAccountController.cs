@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.SecurityToken.Model;
-using k8s;
 using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
@@ -24,7 +23,7 @@ namespace Xks.Operator.Controllers;
 /// Never writes the spec; needs no finalizer (it creates nothing).
 /// </summary>
 internal sealed partial class CspAccountController(
-    IKubernetes client,
+    CustomResourceWriter writer,
     AwsClients aws,
     EventRecorder events,
     TimeProvider timeProvider,
@@ -52,7 +51,7 @@ internal sealed partial class CspAccountController(
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken)
     {
-        var status = CloneStatus(account.Status);
+        var status = CustomResourceWriter.CopyOf(account.Status);
         var generation = account.Metadata.Generation;
         status.ObservedGeneration = generation;
         var id = account.Metadata.Uid ?? $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
@@ -79,7 +78,7 @@ internal sealed partial class CspAccountController(
 
         var was = Conditions.Get(account.Status?.Conditions, ConditionTypes.Ready);
         var ready = Conditions.Get(status.Conditions, ConditionTypes.Ready)!;
-        await WriteStatusAsync(account, status, cancellationToken).ConfigureAwait(false);
+        await writer.WriteStatusAsync(account, status, cancellationToken).ConfigureAwait(false);
         if (was?.Status != ready.Status || was?.Reason != ready.Reason)
         {
             Log.ReadyChanged(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, ready.Status, ready.Reason, ready.Message ?? "");
@@ -118,23 +117,6 @@ internal sealed partial class CspAccountController(
         _ => false,
     };
 
-    private async Task WriteStatusAsync(V1Alpha1CspAccount account, V1Alpha1CspAccountStatus status, CancellationToken cancellationToken)
-    {
-        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(account.Status ?? new V1Alpha1CspAccountStatus()))
-        {
-            return;
-        }
-
-        var patch = new { status };
-        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-            new V1Patch(patch, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", account.Metadata.NamespaceProperty, "cspaccounts", account.Metadata.Name,
-            fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-        account.Status = status;
-    }
-
     private void SetReady(V1Alpha1CspAccountStatus status, string value, string reason, string message, long? generation) =>
         Conditions.Set(status.Conditions, ConditionTypes.Ready, value, reason, message, generation, timeProvider);
-
-    private static V1Alpha1CspAccountStatus CloneStatus(V1Alpha1CspAccountStatus? status) =>
-        status is null ? new V1Alpha1CspAccountStatus() : KubernetesJson.Deserialize<V1Alpha1CspAccountStatus>(KubernetesJson.Serialize(status));
 }

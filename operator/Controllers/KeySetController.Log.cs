@@ -27,14 +27,5 @@ internal sealed partial class KeySetController
 
         [LoggerMessage(3207, LogLevel.Information, "Destroyed key material Secret {Namespace}/{Secret}: KMS key {KeyId} is deleted")]
         public static partial void MaterialDestroyed(ILogger logger, string @namespace, string secret, string keyId);
-
-        [LoggerMessage(3208, LogLevel.Information, "KeySet {Namespace}/{Name} Ready={Status} ({Reason}): {Message}")]
-        public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
-
-        [LoggerMessage(3209, LogLevel.Warning, "KeySet {Namespace}/{Name} not ready ({Reason}): {Message}")]
-        public static partial void NotReady(ILogger logger, string @namespace, string name, string reason, string message);
-
-        [LoggerMessage(3210, LogLevel.Warning, "Could not write the status of KeySet {Namespace}/{Name}: {Error}")]
-        public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
     }
 }

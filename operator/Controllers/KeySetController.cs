@@ -25,6 +25,7 @@ namespace Xks.Operator.Controllers;
 internal sealed partial class KeySetController(
     IKubernetes client,
     CustomResourceWriter writer,
+    ReadyReporter ready,
     EventRecorder events,
     InformerFactory informers,
     AwsClients aws,
@@ -51,12 +52,12 @@ internal sealed partial class KeySetController(
         }
         catch (ChildConflictException ex)
         {
-            await ReportAsync(keySet, Reasons.Conflict, ex.Message, warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.Conflict, ex.Message, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(TimeSpan.FromSeconds(30));
         }
         catch (AwsAccountException ex)
         {
-            await ReportAsync(keySet, ex.Reason, $"cannot use CspAccount {keySet.Spec.CspAccountRef.Name}: {ex.Message}", warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, ex.Reason, $"cannot use CspAccount {keySet.Spec.CspAccountRef.Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -64,7 +65,7 @@ internal sealed partial class KeySetController(
             // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause so a
             // transient outage never pushes the next attempt out by the runtime's growing backoff.
             var (reason, message) = AwsErrors.Describe(ex);
-            await ReportAsync(keySet, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_awsRetry);
         }
     }
@@ -79,25 +80,25 @@ internal sealed partial class KeySetController(
         var problems = Validate(keySet);
         if (problems.Count > 0)
         {
-            await ReportAsync(keySet, Reasons.InvalidSpec, string.Join("; ", problems), warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.InvalidSpec, string.Join("; ", problems), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
         var ns = keySet.Metadata.NamespaceProperty;
         if (!_vaults.TryGet(new(ns, keySet.Spec.VaultRef.Name), out var vault))
         {
-            await ReportAsync(keySet, Reasons.VaultNotFound, $"Vault {keySet.Spec.VaultRef.Name} does not exist in namespace {ns}", warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.VaultNotFound, $"Vault {keySet.Spec.VaultRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
 
         if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
         {
-            await ReportAsync(keySet, Reasons.CspAccountNotFound, $"CspAccount {keySet.Spec.CspAccountRef.Name} does not exist in namespace {ns}", warn: true, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.CspAccountNotFound, $"CspAccount {keySet.Spec.CspAccountRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
         }
 
         await writer.AddFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
-        var status = Clone(keySet.Status);
+        var status = CustomResourceWriter.CopyOf(keySet.Status);
         status.UriPath = KeySetNames.UriPath(keySet);
         status.CredentialSecretName = KeySetNames.CredentialSecret(keySet);
         status.ObservedGeneration = keySet.Metadata.Generation;
@@ -105,7 +106,7 @@ internal sealed partial class KeySetController(
         var credentials = await EnsureCredentialsAsync(keySet, status, cancellationToken).ConfigureAwait(false);
         if (!Conditions.IsTrue(account.Status?.Conditions, ConditionTypes.Ready))
         {
-            return await WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
@@ -113,7 +114,7 @@ internal sealed partial class KeySetController(
         var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
         if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
-            return await WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
@@ -128,13 +129,13 @@ internal sealed partial class KeySetController(
                 // It existed and is gone: someone deleted it in AWS. Creating a new one would orphan every KMS key of
                 // the old one silently; a human decides (delete status or the KeySet to start over).
                 status.ConnectionState = null;
-                return await FailAsync(keySet, status, Reasons.KeyStoreNotFound, $"custom key store {lost} no longer exists in AWS KMS (deleted outside the operator); recreate the KeySet to make a new one", cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.KeyStoreNotFound, $"custom key store {lost} no longer exists in AWS KMS (deleted outside the operator); recreate the KeySet to make a new one", s_waitForDependency, cancellationToken).ConfigureAwait(false);
             }
 
             store = await CreateStoreAsync(keySet, vault, credentials.Current, session, cancellationToken).ConfigureAwait(false);
             status.CustomKeyStoreId = store.CustomKeyStoreId;
             await writer.WriteStatusAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-            status = Clone(keySet.Status);
+            status = CustomResourceWriter.CopyOf(keySet.Status);
         }
 
         status.CustomKeyStoreId = store.CustomKeyStoreId;
@@ -155,7 +156,7 @@ internal sealed partial class KeySetController(
             if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
             {
                 await DisconnectAsync(keySet, session, store, "its endpoint, path or connectivity must change", cancellationToken).ConfigureAwait(false);
-                return await WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store to update its endpoint, path or connectivity", cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store to update its endpoint, path or connectivity", s_poll, cancellationToken).ConfigureAwait(false);
             }
 
             await session.CallAsync("UpdateCustomKeyStore", (kms, ct) => kms.UpdateCustomKeyStoreAsync(new UpdateCustomKeyStoreRequest
@@ -168,7 +169,7 @@ internal sealed partial class KeySetController(
                 XksProxyAuthenticationCredential = Credential(credentials.Current),
             }, ct), cancellationToken).ConfigureAwait(false);
             await events.NormalAsync(keySet, Reasons.Updated, $"Updated custom key store {store.CustomKeyStoreId} to {Endpoint(vault)}{KeySetNames.UriPath(keySet)}", cancellationToken).ConfigureAwait(false);
-            return await WaitAsync(keySet, status, Reasons.Connecting, "key store updated; connecting", cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.Connecting, "key store updated; connecting", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
         var rotation = pendingServed
@@ -181,18 +182,18 @@ internal sealed partial class KeySetController(
             var message = keySet.Spec.Blocked
                 ? $"custom key store {store.CustomKeyStoreId} is connected, and blocked: the proxy refuses every request for it"
                 : $"custom key store {store.CustomKeyStoreId} is connected to {Endpoint(vault)}{status.UriPath}";
-            SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.True, Reasons.Connected, message);
-            SetCondition(keySet, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Connected, message);
-            await WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(Min(rotation, options.AwsResyncPeriod));
+            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.True, Reasons.Connected, message);
+            ready.Set(keySet, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Connected, message);
+            await ready.WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(NextCheck(rotation));
         }
 
         if (store.ConnectionState == ConnectionStateType.FAILED)
         {
             var code = store.ConnectionErrorCode?.Value ?? "FAILED";
             await DisconnectAsync(keySet, session, store, $"its connection failed with {code}; it is retried", cancellationToken).ConfigureAwait(false);
-            SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.False, code, $"connection failed: {code}");
-            return await FailAsync(keySet, status, code, $"custom key store {store.CustomKeyStoreId} failed to connect: {code} ({DescribeConnectionError(code)}); disconnected, retrying", cancellationToken, s_failedRetry).ConfigureAwait(false);
+            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, code, $"connection failed: {code}");
+            return await ready.WaitAsync(keySet, status, code, $"custom key store {store.CustomKeyStoreId} failed to connect: {code} ({DescribeConnectionError(code)}); disconnected, retrying", s_failedRetry, cancellationToken).ConfigureAwait(false);
         }
 
         if (store.ConnectionState == ConnectionStateType.DISCONNECTED)
@@ -205,12 +206,12 @@ internal sealed partial class KeySetController(
 
         if (status.ConnectionErrorCode is { } lastError)
         {
-            SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.False, lastError, $"connection state {status.ConnectionState}, retrying after {lastError}");
-            return await WaitAsync(keySet, status, lastError, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}: retrying after {lastError} ({DescribeConnectionError(lastError)})", cancellationToken).ConfigureAwait(false);
+            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, lastError, $"connection state {status.ConnectionState}, retrying after {lastError}");
+            return await ready.WaitAsync(keySet, status, lastError, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}: retrying after {lastError} ({DescribeConnectionError(lastError)})", s_poll, cancellationToken).ConfigureAwait(false);
         }
 
-        SetCondition(keySet, status, ConditionTypes.Connected, ConditionStatus.False, Reasons.Connecting, $"connection state {status.ConnectionState}");
-        return await WaitAsync(keySet, status, Reasons.Connecting, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}", cancellationToken).ConfigureAwait(false);
+        ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, Reasons.Connecting, $"connection state {status.ConnectionState}");
+        return await ready.WaitAsync(keySet, status, Reasons.Connecting, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}", s_poll, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -419,12 +420,8 @@ internal sealed partial class KeySetController(
             var keyId = secret.Metadata.Annotations![CloudKeyNames.KmsKeyIdAnnotation];
             try
             {
-                var described = await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-                if (described.KeyMetadata.KeyState != KeyState.PendingDeletion)
-                {
-                    continue; // deletion was cancelled in AWS: the material stays (and a new CloudKey can adopt the key)
-                }
-
+                // Still pending deletion, or its deletion was cancelled in AWS (a new CloudKey can adopt it): keep the material.
+                await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
                 continue;
             }
             catch (NotFoundException)
@@ -450,7 +447,7 @@ internal sealed partial class KeySetController(
             return ReconcileResult.Done;
         }
 
-        var status = Clone(keySet.Status);
+        var status = CustomResourceWriter.CopyOf(keySet.Status);
         var ns = keySet.Metadata.NamespaceProperty;
         if (status.CustomKeyStoreId is not { } id || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
         {
@@ -468,7 +465,7 @@ internal sealed partial class KeySetController(
             var keys = _cloudKeys.List(ns).Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name).Select(k => k.Metadata.Name).ToList();
             if (keys.Count > 0)
             {
-                return await WaitAsync(keySet, status, Reasons.Deleting, $"deletionPolicy Delete: waiting for {keys.Count} CloudKey(s) of this KeySet to be deleted first ({string.Join(", ", keys.Take(5))})", cancellationToken, s_waitForDependency).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.Deleting, $"deletionPolicy Delete: waiting for {keys.Count} CloudKey(s) of this KeySet to be deleted first ({string.Join(", ", keys.Take(5))})", s_waitForDependency, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -489,7 +486,7 @@ internal sealed partial class KeySetController(
             if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
             {
                 await DisconnectAsync(keySet, session, store, $"the KeySet is being deleted (deletionPolicy {keySet.Spec.DeletionPolicy})", cancellationToken).ConfigureAwait(false);
-                return await WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store before the KeySet goes", cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store before the KeySet goes", s_poll, cancellationToken).ConfigureAwait(false);
             }
 
             if (keySet.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete)
@@ -502,7 +499,7 @@ internal sealed partial class KeySetController(
                 catch (CustomKeyStoreHasCMKsException)
                 {
                     // KMS keys (e.g. pending deletion) still live in it; AWS deletes them after their waiting period.
-                    return await WaitAsync(keySet, status, Reasons.Deleting, $"custom key store {id} still holds KMS keys (pending deletion?); it is deleted once AWS has removed them", cancellationToken, TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+                    return await ready.WaitAsync(keySet, status, Reasons.Deleting, $"custom key store {id} still holds KMS keys (pending deletion?); it is deleted once AWS has removed them", TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
                 }
             }
             else
@@ -581,68 +578,7 @@ internal sealed partial class KeySetController(
         _ => "see the KMS documentation of ConnectionErrorCode",
     };
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : a) : b;
-
-    private async Task<ReconcileResult> WaitAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, string reason, string message, CancellationToken cancellationToken, TimeSpan? after = null)
-    {
-        SetCondition(keySet, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-        await WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(after ?? s_poll);
-    }
-
-    private async Task<ReconcileResult> FailAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, string reason, string message, CancellationToken cancellationToken, TimeSpan? after = null)
-    {
-        SetCondition(keySet, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-        await WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(after ?? s_waitForDependency);
-    }
-
-    /// <summary>Writes status; a change of Ready is logged and recorded as an Event.</summary>
-    private async Task WriteAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, CancellationToken cancellationToken)
-    {
-        var before = Conditions.Get(keySet.Status?.Conditions, ConditionTypes.Ready);
-        var after = Conditions.Get(status.Conditions, ConditionTypes.Ready);
-        await writer.WriteStatusAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-        if (after is not null && (before?.Status != after.Status || before?.Reason != after.Reason))
-        {
-            Log.ReadyChanged(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, after.Status, after.Reason, after.Message ?? "");
-            if (after.Status == ConditionStatus.True)
-            {
-                await events.NormalAsync(keySet, after.Reason, after.Message ?? "ready", cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Ready=False with a reason, as status and (for problems) a Warning Event; never fails the caller.</summary>
-    private async Task ReportAsync(V1Alpha1KeySet keySet, string reason, string message, bool warn, CancellationToken cancellationToken)
-    {
-        Log.NotReady(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, reason, message);
-        if (warn)
-        {
-            await events.WarningAsync(keySet, reason, message, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (keySet.Metadata.DeletionTimestamp is not null)
-        {
-            return;
-        }
-
-        try
-        {
-            var status = Clone(keySet.Status);
-            status.ObservedGeneration = keySet.Metadata.Generation;
-            SetCondition(keySet, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
-            await writer.WriteStatusAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.StatusWriteFailed(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, VaultController.Describe(ex));
-        }
-    }
-
-    private void SetCondition(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, string type, string value, string reason, string message) =>
-        Conditions.Set(status.Conditions, type, value, reason, message, keySet.Metadata.Generation, timeProvider);
-
-    private static V1Alpha1KeySetStatus Clone(V1Alpha1KeySetStatus? status) =>
-        status is null ? new V1Alpha1KeySetStatus() : KubernetesJson.Deserialize<V1Alpha1KeySetStatus>(KubernetesJson.Serialize(status));
+    /// <summary>When to look again: the sooner of the next rotation step and the drift check, never under a second.</summary>
+    private TimeSpan NextCheck(TimeSpan untilRotation) =>
+        TimeSpan.FromTicks(Math.Clamp(untilRotation.Ticks, TimeSpan.TicksPerSecond, Math.Max(TimeSpan.TicksPerSecond, options.AwsResyncPeriod.Ticks)));
 }

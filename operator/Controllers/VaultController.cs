@@ -81,7 +81,7 @@ internal sealed partial class VaultController(
 
         await writer.AddFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
 
-        var status = CloneStatus(vault.Status);
+        var status = CustomResourceWriter.CopyOf(vault.Status);
         var generation = vault.Metadata.Generation;
         status.ObservedGeneration = generation;
         status.Endpoint = $"https://{vault.Spec.Hostname}";
@@ -413,7 +413,7 @@ internal sealed partial class VaultController(
 
         try
         {
-            var status = CloneStatus(vault.Status);
+            var status = CustomResourceWriter.CopyOf(vault.Status);
             SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ReconcileFailed, message, vault.Metadata.Generation);
             await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
         }
@@ -459,9 +459,6 @@ internal sealed partial class VaultController(
 
     private void SetCondition(V1Alpha1VaultStatus status, string type, string value, string reason, string? message, long? generation) =>
         Conditions.Set(status.Conditions, type, value, reason, message, generation, timeProvider);
-
-    private static V1Alpha1VaultStatus CloneStatus(V1Alpha1VaultStatus? status) =>
-        status is null ? new V1Alpha1VaultStatus() : KubernetesJson.Deserialize<V1Alpha1VaultStatus>(KubernetesJson.Serialize(status));
 }
 
 /// <summary>A child's name is taken by an object the Vault does not control.</summary>
