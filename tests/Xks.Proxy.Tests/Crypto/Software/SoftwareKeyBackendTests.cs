@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tests.Support;
@@ -112,9 +113,14 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         }
 
         var badPath = Path.Combine(_dataDir, "keys", "bad.json");
-        var text = File.ReadAllText(badPath);
-        var at = text.IndexOf("\"wrappedMaterial\": \"", StringComparison.Ordinal) + 25;
-        var corrupted = text[..at] + (text[at] == 'A' ? 'B' : 'A') + text[(at + 1)..];
+        // Flip one bit of the wrapped key itself (editing the file's text could land inside a JSON escape such as
+        // \u002B and make the file unparsable instead, which is another failure than the one named here).
+        var file = JsonNode.Parse(File.ReadAllText(badPath))!;
+        var version = file["versions"]![0]!;
+        var wrapped = Convert.FromBase64String(version["wrappedMaterial"]!.GetValue<string>());
+        wrapped[20] ^= 0x01;
+        version["wrappedMaterial"] = Convert.ToBase64String(wrapped);
+        var corrupted = file.ToJsonString();
         File.WriteAllText(badPath, corrupted);
 
         using var restarted = NewBackend();
