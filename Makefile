@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 DOTNET ?= dotnet
 CONFIG ?= config/proxy/standalone.yaml
-APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson
+APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson softhsm2 opensc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
 
