@@ -46,6 +46,12 @@ public interface IBackendKey
     /// <summary>The version Encrypt uses (the newest).</summary>
     int CurrentVersion { get; }
 
+    /// <summary>
+    /// False when the backend itself has the key switched off (a software key file with <c>"enabled": false</c>):
+    /// the proxy then reports it DISABLED and refuses Encrypt and Decrypt, whatever the configuration says.
+    /// </summary>
+    bool Enabled => true;
+
     bool HasVersion(int version);
 
     /// <summary>AES-256-GCM with a fresh 12-byte IV (written to <paramref name="iv"/>) and a 16-byte tag.</summary>

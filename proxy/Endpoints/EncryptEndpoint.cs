@@ -35,7 +35,7 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
             ? XksCall.CheckBase64(aadText, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException)
             : 0;
 
-        if (!key.Enabled)
+        if (XksCall.IsDisabled(key, material))
         {
             throw GetKeyMetadataEndpoint.Disabled(key.Id);
         }

@@ -19,7 +19,7 @@ public sealed class GetKeyMetadataEndpoint(IKeyBackend backend)
         {
             KeySpec = "AES_256",
             KeyUsage = key.Usage,
-            KeyStatus = key.Enabled ? "ENABLED" : "DISABLED",
+            KeyStatus = XksCall.IsDisabled(key, material) ? "DISABLED" : "ENABLED",
         };
         JsonSerializer.Serialize(response.Writer, body, XksJsonContext.Default.GetKeyMetadataResponse);
     }

@@ -106,6 +106,13 @@ public sealed class XksCall
         return (key, backend.Find(KeyId));
     }
 
+    /// <summary>
+    /// Switched off in the configuration (<c>enabled: false</c>) or in the backend (a key file with
+    /// <c>"enabled": false</c>, an HSM key whose objects allow neither encrypt nor decrypt).
+    /// </summary>
+    public static bool IsDisabled(XksKey key, KeyLookupResult material) =>
+        !key.Enabled || material is { Status: KeyLookupStatus.Found, Key.Enabled: false };
+
     /// <summary>Key material must be usable for crypto; missing material reads as KeyNotFound, a corrupt key as InvalidState.</summary>
     public static IBackendKey RequireMaterial(KeyLookupResult material, string keyId) => material.Status switch
     {

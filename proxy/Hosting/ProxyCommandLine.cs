@@ -1,15 +1,15 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xks.Proxy.Cluster;
-using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Hosting;
 
 /// <summary>
-/// <c>xks-proxy [serve|validate|keys list|keys rotate ID] [--config PATH | --config-secret [NS/]NAME]</c>. The
+/// <c>xks-proxy [serve|validate|keys …] [--config PATH | --config-secret [NS/]NAME]</c>. The
 /// config path comes from <c>--config</c> or XKS_PROXY_CONFIG (standalone mode); the Secret from
-/// <c>--config-secret</c> or XKS_PROXY_CONFIG_SECRET (cluster mode). Exit codes: 0 ok, 2 bad usage or configuration.
+/// <c>--config-secret</c> or XKS_PROXY_CONFIG_SECRET (cluster mode). Exit codes: 0 ok, 1 a keys command refused or
+/// failed (<see cref="KeyAdminCommand"/>), 2 bad usage or configuration.
 /// </summary>
 public static class ProxyCommandLine
 {
@@ -24,9 +24,9 @@ public static class ProxyCommandLine
                                                       for changes (cluster mode); namespace: the pod's own
                xks-proxy validate [--config PATH | --config-secret [NAMESPACE/]NAME]
                                                       check a configuration and list every problem
-               xks-proxy keys list [--config PATH]    list software-backend keys and their versions
-               xks-proxy keys rotate ID [--config PATH]
-                                                      add a version to a key (the running proxy picks it up)
+               xks-proxy keys list|create ID|rotate ID|disable ID|enable ID [--config PATH]
+                                                      key administration on the configured backend (software or
+                                                      PKCS#11); `xks-proxy keys --help` explains each
         --config may also come from XKS_PROXY_CONFIG, --config-secret from XKS_PROXY_CONFIG_SECRET, --kubeconfig
         from KUBECONFIG (otherwise the pod's service account is used). In cluster mode the proxy waits up to
         --startup-timeout seconds (default 30) for a readable, valid configuration and otherwise exits with code 2.
@@ -100,7 +100,7 @@ public static class ProxyCommandLine
                     startupTimeout = TimeSpan.FromSeconds(seconds);
                     break;
                 case "--help" or "-h":
-                    Console.Out.WriteLine(Usage);
+                    Console.Out.WriteLine(positional is ["keys", ..] ? KeyAdminCommand.Usage : Usage);
                     return ExitOk;
                 case "--version":
                     Console.Out.WriteLine(typeof(ProxyCommandLine).Assembly.GetName().Version?.ToString(3));
@@ -120,6 +120,12 @@ public static class ProxyCommandLine
         if (command is not ("serve" or "validate" or "keys"))
         {
             return Fail($"unknown command '{command}'\n{Usage}");
+        }
+
+        KeyAdminCommand.Request? keysRequest = null;
+        if (command == "keys" && (keysRequest = KeyAdminCommand.Parse(positional.Skip(1).ToArray(), out var keysProblem)) is null)
+        {
+            return Fail(keysProblem!);
         }
 
         if (configPath is not null && configSecret is not null)
@@ -168,7 +174,7 @@ public static class ProxyCommandLine
                 Console.Out.WriteLine($"{configPath}: valid ({configuration.KeyStores.Count} key store(s), {configuration.KeyIds.Count} key(s))");
                 return ExitOk;
             case "keys":
-                return RunKeys(configuration, positional.Skip(1).ToArray());
+                return KeyAdminCommand.Run(configuration, keysRequest!, Console.Out, Console.Error);
         }
 
         WebApplication app;
@@ -261,58 +267,6 @@ public static class ProxyCommandLine
 
     private static bool TryParsePort(string text, out int port) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 0 and <= 65535;
-
-    private static int RunKeys(ProxyConfiguration configuration, string[] args)
-    {
-        if (configuration.Options.Backend.Software is not { } software)
-        {
-            return Fail("the keys command works on the software backend only");
-        }
-
-        using var backend = new SoftwareKeyBackend(software, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
-        switch (args)
-        {
-            case ["list"]:
-                var inline = backend.ListInlineKeys(configuration).ToList();
-                var configured = configuration.KeyIds.ToHashSet(StringComparer.Ordinal);
-                configured.ExceptWith(inline.Select(k => k.Id));
-                foreach (var (id, versions, problem) in backend.ListKeyFiles())
-                {
-                    Console.Out.WriteLine($"{id}\t{(configured.Contains(id) ? "configured" : "not configured")}\t{KeyState(versions, problem)}");
-                }
-
-                foreach (var (id, versions, problem) in inline)
-                {
-                    Console.Out.WriteLine($"{id}\tconfigured (versions inline)\t{KeyState(versions, problem)}");
-                }
-
-                foreach (var id in configured.Where(id => !File.Exists(Path.Combine(backend.KeysDirectory, id + ".json"))))
-                {
-                    Console.Out.WriteLine($"{id}\tconfigured\tno key material yet (created when the proxy starts)");
-                }
-
-                return ExitOk;
-            case ["rotate", var keyId] when SoftwareKeyBackend.IsInline(configuration, keyId):
-                return Fail($"key '{keyId}' carries its versions in the configuration: add a version there (in a cluster, the operator does)");
-            case ["rotate", var keyId]:
-                try
-                {
-                    var version = backend.Rotate(keyId);
-                    Console.Out.WriteLine($"{keyId}: now at version {version}; earlier versions still decrypt");
-                    return ExitOk;
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or KeyFileException)
-                {
-                    return Fail(ex.Message);
-                }
-
-            default:
-                return Fail("usage: xks-proxy keys list | xks-proxy keys rotate ID");
-        }
-    }
-
-    private static string KeyState(int[] versions, string? problem) =>
-        problem is null ? $"versions {string.Join(',', versions)} (current {versions.Max()})" : "UNUSABLE: " + problem;
 
     private static int Fail(string message)
     {

@@ -28,6 +28,9 @@ public static partial class ProxyOptionsValidator
     [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
     private static partial Regex KeyIdPattern();
 
+    /// <summary>An externalKeyId this proxy accepts: 1 to 128 characters of A-Z a-z 0-9 . _ -</summary>
+    public static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
+
     [GeneratedRegex("^(/[A-Za-z0-9_-]+)*$")]
     private static partial Regex PrefixPattern();
 

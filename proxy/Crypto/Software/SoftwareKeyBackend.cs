@@ -145,12 +145,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         lock (_applyLock)
         {
-            var path = KeyPath(_keysDir, keyId);
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException($"key '{keyId}' has no key file at '{path}'");
-            }
-
+            var path = ExistingKeyPath(keyId);
             var file = ReadKeyFile(path, keyId, out _);
             var next = file.Versions.Max(v => v.Version) + 1;
             file.Versions.Add(NewVersion(keyId, next));
@@ -160,8 +155,51 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         }
     }
 
-    /// <summary>Versions, unwrapped state and problems of every key file in the data directory (for the admin command).</summary>
-    public IEnumerable<(string Id, int[] Versions, string? Problem)> ListKeyFiles()
+    /// <summary>
+    /// Creates <c>keys/&lt;id&gt;.json</c> with version 1 (the admin command's <c>keys create</c>); refuses a key that
+    /// already has a file, so existing material is never replaced.
+    /// </summary>
+    public void Create(string keyId)
+    {
+        lock (_applyLock)
+        {
+            var path = KeyPath(_keysDir, keyId);
+            if (File.Exists(path))
+            {
+                throw new InvalidOperationException($"key '{keyId}' already exists ('{path}'); use 'keys rotate' to add a version");
+            }
+
+            CreatePrivateDirectory(_dataDir);
+            CreatePrivateDirectory(_keysDir);
+            WriteKeyFile(path, new SoftwareKeyFile { Id = keyId, Versions = [NewVersion(keyId, 1)] });
+            Log.KeyCreated(_logger, keyId);
+        }
+    }
+
+    /// <summary>
+    /// Sets <c>"enabled"</c> in a key file (the admin command's <c>keys disable|enable</c>); a running proxy picks
+    /// the change up with the key file. Returns false when the key was already in that state (the file is unchanged).
+    /// </summary>
+    public bool SetEnabled(string keyId, bool enabled)
+    {
+        lock (_applyLock)
+        {
+            var path = ExistingKeyPath(keyId);
+            var file = ReadKeyFile(path, keyId, out _);
+            if (file.Enabled == enabled)
+            {
+                return false;
+            }
+
+            file.Enabled = enabled;
+            WriteKeyFile(path, file);
+            Log.KeyEnabledChanged(_logger, keyId, enabled ? "enabled" : "disabled");
+            return true;
+        }
+    }
+
+    /// <summary>Versions, switch and problems of every key file in the data directory (for the admin command).</summary>
+    public IEnumerable<SoftwareKeyState> ListKeyFiles()
     {
         if (!Directory.Exists(_keysDir))
         {
@@ -172,7 +210,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         {
             var id = Path.GetFileNameWithoutExtension(path);
             var loaded = LoadKey(id, _keysDir, null, create: false);
-            yield return (id, loaded.Key?.Versions ?? [], loaded.Problem);
+            yield return new SoftwareKeyState(id, loaded.Key?.Versions ?? [], loaded.Key?.Enabled ?? true, loaded.Problem);
         }
     }
 
@@ -180,12 +218,12 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// Versions, unwrapped state and problems of every key of <paramref name="configuration"/> that carries its
     /// versions inline (for the admin command). Reads and writes no file.
     /// </summary>
-    public IEnumerable<(string Id, int[] Versions, string? Problem)> ListInlineKeys(ProxyConfiguration configuration)
+    public IEnumerable<SoftwareKeyState> ListInlineKeys(ProxyConfiguration configuration)
     {
         foreach (var (id, versions) in InlineKeys(configuration).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var loaded = LoadInlineKey(id, versions, previous: null, log: false);
-            yield return (id, loaded.Key?.Versions ?? [], loaded.Problem);
+            yield return new SoftwareKeyState(id, loaded.Key?.Versions ?? [], Enabled: true, loaded.Problem);
         }
     }
 
@@ -274,8 +312,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         try
         {
-            ReadKeyFile(path, keyId, out var keys);
-            return new LoadedKey(new SoftwareKey(keyId, keys), null, fingerprint);
+            var file = ReadKeyFile(path, keyId, out var keys);
+            return new LoadedKey(new SoftwareKey(keyId, keys, file.Enabled), null, fingerprint);
         }
         catch (KeyFileException ex)
         {
@@ -389,6 +427,12 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     private static string KeyPath(string directory, string keyId) => Path.Combine(directory, keyId + ".json");
 
+    private string ExistingKeyPath(string keyId)
+    {
+        var path = KeyPath(_keysDir, keyId);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"key '{keyId}' has no key file at '{path}'");
+    }
+
     private static void WriteKeyFile(string path, SoftwareKeyFile file) =>
         WritePrivateFileAtomically(path, JsonSerializer.SerializeToUtf8Bytes(file, SoftwareKeyFileJsonContext.Default.SoftwareKeyFile));
 
@@ -478,6 +522,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>A key as the admin command lists it: versions, the key file's switch, or why it is unusable.</summary>
+    public sealed record SoftwareKeyState(string Id, int[] Versions, bool Enabled, string? Problem);
+
     /// <summary>A key as loaded: from a file (<see cref="Fingerprint"/>) or inline (<see cref="InlineContent"/>, the hash of its versions).</summary>
     private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false, string? InlineContent = null);
 
@@ -487,9 +534,10 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         private readonly AesGcmKey[] _byVersion;
 
-        public SoftwareKey(string id, AesGcmKey[] versions)
+        public SoftwareKey(string id, AesGcmKey[] versions, bool enabled = true)
         {
             Id = id;
+            Enabled = enabled;
             CurrentVersion = versions.Max(v => v.Version);
             _byVersion = new AesGcmKey[CurrentVersion + 1];
             foreach (var v in versions)
@@ -503,6 +551,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         public string Id { get; }
 
         public int CurrentVersion { get; }
+
+        public bool Enabled { get; }
 
         public int[] Versions { get; }
 
@@ -531,5 +581,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         [LoggerMessage(304, LogLevel.Warning, "Software key store health check failed: {Problem}", EventName = "HealthCheckFailed")]
         public static partial void HealthCheckFailed(ILogger logger, string problem);
+
+        [LoggerMessage(305, LogLevel.Information, "Key {KeyId} {State} in its key file", EventName = "KeyEnabledChanged")]
+        public static partial void KeyEnabledChanged(ILogger logger, string keyId, string state);
     }
 }

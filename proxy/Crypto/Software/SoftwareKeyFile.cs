@@ -8,6 +8,13 @@ internal sealed class SoftwareKeyFile
     [JsonPropertyName("id")]
     public string Id { get; set; } = "";
 
+    /// <summary>
+    /// The backend-level switch of <c>xks-proxy keys disable|enable</c>: false makes the proxy report the key
+    /// DISABLED and refuse Encrypt and Decrypt, on top of the configuration's <c>enabled</c>. Absent means true.
+    /// </summary>
+    [JsonPropertyName("enabled")]
+    public bool Enabled { get; set; } = true;
+
     [JsonPropertyName("versions")]
     public List<SoftwareKeyVersion> Versions { get; set; } = [];
 }

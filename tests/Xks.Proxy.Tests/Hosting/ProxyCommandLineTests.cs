@@ -76,7 +76,7 @@ public sealed class ProxyCommandLineTests : IDisposable
             Assert.Contains("\"version\": 2", file, StringComparison.Ordinal);
         }
 
-        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["keys", "rotate", "never-created", "--config", path]));
+        Assert.Equal(KeyAdminCommand.ExitRefused, await ProxyCommandLine.RunAsync(["keys", "rotate", "never-created", "--config", path]));
     }
 
     [Fact]
@@ -93,10 +93,11 @@ public sealed class ProxyCommandLineTests : IDisposable
         var list = await ProxyProcess.RunToExitAsync(_directory, ["keys", "list", "--config", path], TimeSpan.FromSeconds(30));
         var rotate = await ProxyProcess.RunToExitAsync(_directory, ["keys", "rotate", "inline", "--config", path], TimeSpan.FromSeconds(30));
 
+        var rows = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l.Split(' ')[0]);
         Assert.Equal(ProxyCommandLine.ExitOk, list.ExitCode);
-        Assert.Contains("inline\tconfigured (versions inline)\tversions 1,2 (current 2)", list.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("broken\tconfigured (versions inline)\tUNUSABLE: key 'broken' (versions in the configuration): version 1 fails its integrity check", list.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(ProxyCommandLine.ExitConfigError, rotate.ExitCode);
+        Assert.Equal(["inline", "1,2", "ENCRYPT,DECRYPT", "enabled", "inline"], rows["inline"].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("unusable  inline  key 'broken' (versions in the configuration): version 1 fails its integrity check", rows["broken"], StringComparison.Ordinal);
+        Assert.Equal(KeyAdminCommand.ExitRefused, rotate.ExitCode);
         Assert.Contains("carries its versions in the configuration", rotate.StandardError, StringComparison.Ordinal);
     }
 }

@@ -278,4 +278,63 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         key.Encrypt(1, new byte[8], "one"u8, iv, ciphertext, tag);
         Assert.False(key.TryDecrypt(1, ciphertext, iv, tag, "two"u8, plaintext));
     }
+
+    [Fact]
+    public void SetEnabled_False_NextApplyFindsTheKeyDisabled_AndTrueEnablesItWithTheSameMaterial()
+    {
+        using var backend = NewBackend();
+        backend.Apply(Config("a", "b"));
+        var plaintext = RandomNumberGenerator.GetBytes(16);
+        var (iv, ciphertext, tag, roundTrip) = (new byte[12], new byte[16], new byte[16], new byte[16]);
+        backend.Find("a").Key!.Encrypt(1, plaintext, "aad"u8, iv, ciphertext, tag);
+
+        Assert.True(backend.SetEnabled("a", enabled: false));
+        backend.Apply(Config("a", "b"));
+        var disabled = backend.Find("a");
+        Assert.Equal(KeyLookupStatus.Found, disabled.Status);
+        Assert.False(disabled.Key!.Enabled);
+        Assert.True(backend.Find("b").Key!.Enabled);
+
+        Assert.False(backend.SetEnabled("a", enabled: false));
+        Assert.True(backend.SetEnabled("a", enabled: true));
+        backend.Apply(Config("a", "b"));
+        var enabled = backend.Find("a").Key!;
+        Assert.True(enabled.Enabled);
+        Assert.True(enabled.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.Equal(plaintext, roundTrip);
+    }
+
+    [Fact]
+    public void Apply_KeyFileWithoutAnEnabledField_IsEnabled()
+    {
+        using (var first = NewBackend())
+        {
+            first.Apply(Config("a"));
+        }
+
+        var path = Path.Combine(_dataDir, "keys", "a.json");
+        var file = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.True(file.Remove("enabled"));
+        File.WriteAllText(path, file.ToJsonString());
+
+        using var second = NewBackend();
+        second.Apply(Config("a"));
+        Assert.True(second.Find("a").Key!.Enabled);
+    }
+
+    [Fact]
+    public void Create_ExistingKey_IsRefusedAndKeepsItsMaterial()
+    {
+        using var backend = NewBackend(createMissing: false);
+        backend.Create("a");
+        var path = Path.Combine(_dataDir, "keys", "a.json");
+        var before = File.ReadAllBytes(path);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => backend.Create("a"));
+
+        Assert.Contains("already exists", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        backend.Apply(Config("a"));
+        Assert.Equal(1, backend.Find("a").Key!.CurrentVersion);
+    }
 }
