@@ -1,0 +1,26 @@
+namespace Xks.Pkcs11;
+
+/// <summary>
+/// One key-version object in a token, as its attributes say. <see cref="KeyType"/> is the CKK name
+/// (<c>CKK_AES</c>), <see cref="ValueLength"/> the key length in bytes; <see cref="IsUsableAes256"/> tells whether the
+/// proxy can serve it.
+/// </summary>
+public sealed record HsmKeyVersion(
+    string KeyId,
+    int Version,
+    string Label,
+    string KeyType,
+    int ValueLength,
+    bool CanEncrypt,
+    bool CanDecrypt,
+    bool Sensitive,
+    bool Extractable)
+{
+    public bool IsUsableAes256 => KeyType == "CKK_AES" && ValueLength == AesKeyTemplate.KeyBytes;
+
+    /// <summary>Neither encrypt nor decrypt allowed: the proxy reports the key DISABLED.</summary>
+    public bool IsDisabled => !CanEncrypt && !CanDecrypt;
+
+    /// <summary>Why the proxy cannot serve it, or null.</summary>
+    public string? Problem => IsUsableAes256 ? null : $"object '{Label}' is {KeyType} with {ValueLength * 8} bits, not AES-256";
+}
