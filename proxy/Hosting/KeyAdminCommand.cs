@@ -128,15 +128,7 @@ public static class KeyAdminCommand
 
     private static List<KeyRow> ListSoftware(ProxyConfiguration configuration, SoftwareKeyBackend backend)
     {
-        var configured = new Dictionary<string, XksKey>(StringComparer.Ordinal);
-        foreach (var store in configuration.KeyStores)
-        {
-            foreach (var (id, key) in store.Keys)
-            {
-                configured.TryAdd(id, key);
-            }
-        }
-
+        var configured = ConfiguredKeys(configuration);
         var rows = new List<KeyRow>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         // Inline keys first: a key file of the same id is not what the proxy serves, so it is not listed.
@@ -184,7 +176,26 @@ public static class KeyAdminCommand
             backendEnabled && configEnabled ? "enabled" : "disabled", config, note);
     }
 
-    private static string ConfiguredHint(ProxyConfiguration configuration, string keyId) =>
+    /// <summary>Every configured key by id (the first key store that names it).</summary>
+    internal static Dictionary<string, XksKey> ConfiguredKeys(ProxyConfiguration configuration)
+    {
+        var configured = new Dictionary<string, XksKey>(StringComparer.Ordinal);
+        foreach (var store in configuration.KeyStores)
+        {
+            foreach (var (id, key) in store.Keys)
+            {
+                configured.TryAdd(id, key);
+            }
+        }
+
+        return configured;
+    }
+
+    /// <summary>Whether the configuration lists the key's versions (rendered by the operator, which owns the key).</summary>
+    internal static bool HasListedVersions(ProxyConfiguration configuration, string keyId) =>
+        configuration.Options.KeyStores.SelectMany(s => s.Keys).Any(k => k.Id == keyId && k.Versions is { Count: > 0 });
+
+    internal static string ConfiguredHint(ProxyConfiguration configuration, string keyId) =>
         configuration.KeyIds.Contains(keyId, StringComparer.Ordinal)
             ? ""
             : "; it is not in the configuration yet: add '- id: " + keyId + "' to a key store's keys to serve it";
