@@ -1,3 +1,4 @@
+using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace Xks.Pkcs11;
@@ -47,9 +48,20 @@ public sealed record TokenSelector
     {
         var seen = new List<string>();
         var matches = new List<ISlot>();
-        foreach (var slot in library.GetSlotList(Net.Pkcs11Interop.Common.SlotsType.WithTokenPresent))
+        foreach (var slot in library.GetSlotList(SlotsType.WithTokenPresent))
         {
-            var info = slot.GetTokenInfo();
+            ITokenInfo info;
+            try
+            {
+                info = slot.GetTokenInfo();
+            }
+            catch (Pkcs11Exception ex)
+            {
+                // One unreadable slot (a token being initialised, a failing device) must not hide the others.
+                seen.Add($"slot {slot.SlotId} unreadable ({ex.RV})");
+                continue;
+            }
+
             seen.Add($"{info.Label.Trim()} (slot {slot.SlotId}, serial {info.SerialNumber.Trim()})");
             if (Matches(slot.SlotId, info))
             {

@@ -52,6 +52,12 @@ public interface IBackendKey
     /// </summary>
     bool Enabled => true;
 
+    /// <summary>
+    /// What the key material itself allows (ENCRYPT, DECRYPT), when the backend knows (a PKCS#11 object's
+    /// CKA_ENCRYPT/CKA_DECRYPT); null when only the configuration decides.
+    /// </summary>
+    IReadOnlyList<string>? Usage => null;
+
     bool HasVersion(int version);
 
     /// <summary>AES-256-GCM with a fresh 12-byte IV (written to <paramref name="iv"/>) and a 16-byte tag.</summary>

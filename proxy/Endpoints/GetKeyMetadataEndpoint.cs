@@ -2,6 +2,7 @@ using System.Text.Json;
 using Xks.Proxy.Contracts;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Errors;
+using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Endpoints;
 
@@ -18,11 +19,19 @@ public sealed class GetKeyMetadataEndpoint(IKeyBackend backend)
         var body = new GetKeyMetadataResponse
         {
             KeySpec = "AES_256",
-            KeyUsage = key.Usage,
+            KeyUsage = Usage(key, backendKey),
             KeyStatus = XksCall.IsDisabled(key, material) ? "DISABLED" : "ENABLED",
         };
         JsonSerializer.Serialize(response.Writer, body, XksJsonContext.Default.GetKeyMetadataResponse);
     }
+
+    /// <summary>
+    /// The configured usage, narrowed to what the key material allows where the backend says (an HSM object without
+    /// CKA_DECRYPT does not report DECRYPT). A key whose material allows neither reports its configured usage: it is
+    /// DISABLED.
+    /// </summary>
+    private static string[] Usage(XksKey key, IBackendKey backendKey) =>
+        backendKey.Usage is { Count: > 0 } allowed ? [.. key.Usage.Where(allowed.Contains)] : key.Usage;
 
     internal static XksException Disabled(string keyId) =>
         new(XksErrorName.InvalidStateException, $"Key '{keyId}' is disabled.");

@@ -149,6 +149,13 @@ public sealed partial class ConfigurationReloader : BackgroundService
     public void UpdateUnusableKeys(ProxyConfiguration configuration) =>
         _metrics.UnusableKeys.Set(configuration.KeyIds.Count(id => _backend.Find(id).Status != KeyLookupStatus.Found));
 
+    /// <summary>Everything of backend.pkcs11 that is read at start (the PIN only as its source, never its value).</summary>
+    private static string? Pkcs11Signature(Pkcs11BackendOptions? pkcs11) => pkcs11 is null ? null : string.Join('|',
+        pkcs11.Library, string.Join(',', pkcs11.Tokens.Select(t => $"{t?.Label}/{t?.Slot}/{t?.Serial}/{t?.Library}")),
+        string.IsNullOrEmpty(pkcs11.Pin) ? "" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(pkcs11.Pin))),
+        pkcs11.PinFile, pkcs11.PinEnvironmentVariable, pkcs11.IvGeneration, pkcs11.SessionPool.MaxSessions, pkcs11.SessionPool.WaitTimeoutMilliseconds,
+        pkcs11.HealthKeyLabel, pkcs11.CreateMissingKeys, pkcs11.RecoveryIntervalSeconds);
+
     private static string? RestartNeeded(ProxyOptions before, ProxyOptions after)
     {
         if (before.Server.Address != after.Server.Address || before.Server.Port != after.Server.Port)
@@ -169,7 +176,8 @@ public sealed partial class ConfigurationReloader : BackgroundService
 
         if (before.Backend.Software?.DataDir != after.Backend.Software?.DataDir
             || before.Backend.Software?.MasterKeyFile != after.Backend.Software?.MasterKeyFile
-            || before.Backend.Software?.CreateMissingKeys != after.Backend.Software?.CreateMissingKeys)
+            || before.Backend.Software?.CreateMissingKeys != after.Backend.Software?.CreateMissingKeys
+            || Pkcs11Signature(before.Backend.Pkcs11) != Pkcs11Signature(after.Backend.Pkcs11))
         {
             return "backend";
         }

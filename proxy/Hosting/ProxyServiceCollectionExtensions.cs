@@ -3,6 +3,7 @@ using Prometheus;
 using Xks.Proxy.Audit;
 using Xks.Proxy.Authentication;
 using Xks.Proxy.Crypto;
+using Xks.Proxy.Crypto.Pkcs11;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Endpoints;
 using Xks.Proxy.Health;
@@ -54,6 +55,11 @@ public static class ProxyServiceCollectionExtensions
         if (options.Software is { } software)
         {
             return new SoftwareKeyBackend(software, services.GetRequiredService<ILogger<SoftwareKeyBackend>>(), services.GetRequiredService<TimeProvider>());
+        }
+
+        if (options.Pkcs11 is { } pkcs11)
+        {
+            return new Pkcs11KeyBackend(pkcs11, services.GetRequiredService<ILogger<Pkcs11KeyBackend>>(), services.GetRequiredService<TimeProvider>());
         }
 
         throw new InvalidOperationException("no key backend configured");

@@ -9,7 +9,7 @@ public sealed record ConfigurationOverrides
 {
     /// <summary>
     /// Every absolute file path of the document (masterKeyFile, dataDir, TLS files, client CA, secretAccessKeyFile,
-    /// audit file) is resolved under this directory: /var/run/xks/master-key/master.key → ROOT/var/run/xks/master-key/master.key.
+    /// audit file, the PKCS#11 pinFile; never the PKCS#11 library) is resolved under this directory: /var/run/xks/master-key/master.key → ROOT/var/run/xks/master-key/master.key.
     /// Relative paths are left to resolve as usual.
     /// </summary>
     public string? VolumeRoot { get; init; }
@@ -70,6 +70,12 @@ public sealed record ConfigurationOverrides
             {
                 software.MasterKeyFile = UnderRoot(masterKeyFile);
             }
+        }
+
+        // Never the PKCS#11 library: it is part of the image, not a mounted volume.
+        if (options.Backend.Pkcs11 is { PinFile: { } pinFile } pkcs11)
+        {
+            pkcs11.PinFile = UnderRoot(pinFile);
         }
 
         foreach (var credential in options.KeyStores.Where(s => s is not null).SelectMany(s => s.Credentials).Where(c => c is not null))

@@ -102,6 +102,15 @@ public static class ProxyConfigurationLoader
         options.Audit ??= new AuditOptions();
         options.KeyStores ??= [];
         options.Backend ??= new BackendOptions();
+        if (options.Backend.Pkcs11 is { } pkcs11)
+        {
+            pkcs11.Tokens ??= [];
+            pkcs11.SessionPool ??= new Pkcs11SessionPoolOptions();
+            pkcs11.IvGeneration ??= nameof(Pkcs11IvGeneration.Proxy);
+            pkcs11.HealthKeyLabel ??= "";
+            pkcs11.Library ??= "";
+        }
+
         foreach (var store in options.KeyStores.Where(s => s is not null))
         {
             store.UriPathPrefix ??= "";
@@ -152,6 +161,20 @@ public static class ProxyConfigurationLoader
             if (!string.IsNullOrWhiteSpace(software.MasterKeyFile))
             {
                 software.MasterKeyFile = Resolve(software.MasterKeyFile);
+            }
+        }
+
+        if (options.Backend.Pkcs11 is { } pkcs11)
+        {
+            pkcs11.Library = Resolve(pkcs11.Library);
+            foreach (var token in pkcs11.Tokens.Where(t => t is not null && !string.IsNullOrWhiteSpace(t.Library)))
+            {
+                token.Library = Resolve(token.Library!);
+            }
+
+            if (!string.IsNullOrWhiteSpace(pkcs11.PinFile))
+            {
+                pkcs11.PinFile = Resolve(pkcs11.PinFile);
             }
         }
 

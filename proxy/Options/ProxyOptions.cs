@@ -135,7 +135,10 @@ public sealed class KeyOptions
     public List<KeyVersionOptions> Versions { get; set; } = [];
 }
 
-/// <summary>One inline key version: AES-256-GCM-wrapped material, bound to the key id and version number.</summary>
+/// <summary>
+/// One key version. Software backend: AES-256-GCM-wrapped material, bound to the key id and version number. PKCS#11
+/// backend: the version number only (the material is the token's object <c>&lt;id&gt;/v&lt;version&gt;</c>).
+/// </summary>
 public sealed class KeyVersionOptions
 {
     /// <summary>1 or more, unique within the key.</summary>
@@ -165,9 +168,76 @@ public sealed class AuthorizationOptions
     public List<string> SourceVpces { get; set; } = [];
 }
 
+/// <summary>Exactly one key backend: software (wrapped keys on disk) or pkcs11 (keys inside an HSM).</summary>
 public sealed class BackendOptions
 {
     public SoftwareBackendOptions? Software { get; set; }
+
+    public Pkcs11BackendOptions? Pkcs11 { get; set; }
+}
+
+/// <summary>
+/// Keys inside one or more PKCS#11 tokens (HSMs holding the same keys, in order of preference): one AES-256 object
+/// per key version, labelled <c>&lt;keyId&gt;/v&lt;n&gt;</c>; encrypt and decrypt run in the token.
+/// </summary>
+public sealed class Pkcs11BackendOptions
+{
+    /// <summary>The PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). Part of the image: never re-rooted by --volume-root.</summary>
+    public string Library { get; set; } = "";
+
+    /// <summary>1 to 10 tokens holding the same keys, in order of preference.</summary>
+    public List<Pkcs11TokenOptions> Tokens { get; set; } = [];
+
+    /// <summary>The CKU_USER PIN inline (local use). Exactly one of pin, pinFile and pinEnvironmentVariable.</summary>
+    public string? Pin { get; set; }
+
+    /// <summary>A file holding the PIN (a mounted Secret); one trailing newline is ignored.</summary>
+    public string? PinFile { get; set; }
+
+    /// <summary>An environment variable holding the PIN.</summary>
+    public string? PinEnvironmentVariable { get; set; }
+
+    /// <summary>
+    /// Who makes the GCM IV: <c>Proxy</c> (C_GenerateRandom, passed in: SoftHSM2), <c>HsmWritesIv</c> (a zero IV
+    /// buffer the HSM overwrites: CloudHSM, nShield) or <c>HsmAppendsIv</c> (no IV in, the HSM appends it to the
+    /// output: Luna).
+    /// </summary>
+    public string IvGeneration { get; set; } = "Proxy";
+
+    public Pkcs11SessionPoolOptions SessionPool { get; set; } = new();
+
+    /// <summary>Label of the AES-256 key used by the deep health check, one per token (created when missing).</summary>
+    public string HealthKeyLabel { get; set; } = "xks-proxy-health";
+
+    /// <summary>Standalone convenience: generate version 1 of configured keys the token does not have.</summary>
+    public bool CreateMissingKeys { get; set; }
+
+    /// <summary>Seconds between attempts to bring an unavailable token back (module re-initialised, health key re-checked).</summary>
+    public int RecoveryIntervalSeconds { get; set; } = 5;
+
+    public override string ToString() => $"Pkcs11BackendOptions {{ Library = {Library}, Tokens = {Tokens.Count} }}";
+}
+
+/// <summary>One token: exactly one of label, slot and serial; optionally its own module.</summary>
+public sealed class Pkcs11TokenOptions
+{
+    public string? Label { get; set; }
+
+    public ulong? Slot { get; set; }
+
+    public string? Serial { get; set; }
+
+    /// <summary>This token's own PKCS#11 module (another HSM's client); default backend.pkcs11.library.</summary>
+    public string? Library { get; set; }
+}
+
+public sealed class Pkcs11SessionPoolOptions
+{
+    /// <summary>Logged-in sessions per token, 1 to 1024.</summary>
+    public int MaxSessions { get; set; } = 8;
+
+    /// <summary>How long a request waits for a free session (0 to 10000 ms) before DependencyTimeoutException.</summary>
+    public int WaitTimeoutMilliseconds { get; set; } = 100;
 }
 
 public sealed class SoftwareBackendOptions
@@ -186,4 +256,17 @@ public sealed class SoftwareBackendOptions
     /// not even the health key (it then lives in memory); keys without material answer KeyNotFoundException.
     /// </summary>
     public bool CreateMissingKeys { get; set; } = true;
+}
+
+/// <summary>Who makes the AES-GCM IV (XKS-SPEC §10.1: HSMs differ).</summary>
+public enum Pkcs11IvGeneration
+{
+    /// <summary>The proxy draws 12 bytes with C_GenerateRandom and passes them in (SoftHSM2).</summary>
+    Proxy,
+
+    /// <summary>A 12-byte zero buffer goes in and the HSM overwrites it with the IV it chose (CloudHSM, nShield).</summary>
+    HsmWritesIv,
+
+    /// <summary>No IV goes in; the HSM appends its 12-byte IV after the tag (Luna).</summary>
+    HsmAppendsIv,
 }

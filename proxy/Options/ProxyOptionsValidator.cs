@@ -17,6 +17,9 @@ public static partial class ProxyOptionsValidator
     /// <summary>Highest inline key version (the backend indexes versions in an array; a yearly rotation never gets near).</summary>
     public const int MaxKeyVersion = 100_000;
 
+    /// <summary>Most PKCS#11 tokens one backend lists (ekmFleetDetails allows 10 entries).</summary>
+    public const int MaxPkcs11Tokens = 10;
+
     private const int WrappedMaterialBase64Length = 80;
 
     [GeneratedRegex("^[A-Z2-7]{20,30}$")]
@@ -65,32 +68,10 @@ public static partial class ProxyOptionsValidator
             problems.Add($"health.cacheSeconds: must be between 1 and 60, the spec allows results at most one minute old (got {options.Health.CacheSeconds})");
         }
 
-        ValidateKeyStores(options.KeyStores, mode, problems);
+        var pkcs11 = options.Backend.Software is null && options.Backend.Pkcs11 is not null;
+        ValidateKeyStores(options.KeyStores, mode, pkcs11, problems);
         ValidateBackend(options.Backend, problems);
-        ValidateInlineVersionsBackend(options, problems);
         return problems;
-    }
-
-    // Inline versions are wrapped by the software backend's master key; another backend (PKCS#11, later) keeps its
-    // keys in the device and could not use them.
-    private static void ValidateInlineVersionsBackend(ProxyOptions options, List<string> problems)
-    {
-        if (options.Backend.Software is not null)
-        {
-            return;
-        }
-
-        for (var s = 0; s < options.KeyStores.Count; s++)
-        {
-            var keys = options.KeyStores[s]?.Keys ?? [];
-            for (var k = 0; k < keys.Count; k++)
-            {
-                if (keys[k]?.Versions is { Count: > 0 })
-                {
-                    problems.Add($"keyStores[{s}].keys[{k}].versions: inline key versions need the software backend (backend.software)");
-                }
-            }
-        }
     }
 
     private static void ValidateServer(ServerOptions server, List<string> problems)
@@ -164,7 +145,7 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, List<string> problems)
+    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, bool pkcs11, List<string> problems)
     {
         // A Vault without KeySets yet renders no key store: valid in cluster mode, where more arrive through the Secret.
         if (keyStores.Count == 0 && mode == ConfigurationMode.Standalone)
@@ -222,7 +203,7 @@ public static partial class ProxyOptionsValidator
 
             for (var k = 0; k < store.Keys.Count; k++)
             {
-                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, problems);
+                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, pkcs11, problems);
             }
         }
     }
@@ -259,7 +240,7 @@ public static partial class ProxyOptionsValidator
 
     internal static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
 
-    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, List<string> problems)
+    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, List<string> problems)
     {
         if (key is null)
         {
@@ -297,11 +278,14 @@ public static partial class ProxyOptionsValidator
             CheckNonEmpty(auth.SourceVpces, $"{at}.authorization.sourceVpces", problems);
         }
 
-        ValidateVersions(key.Versions ?? [], $"{at}.versions", problems);
+        ValidateVersions(key.Versions ?? [], $"{at}.versions", pkcs11, problems);
     }
 
-    /// <summary>Inline versions: numbered from 1, unique, each 60 bytes of wrapped material. Never quotes the material.</summary>
-    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, List<string> problems)
+    /// <summary>
+    /// Key versions: numbered from 1, unique; with the software backend each carries 60 bytes of wrapped material
+    /// (never quoted), with the PKCS#11 backend none (the material is the token's object).
+    /// </summary>
+    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, List<string> problems)
     {
         var numbers = new Dictionary<int, int>();
         Span<byte> wrapped = stackalloc byte[WrappedMaterialLength];
@@ -324,7 +308,14 @@ public static partial class ProxyOptionsValidator
             }
 
             var material = version.WrappedMaterial ?? "";
-            if (material.Length == 0)
+            if (pkcs11)
+            {
+                if (material.Length > 0)
+                {
+                    problems.Add($"{at}[{v}].wrappedMaterial: not allowed with the pkcs11 backend (the version is the token's object '<id>/v{version.Version}')");
+                }
+            }
+            else if (material.Length == 0)
             {
                 problems.Add($"{at}[{v}].wrappedMaterial: required");
             }
@@ -349,21 +340,126 @@ public static partial class ProxyOptionsValidator
 
     private static void ValidateBackend(BackendOptions backend, List<string> problems)
     {
-        if (backend.Software is null)
+        if (backend.Software is null && backend.Pkcs11 is null)
         {
-            problems.Add("backend: configure a key backend (software: { dataDir: ... })");
+            problems.Add("backend: configure a key backend (software: { dataDir: ... } or pkcs11: { library: ..., tokens: [...] })");
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(backend.Software.DataDir))
+        if (backend.Software is not null && backend.Pkcs11 is not null)
         {
-            problems.Add("backend.software.dataDir: required");
+            problems.Add("backend: configure exactly one of software and pkcs11");
         }
 
-        var masterKeyFile = backend.Software.MasterKeyFile;
-        if (!string.IsNullOrWhiteSpace(masterKeyFile) && !File.Exists(masterKeyFile))
+        if (backend.Software is { } software)
         {
-            problems.Add($"backend.software.masterKeyFile: file '{masterKeyFile}' does not exist (the proxy never creates it)");
+            if (string.IsNullOrWhiteSpace(software.DataDir))
+            {
+                problems.Add("backend.software.dataDir: required");
+            }
+
+            var masterKeyFile = software.MasterKeyFile;
+            if (!string.IsNullOrWhiteSpace(masterKeyFile) && !File.Exists(masterKeyFile))
+            {
+                problems.Add($"backend.software.masterKeyFile: file '{masterKeyFile}' does not exist (the proxy never creates it)");
+            }
+        }
+
+        if (backend.Pkcs11 is { } pkcs11)
+        {
+            ValidatePkcs11(pkcs11, problems);
+        }
+    }
+
+    /// <summary>The PKCS#11 backend: libraries present, 1-10 tokens each selected one way, one PIN source (never quoted), sane pool.</summary>
+    private static void ValidatePkcs11(Pkcs11BackendOptions pkcs11, List<string> problems)
+    {
+        const string at = "backend.pkcs11";
+        if (string.IsNullOrWhiteSpace(pkcs11.Library))
+        {
+            problems.Add($"{at}.library: required (the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so)");
+        }
+        else if (!File.Exists(pkcs11.Library))
+        {
+            problems.Add($"{at}.library: PKCS#11 library '{pkcs11.Library}' does not exist");
+        }
+
+        var tokens = pkcs11.Tokens ?? [];
+        if (tokens.Count is < 1 or > MaxPkcs11Tokens)
+        {
+            problems.Add($"{at}.tokens: list 1 to {MaxPkcs11Tokens} tokens (got {tokens.Count})");
+        }
+
+        var selectors = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            var token = tokens[t];
+            if (token is null)
+            {
+                problems.Add($"{at}.tokens[{t}]: empty entry");
+                continue;
+            }
+
+            var given = (string.IsNullOrEmpty(token.Label) ? 0 : 1) + (token.Slot is null ? 0 : 1) + (string.IsNullOrEmpty(token.Serial) ? 0 : 1);
+            if (given != 1)
+            {
+                problems.Add($"{at}.tokens[{t}]: set exactly one of label, slot and serial");
+            }
+            else
+            {
+                var library = string.IsNullOrWhiteSpace(token.Library) ? pkcs11.Library : token.Library;
+                var selector = $"{library}|{token.Label}|{token.Slot}|{token.Serial}";
+                if (!selectors.TryAdd(selector, t))
+                {
+                    problems.Add($"{at}.tokens[{t}]: the same token as tokens[{selectors[selector]}]");
+                }
+            }
+
+            if (token.Library is { } own && !string.IsNullOrWhiteSpace(own) && !File.Exists(own))
+            {
+                problems.Add($"{at}.tokens[{t}].library: PKCS#11 library '{own}' does not exist");
+            }
+        }
+
+        var pinSources = (string.IsNullOrEmpty(pkcs11.Pin) ? 0 : 1) + (string.IsNullOrEmpty(pkcs11.PinFile) ? 0 : 1)
+            + (string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) ? 0 : 1);
+        if (pinSources != 1)
+        {
+            problems.Add($"{at}: set exactly one of pin, pinFile and pinEnvironmentVariable");
+        }
+        else if (!string.IsNullOrEmpty(pkcs11.PinFile) && !File.Exists(pkcs11.PinFile))
+        {
+            problems.Add($"{at}.pinFile: file '{pkcs11.PinFile}' does not exist");
+        }
+        else if (!string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(pkcs11.PinEnvironmentVariable)))
+        {
+            problems.Add($"{at}.pinEnvironmentVariable: environment variable '{pkcs11.PinEnvironmentVariable}' is not set");
+        }
+
+        if (!Enum.TryParse<Pkcs11IvGeneration>(pkcs11.IvGeneration, ignoreCase: false, out _) || int.TryParse(pkcs11.IvGeneration, out _))
+        {
+            problems.Add($"{at}.ivGeneration: '{pkcs11.IvGeneration}' is not Proxy, HsmWritesIv or HsmAppendsIv");
+        }
+
+        var pool = pkcs11.SessionPool ?? new Pkcs11SessionPoolOptions();
+        if (pool.MaxSessions is < 1 or > 1024)
+        {
+            problems.Add($"{at}.sessionPool.maxSessions: must be between 1 and 1024 (got {pool.MaxSessions})");
+        }
+
+        if (pool.WaitTimeoutMilliseconds is < 0 or > 10_000)
+        {
+            problems.Add($"{at}.sessionPool.waitTimeoutMilliseconds: must be between 0 and 10000 (got {pool.WaitTimeoutMilliseconds})");
+        }
+
+        if (string.IsNullOrWhiteSpace(pkcs11.HealthKeyLabel) || Xks.Pkcs11.KeyLabels.TryParse(pkcs11.HealthKeyLabel, out _, out _))
+        {
+            problems.Add($"{at}.healthKeyLabel: must be a non-empty label that is not a key version's ('<id>/v<n>')");
+        }
+
+        if (pkcs11.RecoveryIntervalSeconds is < 1 or > 3600)
+        {
+            problems.Add($"{at}.recoveryIntervalSeconds: must be between 1 and 3600 (got {pkcs11.RecoveryIntervalSeconds})");
         }
     }
 }

@@ -6,7 +6,7 @@ using Xks.Proxy.Tests.Support;
 
 namespace Xks.Proxy.Endpoints.Tests;
 
-public sealed class EncryptDecryptTests : ProxyTestBase
+public class EncryptDecryptTests : ProxyTestBase
 {
     private static readonly byte[] Aad = Encoding.UTF8.GetBytes("project=nile,department=marketing");
 

@@ -4,7 +4,7 @@ using Xks.Proxy.Tests.Support;
 
 namespace Xks.Proxy.Endpoints.Tests;
 
-public sealed class KeyStateTests : ProxyTestBase
+public class KeyStateTests : ProxyTestBase
 {
     protected override void Configure(ProxyConfigBuilder builder) => builder
         .Key("both")

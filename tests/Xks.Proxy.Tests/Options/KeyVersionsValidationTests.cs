@@ -71,13 +71,24 @@ public sealed class KeyVersionsValidationTests
     }
 
     [Fact]
-    public void LoadText_VersionsWithoutTheSoftwareBackend_IsAProblem()
+    public void LoadText_VersionsWithoutAnyBackend_IsAProblem()
     {
         var yaml = new ProxyConfigBuilder().Key("a", versions: [(1, Wrapped)]).Build(8080, "/tmp/d", "/tmp/a")
             .Replace("backend:\n  software:\n    dataDir: /tmp/d\n", "backend: {}\n", StringComparison.Ordinal);
 
         var result = ProxyConfigurationLoader.LoadText(yaml, "/tmp");
 
-        Assert.Contains("keyStores[0].keys[0].versions: inline key versions need the software backend (backend.software)", result.Problems);
+        Assert.Contains(result.Problems, p => p.StartsWith("backend: configure a key backend", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LoadText_SoftwareVersionWithoutWrappedMaterial_IsAProblem()
+    {
+        var yaml = new ProxyConfigBuilder().Key("a", versions: [(1, Wrapped)]).Build(8080, "/tmp/d", "/tmp/a")
+            .Replace($"            wrappedMaterial: \"{Wrapped}\"\n", "", StringComparison.Ordinal);
+
+        var result = ProxyConfigurationLoader.LoadText(yaml, "/tmp");
+
+        Assert.Contains("keyStores[0].keys[0].versions[0].wrappedMaterial: required", result.Problems);
     }
 }

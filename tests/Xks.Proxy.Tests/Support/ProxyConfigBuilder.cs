@@ -35,6 +35,15 @@ public sealed class ProxyConfigBuilder
     /// <summary>backend.software.createMissingKeys; null leaves it out (default true).</summary>
     public bool? CreateMissingKeys { get; set; }
 
+    /// <summary>The PKCS#11 backend on this SoftHSM2 token instead of the software backend.</summary>
+    public Pkcs11TestToken? Pkcs11 { get; set; }
+
+    /// <summary>Extra lines under <c>backend.pkcs11</c> (with <see cref="Pkcs11"/>).</summary>
+    public string? Pkcs11Extra { get; set; }
+
+    /// <summary>backend.pkcs11.createMissingKeys (with <see cref="Pkcs11"/>).</summary>
+    public bool Pkcs11CreateMissingKeys { get; set; } = true;
+
     /// <summary>A key; with <paramref name="versions"/> its wrapped material is inline (no key file).</summary>
     public ProxyConfigBuilder Key(
         string id,
@@ -140,6 +149,12 @@ public sealed class ProxyConfigBuilder
 
     private void AppendBackend(StringBuilder sb, string dataDir)
     {
+        if (Pkcs11 is { } token)
+        {
+            sb.Append(token.BackendYaml(Pkcs11CreateMissingKeys, Pkcs11Extra));
+            return;
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"backend:\n  software:\n    dataDir: {dataDir}\n");
         if (MasterKeyFile is not null)
         {

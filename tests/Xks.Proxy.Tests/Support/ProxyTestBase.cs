@@ -9,7 +9,11 @@ public abstract class ProxyTestBase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await ProxyServer.StartAsync(Configure);
+        Server = await ProxyServer.StartAsync(builder =>
+        {
+            Configure(builder);
+            builder.Pkcs11 ??= Pkcs11Token;
+        });
         Client = new XksClient(Server.BaseAddress);
     }
 
@@ -20,4 +24,7 @@ public abstract class ProxyTestBase : IAsyncLifetime
     }
 
     protected virtual void Configure(ProxyConfigBuilder builder) => builder.Key("foo");
+
+    /// <summary>A SoftHSM2 token to run the class on the PKCS#11 backend (null: the software backend).</summary>
+    protected virtual Pkcs11TestToken? Pkcs11Token => null;
 }

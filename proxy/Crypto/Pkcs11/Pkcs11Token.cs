@@ -1,0 +1,379 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+using Xks.Pkcs11;
+using Xks.Proxy.Errors;
+using Xks.Proxy.Options;
+using ISession = Net.Pkcs11Interop.HighLevelAPI.ISession;
+
+namespace Xks.Proxy.Crypto.Pkcs11;
+
+/// <summary>Health of one token, as reported in ekmFleetDetails.</summary>
+public enum TokenState
+{
+    Active,
+    Degraded,
+    Unavailable,
+}
+
+/// <summary>The token (not the request) failed: the request moves to the next token and the token is marked failed.</summary>
+internal sealed class TokenFaultException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The token is fine but has no object with the label (yet): another token may have it.</summary>
+internal sealed class KeyObjectMissingException(string message) : Exception(message);
+
+/// <summary>
+/// One token of the backend: its slot on a module, its session pool, the key handles found in it (by label), and
+/// AES-GCM through them. Every call runs inside the module's read boundary (<see cref="Pkcs11ModuleContext"/>).
+/// </summary>
+internal sealed class Pkcs11Token : IDisposable
+{
+    private const int HealthProbeBytes = 32;
+    private static readonly byte[] HealthAad = "xks-health"u8.ToArray();
+
+    private readonly Pkcs11ModuleContext _module;
+    private readonly Pkcs11Pin _pin;
+    private readonly Pkcs11IvGeneration _ivGeneration;
+    private readonly int _maxSessions;
+    private readonly TimeSpan _wait;
+    private readonly ConcurrentDictionary<string, IObjectHandle> _handles = new(StringComparer.Ordinal);
+    private readonly object _stateGate = new();
+    private ISlot? _slot;
+    private Pkcs11SessionPool? _pool;
+    private int _faults;
+    private bool _recovered;
+
+    public Pkcs11Token(int index, TokenSelector selector, Pkcs11ModuleContext module, Pkcs11Pin pin, Pkcs11BackendOptions options, Pkcs11IvGeneration ivGeneration)
+    {
+        Index = index;
+        Selector = selector;
+        _module = module;
+        _pin = pin;
+        _ivGeneration = ivGeneration;
+        _maxSessions = options.SessionPool.MaxSessions;
+        _wait = TimeSpan.FromMilliseconds(options.SessionPool.WaitTimeoutMilliseconds);
+        HealthKeyLabel = options.HealthKeyLabel;
+        module.Tokens.Add(this);
+    }
+
+    public int Index { get; }
+
+    public TokenSelector Selector { get; }
+
+    public string Id => Selector.Id;
+
+    public string LibraryPath => _module.LibraryPath;
+
+    public Pkcs11ModuleContext Module => _module;
+
+    public string HealthKeyLabel { get; }
+
+    public string Manufacturer { get; private set; } = "";
+
+    public string Model { get; private set; } = "unknown (token not reached yet)";
+
+    public TokenState State { get; private set; } = TokenState.Unavailable;
+
+    public string? Problem { get; private set; }
+
+    /// <summary>Finds the slot, logs in one session and makes sure the health key exists. Throws what went wrong.</summary>
+    /// <exception cref="Pkcs11SetupException">No such token, a wrong PIN, or the module failing.</exception>
+    public void Connect() => _module.Read(() =>
+    {
+        ConnectCore();
+        return 0;
+    });
+
+    /// <summary>Connect, for <see cref="Pkcs11ModuleContext.Reinitialize"/> (which holds the write side). Null when it worked.</summary>
+    internal string? TryConnectUnderWriteLock()
+    {
+        try
+        {
+            ConnectCore();
+            return null;
+        }
+        catch (Exception ex) when (ex is Pkcs11SetupException or Pkcs11Exception or TokenFaultException or Pkcs11PoolTimeoutException)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Closes the pooled sessions and forgets handles (before the module is finalized).</summary>
+    internal void DropSessions()
+    {
+        _pool?.Clear();
+        _handles.Clear();
+    }
+
+    public void MarkServing(bool recovered)
+    {
+        lock (_stateGate)
+        {
+            if (recovered)
+            {
+                _recovered = true;
+            }
+
+            State = _recovered || _faults > 0 ? TokenState.Degraded : TokenState.Active;
+            Problem = null;
+        }
+    }
+
+    /// <summary>Marks the token failed; returns true when it was serving until now (so the caller logs once).</summary>
+    public bool MarkFailed(string problem)
+    {
+        lock (_stateGate)
+        {
+            var was = State;
+            State = TokenState.Unavailable;
+            Problem = problem;
+            return was != TokenState.Unavailable;
+        }
+    }
+
+    public void RecordFault()
+    {
+        lock (_stateGate)
+        {
+            _faults++;
+            if (State == TokenState.Active)
+            {
+                State = TokenState.Degraded;
+            }
+        }
+    }
+
+    /// <summary>After a passed deep check: DEGRADED if faults happened since the last one (or it just recovered), else ACTIVE.</summary>
+    public TokenState CompleteCheck()
+    {
+        lock (_stateGate)
+        {
+            State = _faults > 0 || _recovered ? TokenState.Degraded : TokenState.Active;
+            _faults = 0;
+            _recovered = false;
+            Problem = null;
+            return State;
+        }
+    }
+
+    public void Encrypt(string label, byte[] plaintext, byte[] aad, byte[] iv, byte[] ciphertext, byte[] tag) =>
+        Run(Pkcs11Operation.Encrypt, session => WithKey(session, label, key =>
+        {
+            Pkcs11Gcm.Encrypt(session, key, _ivGeneration, () => _module.LowLevel, plaintext, aad, iv, ciphertext, tag);
+            return 0;
+        }));
+
+    /// <summary>False when the ciphertext, IV, tag or AAD does not authenticate.</summary>
+    public bool TryDecrypt(string label, byte[] iv, byte[] aad, byte[] ciphertextAndTag, Span<byte> plaintext)
+    {
+        byte[]? output = null;
+        try
+        {
+            output = Run(Pkcs11Operation.Decrypt, session => WithKey(session, label, key => Pkcs11Gcm.Decrypt(session, key, iv, aad, ciphertextAndTag)));
+            if (output.Length != plaintext.Length)
+            {
+                throw new XksException(XksErrorName.InternalException, "The key manager returned an unexpected result.",
+                    $"token '{Id}': CKM_AES_GCM decrypt returned {output.Length} bytes for {plaintext.Length} bytes of ciphertext");
+            }
+
+            output.CopyTo(plaintext);
+            return true;
+        }
+        catch (InvalidCiphertextSignal)
+        {
+            return false;
+        }
+        finally
+        {
+            if (output is not null)
+            {
+                CryptographicOperations.ZeroMemory(output);
+            }
+        }
+    }
+
+    /// <summary>The attributes of the object labelled <paramref name="label"/>, or null when the token has none.</summary>
+    public HsmKeyVersion? Describe(string label) => Run(null, session =>
+    {
+        var handle = FindHandle(session, label);
+        return handle is null ? null : Pkcs11KeyAdmin.Describe(session, handle);
+    });
+
+    /// <summary>Every key-version object in the token, by key id.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<HsmKeyVersion>> ListKeys() => Run(null, session => new Pkcs11KeyAdmin(session).ListKeys());
+
+    /// <summary>Generates (or adopts) a key version in the token.</summary>
+    public HsmKeyVersion EnsureVersion(string keyId, int version, bool canEncrypt, bool canDecrypt) =>
+        Run(null, session => new Pkcs11KeyAdmin(session).EnsureVersion(keyId, version, canEncrypt, canDecrypt));
+
+    /// <summary>
+    /// The deep check: encrypt and decrypt 32 random bytes with the health key, through the pool like any request.
+    /// Returns null when it passed, "busy" when no session was free (the token serves), else what failed.
+    /// </summary>
+    public string? CheckHealth()
+    {
+        var probe = RandomNumberGenerator.GetBytes(HealthProbeBytes);
+        var iv = new byte[Pkcs11Gcm.IvSize];
+        var ciphertext = new byte[HealthProbeBytes];
+        var tag = new byte[Pkcs11Gcm.TagSize];
+        var roundTrip = new byte[HealthProbeBytes];
+        try
+        {
+            Encrypt(HealthKeyLabel, probe, HealthAad, iv, ciphertext, tag);
+            if (!TryDecrypt(HealthKeyLabel, iv, HealthAad, [.. ciphertext, .. tag], roundTrip) || !probe.AsSpan().SequenceEqual(roundTrip))
+            {
+                return "the health key's encrypt/decrypt round trip did not verify";
+            }
+
+            return null;
+        }
+        catch (Pkcs11PoolTimeoutException)
+        {
+            return "busy";
+        }
+        catch (Exception ex) when (ex is TokenFaultException or KeyObjectMissingException or XksException or Pkcs11Exception or Pkcs11SetupException)
+        {
+            return ex.Message;
+        }
+    }
+
+    public void Dispose() => _pool?.Dispose();
+
+    private void ConnectCore()
+    {
+        var slot = _module.Lease.FindToken(Selector);
+        var info = slot.GetTokenInfo();
+        Manufacturer = info.ManufacturerId.Trim();
+        Model = $"{Manufacturer} {info.Model.Trim()} (firmware {info.FirmwareVersion}, hardware {info.HardwareVersion}, serial {info.SerialNumber.Trim()})";
+        _pool?.Dispose();
+        _handles.Clear();
+        _slot = slot;
+        _pool = new Pkcs11SessionPool(() => Pkcs11ModuleLease.OpenUserSession(slot, Selector, _pin, _module.LibraryPath), _maxSessions, _wait);
+        using var lease = _pool.Rent();
+        EnsureHealthKey(lease.Session);
+    }
+
+    private void EnsureHealthKey(ISession session)
+    {
+        var admin = new Pkcs11KeyAdmin(session);
+        if (admin.FindSecretKeys(HealthKeyLabel).Count == 0)
+        {
+            session.GenerateKey(session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN),
+                AesKeyTemplate.ForLabel(session.Factories.ObjectAttributeFactory, HealthKeyLabel, canEncrypt: true, canDecrypt: true));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a leased session inside the module's read boundary, and turns PKCS#11
+    /// failures into the token's answer: the session evicted when the code calls for it, token faults as
+    /// <see cref="TokenFaultException"/>, the rest mapped for <paramref name="operation"/> (null: not a crypto call,
+    /// every failure is the token's).
+    /// </summary>
+    private T Run<T>(Pkcs11Operation? operation, Func<ISession, T> action) => _module.Read(() =>
+    {
+        var pool = _pool ?? throw new TokenFaultException($"token '{Id}' is not connected");
+        Pkcs11SessionPool.Lease lease;
+        try
+        {
+            lease = pool.Rent();
+        }
+        catch (Pkcs11SetupException ex)
+        {
+            throw new TokenFaultException(ex.Message, ex);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw new TokenFaultException($"token '{Id}': opening a session failed: {ex.RV}", ex);
+        }
+
+        using (lease)
+        {
+            try
+            {
+                return action(lease.Session);
+            }
+            catch (Pkcs11Exception ex)
+            {
+                if (operation is not { } op || Pkcs11ErrorMap.ShouldEvictSession(op, ex.RV))
+                {
+                    lease.Evict();
+                }
+
+                if (operation is null || Pkcs11ErrorMap.IsTokenFault(ex.RV))
+                {
+                    throw new TokenFaultException($"token '{Id}': {ex.Method} returned {ex.RV}", ex);
+                }
+
+                var name = Pkcs11ErrorMap.Map(operation.Value, ex.RV);
+                if (name == XksErrorName.InvalidCiphertextException)
+                {
+                    throw new InvalidCiphertextSignal();
+                }
+
+                if (name == XksErrorName.InternalException)
+                {
+                    RecordFault();
+                }
+
+                throw new XksException(name, name == XksErrorName.InvalidKeyUsageException ? "The key does not allow this operation." : "The key manager failed the operation.",
+                    $"token '{Id}': {ex.Method} returned {ex.RV}", ex);
+            }
+            catch (TokenFaultException)
+            {
+                lease.Evict();
+                throw;
+            }
+        }
+    });
+
+    /// <summary>
+    /// The cached handle of <paramref name="label"/> (found by label on first use). A handle the token no longer
+    /// knows (CKR_OBJECT_HANDLE_INVALID) is looked up again once; if the object is gone too, the token is failing.
+    /// </summary>
+    private T WithKey<T>(ISession session, string label, Func<IObjectHandle, T> action)
+    {
+        var handle = FindHandle(session, label) ?? throw MissingObject(session, label);
+        try
+        {
+            return action(handle);
+        }
+        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_OBJECT_HANDLE_INVALID || ex.RV == CKR.CKR_KEY_HANDLE_INVALID)
+        {
+            _handles.TryRemove(new KeyValuePair<string, IObjectHandle>(label, handle));
+            var again = FindHandle(session, label)
+                ?? throw new TokenFaultException($"token '{Id}': key object '{label}' vanished ({ex.RV}, not found again by its label)", ex);
+            return action(again);
+        }
+    }
+
+    private IObjectHandle? FindHandle(ISession session, string label)
+    {
+        if (_handles.TryGetValue(label, out var cached))
+        {
+            return cached;
+        }
+
+        var found = new Pkcs11KeyAdmin(session).FindSecretKeys(label);
+        if (found.Count == 0)
+        {
+            return null;
+        }
+
+        return _handles.GetOrAdd(label, found[0]);
+    }
+
+    /// <summary>No object with the label: the key is missing if the health key is there, otherwise the token lost its objects (removed).</summary>
+    private Exception MissingObject(ISession session, string label)
+    {
+        if (label != HealthKeyLabel && new Pkcs11KeyAdmin(session).FindSecretKeys(HealthKeyLabel).Count > 0)
+        {
+            return new KeyObjectMissingException($"token '{Id}' has no key object '{label}'");
+        }
+
+        return new TokenFaultException($"token '{Id}' has no object '{label}' and no health key '{HealthKeyLabel}' (token removed or replaced?)");
+    }
+
+    /// <summary>A decrypt whose data did not authenticate (not an error of the token).</summary>
+    private sealed class InvalidCiphertextSignal : Exception;
+}
