@@ -6,14 +6,14 @@ namespace Xks.Proxy.Benchmarks;
 
 /// <summary>
 /// The printed result: one Markdown table per transport (req/s, p50, p99, failures, proxy/bare ratio and the
-/// targets), also saved as <c>artifacts/bench/latest.md</c> for the README to quote.
+/// targets) and one for the key backends (software vs PKCS#11 per session-pool size), also saved as <c>artifacts/bench/latest.md</c> for the README to quote.
 /// </summary>
 internal static class BenchmarkReport
 {
     public const double RatioTarget = 0.6;
     public const double P99TargetMs = 2.0;
 
-    public static string Format(BenchmarkSettings settings, string wrkCommand, string wrkVersion, IReadOnlyList<PhaseResult> phases)
+    public static string Format(BenchmarkSettings settings, string wrkCommand, string wrkVersion, IReadOnlyList<PhaseResult> phases, BackendPhaseResult? backends)
     {
         var md = new StringBuilder();
         md.AppendLine("# XKS proxy benchmark").AppendLine();
@@ -41,7 +41,36 @@ internal static class BenchmarkReport
             }
         }
 
+        if (backends is not null)
+        {
+            FormatBackends(md, backends);
+        }
+
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The backend table: every backend on each scenario, with req/s relative to the software backend measured in
+    /// the same run.
+    /// </summary>
+    private static void FormatBackends(StringBuilder md, BackendPhaseResult backends)
+    {
+        md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {BackendPhase.Title}: software vs PKCS#11 on {backends.Hsm}").AppendLine();
+        md.AppendLine("One proxy at a time, same requests. PKCS#11: one token, AES-256 key generated on it (sensitive, not extractable), IV from C_GenerateRandom, C_EncryptInit/C_Encrypt per call on a pooled logged-in session; Encrypt includes the CDIV's verifying decrypt (two HSM calls).");
+        md.AppendLine().AppendLine("| backend | scenario | req/s | p50 ms | p99 ms | server CPU µs/req | non-2xx | socket errors | req/s vs software |");
+        md.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var scenario in Scenario.Backends)
+        {
+            var software = backends.Software.Measurements[scenario].Load.RequestsPerSecond;
+            foreach (var backend in backends.Backends)
+            {
+                var measurement = backend.Measurements[scenario];
+                var load = measurement.Load;
+                var ratio = software > 0 ? load.RequestsPerSecond / software : 0;
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {backend.Backend} | {scenario.Title} | {load.RequestsPerSecond:N0} | {load.P50Ms:F2} | {load.P99Ms:F2} | {measurement.ServerCpuMicrosecondsPerRequest:F1} | {load.Non2xx} | {load.SocketErrors} | {(backend.MaxSessions is null ? "1.00" : ratio.ToString("0.00", CultureInfo.InvariantCulture))} |");
+            }
+        }
     }
 
     /// <summary>Writes the report to artifacts/bench/latest.md in the repository and returns the path.</summary>

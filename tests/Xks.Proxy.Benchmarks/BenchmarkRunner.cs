@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Xks.Proxy.Benchmarks;
 
 /// <summary>
-/// The benchmark: plain HTTP, then TLS, each proxy-versus-baseline; prints the report and saves it. Ctrl-C or
+/// The benchmark: plain HTTP, then TLS, each proxy-versus-baseline, then the software backend against PKCS#11 on
+/// SoftHSM2 at several session-pool sizes; prints the report and saves it. Ctrl-C or
 /// SIGTERM stops the run, and every child process is killed on the way out.
 /// </summary>
 internal static class BenchmarkRunner
@@ -41,14 +42,28 @@ internal static class BenchmarkRunner
             using var probe = new ProbeClient(certificate.Sha256Thumbprint);
             var wrk = new WrkRunner(children, settings, directory);
             var wrkVersion = await wrk.GetVersionAsync(cancellation.Token).ConfigureAwait(false);
-            var phase = new TransportPhase(children, probe, wrk, BenchCredentials.Create());
-            PhaseResult[] phases =
-            [
-                await phase.RunAsync("Plain HTTP", Path.Combine(directory, "http"), null, cancellation.Token).ConfigureAwait(false),
-                await phase.RunAsync("TLS (HTTPS)", Path.Combine(directory, "https"), certificate, cancellation.Token).ConfigureAwait(false),
-            ];
+            var credentials = BenchCredentials.Create();
+            var driver = new ScenarioDriver(probe, wrk, credentials);
+            var phase = new TransportPhase(children, probe, driver, credentials);
+            var phases = new List<PhaseResult>();
+            if (settings.Phases.Contains(BenchmarkSettings.Http))
+            {
+                phases.Add(await phase.RunAsync("Plain HTTP", Path.Combine(directory, "http"), null, cancellation.Token).ConfigureAwait(false));
+            }
 
-            var report = BenchmarkReport.Format(settings, wrk.CommandLine, wrkVersion, phases);
+            if (settings.Phases.Contains(BenchmarkSettings.Https))
+            {
+                phases.Add(await phase.RunAsync("TLS (HTTPS)", Path.Combine(directory, "https"), certificate, cancellation.Token).ConfigureAwait(false));
+            }
+
+            BackendPhaseResult? backends = null;
+            if (settings.Phases.Contains(BenchmarkSettings.Pkcs11))
+            {
+                backends = await new BackendPhase(children, probe, driver, credentials)
+                    .RunAsync(Path.Combine(directory, "backends"), settings.Pkcs11Pools, cancellation.Token).ConfigureAwait(false);
+            }
+
+            var report = BenchmarkReport.Format(settings, wrk.CommandLine, wrkVersion, phases, backends);
             Console.WriteLine();
             Console.Write(report);
             Console.WriteLine();

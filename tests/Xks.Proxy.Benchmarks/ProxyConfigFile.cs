@@ -5,14 +5,39 @@ namespace Xks.Proxy.Benchmarks;
 
 /// <summary>
 /// The proxy's YAML for a benchmark run: one key store with one key, audit lines to a file, no metrics listener,
-/// TLS when certificate files are given. Data and audit live in the run's temporary directory.
+/// TLS when certificate files are given, the software backend or PKCS#11. Data and audit live in the run's
+/// temporary directory.
 /// </summary>
 internal static class ProxyConfigFile
 {
     public const string Prefix = "/bench";
     public const string KeyId = "bench-key";
 
-    public static string Write(string directory, int port, BenchCredentials credentials, CertificateFiles? tls)
+    public static readonly string ProxyDll = Path.Combine(AppContext.BaseDirectory, "xks-proxy.dll");
+
+    /// <summary>The <c>backend:</c> section for key files under DIRECTORY/data.</summary>
+    public static string SoftwareBackend(string directory) => $"""
+        backend:
+          software:
+            dataDir: {Quote(Path.Combine(directory, "data"))}
+
+        """;
+
+    /// <summary>The <c>backend:</c> section for one SoftHSM2 token with a pool of <paramref name="maxSessions"/> sessions.</summary>
+    public static string Pkcs11Backend(SoftHsmToken token, int maxSessions) => string.Create(CultureInfo.InvariantCulture, $"""
+        backend:
+          pkcs11:
+            library: {Quote(token.LibraryPath)}
+            tokens:
+              - label: {SoftHsmToken.Label}
+            pinFile: {Quote(token.PinFile)}
+            sessionPool:
+              maxSessions: {maxSessions}
+              waitTimeoutMilliseconds: 100
+
+        """);
+
+    public static string Write(string directory, int port, BenchCredentials credentials, CertificateFiles? tls, string backend)
     {
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"""
@@ -46,11 +71,9 @@ internal static class ProxyConfigFile
                 keys:
                   - id: {KeyId}
                     usage: [ENCRYPT, DECRYPT]
-            backend:
-              software:
-                dataDir: {Quote(Path.Combine(directory, "data"))}
 
             """);
+        yaml.Append(backend);
         var path = Path.Combine(directory, "proxy.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;

@@ -14,3 +14,12 @@ internal sealed record ScenarioResult(Scenario Scenario, int ResponseBytes, Meas
 
 /// <summary>Every scenario over one transport (plain HTTP or TLS).</summary>
 internal sealed record PhaseResult(string Transport, IReadOnlyList<ScenarioResult> Scenarios);
+
+/// <summary>One backend (software, or PKCS#11 with a session pool of <paramref name="MaxSessions"/>) on each backend scenario.</summary>
+internal sealed record BackendResult(string Backend, int? MaxSessions, IReadOnlyDictionary<Scenario, Measurement> Measurements);
+
+/// <summary>The backend comparison: the HSM it ran on and every backend, software first.</summary>
+internal sealed record BackendPhaseResult(string Hsm, IReadOnlyList<BackendResult> Backends)
+{
+    public BackendResult Software => Backends[0];
+}

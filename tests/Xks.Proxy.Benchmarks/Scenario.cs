@@ -11,6 +11,9 @@ internal sealed record Scenario(string Id, string Operation, int PlaintextBytes)
         new("decrypt-32", "Decrypt", 32),
     ];
 
+    /// <summary>The key-backend comparison: the data-key size, both operations (Encrypt with its verifying decrypt).</summary>
+    public static readonly IReadOnlyList<Scenario> Backends = [All[0], All[2]];
+
     public string Title => $"{Operation} {PlaintextBytes} B";
 
     public bool IsEncrypt => Operation == "Encrypt";

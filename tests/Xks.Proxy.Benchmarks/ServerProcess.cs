@@ -41,7 +41,14 @@ internal sealed class ServerProcess
     }
 
     public static async Task<ServerProcess> StartAsync(
-        ChildProcesses children, ProbeClient probe, string name, IEnumerable<string> dotnetArguments, Uri baseAddress, string logFile, CancellationToken cancellation)
+        ChildProcesses children,
+        ProbeClient probe,
+        string name,
+        IEnumerable<string> dotnetArguments,
+        Uri baseAddress,
+        string logFile,
+        CancellationToken cancellation,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -53,6 +60,11 @@ internal sealed class ServerProcess
         foreach (var argument in dotnetArguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable] = value;
         }
 
         var log = TextWriter.Synchronized(new StreamWriter(logFile) { AutoFlush = true });
