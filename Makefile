@@ -3,7 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 DOTNET ?= dotnet
+BACKEND ?= software
+ifeq ($(BACKEND),pkcs11)
+CONFIG ?= config/proxy/standalone-softhsm.yaml
+else
 CONFIG ?= config/proxy/standalone.yaml
+endif
+SOFTHSM_DIR := .data/softhsm
 APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson softhsm2 opensc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
@@ -42,12 +48,17 @@ manifests: ## regenerate config/crd from the C# models and copy the CRDs into th
 	$(DOTNET) run --project operator -- crds --output $(abspath config/crd/bases)
 	./scripts/sync-chart-crds.sh
 
-run: ## start the standalone proxy on http://127.0.0.1:8080 with config/proxy/standalone.yaml
-	@echo "xks-proxy: serving $(CONFIG); metrics on http://127.0.0.1:9090/metrics. From another terminal:"
+run: ## start the standalone proxy on http://127.0.0.1:8080 (config/proxy/standalone.yaml); BACKEND=pkcs11: keys in a SoftHSM2 token (standalone-softhsm.yaml, token under .data/softhsm)
+ifeq ($(BACKEND),pkcs11)
+	XKS_SOFTHSM_DIR=$(abspath $(SOFTHSM_DIR)) ./scripts/softhsm-token.sh $(abspath $(CONFIG))
+else ifneq ($(BACKEND),software)
+	$(error BACKEND must be software or pkcs11, not '$(BACKEND)')
+endif
+	@echo "xks-proxy: serving $(CONFIG) ($(BACKEND) backend); metrics on http://127.0.0.1:9090/metrics. From another terminal:"
 	@echo "  curl -s --aws-sigv4 'aws:amz:us-east-1:kms-xks-proxy' --user 'BETWEEN2TENAND3TENCHARACTERS:PleaseReplaceThisWithSomeSecretOfLength43To64' \\"
 	@echo "    -H 'Content-Type: application/json' -d '{\"requestMetadata\":{\"kmsRequestId\":\"1\",\"kmsOperation\":\"KmsHealthCheck\"}}' \\"
 	@echo "    http://127.0.0.1:8080/example/uri/path/prefix/kms/xks/v1/health"
-	$(DOTNET) run --project proxy -c Release -- --config $(abspath $(CONFIG))
+	SOFTHSM2_CONF=$(abspath $(SOFTHSM_DIR))/softhsm2.conf $(DOTNET) run --project proxy -c Release -- --config $(abspath $(CONFIG))
 
 demo: deps ## the seed scenario: control plane, operator, proxy, KMS emulator; samples applied, an image encrypted, key off (unreadable), key on (opens)
 	./scripts/demo.sh
@@ -55,7 +66,7 @@ demo: deps ## the seed scenario: control plane, operator, proxy, KMS emulator; s
 demo-standalone: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
 	./scripts/demo-standalone.sh
 
-bench: deps ## wrk against Encrypt/Decrypt and a bare Kestrel baseline; prints req/s, p50, p99 and the ratio
+bench: deps ## wrk against Encrypt/Decrypt: proxy vs bare Kestrel (HTTP, TLS), software vs PKCS#11 on SoftHSM2 (pool sizes 1, 4, 16); req/s, p50, p99, ratios
 	$(DOTNET) run --project tests/Xks.Proxy.Benchmarks -c Release
 
 publish: ## publish the proxy and the operator to artifacts/proxy and artifacts/operator (what the Dockerfiles do)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Pkcs11;
+using Xks.Proxy.Crypto.Pkcs11;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Options;
 
@@ -66,8 +68,20 @@ public static class KeyAdminCommand
             return RunSoftware(configuration, software, request, output, error);
         }
 
+        if (configuration.Options.Backend.Pkcs11 is { Tokens: [var token, ..] } pkcs11)
+        {
+            // The first token: an HSM cluster replicates the objects to its other members.
+            var target = new Pkcs11KeyAdministration.Target(
+                string.IsNullOrWhiteSpace(token.Library) ? pkcs11.Library : token.Library,
+                new TokenSelector(NonEmpty(token.Label), token.Slot, NonEmpty(token.Serial)),
+                () => Pkcs11KeyBackend.ReadPin(pkcs11));
+            return Pkcs11KeyAdministration.Run(configuration, target, request, output, error);
+        }
+
         return Fail(error, ProxyCommandLine.ExitConfigError, "the configuration has no key backend the keys command knows");
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static int RunSoftware(ProxyConfiguration configuration, SoftwareBackendOptions options, Request request, TextWriter output, TextWriter error)
     {

@@ -291,7 +291,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             $"no PKCS#11 token could serve '{label}': {lastProblem ?? "no tokens"}");
     }
 
-    private static Pkcs11Pin ReadPin(Pkcs11BackendOptions options) =>
+    internal static Pkcs11Pin ReadPin(Pkcs11BackendOptions options) =>
         !string.IsNullOrEmpty(options.PinFile) ? Pkcs11Pin.FromFile(options.PinFile)
         : !string.IsNullOrEmpty(options.PinEnvironmentVariable) ? Pkcs11Pin.FromEnvironment(options.PinEnvironmentVariable)
         : Pkcs11Pin.FromLiteral(options.Pin ?? "");

@@ -151,9 +151,9 @@ public sealed class ProxyProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>xks-proxy ARGUMENTS</c> that is expected to end by itself, and returns how it ended.</summary>
-    public static async Task<ToolResult> RunToExitAsync(string directory, IReadOnlyList<string> arguments, TimeSpan timeout)
+    public static async Task<ToolResult> RunToExitAsync(string directory, IReadOnlyList<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var proxy = Launch(directory, arguments, "", 0, null, tls: false);
+        var proxy = Launch(directory, arguments, "", 0, environment, tls: false);
         try
         {
             using var cancel = new CancellationTokenSource(timeout);
