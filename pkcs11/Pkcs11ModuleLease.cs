@@ -23,12 +23,14 @@ public sealed class Pkcs11ModuleLease : IDisposable
     public string LibraryPath { get; }
 
     /// <summary>The module's current instance (a new one after <see cref="Reinitialize"/>).</summary>
+    /// <exception cref="Pkcs11SetupException">The last re-initialisation failed (the next one may work).</exception>
     public IPkcs11Library Library
     {
         get
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            return _module.Library;
+            return _module.Library
+                ?? throw new Pkcs11SetupException($"PKCS#11 library '{LibraryPath}' is not initialised: {_module.LastError ?? "re-initialisation failed"}");
         }
     }
 

@@ -141,21 +141,40 @@ public static partial class Pkcs11Modules
 internal sealed class Pkcs11Module(string libraryPath, IPkcs11Library library)
 {
     private readonly object _gate = new();
+    private string? _lastError;
 
     public int References { get; set; }
 
-    public IPkcs11Library Library { get; private set; } = library;
+    /// <summary>The current instance; null after a re-initialisation whose C_Initialize failed.</summary>
+    public IPkcs11Library? Library { get; private set; } = library;
+
+    public string? LastError => _lastError;
 
     public int Generation { get; private set; }
 
     /// <summary>C_Finalize and a fresh load + C_Initialize: every session and handle of the old instance is gone.</summary>
+    /// <exception cref="Pkcs11SetupException">The fresh load failed; the module stays unloaded until the next attempt.</exception>
     public void Reinitialize()
     {
         lock (_gate)
         {
-            DisposeQuietly(Library);
-            Library = Pkcs11Modules.Load(libraryPath);
+            if (Library is { } old)
+            {
+                DisposeQuietly(old);
+            }
+
+            Library = null;
             Generation++;
+            try
+            {
+                Library = Pkcs11Modules.Load(libraryPath);
+                _lastError = null;
+            }
+            catch (Pkcs11SetupException ex)
+            {
+                _lastError = ex.Message;
+                throw;
+            }
         }
     }
 
@@ -163,7 +182,12 @@ internal sealed class Pkcs11Module(string libraryPath, IPkcs11Library library)
     {
         lock (_gate)
         {
-            DisposeQuietly(Library);
+            if (Library is { } old)
+            {
+                DisposeQuietly(old);
+            }
+
+            Library = null;
         }
     }
 

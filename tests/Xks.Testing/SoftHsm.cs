@@ -73,8 +73,28 @@ public sealed partial class SoftHsm : IDisposable
             }
 
             var before = Directory.GetDirectories(TokenDirectory).ToHashSet(StringComparer.Ordinal);
-            Run("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", SoPin, "--pin", pin]);
-            var created = Directory.GetDirectories(TokenDirectory).Where(d => !before.Contains(d)).ToList();
+            List<string> created;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    Run("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", SoPin, "--pin", pin]);
+                    created = Directory.GetDirectories(TokenDirectory).Where(d => !before.Contains(d)).ToList();
+                    break;
+                }
+                catch (InvalidOperationException) when (attempt < 5)
+                {
+                    // Another test's module may be scanning the token directory right then ("Could not get info
+                    // about the token in slot 0"): drop whatever the failed attempt left and try again.
+                    foreach (var partial in Directory.GetDirectories(TokenDirectory).Where(d => !before.Contains(d)))
+                    {
+                        Directory.Delete(partial, recursive: true);
+                    }
+
+                    Thread.Sleep(50 * attempt);
+                }
+            }
+
             if (created.Count != 1)
             {
                 throw new InvalidOperationException($"softhsm2-util --init-token '{label}' created {created.Count} token directories in {TokenDirectory}");
@@ -87,15 +107,21 @@ public sealed partial class SoftHsm : IDisposable
     /// <summary>Takes a token away (its directory is moved out of the token directory), as if the HSM were unplugged.</summary>
     public void RemoveToken(string label)
     {
-        var name = TokenDirectoryName(label);
-        Directory.Move(Path.Combine(TokenDirectory, name), Path.Combine(Root, "removed", name));
+        lock (_gate)
+        {
+            var name = TokenDirectoryName(label);
+            Directory.Move(Path.Combine(TokenDirectory, name), Path.Combine(Root, "removed", name));
+        }
     }
 
     /// <summary>Puts a removed token back.</summary>
     public void RestoreToken(string label)
     {
-        var name = TokenDirectoryName(label);
-        Directory.Move(Path.Combine(Root, "removed", name), Path.Combine(TokenDirectory, name));
+        lock (_gate)
+        {
+            var name = TokenDirectoryName(label);
+            Directory.Move(Path.Combine(Root, "removed", name), Path.Combine(TokenDirectory, name));
+        }
     }
 
     /// <summary>A private copy of the SoftHSM2 library: loading it gives a module instance of its own.</summary>

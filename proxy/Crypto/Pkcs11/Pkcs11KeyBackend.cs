@@ -478,52 +478,64 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     {
         foreach (var module in _modules)
         {
-            var failed = module.Tokens.Where(t => t.State == TokenState.Unavailable).ToList();
-            if (failed.Count == 0)
+            try
             {
-                continue;
+                RecoverModule(module);
             }
-
-            var stillFailed = new List<Pkcs11Token>();
-            foreach (var token in failed)
+            catch (Exception ex) when (ex is Pkcs11Exception or Pkcs11SetupException or ObjectDisposedException or InvalidOperationException)
             {
-                if (token.CheckHealth() is null)
+                Log.RecoveryFailed(_logger, $"module '{module.LibraryPath}': {ex.Message}");
+            }
+        }
+    }
+
+    private void RecoverModule(Pkcs11ModuleContext module)
+    {
+        var failed = module.Tokens.Where(t => t.State == TokenState.Unavailable).ToList();
+        if (failed.Count == 0)
+        {
+            return;
+        }
+
+        var stillFailed = new List<Pkcs11Token>();
+        foreach (var token in failed)
+        {
+            if (token.CheckHealth() is null)
+            {
+                token.MarkServing(recovered: true);
+                Log.TokenRecovered(_logger, token.Id, token.LibraryPath);
+            }
+            else
+            {
+                stillFailed.Add(token);
+            }
+        }
+
+        if (stillFailed.Count == 0)
+        {
+            return;
+        }
+
+        var reconnectFailures = module.Reinitialize();
+        foreach (var token in module.Tokens)
+        {
+            var wasFailed = stillFailed.Contains(token);
+            var problem = reconnectFailures.GetValueOrDefault(token) ?? token.CheckHealth();
+            if (problem is null or "busy")
+            {
+                if (wasFailed)
                 {
                     token.MarkServing(recovered: true);
                     Log.TokenRecovered(_logger, token.Id, token.LibraryPath);
                 }
-                else
-                {
-                    stillFailed.Add(token);
-                }
             }
-
-            if (stillFailed.Count == 0)
+            else if (token.MarkFailed(problem))
             {
-                continue;
+                Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, problem);
             }
-
-            var reconnectFailures = module.Reinitialize();
-            foreach (var token in module.Tokens)
+            else
             {
-                var wasFailed = stillFailed.Contains(token);
-                var problem = reconnectFailures.GetValueOrDefault(token) ?? token.CheckHealth();
-                if (problem is null or "busy")
-                {
-                    if (wasFailed)
-                    {
-                        token.MarkServing(recovered: true);
-                        Log.TokenRecovered(_logger, token.Id, token.LibraryPath);
-                    }
-                }
-                else if (token.MarkFailed(problem))
-                {
-                    Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, problem);
-                }
-                else
-                {
-                    Log.StillUnavailable(_logger, token.Id, problem);
-                }
+                Log.StillUnavailable(_logger, token.Id, problem);
             }
         }
     }

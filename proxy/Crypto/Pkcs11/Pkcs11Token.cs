@@ -93,7 +93,7 @@ internal sealed class Pkcs11Token : IDisposable
             ConnectCore();
             return null;
         }
-        catch (Exception ex) when (ex is Pkcs11SetupException or Pkcs11Exception or TokenFaultException or Pkcs11PoolTimeoutException)
+        catch (Exception ex) when (ex is Pkcs11SetupException or Pkcs11Exception or TokenFaultException or Pkcs11PoolTimeoutException or ObjectDisposedException)
         {
             return ex.Message;
         }
@@ -102,7 +102,11 @@ internal sealed class Pkcs11Token : IDisposable
     /// <summary>Closes the pooled sessions and forgets handles (before the module is finalized).</summary>
     internal void DropSessions()
     {
-        _pool?.Clear();
+        // Sessions and the slot belong to the module instance about to be finalized: a token that then fails to
+        // reconnect must read "not connected", never reach into the old instance.
+        _pool?.Dispose();
+        _pool = null;
+        _slot = null;
         _handles.Clear();
     }
 
@@ -232,7 +236,7 @@ internal sealed class Pkcs11Token : IDisposable
         {
             return "busy";
         }
-        catch (Exception ex) when (ex is TokenFaultException or KeyObjectMissingException or XksException or Pkcs11Exception or Pkcs11SetupException)
+        catch (Exception ex) when (ex is TokenFaultException or KeyObjectMissingException or XksException or Pkcs11Exception or Pkcs11SetupException or ObjectDisposedException)
         {
             return ex.Message;
         }
@@ -242,12 +246,13 @@ internal sealed class Pkcs11Token : IDisposable
 
     private void ConnectCore()
     {
+        _pool?.Dispose();
+        _pool = null;
+        _handles.Clear();
         var slot = _module.Lease.FindToken(Selector);
         var info = slot.GetTokenInfo();
         Manufacturer = info.ManufacturerId.Trim();
         Model = $"{Manufacturer} {info.Model.Trim()} (firmware {info.FirmwareVersion}, hardware {info.HardwareVersion}, serial {info.SerialNumber.Trim()})";
-        _pool?.Dispose();
-        _handles.Clear();
         _slot = slot;
         _pool = new Pkcs11SessionPool(() => Pkcs11ModuleLease.OpenUserSession(slot, Selector, _pin, _module.LibraryPath), _maxSessions, _wait);
         using var lease = _pool.Rent();

@@ -29,9 +29,10 @@ internal static class ConformanceProxy
 
     /// <summary>
     /// A proxy with one key of each kind the conformance client exercises, audit lines on stdout (no audit.file),
-    /// and an optional <c>server.tls</c> block (YAML lines relative to <c>tls:</c>).
+    /// and an optional <c>server.tls</c> block (YAML lines relative to <c>tls:</c>). <paramref name="backend"/> replaces
+    /// the software backend (a whole top-level <c>backend:</c> section, e.g. <see cref="Pkcs11TestToken.BackendYaml"/>).
     /// </summary>
-    public static string Yaml(int port, string dataDir, string? tls = null)
+    public static string Yaml(int port, string dataDir, string? tls = null, string? backend = null)
     {
         var sb = new StringBuilder();
         sb.Append("regions: [us-east-1]\n");
@@ -58,11 +59,9 @@ internal static class ConformanceProxy
                     usage: []
                   - id: {DisabledKey}
                     enabled: false
-            backend:
-              software:
-                dataDir: {dataDir}
 
             """);
+        sb.Append(backend ?? $"backend:\n  software:\n    dataDir: {dataDir}\n");
         return sb.ToString();
     }
 

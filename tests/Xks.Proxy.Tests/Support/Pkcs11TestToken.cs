@@ -10,11 +10,12 @@ namespace Xks.Proxy.Tests.Support;
 /// </summary>
 public sealed record Pkcs11TestToken(string Library, string Label, string Pin)
 {
-    public static Pkcs11TestToken Create(string name)
+    /// <summary>A new token (and library copy) named after <paramref name="name"/>; a random PIN unless one is given.</summary>
+    public static Pkcs11TestToken Create(string name, string? pin = null)
     {
         var hsm = SoftHsm.Shared;
         var label = $"{name}-{Guid.NewGuid().ToString("N")[..8]}";
-        var pin = "pin-" + Guid.NewGuid().ToString("N")[..10];
+        pin ??= "pin-" + Guid.NewGuid().ToString("N")[..10];
         hsm.InitToken(label, pin);
         return new Pkcs11TestToken(hsm.CopyLibrary(name), label, pin);
     }
@@ -24,9 +25,9 @@ public sealed record Pkcs11TestToken(string Library, string Label, string Pin)
 
     /// <summary>
     /// The <c>backend:</c> section (top level) for this token; <paramref name="extra"/> lines go under <c>pkcs11:</c>
-    /// (e.g. "ivGeneration: HsmWritesIv").
+    /// (e.g. "ivGeneration: HsmWritesIv"); <paramref name="pinFile"/> replaces the inline PIN.
     /// </summary>
-    public string BackendYaml(bool createMissingKeys = true, string? extra = null, IEnumerable<Pkcs11TestToken>? moreTokens = null)
+    public string BackendYaml(bool createMissingKeys = true, string? extra = null, IEnumerable<Pkcs11TestToken>? moreTokens = null, string? pinFile = null)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"backend:\n  pkcs11:\n    library: {Library}\n    tokens:\n      - label: {Label}\n");
@@ -35,10 +36,11 @@ public sealed record Pkcs11TestToken(string Library, string Label, string Pin)
             sb.Append(CultureInfo.InvariantCulture, $"      - label: {token.Label}\n        library: {token.Library}\n");
         }
 
-        sb.Append(CultureInfo.InvariantCulture, $"    pin: \"{Pin}\"\n    createMissingKeys: {(createMissingKeys ? "true" : "false")}\n    recoveryIntervalSeconds: 1\n");
+        sb.Append(pinFile is null ? $"    pin: \"{Pin}\"\n" : $"    pinFile: {pinFile}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"    createMissingKeys: {(createMissingKeys ? "true" : "false")}\n    recoveryIntervalSeconds: 1\n");
         foreach (var line in (extra ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            sb.Append("    ").Append(line.Trim()).Append('\n');
+            sb.Append("    ").Append(line.TrimEnd()).Append('\n');
         }
 
         return sb.ToString();

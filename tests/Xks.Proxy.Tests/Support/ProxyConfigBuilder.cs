@@ -41,10 +41,16 @@ public sealed class ProxyConfigBuilder
     /// <summary>Extra lines under <c>backend.pkcs11</c> (with <see cref="Pkcs11"/>).</summary>
     public string? Pkcs11Extra { get; set; }
 
+    /// <summary>Further tokens after <see cref="Pkcs11"/> (same PIN, each with its own library copy).</summary>
+    public List<Pkcs11TestToken> Pkcs11MoreTokens { get; } = [];
+
     /// <summary>backend.pkcs11.createMissingKeys (with <see cref="Pkcs11"/>).</summary>
     public bool Pkcs11CreateMissingKeys { get; set; } = true;
 
-    /// <summary>A key; with <paramref name="versions"/> its wrapped material is inline (no key file).</summary>
+    /// <summary>
+    /// A key; with <paramref name="versions"/> its wrapped material is inline (no key file). An empty material writes
+    /// the version number only (the PKCS#11 backend's form).
+    /// </summary>
     public ProxyConfigBuilder Key(
         string id,
         string usage = "[ENCRYPT, DECRYPT]",
@@ -68,7 +74,13 @@ public sealed class ProxyConfigBuilder
             sb.Append("        versions:\n");
             foreach (var (version, wrapped) in versions)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"          - version: {version}\n            wrappedMaterial: \"{wrapped}\"\n            createdAt: 2026-11-28T19:00:00Z\n");
+                sb.Append(CultureInfo.InvariantCulture, $"          - version: {version}\n");
+                if (wrapped.Length > 0)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"            wrappedMaterial: \"{wrapped}\"\n");
+                }
+
+                sb.Append("            createdAt: 2026-11-28T19:00:00Z\n");
             }
         }
 
@@ -151,7 +163,7 @@ public sealed class ProxyConfigBuilder
     {
         if (Pkcs11 is { } token)
         {
-            sb.Append(token.BackendYaml(Pkcs11CreateMissingKeys, Pkcs11Extra));
+            sb.Append(token.BackendYaml(Pkcs11CreateMissingKeys, Pkcs11Extra, Pkcs11MoreTokens));
             return;
         }
 
