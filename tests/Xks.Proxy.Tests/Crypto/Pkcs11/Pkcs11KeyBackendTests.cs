@@ -203,4 +203,18 @@ public sealed class Pkcs11KeyBackendTests
         Assert.Equal("ACTIVE", member["healthStatus"]!.GetValue<string>());
         Assert.DoesNotContain(token.Pin, server.Logs.AllText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Reload_ChangedPkcs11Settings_TakeEffectAfterARestartAndSaySo()
+    {
+        var token = Pkcs11TestToken.Create("reload");
+        var (server, client) = await StartAsync(token, b => b.Key("foo"));
+        await using var _ = server;
+        using var __ = client;
+
+        await server.RewriteConfigAsync(b => b.Pkcs11Extra = "sessionPool:\n  maxSessions: 2");
+
+        await Eventually.HoldsAsync(() => Task.FromResult(server.Logs.AllText.Contains("Configuration field backend changed; it takes effect after a restart", StringComparison.Ordinal)), Within, "the restart warning");
+        Assert.Equal(HttpStatusCode.OK, (await client.EncryptAsync("foo", [1])).Status);
+    }
 }
