@@ -6,6 +6,7 @@ using Xks.Operator.Crds;
 using Xks.Operator.Entities;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
+using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Informers;
@@ -68,6 +69,9 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServerSideApply>();
 builder.Services.AddSingleton<AwsClients>();
+// One PKCS#11 module per library path and one logged-in session per token for the whole process (disposed at shutdown).
+builder.Services.AddSingleton<Pkcs11HsmKeys>();
+builder.Services.AddSingleton<IHsmKeys>(sp => sp.GetRequiredService<Pkcs11HsmKeys>());
 var podName = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : Environment.MachineName;
 builder.Services.AddSingleton(sp => new EventRecorder(
     sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>())
@@ -99,6 +103,8 @@ builder.Services
                 ? [new Xks.Operator.Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
                 : [],
             VaultController.ChildSelector)
+        // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
+        .Watches<V1Secret>(secret => VaultController.VaultsUsingPinSecret(vaults.Informer, secret))
         .Watches<V1Alpha1KeySet>(keySet => [new Xks.Operator.Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
         .Watches<V1Alpha1CloudKey>(key => VaultOfCloudKey(vaults.SharedInformer<V1Alpha1KeySet>(), key)))
     // A CspAccount is verified again whenever the Secret its secretRef names changes.

@@ -7,6 +7,7 @@ using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
 using Xks.Operator.Entities;
+using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Controllers;
@@ -19,7 +20,9 @@ namespace Xks.Operator.Controllers;
 /// config; rotation adds versions), then the KMS key in the KeySet's external key store — found by status, spec.adopt
 /// or alias; a crash between CreateKey and the status write never makes a second key, because KMS allows one key per
 /// external key ID (derived from the CloudKey's UID) and the refused retry finds the first by its UID tag — its alias, key policy and enabled state (the HYOK switch: the proxy refuses at once, the KMS key follows),
-/// expiration, drift correction and deletion per deletionPolicy. Material is never destroyed here.
+/// expiration, drift correction and deletion per deletionPolicy. Material is never destroyed here. With a Vault on
+/// the PKCS#11 backend every version is generated inside the HSM first (an object that a crashed attempt left there
+/// is adopted) and only then recorded in the Secret, as a version number without material.
 /// </summary>
 internal sealed partial class CloudKeyController(
     IKubernetes client,
@@ -28,6 +31,7 @@ internal sealed partial class CloudKeyController(
     EventRecorder events,
     InformerFactory informers,
     AwsClients aws,
+    IHsmKeys hsm,
     OperatorOptions options,
     TimeProvider timeProvider,
     ILogger<CloudKeyController> logger) : IReconciler<V1Alpha1CloudKey>
@@ -37,6 +41,7 @@ internal sealed partial class CloudKeyController(
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_awsRetry = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_hsmRetry = TimeSpan.FromSeconds(15);
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
@@ -56,6 +61,11 @@ internal sealed partial class CloudKeyController(
         {
             await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, ex.Reason, $"cannot use the KeySet's CspAccount: {ex.Message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(s_waitForDependency);
+        }
+        catch (HsmException ex)
+        {
+            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, ex.Reason, $"cannot generate the key material in the Vault's HSM, retrying in {s_hsmRetry.TotalSeconds:0} s: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(s_hsmRetry);
         }
         catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -169,6 +179,11 @@ internal sealed partial class CloudKeyController(
         {
             ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Unavailable, $"KMS key {metadata.KeyId} is Unavailable: its key store {storeId} is not connected");
         }
+        else if (material.Deferred is { } deferred)
+        {
+            // The key serves with the versions it has; the new version waits for the HSM.
+            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, deferred.Reason, deferred.Message);
+        }
         else if (key.Spec.Enabled)
         {
             ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Enabled, $"KMS key {metadata.KeyId}{(status.Alias is null ? "" : " (" + status.Alias + ")")} is enabled, backed by {material.KeyId} version {status.CurrentVersion}");
@@ -179,19 +194,34 @@ internal sealed partial class CloudKeyController(
         }
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(NextCheck(key, material, now));
+        var next = NextCheck(key, material, now);
+        return ReconcileResult.After(material.Deferred is not null && next > s_hsmRetry ? s_hsmRetry : next);
     }
 
     /// <summary>
-    /// The key's material Secret: created with version 1 wrapped by the Vault's master key, a version added when
-    /// rotation is due (schedule or the rotate-key annotation). Null while the master key does not exist yet.
+    /// The key's material Secret: created with version 1 (wrapped by the Vault's master key, or generated in the Vault's
+    /// HSM), a version added when rotation is due (schedule or the rotate-key annotation). Null while the master key
+    /// does not exist yet.
     /// </summary>
+    /// <exception cref="HsmException">The HSM cannot be used to create the first version.</exception>
     private async Task<MaterialState?> EnsureMaterialAsync(V1Alpha1CloudKey key, V1Alpha1KeySet keySet, V1Alpha1Vault vault, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ns = key.Metadata.NamespaceProperty;
         var name = KeyMaterialSecret.Name(key);
+        var backend = ProxyBackendModel.ForVault(vault);
         var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
-        if (secret is null)
+        if (secret is null && backend.IsPkcs11)
+        {
+            // In the HSM first, then recorded: a crash in between leaves an object the retry adopts (same label).
+            var keyId = CloudKeyNames.XksKeyId(key);
+            var target = await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false);
+            var version = hsm.EnsureVersion(target!, keyId, 1, canEncrypt: true, canDecrypt: true);
+            secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [ProxyKeyVersionModel.InHsm(1, now)], backend.Name), keySet, RotationRequest(key));
+            secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.MaterialCreated(logger, ns, key.Metadata.Name, keyId);
+            await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key {keyId} version 1 inside Vault {vault.Metadata.Name}'s HSM (object {version.Label}, AES-256, sensitive, not extractable); Secret {name} records the version", cancellationToken).ConfigureAwait(false);
+        }
+        else if (secret is null)
         {
             var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
             if (masterKey is null)
@@ -215,9 +245,14 @@ internal sealed partial class CloudKeyController(
             await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key material {keyId} version 1 in Vault {vault.Metadata.Name} (Secret {name}, wrapped by the Vault's master key)", cancellationToken).ConfigureAwait(false);
         }
 
-        if (!KeyMaterialSecret.TryRead(secret, out var id, out var versions, out var problem))
+        if (!KeyMaterialSecret.TryRead(secret, out var id, out var versions, out var materialBackend, out var problem))
         {
             throw new ChildConflictException($"key material Secret {name} is unreadable ({problem}); it is left untouched — restore it from backup");
+        }
+
+        if (materialBackend != backend.Name)
+        {
+            throw new ChildConflictException($"key material Secret {name} holds {materialBackend} key versions, but Vault {vault.Metadata.Name} now uses the {backend.Name} backend; a Vault's keyBackend cannot change under existing keys — set it back");
         }
 
         if (secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel) is { } owner && owner != keySet.Metadata.Name)
@@ -246,22 +281,31 @@ internal sealed partial class CloudKeyController(
         var requested = request is not null && request != secret.Metadata.Annotation(CloudKeyNames.HandledRotationRequestAnnotation);
         var current = versions.MaxBy(v => v.Version)!;
         var due = GoDuration.TryParse(key.Spec.Rotation?.Every, out var every) && now - current.CreatedAt >= every;
-        if (requested || due)
+        if ((requested || due) && backend.IsPkcs11)
+        {
+            var next = current.Version + 1;
+            try
+            {
+                var target = await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false);
+                var made = hsm.EnsureVersion(target!, id, next, canEncrypt: true, canDecrypt: true);
+                (secret, versions) = await AddVersionAsync(key, keySet, vault, secret, id, versions, ProxyKeyVersionModel.InHsm(next, now), backend.Name, request, cancellationToken).ConfigureAwait(false);
+                Log.KeyRotated(logger, ns, key.Metadata.Name, id, next);
+                await events.NormalAsync(key, Reasons.KeyRotated, $"Added key version {next} of {id} inside the HSM (object {made.Label}; {(requested ? "requested by annotation" : "scheduled")}); new encryptions use it, older versions still decrypt", cancellationToken).ConfigureAwait(false);
+            }
+            catch (HsmException ex)
+            {
+                await events.WarningAsync(key, ex.Reason, $"key version {next} of {id} cannot be generated yet: {ex.Message}", cancellationToken).ConfigureAwait(false);
+                return new MaterialState(id, versions, secret) { Deferred = (ex.Reason, $"rotation to key version {next} waits for the HSM (version {current.Version} keeps serving): {ex.Message}") };
+            }
+        }
+        else if (requested || due)
         {
             var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildConflictException($"Vault {vault.Metadata.Name}'s master key Secret is missing; cannot add a key version");
             try
             {
                 var next = KeyMaterial.Wrap(masterKey, id, current.Version + 1, now);
-                var updated = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, id, [.. versions, next]), keySet, request);
-                foreach (var (k, v) in annotations.Where(a => a.Key != CloudKeyNames.HandledRotationRequestAnnotation))
-                {
-                    updated.Metadata.Annotations![k] = v;
-                }
-
-                updated.Metadata.ResourceVersion = secret.Metadata.ResourceVersion;
-                secret = await client.CoreV1.ReplaceNamespacedSecretAsync(updated, name, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-                versions = [.. versions, next];
+                (secret, versions) = await AddVersionAsync(key, keySet, vault, secret, id, versions, next, backend.Name, request, cancellationToken).ConfigureAwait(false);
                 Log.KeyRotated(logger, ns, key.Metadata.Name, id, next.Version);
                 await events.NormalAsync(key, Reasons.KeyRotated, $"Added key version {next.Version} of {id} ({(requested ? "requested by annotation" : "scheduled")}); new encryptions use it, older versions still decrypt", cancellationToken).ConfigureAwait(false);
             }
@@ -272,6 +316,20 @@ internal sealed partial class CloudKeyController(
         }
 
         return new MaterialState(id, versions, secret);
+    }
+
+    /// <summary>Replaces the material Secret with one more version (optimistic concurrency on its resourceVersion).</summary>
+    private async Task<(V1Secret Secret, IReadOnlyList<ProxyKeyVersionModel> Versions)> AddVersionAsync(V1Alpha1CloudKey key, V1Alpha1KeySet keySet, V1Alpha1Vault vault, V1Secret secret, string id, IReadOnlyList<ProxyKeyVersionModel> versions, ProxyKeyVersionModel next, string backend, string? request, CancellationToken cancellationToken)
+    {
+        var updated = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, id, [.. versions, next], backend), keySet, request);
+        foreach (var (k, v) in (secret.Metadata.Annotations ?? new Dictionary<string, string>()).Where(a => a.Key != CloudKeyNames.HandledRotationRequestAnnotation))
+        {
+            updated.Metadata.Annotations![k] = v;
+        }
+
+        updated.Metadata.ResourceVersion = secret.Metadata.ResourceVersion;
+        var stored = await client.CoreV1.ReplaceNamespacedSecretAsync(updated, secret.Metadata.Name, secret.Metadata.NamespaceProperty, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (stored, [.. versions, next]);
     }
 
     /// <summary>Finds the KMS key (status, adopt, alias with our UID tag, then the UID tag) or creates it.</summary>
@@ -620,5 +678,9 @@ internal sealed partial class CloudKeyController(
         return problems;
     }
 
-    private sealed record MaterialState(string KeyId, IReadOnlyList<ProxyKeyVersionModel> Versions, V1Secret Secret);
+    private sealed record MaterialState(string KeyId, IReadOnlyList<ProxyKeyVersionModel> Versions, V1Secret Secret)
+    {
+        /// <summary>A due rotation the HSM could not make yet: the Ready reason and message while it waits.</summary>
+        public (string Reason, string Message)? Deferred { get; init; }
+    }
 }

@@ -8,6 +8,7 @@ using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
 using Xks.Operator.Entities;
+using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Controllers;
@@ -29,6 +30,7 @@ internal sealed partial class KeySetController(
     EventRecorder events,
     InformerFactory informers,
     AwsClients aws,
+    IHsmKeys hsm,
     OperatorOptions options,
     TimeProvider timeProvider,
     ILogger<KeySetController> logger) : IReconciler<V1Alpha1KeySet>
@@ -407,7 +409,9 @@ internal sealed partial class KeySetController(
 
     /// <summary>
     /// Key material whose CloudKey was deleted with deletionPolicy Delete is destroyed only once KMS has really deleted
-    /// the key (after its pending window) — never while the key could still be restored with CancelKeyDeletion.
+    /// the key (after its pending window) — never while the key could still be restored with CancelKeyDeletion. For a
+    /// key in an HSM the version objects are destroyed first, then the Secret that lists them (a crash in between is
+    /// finished by the next pass: destroying a key that has no objects left is a no-op).
     /// </summary>
     private async Task CollectReleasedMaterialAsync(V1Alpha1KeySet keySet, AwsSession session, CancellationToken cancellationToken)
     {
@@ -428,6 +432,11 @@ internal sealed partial class KeySetController(
             {
             }
 
+            if (!await DestroyHsmObjectsAsync(keySet, secret, keyId, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
             try
             {
                 await client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -437,6 +446,37 @@ internal sealed partial class KeySetController(
             catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// For material on the PKCS#11 backend: destroys the key's version objects in its Vault's HSM. True when the Secret
+    /// may go (software material, or the objects are gone); false (with a Warning Event) while the HSM cannot be used.
+    /// </summary>
+    private async Task<bool> DestroyHsmObjectsAsync(V1Alpha1KeySet keySet, V1Secret secret, string kmsKeyId, CancellationToken cancellationToken)
+    {
+        if (!KeyMaterialSecret.TryRead(secret, out var xksKeyId, out _, out var backend, out _) || backend != KeyMaterialSecret.Pkcs11Backend)
+        {
+            return true;
+        }
+
+        var vaultName = secret.Metadata.Label(VaultLabels.VaultLabel) ?? keySet.Spec.VaultRef.Name;
+        try
+        {
+            if (!_vaults.TryGet(new(secret.Metadata.NamespaceProperty, vaultName), out var vault)
+                || await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false) is not { } target)
+            {
+                throw new HsmException(HsmException.HsmUnavailable, $"Vault {vaultName} is gone or no longer on the PKCS#11 backend");
+            }
+
+            var destroyed = hsm.DestroyKey(target, xksKeyId);
+            await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed {destroyed} version object(s) of key {xksKeyId} in Vault {vaultName}'s HSM: KMS key {kmsKeyId} has been deleted by AWS", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (HsmException ex)
+        {
+            await events.WarningAsync(keySet, ex.Reason, $"KMS key {kmsKeyId} has been deleted by AWS, but the HSM objects of key {xksKeyId} cannot be destroyed yet (Secret {secret.Metadata.Name} is kept until they are): {ex.Message}", cancellationToken).ConfigureAwait(false);
+            return false;
         }
     }
 

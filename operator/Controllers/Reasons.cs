@@ -66,4 +66,7 @@ internal static class Reasons
     public const string Unavailable = "Unavailable";
     public const string Disabling = "Disabling";
     public const string ConfigIncomplete = "ConfigIncomplete";
+
+    // PKCS#11 backend (HsmException names the failures: PinSecretNotFound, PinSecretInvalid, HsmUnavailable).
+    public const string LoggedIn = "LoggedIn";
 }

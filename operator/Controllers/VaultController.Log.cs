@@ -27,5 +27,8 @@ internal sealed partial class VaultController
 
         [LoggerMessage(3007, LogLevel.Warning, "Could not report the failure in the status of Vault {Namespace}/{Name}: {Error}", EventName = "VaultStatusWriteFailed")]
         public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
+
+        [LoggerMessage(3008, LogLevel.Debug, "Vault {Namespace}/{Name}: the operator cannot use the HSM ({Reason}): {Problem}", EventName = "VaultHsmUnavailable")]
+        public static partial void HsmUnavailable(ILogger logger, string @namespace, string name, string reason, string problem);
     }
 }

@@ -7,6 +7,7 @@ using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
 using Xks.Operator.Api;
+using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Controllers;
@@ -18,8 +19,9 @@ namespace Xks.Operator.Controllers;
 /// Converges one Vault: the proxy's identity and RBAC, its master key (created once, never overwritten), its rendered
 /// config, Deployment, Services, Ingress or LoadBalancer, Certificate and PodDisruptionBudget — applied with
 /// server-side apply, so an unchanged world costs no writes and a child edited or deleted by hand is restored.
-/// Status (endpoint, replicas, Ready / ProxyAvailable / CertificateReady) is derived from the children and written
-/// through /status only when it changed.
+/// Status (endpoint, replicas, Ready / ProxyAvailable / CertificateReady, and HsmAvailable on the PKCS#11 backend) is
+/// derived from the children and written through /status only when it changed. A Vault on the PKCS#11 backend has no
+/// master key: its pods mount the PIN Secret, and the operator checks that it can log in to the HSM with it.
 /// </summary>
 internal sealed partial class VaultController(
     IKubernetes client,
@@ -27,6 +29,7 @@ internal sealed partial class VaultController(
     CustomResourceWriter writer,
     EventRecorder events,
     InformerFactory informers,
+    IHsmKeys hsm,
     OperatorOptions options,
     TimeProvider timeProvider,
     ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>
@@ -45,6 +48,19 @@ internal sealed partial class VaultController(
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
     private string? _pdbApiVersion;
+
+    /// <summary>The Vaults on the PKCS#11 backend whose pinSecretRef names <paramref name="secret"/>.</summary>
+    public static IEnumerable<Runtime.ResourceKey> VaultsUsingPinSecret(ResourceInformer<V1Alpha1Vault> vaults, V1Secret secret)
+    {
+        ArgumentNullException.ThrowIfNull(vaults);
+        ArgumentNullException.ThrowIfNull(secret);
+        var ns = secret.Metadata?.NamespaceProperty ?? "";
+        var name = secret.Metadata?.Name;
+        return vaults.List(ns)
+            .Where(v => v.Spec?.KeyBackend is { Type: V1Alpha1KeyBackendType.Pkcs11, Pkcs11.PinSecretRef: { } pin } && pin.Name == name)
+            .Select(Runtime.ResourceKey.From)
+            .ToList();
+    }
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
@@ -98,8 +114,15 @@ internal sealed partial class VaultController(
             return ReconcileResult.Done;
         }
 
-        var masterKeyProblem = await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
-        var keyStores = KeyStoresOf(vault);
+        var backend = ProxyBackendModel.ForVault(vault);
+        var masterKeyProblem = backend.IsPkcs11 ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var hsmProblem = backend.IsPkcs11 ? await CheckHsmAsync(vault, status, cancellationToken).ConfigureAwait(false) : null;
+        if (!backend.IsPkcs11)
+        {
+            Conditions.Remove(status.Conditions, ConditionTypes.HsmAvailable);
+        }
+
+        var keyStores = KeyStoresOf(vault, backend);
         foreach (var problem in keyStores.Problems)
         {
             await events.WarningAsync(vault, Reasons.ConfigIncomplete, $"left out of the proxy config: {problem}", cancellationToken).ConfigureAwait(false);
@@ -153,6 +176,10 @@ internal sealed partial class VaultController(
         {
             SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.MasterKeyInvalid, masterKeyProblem, generation);
         }
+        else if (hsmProblem is { } hsmFailure)
+        {
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, hsmFailure.Reason, hsmFailure.Message, generation);
+        }
         else if (Conditions.Get(status.Conditions, ConditionTypes.ProxyAvailable) is { Status: not ConditionStatus.True } proxy)
         {
             SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ProxyUnavailable, proxy.Message, generation);
@@ -189,7 +216,7 @@ internal sealed partial class VaultController(
     /// The key stores the proxy serves, from the informer caches: the Vault's KeySets with their credential Secrets,
     /// and the key-material Secrets (with the CloudKeys that own them). Every one of these wakes the Vault on change.
     /// </summary>
-    private ProxyKeyStoresResult KeyStoresOf(V1Alpha1Vault vault)
+    private ProxyKeyStoresResult KeyStoresOf(V1Alpha1Vault vault, ProxyBackendModel backend)
     {
         var ns = vault.Metadata.NamespaceProperty;
         var name = vault.Metadata.Name;
@@ -197,7 +224,33 @@ internal sealed partial class VaultController(
             _keySets.List(ns).Where(k => k.Spec.VaultRef.Name == name),
             _cloudKeys.List(ns),
             _secrets.List(ns).Where(s => s.Metadata.Label(VaultLabels.VaultLabel) == name),
-            _accounts.List(ns));
+            _accounts.List(ns),
+            backend.Name);
+    }
+
+    /// <summary>
+    /// PKCS#11 backend: the PIN Secret exists and the operator can log in to a token with it (the operator generates
+    /// every key version there). Sets HsmAvailable; returns the Ready reason and message when it cannot.
+    /// </summary>
+    private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
+    {
+        var generation = vault.Metadata.Generation;
+        try
+        {
+            var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
+            var token = hsm.Check(target);
+            SetCondition(status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.LoggedIn, $"the operator logged in to {token} with the PIN from {target.PinSource}", generation);
+            return null;
+        }
+        catch (HsmException ex)
+        {
+            var message = ex.Reason == HsmException.HsmUnavailable
+                ? $"the operator cannot use the HSM, so no key version can be generated: {ex.Message}"
+                : ex.Message;
+            SetCondition(status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message, generation);
+            Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
+            return (ex.Reason, message);
+        }
     }
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
@@ -352,8 +405,15 @@ internal sealed partial class VaultController(
         }
 
         var ns = vault.Metadata.NamespaceProperty;
-        var keys = await KeysOfVaultAsync(vault, cancellationToken).ConfigureAwait(false);
         var masterKey = VaultNames.MasterKeySecret(vault);
+        if (ProxyBackendModel.ForVault(vault).IsPkcs11 && await client.ReadSecretOrNullAsync(ns, masterKey, cancellationToken).ConfigureAwait(false) is null)
+        {
+            // Keys in an HSM stay there: deleting a Vault never destroys them (their CloudKeys and KeySets decide).
+            await writer.RemoveFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var keys = await KeysOfVaultAsync(vault, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
             try

@@ -67,6 +67,9 @@ public static class ConditionTypes
     /// <summary>Vault: the serving certificate is issued (or the given TLS Secret exists and is valid).</summary>
     public const string CertificateReady = "CertificateReady";
 
+    /// <summary>Vault on the PKCS#11 backend: the operator can log in to the HSM with the PIN Secret (it generates keys there).</summary>
+    public const string HsmAvailable = "HsmAvailable";
+
     /// <summary>KeySet: the custom key store in AWS KMS is CONNECTED to the proxy.</summary>
     public const string Connected = "Connected";
 

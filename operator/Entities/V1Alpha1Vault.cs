@@ -174,21 +174,84 @@ public enum V1Alpha1KeyBackendType
 public sealed class V1Alpha1Pkcs11Backend
 {
     [JsonPropertyName("library")]
-    [Description("Path of the PKCS#11 module inside the proxy image, e.g. /usr/lib/softhsm/libsofthsm2.so.")]
+    [Length(1, 4096)]
+    [Description("Absolute path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so. The proxy image and the operator's pod must both have it at this path: the operator generates key versions in the HSM through it.")]
     public string? Library { get; set; }
 
     [JsonPropertyName("tokenLabel")]
-    [Description("Label of the token holding the keys. Set tokenLabel or slot.")]
+    [Length(1, 32)]
+    [Description("Label of the token holding the keys. Set exactly one of tokenLabel and slot.")]
     public string? TokenLabel { get; set; }
 
     [JsonPropertyName("slot")]
     [Range(0, uint.MaxValue)]
-    [Description("Slot ID of the token, when it is not found by tokenLabel.")]
+    [Description("Slot ID of the token, when it is not found by tokenLabel. Set exactly one of tokenLabel and slot.")]
     public long? Slot { get; set; }
 
     [JsonPropertyName("pinSecretRef")]
-    [Description("Secret holding the user PIN of the token.")]
+    [Description("Secret holding the user PIN of the token (every token of the Vault uses it). Mounted into the proxy pods at /var/run/xks/pkcs11-pin/pin; read by the operator to generate key versions. Never logged.")]
     public V1Alpha1SecretKeyReference? PinSecretRef { get; set; }
+
+    [JsonPropertyName("additionalTokens")]
+    [Length(0, 9)]
+    [Description("More tokens holding the same keys (one per HSM of a cluster that replicates them), in order of preference after the first. The proxy sends crypto to a healthy token and fails over when one errors; health reports each. At most 9.")]
+    public IList<V1Alpha1Pkcs11Token>? AdditionalTokens { get; set; }
+
+    [JsonPropertyName("ivGeneration")]
+    [DefaultValue(V1Alpha1Pkcs11IvGeneration.Proxy)]
+    [Description("Who makes the AES-GCM IV of an Encrypt. Proxy (default; SoftHSM2): the proxy draws 12 random bytes with C_GenerateRandom. HsmWritesIv (AWS CloudHSM, nShield): the HSM writes the IV into the parameter. HsmAppendsIv (Luna): the HSM appends the IV after the tag.")]
+    public V1Alpha1Pkcs11IvGeneration IvGeneration { get; set; } = V1Alpha1Pkcs11IvGeneration.Proxy;
+
+    [JsonPropertyName("sessionPool")]
+    [DefaultValue("{}")]
+    [Description("Logged-in sessions each proxy pod keeps per token.")]
+    public V1Alpha1Pkcs11SessionPool SessionPool { get; set; } = new();
+}
+
+[Description("One more token holding the same keys.")]
+public sealed class V1Alpha1Pkcs11Token
+{
+    [JsonPropertyName("tokenLabel")]
+    [Length(1, 32)]
+    [Description("Label of the token. Set exactly one of tokenLabel and slot.")]
+    public string? TokenLabel { get; set; }
+
+    [JsonPropertyName("slot")]
+    [Range(0, uint.MaxValue)]
+    [Description("Slot ID of the token. Set exactly one of tokenLabel and slot.")]
+    public long? Slot { get; set; }
+
+    [JsonPropertyName("library")]
+    [Length(1, 4096)]
+    [Description("Absolute path of the PKCS#11 module of this token, when it is not keyBackend.pkcs11.library (another HSM's client).")]
+    public string? Library { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1Pkcs11IvGeneration>))]
+public enum V1Alpha1Pkcs11IvGeneration
+{
+    Proxy,
+    HsmWritesIv,
+    HsmAppendsIv,
+}
+
+[Description("Logged-in sessions per token in each proxy pod.")]
+public sealed class V1Alpha1Pkcs11SessionPool
+{
+    /// <summary>Default of <see cref="WaitTimeout"/>.</summary>
+    public const string DefaultWaitTimeout = "100ms";
+
+    [JsonPropertyName("maxSessions")]
+    [Range(1, 1024)]
+    [DefaultValue(8)]
+    [Description("Most sessions a proxy pod opens per token, between 1 and 1024. Default 8.")]
+    public int MaxSessions { get; set; } = 8;
+
+    [JsonPropertyName("waitTimeout")]
+    [Pattern(Patterns.Duration)]
+    [DefaultValue(DefaultWaitTimeout)]
+    [Description("How long a request waits for a free session before the proxy answers DependencyTimeoutException (503), as a Go duration of at most 10s. Default 100ms.")]
+    public string WaitTimeout { get; set; } = DefaultWaitTimeout;
 }
 
 [Description("A key of a Secret in the same namespace.")]

@@ -8,8 +8,11 @@ using Xks.Operator.Entities;
 namespace Xks.Operator.Resources;
 
 /// <summary>
-/// The Secret that holds one CloudKey's key versions, wrapped by its Vault's master key: <c>&lt;cloudkey&gt;-key-material</c>,
-/// key <c>versions.json</c> = <c>{"keyId":"…","versions":[{"version":1,"wrappedMaterial":"…","createdAt":"…"}]}</c>.
+/// The Secret that records one CloudKey's key versions: <c>&lt;cloudkey&gt;-key-material</c>, key <c>versions.json</c>.
+/// Software backend: the versions wrapped by the Vault's master key,
+/// <c>{"keyId":"…","versions":[{"version":1,"wrappedMaterial":"…","createdAt":"…"}]}</c>. PKCS#11 backend: the
+/// versions live in the HSM (objects labelled <c>&lt;keyId&gt;/v&lt;n&gt;</c>) and the Secret only lists them,
+/// <c>{"keyId":"…","backend":"pkcs11","versions":[{"version":1,"createdAt":"…"}]}</c> — no material at all.
 /// Written by the CloudKey reconciler, read by the Vault reconciler into the proxy config.
 /// </summary>
 /// <remarks>
@@ -20,6 +23,12 @@ public static partial class KeyMaterialSecret
 {
     public const string DataKey = "versions.json";
     public const string NameSuffix = "-key-material";
+
+    /// <summary>Backend of material without a "backend" field (the original format).</summary>
+    public const string SoftwareBackend = "software";
+
+    /// <summary>Backend of versions that are HSM objects (no wrappedMaterial).</summary>
+    public const string Pkcs11Backend = "pkcs11";
 
     // Base64 as written ('+' and '/' unescaped); the document holds no markup that stricter escaping would protect.
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -34,8 +43,11 @@ public static partial class KeyMaterialSecret
         return name + NameSuffix;
     }
 
-    /// <summary>The Secret for <paramref name="versions"/> (written sorted by version number).</summary>
-    public static V1Secret Build(V1Alpha1CloudKey key, string vaultName, string xksKeyId, IReadOnlyList<ProxyKeyVersionModel> versions)
+    /// <summary>
+    /// The Secret for <paramref name="versions"/> (written sorted by version number). <paramref name="backend"/>
+    /// <see cref="Pkcs11Backend"/>: versions must carry no wrapped material; <see cref="SoftwareBackend"/>: they must.
+    /// </summary>
+    public static V1Secret Build(V1Alpha1CloudKey key, string vaultName, string xksKeyId, IReadOnlyList<ProxyKeyVersionModel> versions, string backend = SoftwareBackend)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrEmpty(vaultName);
@@ -50,16 +62,34 @@ public static partial class KeyMaterialSecret
             throw new ArgumentException("Key material needs at least one version, numbered from 1 and unique.", nameof(versions));
         }
 
-        var document = new Dictionary<string, object>(StringComparer.Ordinal)
+        var inHsm = backend switch
         {
-            ["keyId"] = xksKeyId!,
-            ["versions"] = versions.OrderBy(v => v.Version).Select(v => new Dictionary<string, object>(StringComparer.Ordinal)
-            {
-                ["version"] = v.Version,
-                ["wrappedMaterial"] = v.WrappedMaterial,
-                ["createdAt"] = Timestamp(v.CreatedAt),
-            }).ToList(),
+            Pkcs11Backend => true,
+            SoftwareBackend => false,
+            _ => throw new ArgumentException($"'{backend}' is not a key backend ({SoftwareBackend} or {Pkcs11Backend}).", nameof(backend)),
         };
+        if (versions.Any(v => (v.WrappedMaterial is null) != inHsm))
+        {
+            throw new ArgumentException(inHsm ? "Versions in an HSM carry no wrapped material." : "Software versions need their wrapped material.", nameof(versions));
+        }
+
+        var document = new Dictionary<string, object>(StringComparer.Ordinal) { ["keyId"] = xksKeyId! };
+        if (inHsm)
+        {
+            document["backend"] = Pkcs11Backend;
+        }
+
+        document["versions"] = versions.OrderBy(v => v.Version).Select(v =>
+        {
+            var entry = new Dictionary<string, object>(StringComparer.Ordinal) { ["version"] = v.Version };
+            if (v.WrappedMaterial is { } wrapped)
+            {
+                entry["wrappedMaterial"] = wrapped;
+            }
+
+            entry["createdAt"] = Timestamp(v.CreatedAt);
+            return entry;
+        }).ToList();
 
         var labels = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -80,7 +110,9 @@ public static partial class KeyMaterialSecret
                 Labels = Annotations.Sorted(labels),
                 Annotations = Annotations.Sorted(new Dictionary<string, string>(StringComparer.Ordinal)
                 {
-                    ["xks.dev/description"] = "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
+                    ["xks.dev/description"] = inHsm
+                        ? "Key versions of a CloudKey, generated inside the Vault's HSM (this Secret only lists them). Deleting it stops the proxy serving the key."
+                        : "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
                 }),
             },
             Type = "Opaque",
@@ -92,16 +124,21 @@ public static partial class KeyMaterialSecret
     /// Reads the key id and versions (sorted by version) of a key-material Secret. False with a <paramref name="problem"/>
     /// that never quotes the material when the Secret is not usable.
     /// </summary>
-    public static bool TryRead(V1Secret secret, out string keyId, out IReadOnlyList<ProxyKeyVersionModel> versions, out string? problem)
+    public static bool TryRead(V1Secret secret, out string keyId, out IReadOnlyList<ProxyKeyVersionModel> versions, out string? problem) =>
+        TryRead(secret, out keyId, out versions, out _, out problem);
+
+    /// <summary>As above, with the backend the versions belong to (<see cref="SoftwareBackend"/> or <see cref="Pkcs11Backend"/>).</summary>
+    public static bool TryRead(V1Secret secret, out string keyId, out IReadOnlyList<ProxyKeyVersionModel> versions, out string backend, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(secret);
         keyId = "";
         versions = [];
-        problem = Read(secret, ref keyId, ref versions);
+        backend = SoftwareBackend;
+        problem = Read(secret, ref keyId, ref versions, ref backend);
         return problem is null;
     }
 
-    private static string? Read(V1Secret secret, ref string keyId, ref IReadOnlyList<ProxyKeyVersionModel> versions)
+    private static string? Read(V1Secret secret, ref string keyId, ref IReadOnlyList<ProxyKeyVersionModel> versions, ref string backend)
     {
         if (secret.Data is null || !secret.Data.TryGetValue(DataKey, out var bytes) || bytes is null || bytes.Length == 0)
         {
@@ -131,6 +168,17 @@ public static partial class KeyMaterialSecret
                 return $"'{DataKey}': keyId must be an externalKeyId (1-128 characters of A-Z a-z 0-9 . _ -)";
             }
 
+            var inHsm = false;
+            if (root.TryGetProperty("backend", out var backendElement))
+            {
+                if (backendElement.ValueKind != JsonValueKind.String || backendElement.GetString() is not (SoftwareBackend or Pkcs11Backend))
+                {
+                    return $"'{DataKey}': backend must be {SoftwareBackend} or {Pkcs11Backend}";
+                }
+
+                inHsm = backendElement.GetString() == Pkcs11Backend;
+            }
+
             if (!root.TryGetProperty("versions", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             {
                 return $"'{DataKey}': versions must list at least one version";
@@ -140,7 +188,7 @@ public static partial class KeyMaterialSecret
             var index = 0;
             foreach (var entry in list.EnumerateArray())
             {
-                if (ReadVersion(entry, out var version) is { } versionProblem)
+                if (ReadVersion(entry, inHsm, out var version) is { } versionProblem)
                 {
                     return $"'{DataKey}': versions[{index}]: {versionProblem}";
                 }
@@ -156,11 +204,12 @@ public static partial class KeyMaterialSecret
 
             keyId = id.GetString()!;
             versions = [.. read.OrderBy(v => v.Version)];
+            backend = inHsm ? Pkcs11Backend : SoftwareBackend;
             return null;
         }
     }
 
-    private static string? ReadVersion(JsonElement entry, out ProxyKeyVersionModel? version)
+    private static string? ReadVersion(JsonElement entry, bool inHsm, out ProxyKeyVersionModel? version)
     {
         version = null;
         if (entry.ValueKind != JsonValueKind.Object)
@@ -173,11 +222,24 @@ public static partial class KeyMaterialSecret
             return "version must be a whole number of 1 or more";
         }
 
-        Span<byte> wrapped = stackalloc byte[KeyMaterial.WrappedSize];
-        if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
-            || !Convert.TryFromBase64String(material.GetString()!, wrapped, out var length) || length != KeyMaterial.WrappedSize)
+        string? wrappedMaterial = null;
+        if (inHsm)
         {
-            return $"wrappedMaterial must be Base64 of {KeyMaterial.WrappedSize} bytes";
+            if (entry.TryGetProperty("wrappedMaterial", out _))
+            {
+                return "wrappedMaterial must not be set: the version lives in the HSM";
+            }
+        }
+        else
+        {
+            Span<byte> wrapped = stackalloc byte[KeyMaterial.WrappedSize];
+            if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
+                || !Convert.TryFromBase64String(material.GetString()!, wrapped, out var length) || length != KeyMaterial.WrappedSize)
+            {
+                return $"wrappedMaterial must be Base64 of {KeyMaterial.WrappedSize} bytes";
+            }
+
+            wrappedMaterial = material.GetString()!;
         }
 
         if (!entry.TryGetProperty("createdAt", out var created) || created.ValueKind != JsonValueKind.String
@@ -186,7 +248,7 @@ public static partial class KeyMaterialSecret
             return "createdAt must be an RFC 3339 time";
         }
 
-        version = new ProxyKeyVersionModel(n, material.GetString()!, createdAt);
+        version = new ProxyKeyVersionModel(n, wrappedMaterial, createdAt);
         return null;
     }
 

@@ -25,6 +25,9 @@ public sealed record ProxyConfigModel
     /// <summary>Key stores (one per KeySet); empty for a Vault without KeySets, which the proxy accepts in cluster mode.</summary>
     public IReadOnlyList<ProxyKeyStoreModel> KeyStores { get; init; } = [];
 
+    /// <summary>The key backend (startup section): software by default, or the Vault's PKCS#11 settings.</summary>
+    public ProxyBackendModel Backend { get; init; } = ProxyBackendModel.Software;
+
     /// <summary>Port of the XKS API inside the pod.</summary>
     public int Port => ProxyLayout.XksPort(ServeTls);
 
@@ -49,8 +52,58 @@ public sealed record ProxyConfigModel
             FleetSize = vault.Spec.Replicas,
             Regions = regions ?? [],
             KeyStores = keyStores ?? [],
+            Backend = ProxyBackendModel.ForVault(vault),
         };
     }
+}
+
+/// <summary>
+/// The backend section of a proxy config. <see cref="Pkcs11"/> null: the software backend (master key and data
+/// directory at the pod's mount paths). Otherwise the PKCS#11 backend, its PIN read from the mounted PIN Secret.
+/// </summary>
+public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11)
+{
+    public static readonly ProxyBackendModel Software = new((ProxyPkcs11Model?)null);
+
+    public bool IsPkcs11 => Pkcs11 is not null;
+
+    /// <summary>The name recorded in key-material Secrets: "software" or "pkcs11".</summary>
+    public string Name => IsPkcs11 ? KeyMaterialSecret.Pkcs11Backend : KeyMaterialSecret.SoftwareBackend;
+
+    public static ProxyBackendModel ForVault(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        if (vault.Spec.KeyBackend?.Type != V1Alpha1KeyBackendType.Pkcs11 || vault.Spec.KeyBackend.Pkcs11 is not { } pkcs11)
+        {
+            return Software;
+        }
+
+        var tokens = new List<ProxyPkcs11TokenModel> { new(pkcs11.TokenLabel, pkcs11.Slot, null) };
+        tokens.AddRange((pkcs11.AdditionalTokens ?? []).Where(t => t is not null).Select(t => new ProxyPkcs11TokenModel(t.TokenLabel, t.Slot, t.Library == pkcs11.Library ? null : t.Library)));
+        var pool = pkcs11.SessionPool ?? new V1Alpha1Pkcs11SessionPool();
+        var wait = GoDuration.TryParse(pool.WaitTimeout, out var parsed) ? parsed : TimeSpan.FromMilliseconds(100);
+        return new ProxyBackendModel(new ProxyPkcs11Model(
+            pkcs11.Library ?? "",
+            tokens,
+            pkcs11.IvGeneration,
+            pool.MaxSessions,
+            (int)Math.Ceiling(wait.TotalMilliseconds)));
+    }
+}
+
+/// <summary>The PKCS#11 backend: module path, tokens in order of preference, IV mode and session pool.</summary>
+public sealed record ProxyPkcs11Model(
+    string Library,
+    IReadOnlyList<ProxyPkcs11TokenModel> Tokens,
+    V1Alpha1Pkcs11IvGeneration IvGeneration,
+    int MaxSessions,
+    int WaitTimeoutMilliseconds);
+
+/// <summary>One token: by label or by slot ID; <paramref name="Library"/> only when it differs from the backend's.</summary>
+public sealed record ProxyPkcs11TokenModel(string? Label, long? Slot, string? Library)
+{
+    /// <summary>"token 'xks'" or "slot 3", for messages.</summary>
+    public override string ToString() => Label is not null ? $"token '{Label}'" : $"slot {Slot}";
 }
 
 /// <summary>One proxy key store: what a KeySet becomes in the proxy config.</summary>
@@ -91,15 +144,19 @@ public sealed record ProxyKeyModel(
 }
 
 /// <summary>
-/// One key version: 32 random bytes wrapped with AES-256-GCM under the master key (see <see cref="KeyMaterial"/>).
-/// <see cref="ToString"/> never shows the wrapped material.
+/// One key version. Software backend: 32 random bytes wrapped with AES-256-GCM under the master key (see
+/// <see cref="KeyMaterial"/>). PKCS#11 backend: no material at all — the version is an object labelled
+/// <c>&lt;keyId&gt;/v&lt;version&gt;</c> inside the HSM. <see cref="ToString"/> never shows the wrapped material.
 /// </summary>
 /// <param name="Version">1 or more, unique within the key.</param>
-/// <param name="WrappedMaterial">Base64 of iv(12) || wrapped key(32) || tag(16), AAD <c>xks-proxy:key:{keyId}:v{version}</c>.</param>
+/// <param name="WrappedMaterial">Software: Base64 of iv(12) || wrapped key(32) || tag(16), AAD <c>xks-proxy:key:{keyId}:v{version}</c>. PKCS#11: null.</param>
 /// <param name="CreatedAt">When the version was generated.</param>
-public sealed record ProxyKeyVersionModel(int Version, string WrappedMaterial, DateTimeOffset CreatedAt)
+public sealed record ProxyKeyVersionModel(int Version, string? WrappedMaterial, DateTimeOffset CreatedAt)
 {
-    public override string ToString() => $"ProxyKeyVersionModel {{ Version = {Version}, WrappedMaterial = ***, CreatedAt = {CreatedAt:O} }}";
+    /// <summary>A version that lives in the HSM (PKCS#11 backend): a number and a time, no material.</summary>
+    public static ProxyKeyVersionModel InHsm(int version, DateTimeOffset createdAt) => new(version, null, createdAt);
+
+    public override string ToString() => $"ProxyKeyVersionModel {{ Version = {Version}, WrappedMaterial = {(WrappedMaterial is null ? "(in the HSM)" : "***")}, CreatedAt = {CreatedAt:O} }}";
 }
 
 /// <summary>Proxy-side authorization of one key; every non-empty list must match, an empty list allows all.</summary>

@@ -32,7 +32,7 @@ public static class ProxyConfigRenderer
             Regions = [.. model.Regions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
             Health = new HealthSection { FleetSize = model.FleetSize },
             KeyStores = [.. model.KeyStores.OrderBy(s => s.Name, StringComparer.Ordinal).Select(RenderKeyStore)],
-            Backend = RenderBackend(),
+            Backend = RenderBackend(model.Backend),
         };
 
         var header = $"# Proxy config of {model.Source}, rendered by xks-operator. Edits are overwritten.\n";
@@ -59,7 +59,7 @@ public static class ProxyConfigRenderer
     public static string StartupConfigHash(ProxyConfigModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var startup = new ConfigDocument { Server = RenderServer(model), Backend = RenderBackend() };
+        var startup = new ConfigDocument { Server = RenderServer(model), Backend = RenderBackend(model.Backend) };
         return Hash(Normalize(Serializer.Serialize(startup)));
     }
 
@@ -73,15 +73,29 @@ public static class ProxyConfigRenderer
             : null,
     };
 
-    private static BackendSection RenderBackend() => new()
-    {
-        Software = new SoftwareSection
+    private static BackendSection RenderBackend(ProxyBackendModel backend) => backend.Pkcs11 is { } pkcs11
+        ? new BackendSection
         {
-            MasterKeyFile = ProxyLayout.MasterKeyFile,
-            DataDir = ProxyLayout.DataDirectory,
-            CreateMissingKeys = false,
-        },
-    };
+            Pkcs11 = new Pkcs11Section
+            {
+                Library = pkcs11.Library,
+                Tokens = [.. pkcs11.Tokens.Select(t => new TokenSection { Label = t.Label, Slot = t.Label is null ? t.Slot : null, Library = t.Library })],
+                PinFile = ProxyLayout.Pkcs11PinFile,
+                IvGeneration = pkcs11.IvGeneration.ToString(),
+                SessionPool = new SessionPoolSection { MaxSessions = pkcs11.MaxSessions, WaitTimeoutMilliseconds = pkcs11.WaitTimeoutMilliseconds },
+                // The operator generates every key version in the HSM; the proxy never makes keys of its own.
+                CreateMissingKeys = false,
+            },
+        }
+        : new BackendSection
+        {
+            Software = new SoftwareSection
+            {
+                MasterKeyFile = ProxyLayout.MasterKeyFile,
+                DataDir = ProxyLayout.DataDirectory,
+                CreateMissingKeys = false,
+            },
+        };
 
     private static KeyStoreSection RenderKeyStore(ProxyKeyStoreModel store) => new()
     {
@@ -207,7 +221,7 @@ public static class ProxyConfigRenderer
     {
         public required int Version { get; init; }
 
-        public required string WrappedMaterial { get; init; }
+        public string? WrappedMaterial { get; init; }
 
         public required string CreatedAt { get; init; }
     }
@@ -225,7 +239,40 @@ public static class ProxyConfigRenderer
 
     private sealed class BackendSection
     {
-        public required SoftwareSection Software { get; init; }
+        public SoftwareSection? Software { get; init; }
+
+        public Pkcs11Section? Pkcs11 { get; init; }
+    }
+
+    private sealed class Pkcs11Section
+    {
+        public required string Library { get; init; }
+
+        public required List<TokenSection> Tokens { get; init; }
+
+        public required string PinFile { get; init; }
+
+        public required string IvGeneration { get; init; }
+
+        public required SessionPoolSection SessionPool { get; init; }
+
+        public required bool CreateMissingKeys { get; init; }
+    }
+
+    private sealed class TokenSection
+    {
+        public string? Label { get; init; }
+
+        public long? Slot { get; init; }
+
+        public string? Library { get; init; }
+    }
+
+    private sealed class SessionPoolSection
+    {
+        public required int MaxSessions { get; init; }
+
+        public required int WaitTimeoutMilliseconds { get; init; }
     }
 
     private sealed class SoftwareSection

@@ -26,6 +26,7 @@ public static class ProxyDeploymentBuilder
     };
 
     private const string MasterKeyVolume = "master-key";
+    private const string PinVolume = "pkcs11-pin";
     private const string TlsVolume = "tls";
     private const string DataVolume = "data";
     private const string TmpVolume = "tmp";
@@ -99,12 +100,18 @@ public static class ProxyDeploymentBuilder
     private static V1Container BuildContainer(V1Alpha1Vault vault, V1Alpha1VaultProxy proxy, string defaultImage, bool tls)
     {
         var scheme = tls ? "HTTPS" : "HTTP";
-        var mounts = new List<V1VolumeMount>
+        var mounts = new List<V1VolumeMount> { new() { Name = TmpVolume, MountPath = ProxyLayout.TmpDirectory } };
+        if (Pkcs11Of(vault) is not null)
         {
-            new() { Name = MasterKeyVolume, MountPath = ProxyLayout.MasterKeyDirectory, ReadOnlyProperty = true },
-            new() { Name = DataVolume, MountPath = ProxyLayout.DataDirectory },
-            new() { Name = TmpVolume, MountPath = ProxyLayout.TmpDirectory },
-        };
+            // Keys live in the HSM: the pod gets the token's PIN, and no master key or data directory.
+            mounts.Add(new V1VolumeMount { Name = PinVolume, MountPath = ProxyLayout.Pkcs11PinDirectory, ReadOnlyProperty = true });
+        }
+        else
+        {
+            mounts.Add(new V1VolumeMount { Name = MasterKeyVolume, MountPath = ProxyLayout.MasterKeyDirectory, ReadOnlyProperty = true });
+            mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = ProxyLayout.DataDirectory });
+        }
+
         if (tls)
         {
             mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = ProxyLayout.TlsDirectory, ReadOnlyProperty = true });
@@ -157,9 +164,24 @@ public static class ProxyDeploymentBuilder
 
     private static List<V1Volume> BuildVolumes(V1Alpha1Vault vault, bool tls)
     {
-        var volumes = new List<V1Volume>
+        var volumes = new List<V1Volume> { new() { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() } };
+        if (Pkcs11Of(vault) is { } pkcs11)
         {
-            new()
+            var pin = pkcs11.PinSecretRef ?? new V1Alpha1SecretKeyReference();
+            volumes.Add(new V1Volume
+            {
+                Name = PinVolume,
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = pin.Name,
+                    DefaultMode = SecretFileMode,
+                    Items = [new V1KeyToPath { Key = string.IsNullOrEmpty(pin.Key) ? ProxyLayout.Pkcs11PinKey : pin.Key, Path = ProxyLayout.Pkcs11PinKey }],
+                },
+            });
+        }
+        else
+        {
+            volumes.Add(new V1Volume
             {
                 Name = MasterKeyVolume,
                 Secret = new V1SecretVolumeSource
@@ -168,10 +190,10 @@ public static class ProxyDeploymentBuilder
                     DefaultMode = SecretFileMode,
                     Items = [new V1KeyToPath { Key = ProxyLayout.MasterKeyKey, Path = ProxyLayout.MasterKeyKey }],
                 },
-            },
-            new() { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() },
-            new() { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() },
-        };
+            });
+            volumes.Add(new V1Volume { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() });
+        }
+
         if (tls)
         {
             volumes.Add(new V1Volume
@@ -192,6 +214,9 @@ public static class ProxyDeploymentBuilder
 
         return [.. volumes.OrderBy(v => v.Name, StringComparer.Ordinal)];
     }
+
+    private static V1Alpha1Pkcs11Backend? Pkcs11Of(V1Alpha1Vault vault) =>
+        vault.Spec.KeyBackend is { Type: V1Alpha1KeyBackendType.Pkcs11, Pkcs11: { } pkcs11 } ? pkcs11 : null;
 
     /// <summary>
     /// Spread over nodes and zones, both ScheduleAnyway: a hard (DoNotSchedule) node spread leaves a replacement pod

@@ -6,7 +6,7 @@ namespace Xks.Operator.Resources;
 /// <summary>
 /// The key stores of one Vault's proxy config, from what the cluster holds: each KeySet of the Vault with a valid
 /// credential Secret becomes a key store; each key-material Secret of that KeySet becomes a key, with its wrapped
-/// versions inline. Keys come from the material rather than from the CloudKeys, so a key whose CloudKey was deleted
+/// versions inline (PKCS#11: version numbers only, the objects are in the HSM). Keys come from the material rather than from the CloudKeys, so a key whose CloudKey was deleted
 /// with deletionPolicy Retain keeps working in AWS. A CloudKey that exists sets enabled and authorization.
 /// Pure: no I/O, no clock.
 /// </summary>
@@ -18,7 +18,8 @@ public static class ProxyKeyStoresBuilder
         IEnumerable<V1Alpha1KeySet> keySets,
         IEnumerable<V1Alpha1CloudKey> cloudKeys,
         IEnumerable<V1Secret> secrets,
-        IEnumerable<V1Alpha1CspAccount> accounts)
+        IEnumerable<V1Alpha1CspAccount> accounts,
+        string backend = KeyMaterialSecret.SoftwareBackend)
     {
         var secretList = secrets.ToList();
         var keysByName = cloudKeys.ToDictionary(k => k.Metadata.Name, StringComparer.Ordinal);
@@ -54,9 +55,16 @@ public static class ProxyKeyStoresBuilder
             var keys = new List<ProxyKeyModel>();
             foreach (var material in secretList.Where(s => IsMaterialOf(s, keySet)).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal))
             {
-                if (!KeyMaterialSecret.TryRead(material, out var keyId, out var versions, out var materialProblem))
+                if (!KeyMaterialSecret.TryRead(material, out var keyId, out var versions, out var materialBackend, out var materialProblem))
                 {
                     problems.Add($"key material Secret {material.Metadata.Name}: {materialProblem}");
+                    continue;
+                }
+
+                if (materialBackend != backend)
+                {
+                    // A Vault's backend was changed under existing keys: the proxy could not serve them anyway.
+                    problems.Add($"key material Secret {material.Metadata.Name}: its versions are in the {materialBackend} backend, the Vault uses {backend}");
                     continue;
                 }
 

@@ -35,6 +35,15 @@ public static class ProxyLayout
     public const string MasterKeyDirectory = "/var/run/xks/master-key";
     public const string MasterKeyFile = MasterKeyDirectory + "/" + MasterKeyKey;
 
+    /// <summary>Key of the PIN inside the mounted PIN Secret volume (the Secret's own key is mapped to this file name).</summary>
+    public const string Pkcs11PinKey = "pin";
+
+    /// <summary>Where the PKCS#11 backend's PIN Secret (spec.keyBackend.pkcs11.pinSecretRef) is mounted.</summary>
+    public const string Pkcs11PinDirectory = "/var/run/xks/pkcs11-pin";
+
+    /// <summary>The PIN file the rendered config's backend.pkcs11.pinFile names.</summary>
+    public const string Pkcs11PinFile = Pkcs11PinDirectory + "/" + Pkcs11PinKey;
+
     public const string TlsDirectory = "/var/run/xks/tls";
     public const string TlsCertificateFile = TlsDirectory + "/tls.crt";
     public const string TlsPrivateKeyFile = TlsDirectory + "/tls.key";

@@ -28,11 +28,12 @@ public static class ProxyRbacBuilder
     /// <param name="additionalSecretNames">More Secrets the proxy must read (issue 4: key material of the Vault's keys).</param>
     public static V1Role BuildRole(V1Alpha1Vault vault, IEnumerable<string>? additionalSecretNames = null)
     {
-        var secrets = new SortedSet<string>(StringComparer.Ordinal)
+        var secrets = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.ConfigSecret(vault) };
+        if (!ProxyBackendModel.ForVault(vault).IsPkcs11)
         {
-            VaultNames.ConfigSecret(vault),
-            VaultNames.MasterKeySecret(vault),
-        };
+            secrets.Add(VaultNames.MasterKeySecret(vault)); // a PKCS#11 Vault has none; its PIN is mounted, never read through the API
+        }
+
         secrets.UnionWith(additionalSecretNames ?? []);
         return new V1Role
         {

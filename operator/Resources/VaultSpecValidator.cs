@@ -179,27 +179,92 @@ public static partial class VaultSpecValidator
         if (pkcs11 is null)
         {
             problems.Add("spec.keyBackend.pkcs11: required when spec.keyBackend.type is Pkcs11 (library, tokenLabel or slot, pinSecretRef).");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(pkcs11.Library))
+        {
+            problems.Add("spec.keyBackend.pkcs11.library: required, the absolute path of the PKCS#11 module in the proxy image (and in the operator's pod), e.g. /usr/lib/softhsm/libsofthsm2.so.");
         }
         else
         {
-            if (string.IsNullOrWhiteSpace(pkcs11.Library))
+            CheckLibrary(pkcs11.Library, "spec.keyBackend.pkcs11.library", problems);
+        }
+
+        CheckToken(pkcs11.TokenLabel, pkcs11.Slot, "spec.keyBackend.pkcs11", problems);
+        if (pkcs11.PinSecretRef is null || string.IsNullOrEmpty(pkcs11.PinSecretRef.Name))
+        {
+            problems.Add("spec.keyBackend.pkcs11.pinSecretRef.name: required, the Secret holding the token's user PIN.");
+        }
+        else if (string.IsNullOrEmpty(pkcs11.PinSecretRef.Key))
+        {
+            problems.Add("spec.keyBackend.pkcs11.pinSecretRef.key: must name the key of the PIN in the Secret's data (default pin).");
+        }
+
+        var tokens = pkcs11.AdditionalTokens ?? [];
+        if (tokens.Count > 9)
+        {
+            problems.Add($"spec.keyBackend.pkcs11.additionalTokens: at most 9 (10 tokens in all); got {tokens.Count}.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal) { TokenKey(pkcs11.Library, pkcs11.TokenLabel, pkcs11.Slot) };
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var field = $"spec.keyBackend.pkcs11.additionalTokens[{i}]";
+            var token = tokens[i];
+            if (token is null)
             {
-                problems.Add("spec.keyBackend.pkcs11.library: required, the path of the PKCS#11 module inside the proxy image.");
+                problems.Add($"{field}: must be an object with tokenLabel or slot.");
+                continue;
             }
 
-            if (string.IsNullOrEmpty(pkcs11.TokenLabel) && pkcs11.Slot is null)
+            CheckToken(token.TokenLabel, token.Slot, field, problems);
+            if (token.Library is not null)
             {
-                problems.Add("spec.keyBackend.pkcs11: set tokenLabel or slot to select the token.");
+                CheckLibrary(token.Library, field + ".library", problems);
             }
 
-            if (pkcs11.PinSecretRef is null || string.IsNullOrEmpty(pkcs11.PinSecretRef.Name))
+            if (!seen.Add(TokenKey(token.Library ?? pkcs11.Library, token.TokenLabel, token.Slot)))
             {
-                problems.Add("spec.keyBackend.pkcs11.pinSecretRef.name: required, the Secret holding the token's user PIN.");
+                problems.Add($"{field}: names the same token as an earlier entry (same library and {(token.TokenLabel is null ? "slot" : "tokenLabel")}).");
             }
         }
 
-        problems.Add("spec.keyBackend.type: Pkcs11 is not supported by this version of the operator yet; use Software.");
+        var pool = pkcs11.SessionPool ?? new V1Alpha1Pkcs11SessionPool();
+        if (pool.MaxSessions is < 1 or > 1024)
+        {
+            problems.Add($"spec.keyBackend.pkcs11.sessionPool.maxSessions: must be between 1 and 1024 (got {pool.MaxSessions}).");
+        }
+
+        if (CheckDuration(pool.WaitTimeout ?? V1Alpha1Pkcs11SessionPool.DefaultWaitTimeout, "spec.keyBackend.pkcs11.sessionPool.waitTimeout", problems) is { } wait
+            && wait > TimeSpan.FromSeconds(10))
+        {
+            problems.Add($"spec.keyBackend.pkcs11.sessionPool.waitTimeout: at most 10s (got {pool.WaitTimeout}); AWS KMS gives up on the proxy after 250 ms anyway.");
+        }
     }
+
+    private static void CheckToken(string? label, long? slot, string field, List<string> problems)
+    {
+        if (string.IsNullOrEmpty(label) == (slot is null))
+        {
+            problems.Add($"{field}: set exactly one of tokenLabel and slot to select the token{(slot is null ? "" : $" (both are set: tokenLabel '{label}', slot {slot})")}.");
+        }
+        else if (label is { Length: > 32 })
+        {
+            problems.Add($"{field}.tokenLabel: at most 32 characters (a PKCS#11 token label is 32 bytes); got {label.Length}.");
+        }
+    }
+
+    private static void CheckLibrary(string library, string field, List<string> problems)
+    {
+        if (!library.StartsWith('/') || library.Any(char.IsWhiteSpace) || library.Contains("/../", StringComparison.Ordinal) || library.EndsWith('/'))
+        {
+            problems.Add($"{field}: '{library}' must be an absolute path to the PKCS#11 module file, e.g. /usr/lib/softhsm/libsofthsm2.so.");
+        }
+    }
+
+    private static string TokenKey(string? library, string? label, long? slot) =>
+        $"{library}\n{(label is null ? "slot:" + slot : "label:" + label)}";
 
     private static TimeSpan? CheckDuration(string? value, string field, List<string> problems)
     {

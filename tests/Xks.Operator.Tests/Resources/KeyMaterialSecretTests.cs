@@ -76,7 +76,7 @@ public sealed class KeyMaterialSecretTests
 
         Assert.Equal(expected, problem);
         Assert.Empty(versions);
-        Assert.DoesNotContain(V1.WrappedMaterial, problem!, StringComparison.Ordinal);
+        Assert.DoesNotContain(V1.WrappedMaterial!, problem!, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -89,5 +89,53 @@ public sealed class KeyMaterialSecretTests
         Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", []));
         Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [V1, V1]));
         Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "has space", [V1]));
+    }
+
+    [Fact]
+    public void Build_Pkcs11_ListsVersionNumbersWithoutMaterial()
+    {
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [ProxyKeyVersionModel.InHsm(2, Created.AddDays(1)), ProxyKeyVersionModel.InHsm(1, Created)], KeyMaterialSecret.Pkcs11Backend);
+
+        Assert.Equal(
+            """{"keyId":"payments-db-2f1c","backend":"pkcs11","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"},{"version":2,"createdAt":"2026-11-29T19:00:00Z"}]}""",
+            Encoding.UTF8.GetString(secret.Data["versions.json"]));
+        Assert.Contains("HSM", secret.Metadata.Annotations["xks.dev/description"], StringComparison.Ordinal);
+        Assert.True(KeyMaterialSecret.TryRead(secret, out var keyId, out var versions, out var backend, out var problem), problem);
+        Assert.Equal(("payments-db-2f1c", KeyMaterialSecret.Pkcs11Backend), (keyId, backend));
+        Assert.Equal([(1, (string?)null, Created), (2, null, Created.AddDays(1))], versions.Select(v => (v.Version, v.WrappedMaterial, v.CreatedAt)));
+    }
+
+    [Fact]
+    public void TryRead_SoftwareFormat_ReportsTheSoftwareBackend()
+    {
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [V1]);
+
+        Assert.True(KeyMaterialSecret.TryRead(secret, out _, out _, out var backend, out _));
+        Assert.Equal(KeyMaterialSecret.SoftwareBackend, backend);
+    }
+
+    [Theory]
+    [InlineData("""{"keyId":"k","backend":"pkcs11","versions":[{"version":1,"wrappedMaterial":"V1","createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must not be set: the version lives in the HSM")]
+    [InlineData("""{"keyId":"k","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must be Base64 of 60 bytes")]
+    [InlineData("""{"keyId":"k","backend":"tpm","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': backend must be software or pkcs11")]
+    public void TryRead_MaterialAndBackendDisagree_IsAProblemThatNeverQuotesTheMaterial(string json, string expected)
+    {
+        var secret = new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "k-key-material" },
+            Data = new Dictionary<string, byte[]> { ["versions.json"] = Encoding.UTF8.GetBytes(json.Replace("\"V1\"", $"\"{V1.WrappedMaterial}\"", StringComparison.Ordinal)) },
+        };
+
+        Assert.False(KeyMaterialSecret.TryRead(secret, out _, out _, out var problem));
+        Assert.Equal(expected, problem);
+        Assert.DoesNotContain(V1.WrappedMaterial!, problem!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_VersionsThatDoNotMatchTheBackend_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "k", [V1], KeyMaterialSecret.Pkcs11Backend));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "k", [ProxyKeyVersionModel.InHsm(1, Created)]));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "k", [V1], "tpm"));
     }
 }

@@ -22,7 +22,7 @@ public sealed class KeyMaterialTests : IDisposable
 
         Assert.Equal(3, version.Version);
         Assert.Equal(Created, version.CreatedAt);
-        Assert.Equal(KeyMaterial.WrappedSize, Convert.FromBase64String(version.WrappedMaterial).Length);
+        Assert.Equal(KeyMaterial.WrappedSize, Convert.FromBase64String(version.WrappedMaterial!).Length);
         Assert.True(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(RandomNumberGenerator.GetBytes(32), "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1d", version));
@@ -36,7 +36,7 @@ public sealed class KeyMaterialTests : IDisposable
     public void CanUnwrap_OneByteChanged_IsFalse(int index)
     {
         var version = KeyMaterial.Wrap(_masterKey, "k", 1, Created);
-        var bytes = Convert.FromBase64String(version.WrappedMaterial);
+        var bytes = Convert.FromBase64String(version.WrappedMaterial!);
         bytes[index] ^= 0x80;
 
         Assert.False(KeyMaterial.CanUnwrap(_masterKey, "k", version with { WrappedMaterial = Convert.ToBase64String(bytes) }));
@@ -56,7 +56,7 @@ public sealed class KeyMaterialTests : IDisposable
         var second = KeyMaterial.Wrap(_masterKey, "k", 1, Created);
 
         Assert.NotEqual(first.WrappedMaterial, second.WrappedMaterial);
-        Assert.NotEqual(first.WrappedMaterial[..16], second.WrappedMaterial[..16]);
+        Assert.NotEqual(first.WrappedMaterial![..16], second.WrappedMaterial![..16]);
     }
 
     [Fact]
@@ -73,9 +73,9 @@ public sealed class KeyMaterialTests : IDisposable
         var version = KeyMaterial.Wrap(_masterKey, "k", 1, Created);
         var key = new ProxyKeyModel("k", ["ENCRYPT", "DECRYPT"]) { Versions = [version] };
 
-        Assert.DoesNotContain(version.WrappedMaterial, version.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(version.WrappedMaterial!, version.ToString(), StringComparison.Ordinal);
         Assert.Contains("Version = 1", version.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(version.WrappedMaterial, key.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(version.WrappedMaterial!, key.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -209,7 +209,7 @@ public sealed class ProxyConfigRendererTests : IDisposable
         var result = LoadWithProxy(yaml);
         Assert.True(result.Succeeded, string.Join("; ", result.Problems));
         var versions = result.Configuration!.Options.KeyStores[0].Keys[0].Versions;
-        Assert.Equal([(1, v1.WrappedMaterial, (DateTimeOffset?)created), (2, v2.WrappedMaterial, created.AddDays(1))], versions.Select(v => (v.Version, v.WrappedMaterial, v.CreatedAt)));
+        Assert.Equal([(1, v1.WrappedMaterial!, (DateTimeOffset?)created), (2, v2.WrappedMaterial!, created.AddDays(1))], versions.Select(v => (v.Version, v.WrappedMaterial, v.CreatedAt)));
     }
 
     [Fact]
@@ -241,5 +241,67 @@ public sealed class ProxyConfigRendererTests : IDisposable
         Assert.Contains(CredentialA.AccessKeyId, text, StringComparison.Ordinal);
         Assert.DoesNotContain(CredentialA.SecretAccessKey, text, StringComparison.Ordinal);
         Assert.DoesNotContain(CredentialA.SecretAccessKey, Store("s").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Pkcs11Vault_BackendFromTheSpecAndVersionNumbersOnly()
+    {
+        var vault = ResourceTestSupport.LoadVault("pkcs11-hsm");
+        var created = new DateTimeOffset(2026, 11, 28, 19, 0, 0, TimeSpan.Zero);
+        var key = new ProxyKeyModel("team-a-payments-db-2f1c", ["ENCRYPT", "DECRYPT"])
+        {
+            Versions = [ProxyKeyVersionModel.InHsm(2, created.AddDays(1)), ProxyKeyVersionModel.InHsm(1, created)],
+        };
+        var store = new ProxyKeyStoreModel("payments", "/team-a/payments", [CredentialA], [key]);
+
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [store]));
+
+        Assert.Contains(
+            """
+                versions:
+                - version: 1
+                  createdAt: 2026-11-28T19:00:00Z
+                - version: 2
+                  createdAt: 2026-11-29T19:00:00Z
+
+            """,
+            yaml,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("wrappedMaterial", yaml, StringComparison.Ordinal);
+        Assert.DoesNotContain("software", yaml, StringComparison.Ordinal);
+        Assert.EndsWith(
+            """
+            backend:
+              pkcs11:
+                library: /opt/cloudhsm/lib/libcloudhsm_pkcs11.so
+                tokens:
+                - label: hsm1
+                - slot: 2
+                - label: hsm-dr
+                  library: /opt/dr/lib/libpkcs11.so
+                pinFile: /var/run/xks/pkcs11-pin/pin
+                ivGeneration: HsmWritesIv
+                sessionPool:
+                  maxSessions: 32
+                  waitTimeoutMilliseconds: 250
+                createMissingKeys: false
+
+            """,
+            yaml,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Pkcs11Defaults_ProxyIvAndEightSessionsWaitingAHundredMilliseconds()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend
+        {
+            Type = V1Alpha1KeyBackendType.Pkcs11,
+            Pkcs11 = new V1Alpha1Pkcs11Backend { Library = "/usr/lib/softhsm/libsofthsm2.so", Slot = 7, PinSecretRef = new V1Alpha1SecretKeyReference { Name = "pin" } },
+        });
+
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault));
+
+        Assert.Contains("    tokens:\n    - slot: 7\n    pinFile: /var/run/xks/pkcs11-pin/pin\n    ivGeneration: Proxy\n    sessionPool:\n      maxSessions: 8\n      waitTimeoutMilliseconds: 100\n", yaml, StringComparison.Ordinal);
     }
 }

@@ -228,4 +228,49 @@ public class ProxyDeploymentBuilderTests
         Assert.True(pod.AutomountServiceAccountToken);
         Assert.False(pod.EnableServiceLinks);
     }
+
+    [Fact]
+    public void Build_Pkcs11Backend_MountsThePinSecretAndNoMasterKey()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend
+        {
+            Type = V1Alpha1KeyBackendType.Pkcs11,
+            Pkcs11 = new V1Alpha1Pkcs11Backend
+            {
+                Library = "/usr/lib/softhsm/libsofthsm2.so",
+                TokenLabel = "xks",
+                PinSecretRef = new V1Alpha1SecretKeyReference { Name = "hsm-pin", Key = "user-pin" },
+            },
+        });
+
+        var deployment = ProxyDeploymentBuilder.Build(vault, DefaultImage);
+
+        var volumes = deployment.Spec.Template.Spec.Volumes;
+        Assert.Equal(["pkcs11-pin", "tmp"], volumes.Select(v => v.Name));
+        var pin = volumes.Single(v => v.Name == "pkcs11-pin").Secret;
+        Assert.Equal("hsm-pin", pin.SecretName);
+        Assert.Equal(0x120, pin.DefaultMode);
+        var item = Assert.Single(pin.Items);
+        Assert.Equal(("user-pin", ProxyLayout.Pkcs11PinKey), (item.Key, item.Path));
+        var mount = Container(deployment).VolumeMounts.Single(m => m.Name == "pkcs11-pin");
+        Assert.Equal(ProxyLayout.Pkcs11PinDirectory, mount.MountPath);
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Equal(ProxyLayout.Pkcs11PinFile, mount.MountPath + "/" + item.Path);
+        Assert.DoesNotContain(Container(deployment).VolumeMounts, m => m.MountPath == ProxyLayout.MasterKeyDirectory);
+        Assert.DoesNotContain("master-key", KubernetesJson.Serialize(deployment), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_BackendChanged_RollsThePods()
+    {
+        var software = ProxyDeploymentBuilder.Build(ResourceTestSupport.MinimalVault(), DefaultImage);
+        var pkcs11 = ProxyDeploymentBuilder.Build(ResourceTestSupport.LoadVault("pkcs11-hsm"), DefaultImage);
+        var otherToken = ResourceTestSupport.LoadVault("pkcs11-hsm");
+        otherToken.Spec.KeyBackend.Pkcs11!.TokenLabel = "hsm2";
+
+        var hashes = new[] { software, pkcs11, ProxyDeploymentBuilder.Build(otherToken, DefaultImage) }
+            .Select(d => d.Spec.Template.Metadata.Annotations[VaultLabels.StartupConfigHashAnnotation]);
+
+        Assert.Equal(3, hashes.Distinct().Count());
+    }
 }

@@ -119,4 +119,27 @@ public sealed class ProxyKeyStoresBuilderTests
         Assert.Empty(result.KeyStores);
         Assert.Contains("payments", Assert.Single(result.Problems), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Build_Pkcs11Vault_ServesHsmVersionsAndLeavesOutSoftwareMaterial()
+    {
+        var keySet = KeySet();
+        var credentials = new KeySetCredentialSecret(XksCredential.Generate());
+        var inHsm = CloudKey("in-hsm");
+        var hsmMaterial = KeyMaterialSecret.Build(inHsm, "xks", CloudKeyNames.XksKeyId(inHsm), [ProxyKeyVersionModel.InHsm(1, DateTimeOffset.UnixEpoch), ProxyKeyVersionModel.InHsm(2, DateTimeOffset.UnixEpoch)], KeyMaterialSecret.Pkcs11Backend);
+        hsmMaterial.Metadata.Labels[KeySetCredentialSecret.KeySetLabel] = keySet.Metadata.Name;
+        var wrapped = CloudKey("wrapped");
+
+        var result = ProxyKeyStoresBuilder.Build(
+            [keySet], [inHsm, wrapped],
+            [credentials.Build(keySet, "/team-a/payments/kms/xks/v1"), hsmMaterial, Material(wrapped, keySet)],
+            [Account()],
+            KeyMaterialSecret.Pkcs11Backend);
+
+        var key = Assert.Single(Assert.Single(result.KeyStores).Keys);
+        Assert.Equal(CloudKeyNames.XksKeyId(inHsm), key.Id);
+        Assert.Equal([(1, (string?)null), (2, null)], key.Versions.Select(v => (v.Version, v.WrappedMaterial)));
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal("key material Secret wrapped-key-material: its versions are in the software backend, the Vault uses pkcs11", problem);
+    }
 }

@@ -13,6 +13,7 @@ public class VaultResourcesTests
     {
         { "ingress-issuer", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
         { "loadbalancer-secret", ProxyPodDisruptionBudgetBuilder.PolicyV1Beta1 },
+        { "pkcs11-hsm", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
     };
 
     [Theory]
@@ -23,9 +24,10 @@ public class VaultResourcesTests
         Assert.Empty(VaultSpecValidator.Validate(vault));
 
         var children = VaultResources.Build(vault, new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion));
-        var masterKey = MasterKeySecretBuilder.Build(vault, FixedMasterKey);
+        // The master key is the software backend's (the PKCS#11 backend has none).
+        object[] masterKey = ProxyBackendModel.ForVault(vault).IsPkcs11 ? [] : [MasterKeySecretBuilder.Build(vault, FixedMasterKey)];
 
-        ResourceTestSupport.AssertGolden($"{sample}.children.yaml", ResourceTestSupport.ToYaml([masterKey, .. children.All()]));
+        ResourceTestSupport.AssertGolden($"{sample}.children.yaml", ResourceTestSupport.ToYaml([.. masterKey, .. children.All()]));
         ResourceTestSupport.AssertGolden($"{sample}.proxy.yaml", Encoding.UTF8.GetString(children.ConfigSecret.Data[ProxyLayout.ConfigKey]));
     }
 

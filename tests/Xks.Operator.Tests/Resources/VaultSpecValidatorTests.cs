@@ -150,14 +150,11 @@ public class VaultSpecValidatorTests
     }
 
     [Fact]
-    public void Validate_Pkcs11WithoutSection_NamesTheSectionAndSaysItIsNotSupportedYet()
-    {
-        var problems = VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11 }));
-
-        Assert.Equal(2, problems.Count);
-        Assert.StartsWith("spec.keyBackend.pkcs11: required when spec.keyBackend.type is Pkcs11", problems[0], StringComparison.Ordinal);
-        Assert.StartsWith("spec.keyBackend.type: Pkcs11 is not supported", problems[1], StringComparison.Ordinal);
-    }
+    public void Validate_Pkcs11WithoutSection_NamesTheSection() =>
+        Assert.StartsWith(
+            "spec.keyBackend.pkcs11: required when spec.keyBackend.type is Pkcs11",
+            Single(ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11 })),
+            StringComparison.Ordinal);
 
     [Fact]
     public void Validate_Pkcs11Incomplete_NamesEachMissingField()
@@ -169,8 +166,87 @@ public class VaultSpecValidatorTests
         }));
 
         Assert.Equal(
-            ["spec.keyBackend.pkcs11.library", "spec.keyBackend.pkcs11", "spec.keyBackend.pkcs11.pinSecretRef.name", "spec.keyBackend.type"],
+            ["spec.keyBackend.pkcs11.library", "spec.keyBackend.pkcs11", "spec.keyBackend.pkcs11.pinSecretRef.name"],
             problems.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)]));
+    }
+
+    [Fact]
+    public void Validate_Pkcs11Complete_IsSupported() =>
+        Assert.Empty(VaultSpecValidator.Validate(Pkcs11Vault(_ => { })));
+
+    [Fact]
+    public void Validate_Pkcs11Sample_HasNoProblems() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault("pkcs11-hsm")));
+
+    [Fact]
+    public void Validate_Pkcs11EveryProblem_ListsThemAllAtOnce()
+    {
+        var problems = VaultSpecValidator.Validate(Pkcs11Vault(p =>
+        {
+            p.Library = "libsofthsm2.so";
+            p.Slot = 3;
+            p.PinSecretRef = new V1Alpha1SecretKeyReference { Name = "hsm-pin", Key = "" };
+            p.AdditionalTokens = [new V1Alpha1Pkcs11Token(), new V1Alpha1Pkcs11Token { TokenLabel = "xks" }, new V1Alpha1Pkcs11Token { TokenLabel = "b", Library = "relative.so" }];
+            p.SessionPool = new V1Alpha1Pkcs11SessionPool { MaxSessions = 0, WaitTimeout = "11s" };
+        }));
+
+        Assert.Equal(
+            [
+                "spec.keyBackend.pkcs11.library",
+                "spec.keyBackend.pkcs11",
+                "spec.keyBackend.pkcs11.pinSecretRef.key",
+                "spec.keyBackend.pkcs11.additionalTokens[0]",
+                "spec.keyBackend.pkcs11.additionalTokens[1]",
+                "spec.keyBackend.pkcs11.additionalTokens[2].library",
+                "spec.keyBackend.pkcs11.sessionPool.maxSessions",
+                "spec.keyBackend.pkcs11.sessionPool.waitTimeout",
+            ],
+            problems.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)]));
+        Assert.Contains("both are set", problems[1], StringComparison.Ordinal);
+        Assert.Contains("same token", problems[4], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("100ms", true)]
+    [InlineData("10s", true)]
+    [InlineData("10.5s", false)]
+    [InlineData("soon", false)]
+    public void Validate_Pkcs11WaitTimeout_AGoDurationOfAtMostTenSeconds(string wait, bool valid)
+    {
+        var problems = VaultSpecValidator.Validate(Pkcs11Vault(p => p.SessionPool = new V1Alpha1Pkcs11SessionPool { WaitTimeout = wait }));
+
+        Assert.Equal(valid, problems.Count == 0);
+        Assert.All(problems, p => Assert.StartsWith("spec.keyBackend.pkcs11.sessionPool.waitTimeout: ", p, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_Pkcs11TenTokens_AcceptedElevenRefused()
+    {
+        V1Alpha1Pkcs11Token[] Tokens(int n) => [.. Enumerable.Range(1, n).Select(i => new V1Alpha1Pkcs11Token { Slot = i })];
+
+        Assert.Empty(VaultSpecValidator.Validate(Pkcs11Vault(p => p.AdditionalTokens = Tokens(9))));
+        Assert.StartsWith("spec.keyBackend.pkcs11.additionalTokens: at most 9", Single(Pkcs11Vault(p => p.AdditionalTokens = Tokens(10))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_Pkcs11SameSlotThroughAnotherLibrary_IsAnotherToken() =>
+        Assert.Empty(VaultSpecValidator.Validate(Pkcs11Vault(p =>
+        {
+            p.TokenLabel = null;
+            p.Slot = 1;
+            p.AdditionalTokens = [new V1Alpha1Pkcs11Token { Slot = 1, Library = "/opt/other/libpkcs11.so" }];
+        })));
+
+    private static V1Alpha1Vault Pkcs11Vault(Action<V1Alpha1Pkcs11Backend> configure)
+    {
+        var pkcs11 = new V1Alpha1Pkcs11Backend
+        {
+            Library = "/usr/lib/softhsm/libsofthsm2.so",
+            TokenLabel = "xks",
+            PinSecretRef = new V1Alpha1SecretKeyReference { Name = "xks-hsm-pin" },
+        };
+        configure(pkcs11);
+        return ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11, Pkcs11 = pkcs11 });
     }
 
     [Fact]

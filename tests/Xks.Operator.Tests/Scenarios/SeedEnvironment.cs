@@ -20,7 +20,9 @@ namespace Xks.Operator.Scenarios.Tests;
 /// production — the Vault exposed through a LoadBalancer with a test CA's certificate for xks.example.com, the
 /// CspAccount pointed at the in-process KMS emulator (which serves STS AssumeRole for the sample's role). The test
 /// acts as the kubelet, runs the Vault's proxy as a local process from its config Secret, and the emulator reaches
-/// that proxy through a DNS override, over TLS, with SigV4 — as AWS KMS would.
+/// that proxy through a DNS override, over TLS, with SigV4 — as AWS KMS would. With a <see cref="SoftHsm"/> the Vault
+/// is the PKCS#11 sample instead (config/samples/pkcs11: keys in a SoftHSM2 token initialised for this run, its PIN
+/// in a Secret), and the operator and the proxy get the token directory through SOFTHSM2_CONF.
 /// </summary>
 internal sealed class SeedEnvironment : IAsyncDisposable
 {
@@ -34,6 +36,8 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public const string TlsSecretName = "xks-tls";
     public const string CredentialSecretName = KeySetName + "-xks-credential";
     public const string KeyMaterialSecretName = CloudKeyName + "-key-material";
+    public const string TokenLabel = "xks";
+    public const string PinSecretName = "xks-hsm-pin";
 
     /// <summary>The four samples as kubectl names them.</summary>
     public static readonly (string Kind, string Resource)[] Samples =
@@ -46,8 +50,10 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     private readonly Func<Task<OperatorProcess>> _startOperator;
     private readonly string _directory;
 
-    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential)
+    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential, SoftHsm? hsm, string? pin)
     {
+        Hsm = hsm;
+        Pin = pin;
         (OperatorAccessKeyId, OperatorSecretAccessKey) = operatorCredential;
         (ApplicationAccessKeyId, ApplicationSecretAccessKey) = applicationCredential;
         Cluster = cluster;
@@ -63,6 +69,12 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     }
 
     public LocalCluster Cluster { get; }
+
+    /// <summary>The SoftHSM2 token directory of a PKCS#11 run (null: the software backend).</summary>
+    public SoftHsm? Hsm { get; }
+
+    /// <summary>The user PIN of the token <see cref="TokenLabel"/> (PKCS#11 run only).</summary>
+    public string? Pin { get; }
 
     public IKubernetes Client => Cluster.Client;
 
@@ -104,7 +116,8 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// for the laptop. The operator is not started yet (<see cref="StartOperatorAsync"/>), so it never sees the
     /// production endpoints.
     /// </summary>
-    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator)
+    /// <remarks>With <c>hsm</c>: the Vault on the PKCS#11 backend, its token initialised here; without: software.</remarks>
+    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
         var ca = TestCertificateAuthority.Create(Path.Combine(directory, "ca"));
@@ -115,16 +128,23 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         var applicationCredential = ("AKIA" + RandomToken(16), RandomToken(40));
         options.Credentials[operatorCredential.Item1] = operatorCredential.Item2;
         options.Credentials[applicationCredential.Item1] = applicationCredential.Item2;
+        string? pin = null;
+        if (hsm is not null)
+        {
+            pin = RandomToken(24);
+            hsm.InitToken(TokenLabel, pin);
+        }
+
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, emulator, proxyPort, operatorCredential, applicationCredential);
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin);
         await seed.ApplySamplesAsync();
         return seed;
     }
 
     /// <summary>Everything up and all four samples Ready (kubectl wait).</summary>
-    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator)
+    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null)
     {
-        var seed = await CreateAsync(cluster, @namespace, startOperator);
+        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm);
         try
         {
             await seed.StartOperatorAsync();
@@ -161,12 +181,16 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         var timeout = TimeSpan.FromSeconds(90);
         await Eventually.HoldsAsync(
             async () => await ExistsAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync(VaultName + "-proxy", Ns))
-                && await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns))
+                && (Hsm is not null || await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)))
                 && await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-proxy-config", Ns)),
-            timeout, "the Vault's Deployment, master key and config Secret");
+            timeout, Hsm is null ? "the Vault's Deployment, master key and config Secret" : "the Vault's Deployment and config Secret");
         await Kubelet.MakeDeploymentAvailableAsync(Ns, VaultName + "-proxy", 2, timeout);
-        MasterKeyBase64 = Convert.ToBase64String((await Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)).Data["master.key"]);
-        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, TlsSecretName, Ca.CaFile, ProxyStartTimeout, ProxyPort);
+        if (Hsm is null)
+        {
+            MasterKeyBase64 = Convert.ToBase64String((await Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)).Data["master.key"]);
+        }
+
+        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, Ca.CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
     }
 
     /// <summary><c>kubectl wait --for=condition=Ready</c> on the four samples.</summary>
@@ -324,7 +348,26 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         await Ca.CreateTlsSecretAsync(Client, Ns, TlsSecretName, Hostname);
 
         var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
-        await KubectlAsync($"apply -f {samples}");
+        if (Hsm is null)
+        {
+            await KubectlAsync($"apply -f {samples}");
+        }
+        else
+        {
+            // The PKCS#11 Vault sample (with its PIN Secret) instead of the software one; the PIN is this run's token's.
+            var others = string.Join(' ', new[] { "cspaccount", "keyset", "cloudkey" }.Select(kind => $"-f {Path.Combine(samples, $"xks.dev_v1alpha1_{kind}.yaml")}"));
+            await KubectlAsync($"apply {others} -f {Path.Combine(samples, "pkcs11")}");
+            await Client.CoreV1.ReplaceNamespacedSecretAsync(
+                new V1Secret { Metadata = new V1ObjectMeta { Name = PinSecretName }, StringData = new Dictionary<string, string> { ["pin"] = Pin! } },
+                PinSecretName,
+                Ns);
+            var sampleLibrary = (await GetAsync("vault/" + VaultName))["spec"]!["keyBackend"]!["pkcs11"]!["library"]!.GetValue<string>();
+            if (sampleLibrary != Hsm.LibraryPath)
+            {
+                await PatchSpecAsync("vault/" + VaultName, new { keyBackend = new { pkcs11 = new { library = Hsm.LibraryPath } } });
+            }
+        }
+
         // What a laptop needs instead of production: no Ingress controller or cert-manager, no AWS.
         await PatchSpecAsync("vault/" + VaultName, new Dictionary<string, object?>
         {
@@ -332,6 +375,42 @@ internal sealed class SeedEnvironment : IAsyncDisposable
             ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName },
         });
         await PatchSpecAsync("cspaccount/" + CspAccountName, new { endpoint = Kms.Url.ToString() });
+    }
+
+    /// <summary>
+    /// The token's objects as <c>pkcs11-tool --list-objects</c> prints them (logged in: private objects too), one entry
+    /// per object: its header line ("Secret Key Object; AES length 32") and its indented attributes by name.
+    /// </summary>
+    public IReadOnlyList<(string Header, IReadOnlyDictionary<string, string> Attributes)> ListTokenObjects()
+    {
+        var text = Hsm!.RunPkcs11Tool("--token-label", TokenLabel, "--login", "--pin", Pin!, "--list-objects");
+        var objects = new List<(string, IReadOnlyDictionary<string, string>)>();
+        string? header = null;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length > 0 && !char.IsWhiteSpace(line[0]))
+            {
+                if (header is not null)
+                {
+                    objects.Add((header, attributes));
+                }
+
+                header = line.Trim();
+                attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+            }
+            else if (header is not null && line.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
+            {
+                attributes[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+            }
+        }
+
+        if (header is not null)
+        {
+            objects.Add((header, attributes));
+        }
+
+        return objects;
     }
 
     private static async Task<bool> ExistsAsync<T>(Func<Task<T>> read)

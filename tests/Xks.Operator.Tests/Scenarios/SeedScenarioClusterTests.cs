@@ -17,7 +17,9 @@ namespace Xks.Operator.Scenarios.Tests;
 /// operator as a process, the Vault's proxy as a local process, the KMS emulator standing in for AWS and calling the
 /// proxy like AWS does; an image envelope-encrypted the way S3 SSE-KMS does it, unreadable while the CloudKey is
 /// switched off and byte-for-byte readable again once it is back on. Then credential and key rotation under load,
-/// deletion with both policies, and a crash between CreateKey and the status write. One namespace per test.
+/// deletion with both policies, and a crash between CreateKey and the status write. One namespace per test. The main
+/// scenario also runs with the Vault on the PKCS#11 backend (a SoftHSM2 token of its own), adding a key rotation and a
+/// look into the token with pkcs11-tool.
 /// </summary>
 public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : OperatorClusterTest("seed")
 {
@@ -29,12 +31,14 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
     /// <summary>Where the final status objects of the four kinds are saved (the Argo CD health scripts run over them).</summary>
     public static string StatusDirectory => Path.Combine(AppContext.BaseDirectory, "seed-scenario");
 
-    [Fact]
-    public async Task Seed_SamplesAppliedOnALaptop_ImageUnreadableWhileTheCloudKeyIsOffAndByteForByteOnceOn()
+    [Theory]
+    [InlineData("Software")]
+    public async Task Seed_SamplesAppliedOnALaptop_ImageUnreadableWhileTheCloudKeyIsOffAndByteForByteOnceOn(string keyBackend)
     {
         var clock = Stopwatch.StartNew();
-        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync());
-        output.WriteLine($"four samples Ready after {clock.Elapsed.TotalSeconds:F1} s");
+        using var hsm = keyBackend == "Pkcs11" ? new SoftHsm() : null;
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync(environment: hsm?.Environment), hsm);
+        output.WriteLine($"{keyBackend}: four samples Ready after {clock.Elapsed.TotalSeconds:F1} s");
 
         var cloudKey = await seed.GetAsync("cloudkey/" + SeedEnvironment.CloudKeyName);
         var keyId = cloudKey["status"]!["keyId"]!.GetValue<string>();
@@ -140,8 +144,59 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
         Assert.NotEmpty(orphanMessage);
         output.WriteLine($"Argo CD: orphan CloudKey {orphanStatus} — {orphanMessage}");
 
+        if (hsm is not null)
+        {
+            await RotateAndInspectTokenAsync(seed, stored, image);
+        }
+
         AssertNoSecretsIn(seed, await seed.TrySecretAsync(SeedEnvironment.CredentialSecretName));
-        output.WriteLine($"scenario took {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"{keyBackend}: scenario took {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>
+    /// PKCS#11 only: a key rotation made inside the HSM (the image from before still opens, a new object under the new
+    /// version), then the token as pkcs11-tool sees it — only AES-256 secret keys, sensitive, never extractable, no
+    /// other usage than encrypt and decrypt: one per CloudKey version recorded in the key-material Secret, and the
+    /// proxy's health key.
+    /// </summary>
+    private async Task RotateAndInspectTokenAsync(SeedEnvironment seed, EnvelopeObject stored, byte[] image)
+    {
+        var cloudKey = "cloudkey/" + SeedEnvironment.CloudKeyName;
+        var xksKeyId = (await seed.StatusFieldAsync(cloudKey, "xksKeyId"))!;
+        await seed.AnnotateAsync(cloudKey, "xks.dev/rotate-key", Guid.NewGuid().ToString("N"));
+        await Eventually.HoldsAsync(async () => await seed.StatusFieldAsync(cloudKey, "currentVersion") == "2", TimeSpan.FromSeconds(60), "key version 2");
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                var fresh = RandomNumberGenerator.GetBytes(300);
+                return (await seed.Envelope.DecryptAsync(await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, fresh, ImageContext))).AsSpan().SequenceEqual(fresh);
+            },
+            TimeSpan.FromSeconds(20), "a round trip under version 2");
+        Assert.Equal(image, await seed.Envelope.DecryptAsync(stored));
+
+        var material = (await seed.TrySecretAsync(SeedEnvironment.KeyMaterialSecretName))!.Data["versions.json"];
+        var document = JsonNode.Parse(material)!;
+        Assert.Equal("pkcs11", document["backend"]?.GetValue<string>());
+        var versions = document["versions"]!.AsArray().Select(v => v!["version"]!.GetValue<int>()).ToList();
+        Assert.Equal([1, 2], versions);
+        Assert.DoesNotContain("wrappedMaterial", System.Text.Encoding.UTF8.GetString(material), StringComparison.Ordinal);
+
+        var objects = seed.ListTokenObjects();
+        foreach (var (header, attributes) in objects)
+        {
+            output.WriteLine($"pkcs11-tool: {header}; label {attributes.GetValueOrDefault("label")}; usage {attributes.GetValueOrDefault("Usage")}; access {attributes.GetValueOrDefault("Access")}");
+            Assert.Equal("Secret Key Object; AES length 32", header);
+            var access = attributes["Access"].Split(", ");
+            Assert.Contains("sensitive", access);
+            Assert.Contains("never extractable", access);
+            Assert.DoesNotContain("extractable", access);
+            Assert.Equal("encrypt, decrypt", attributes["Usage"]);
+        }
+
+        var labels = objects.Select(o => o.Attributes["label"]).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            [.. versions.Select(v => $"{xksKeyId}/v{v}").Append("xks-proxy-health").Order(StringComparer.Ordinal)],
+            labels);
     }
 
     [Fact]
@@ -396,7 +451,7 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
     /// <summary>No secret of the scenario appears in what the operator or the proxy printed.</summary>
     private static void AssertNoSecretsIn(SeedEnvironment seed, k8s.Models.V1Secret? credential)
     {
-        var secrets = new List<string> { seed.OperatorSecretAccessKey, seed.ApplicationSecretAccessKey, seed.MasterKeyBase64 ?? "" };
+        var secrets = new List<string> { seed.OperatorSecretAccessKey, seed.ApplicationSecretAccessKey, seed.MasterKeyBase64 ?? "", seed.Pin ?? "" };
         if (credential is not null)
         {
             secrets.AddRange(credential.Data.Where(d => d.Key.Contains("secret", StringComparison.OrdinalIgnoreCase)).Select(d => Text(d.Value)));

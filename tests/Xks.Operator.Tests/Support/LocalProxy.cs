@@ -10,8 +10,9 @@ using Xks.Operator.Resources;
 namespace Xks.Operator.Support.Tests;
 
 /// <summary>
-/// The proxy of a Vault run the way its Deployment runs it, as a local child process: the Vault's master-key and TLS
-/// Secrets written into a temporary volume root at the paths the pod mounts them (<see cref="ProxyLayout"/>), then
+/// The proxy of a Vault run the way its Deployment runs it, as a local child process: every Secret volume of the
+/// Deployment's pod (master key or PKCS#11 PIN, TLS pair) written into a temporary volume root at the paths the pod
+/// mounts them, each emptyDir created, then
 /// <c>xks-proxy serve --config-secret NS/VAULT-proxy-config --kubeconfig … --volume-root … --address 127.0.0.1
 /// --port N --metrics-port 0</c>. It watches the config Secret like a pod does, so every key store, key and
 /// credential the operator renders reaches it live. Ready once <c>/readyz</c> answers over HTTPS; every line it prints
@@ -67,10 +68,11 @@ internal sealed class LocalProxy : IAsyncDisposable
     /// over TLS with a certificate that <paramref name="caFile"/> vouches for. <paramref name="port"/>: one picked
     /// beforehand with <see cref="FreePort"/> (e.g. for the KMS emulator's DNS override), else a free one.
     /// </summary>
-    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string tlsSecretName, string caFile, TimeSpan within, int? port = null)
+    /// <remarks><c>environment</c>: extra variables of the process (e.g. SOFTHSM2_CONF for a Vault on the PKCS#11 backend).</remarks>
+    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string caFile, TimeSpan within, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var volumeRoot = Path.Combine(Path.GetTempPath(), "xks-local-proxy-" + Guid.NewGuid().ToString("N"));
-        await WriteVolumesAsync(client, @namespace, vault, tlsSecretName, volumeRoot);
+        await WriteVolumesAsync(client, @namespace, vault, volumeRoot);
         port ??= FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "xks-proxy.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project references proxy/Xks.Proxy.csproj so the proxy is copied next to the tests");
@@ -89,6 +91,11 @@ internal sealed class LocalProxy : IAsyncDisposable
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var name in new[] { "XKS_PROXY_CONFIG", "XKS_PROXY_CONFIG_SECRET", "KUBECONFIG", "ASPNETCORE_URLS" })
         {
             info.Environment.Remove(name);
@@ -112,15 +119,34 @@ internal sealed class LocalProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>The master key and the TLS pair at the pod's mount paths under <paramref name="volumeRoot"/>, plus the (empty) data directory.</summary>
-    public static async Task WriteVolumesAsync(IKubernetes client, string @namespace, string vault, string tlsSecretName, string volumeRoot)
+    /// <summary>
+    /// What the kubelet would mount for the proxy container of the Vault's Deployment, under <paramref name="volumeRoot"/>:
+    /// each Secret volume's items (or all its keys) as files at the mount path, each emptyDir as a directory.
+    /// </summary>
+    public static async Task WriteVolumesAsync(IKubernetes client, string @namespace, string vault, string volumeRoot)
     {
-        var masterKey = await client.CoreV1.ReadNamespacedSecretAsync($"{vault}-master-key", @namespace);
-        var tls = await client.CoreV1.ReadNamespacedSecretAsync(tlsSecretName, @namespace);
-        WriteFile(volumeRoot, ProxyLayout.MasterKeyFile, masterKey.Data[ProxyLayout.MasterKeyKey]);
-        WriteFile(volumeRoot, ProxyLayout.TlsCertificateFile, tls.Data["tls.crt"]);
-        WriteFile(volumeRoot, ProxyLayout.TlsPrivateKeyFile, tls.Data["tls.key"]);
-        Directory.CreateDirectory(Under(volumeRoot, ProxyLayout.DataDirectory));
+        var pod = (await client.AppsV1.ReadNamespacedDeploymentAsync($"{vault}-proxy", @namespace)).Spec.Template.Spec;
+        var container = pod.Containers.Single(c => c.Name == ProxyLayout.ContainerName);
+        foreach (var mount in container.VolumeMounts ?? [])
+        {
+            var volume = pod.Volumes.Single(v => v.Name == mount.Name);
+            if (volume.Secret is { } source)
+            {
+                var secret = await client.CoreV1.ReadNamespacedSecretAsync(source.SecretName, @namespace);
+                var items = source.Items is { Count: > 0 } listed
+                    ? listed.Select(i => (i.Key, i.Path))
+                    : secret.Data.Keys.Select(k => (Key: k, Path: k));
+                foreach (var (key, path) in items)
+                {
+                    Assert.True(secret.Data.ContainsKey(key), $"Secret {source.SecretName} has no key '{key}' that the Deployment mounts at {mount.MountPath}/{path}");
+                    WriteFile(volumeRoot, mount.MountPath + "/" + path, secret.Data[key]);
+                }
+            }
+            else
+            {
+                Directory.CreateDirectory(Under(volumeRoot, mount.MountPath));
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

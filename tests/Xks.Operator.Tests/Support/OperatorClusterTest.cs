@@ -32,9 +32,9 @@ public abstract class OperatorClusterTest(string namespacePrefix) : IAsyncLifeti
     public async Task DisposeAsync() => await Client.CoreV1.DeleteNamespaceAsync(Ns);
 
     /// <summary>An operator process watching this test's namespace, ready.</summary>
-    internal async Task<OperatorProcess> StartOperatorAsync(bool leaderElect = false, string? extraArguments = null)
+    internal async Task<OperatorProcess> StartOperatorAsync(bool leaderElect = false, string? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var op = await OperatorProcess.StartAsync(Ns, leaderElect, extraArguments);
+        var op = await OperatorProcess.StartAsync(Ns, leaderElect, extraArguments, environment);
         await op.WaitReadyAsync(Timeout);
         return op;
     }

@@ -37,7 +37,8 @@ internal sealed class OperatorProcess : IAsyncDisposable
     /// <summary>Everything the process printed so far.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static Task<OperatorProcess> StartAsync(string @namespace, bool leaderElect = false, string? extraArguments = null)
+    /// <summary>Starts the operator; <c>environment</c>: extra variables (e.g. SOFTHSM2_CONF when Vaults use the PKCS#11 backend).</summary>
+    public static Task<OperatorProcess> StartAsync(string @namespace, bool leaderElect = false, string? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "xks-operator.dll");
@@ -66,6 +67,11 @@ internal sealed class OperatorProcess : IAsyncDisposable
 
         info.Environment["POD_NAME"] = identity;
         info.Environment["Logging__LogLevel__Default"] = "Debug";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start xks-operator");
         return Task.FromResult(new OperatorProcess(process, port, identity));
     }

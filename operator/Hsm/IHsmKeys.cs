@@ -1,0 +1,31 @@
+namespace Xks.Operator.Hsm;
+
+/// <summary>
+/// What the operator does inside a Vault's HSM: generate (or adopt) key versions, list them, destroy a key's versions,
+/// and check that it can log in. Each call uses the first token of the target that works (tokens of one HSM cluster
+/// replicate each other). Key bytes never leave the HSM: versions are generated there, sensitive and not extractable.
+/// </summary>
+internal interface IHsmKeys
+{
+    /// <summary>
+    /// Version <paramref name="version"/> of <paramref name="keyId"/> (object label <c>&lt;keyId&gt;/v&lt;version&gt;</c>):
+    /// adopted when the token already has it (a retry after a crash), otherwise generated as a new AES-256 key.
+    /// </summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    HsmKeyVersionInfo EnsureVersion(HsmTarget target, string keyId, int version, bool canEncrypt, bool canDecrypt);
+
+    /// <summary>The versions of <paramref name="keyId"/> the token holds, ascending.</summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    IReadOnlyList<HsmKeyVersionInfo> ListVersions(HsmTarget target, string keyId);
+
+    /// <summary>Destroys every version object of <paramref name="keyId"/>; how many there were (0 when already gone).</summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    int DestroyKey(HsmTarget target, string keyId);
+
+    /// <summary>Logs in to the first usable token; says which one ("token 'xks' of /usr/lib/…").</summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    string Check(HsmTarget target);
+}
+
+/// <summary>A key-version object as the HSM describes it (never its value: it is sensitive and not extractable).</summary>
+internal sealed record HsmKeyVersionInfo(string KeyId, int Version, string Label, bool IsAes256, bool Sensitive, bool Extractable, bool CanEncrypt, bool CanDecrypt);

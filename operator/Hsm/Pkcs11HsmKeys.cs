@@ -1,0 +1,225 @@
+using Net.Pkcs11Interop.Common;
+using ISession = Net.Pkcs11Interop.HighLevelAPI.ISession;
+using Xks.Operator.Resources;
+using Xks.Pkcs11;
+
+namespace Xks.Operator.Hsm;
+
+/// <summary>
+/// <see cref="IHsmKeys"/> through PKCS#11 (Xks.Pkcs11). One shared module per library path for the whole process
+/// (<see cref="Pkcs11Modules"/>), one logged-in session per token, reused across reconciles and used by one caller at
+/// a time. A session that fails is closed and the module re-initialised (what a removed and returned token needs);
+/// the call is then tried once more on a fresh session before the next token is tried. Messages name libraries and
+/// tokens, never the PIN.
+/// </summary>
+internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHsmKeys, IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, TokenSession> _sessions = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    public HsmKeyVersionInfo EnsureVersion(HsmTarget target, string keyId, int version, bool canEncrypt, bool canDecrypt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        return OnFirstToken(target, $"generate version {version} of {keyId}", (admin, token) =>
+        {
+            var existed = admin.FindSecretKeys(KeyLabels.ForVersion(keyId, version)).Count > 0;
+            var made = admin.EnsureVersion(keyId, version, canEncrypt, canDecrypt);
+            if (!existed)
+            {
+                Log.VersionGenerated(logger, made.Label, token);
+            }
+            else
+            {
+                Log.VersionAdopted(logger, made.Label, token);
+            }
+
+            return Info(made);
+        });
+    }
+
+    public IReadOnlyList<HsmKeyVersionInfo> ListVersions(HsmTarget target, string keyId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        return OnFirstToken(target, $"list the versions of {keyId}", (admin, _) => (IReadOnlyList<HsmKeyVersionInfo>)[.. admin.ListVersions(keyId).Select(Info)]);
+    }
+
+    public int DestroyKey(HsmTarget target, string keyId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        return OnFirstToken(target, $"destroy {keyId}", (admin, token) =>
+        {
+            var destroyed = admin.DestroyKey(keyId);
+            Log.KeyDestroyed(logger, keyId, destroyed, token);
+            return destroyed;
+        });
+    }
+
+    public string Check(HsmTarget target) => OnFirstToken(target, "log in", (_, token) => token);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            foreach (var session in _sessions.Values)
+            {
+                session.Dispose();
+            }
+
+            _sessions.Clear();
+        }
+    }
+
+    private static HsmKeyVersionInfo Info(HsmKeyVersion v) =>
+        new(v.KeyId, v.Version, v.Label, v.IsUsableAes256, v.Sensitive, v.Extractable, v.CanEncrypt, v.CanDecrypt);
+
+    /// <summary>Runs <paramref name="action"/> on the first token that works; every token's failure is in the exception.</summary>
+    private T OnFirstToken<T>(HsmTarget target, string what, Func<Pkcs11KeyAdmin, string, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var problems = new List<string>();
+        foreach (var token in target.Tokens)
+        {
+            var library = target.LibraryOf(token);
+            var name = $"{token} of {library}";
+            var entry = Entry(library, token);
+            lock (entry)
+            {
+                for (var attempt = 1; attempt <= 2; attempt++)
+                {
+                    try
+                    {
+                        var session = entry.Session(target);
+                        return action(new Pkcs11KeyAdmin(session), name);
+                    }
+                    catch (Pkcs11SetupException ex)
+                    {
+                        // Library, token or login: a fresh session would fail the same way.
+                        entry.Reset(reinitialize: false);
+                        problems.Add(ex.Message);
+                        break;
+                    }
+                    catch (Pkcs11Exception ex)
+                    {
+                        // A dead session or device: re-initialise the module, and try once more on a fresh session.
+                        var fresh = entry.WasFresh;
+                        entry.Reset(reinitialize: true);
+                        Log.TokenFailed(logger, name, what, ex.Method, ex.RV.ToString());
+                        if (fresh || attempt == 2)
+                        {
+                            problems.Add($"{name}: {ex.Method} returned {ex.RV}");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        throw new HsmException(HsmException.HsmUnavailable, $"cannot {what} in the HSM: {string.Join("; ", problems)}");
+    }
+
+    private TokenSession Entry(string library, ProxyPkcs11TokenModel token)
+    {
+        var key = $"{library}\n{(token.Label is null ? "slot:" + token.Slot : "label:" + token.Label)}";
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_sessions.TryGetValue(key, out var entry))
+            {
+                entry = new TokenSession(library, token.Label is { } label ? TokenSelector.ByLabel(label) : TokenSelector.BySlot((ulong)token.Slot!.Value));
+                _sessions[key] = entry;
+            }
+
+            return entry;
+        }
+    }
+
+    /// <summary>One token's module lease and logged-in session (guarded by locking the instance).</summary>
+    private sealed class TokenSession(string library, TokenSelector selector) : IDisposable
+    {
+        private Pkcs11ModuleLease? _lease;
+        private ISession? _session;
+        private string? _pinFingerprint;
+        private int _generation;
+
+        /// <summary>True when the session in use was opened by the current call (a failure then is not a stale session).</summary>
+        public bool WasFresh { get; private set; }
+
+        public ISession Session(HsmTarget target)
+        {
+            WasFresh = false;
+            _lease ??= Pkcs11Modules.Acquire(library);
+            if (_session is not null && (_pinFingerprint != target.PinFingerprint || _generation != _lease.Generation))
+            {
+                CloseSession();
+            }
+
+            if (_session is null)
+            {
+                _session = _lease.OpenUserSession(selector, Pkcs11Pin.FromLiteral(target.PinText()));
+                _pinFingerprint = target.PinFingerprint;
+                _generation = _lease.Generation;
+                WasFresh = true;
+            }
+
+            return _session;
+        }
+
+        public void Reset(bool reinitialize)
+        {
+            CloseSession();
+            if (reinitialize && _lease is not null)
+            {
+                try
+                {
+                    _lease.Reinitialize();
+                }
+                catch (Pkcs11SetupException)
+                {
+                    // The library cannot come back now: let go of it; the next call loads it again.
+                    _lease.Dispose();
+                    _lease = null;
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            CloseSession();
+            _lease?.Dispose();
+            _lease = null;
+        }
+
+        private void CloseSession()
+        {
+            try
+            {
+                _session?.Dispose();
+            }
+            catch (Pkcs11Exception)
+            {
+                // Closing a session of a failed token: it is gone either way.
+            }
+
+            _session = null;
+            _pinFingerprint = null;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3500, LogLevel.Information, "Generated key version {Label} in the HSM ({Token}): AES-256, sensitive, not extractable")]
+        public static partial void VersionGenerated(ILogger logger, string label, string token);
+
+        [LoggerMessage(3501, LogLevel.Information, "Adopted key version {Label} that the HSM already holds ({Token})")]
+        public static partial void VersionAdopted(ILogger logger, string label, string token);
+
+        [LoggerMessage(3502, LogLevel.Information, "Destroyed {Count} version object(s) of key {KeyId} in the HSM ({Token})")]
+        public static partial void KeyDestroyed(ILogger logger, string keyId, int count, string token);
+
+        [LoggerMessage(3503, LogLevel.Warning, "HSM {Token} failed to {What}: {Method} returned {ReturnValue}; the session is closed and the module re-initialised")]
+        public static partial void TokenFailed(ILogger logger, string token, string what, string method, string returnValue);
+    }
+}

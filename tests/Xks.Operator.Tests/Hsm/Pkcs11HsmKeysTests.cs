@@ -1,0 +1,120 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Operator.Resources;
+using Xks.Testing;
+
+namespace Xks.Operator.Hsm.Tests;
+
+/// <summary>The operator's HSM access on a SoftHSM2 token of each test's own, through a private copy of the module.</summary>
+public sealed class Pkcs11HsmKeysTests : IDisposable
+{
+    private readonly SoftHsm _hsm = SoftHsm.Shared;
+    private readonly string _token = "op-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _pin = "pin-" + Guid.NewGuid().ToString("N");
+    private readonly string _library;
+    private readonly Pkcs11HsmKeys _keys = new(NullLogger<Pkcs11HsmKeys>.Instance);
+
+    public Pkcs11HsmKeysTests()
+    {
+        _hsm.InitToken(_token, _pin);
+        _library = _hsm.CopyLibrary("operator");
+    }
+
+    public void Dispose() => _keys.Dispose();
+
+    private HsmTarget Target(string? pin = null, string? library = null, params ProxyPkcs11TokenModel[] tokens) =>
+        new(library ?? _library, tokens.Length > 0 ? tokens : [new ProxyPkcs11TokenModel(_token, null, null)], Encoding.UTF8.GetBytes(pin ?? _pin), "test PIN");
+
+    [Fact]
+    public void EnsureVersion_NewKey_GeneratedInTheTokenSensitiveAndNotExtractable()
+    {
+        var version = _keys.EnsureVersion(Target(), "payments-db-2f1c", 1, canEncrypt: true, canDecrypt: true);
+
+        Assert.Equal(new HsmKeyVersionInfo("payments-db-2f1c", 1, "payments-db-2f1c/v1", IsAes256: true, Sensitive: true, Extractable: false, CanEncrypt: true, CanDecrypt: true), version);
+        Assert.Equal([1], _keys.ListVersions(Target(), "payments-db-2f1c").Select(v => v.Version));
+    }
+
+    [Fact]
+    public void EnsureVersion_ObjectAlreadyThere_IsAdoptedNotGeneratedAgain()
+    {
+        // A crash after the HSM made the object and before the Secret recorded it: the restarted operator (a new
+        // instance, a new session) finds the label and adopts it.
+        _keys.EnsureVersion(Target(), "k", 1, canEncrypt: true, canDecrypt: true);
+        using var restarted = new Pkcs11HsmKeys(NullLogger<Pkcs11HsmKeys>.Instance);
+
+        restarted.EnsureVersion(Target(), "k", 1, canEncrypt: true, canDecrypt: true);
+        restarted.EnsureVersion(Target(), "k", 2, canEncrypt: true, canDecrypt: true);
+        _keys.EnsureVersion(Target(), "k", 2, canEncrypt: true, canDecrypt: true);
+
+        var objects = _hsm.WithSession(_token, _pin, session => new Xks.Pkcs11.Pkcs11KeyAdmin(session).FindSecretKeys(null).Count);
+        Assert.Equal(2, objects);
+        Assert.Equal([1, 2], _keys.ListVersions(Target(), "k").Select(v => v.Version));
+    }
+
+    [Fact]
+    public void DestroyKey_DestroysEveryVersionOfThatKeyOnly()
+    {
+        _keys.EnsureVersion(Target(), "gone", 1, true, true);
+        _keys.EnsureVersion(Target(), "gone", 2, true, true);
+        _keys.EnsureVersion(Target(), "kept", 1, true, true);
+
+        Assert.Equal(2, _keys.DestroyKey(Target(), "gone"));
+        Assert.Equal(0, _keys.DestroyKey(Target(), "gone"));
+        Assert.Empty(_keys.ListVersions(Target(), "gone"));
+        Assert.Equal([1], _keys.ListVersions(Target(), "kept").Select(v => v.Version));
+    }
+
+    [Fact]
+    public void Check_WrongPin_HsmUnavailableNamingThePinProblemNeverThePin()
+    {
+        var wrong = "wrong-" + Guid.NewGuid().ToString("N");
+
+        var ex = Assert.Throws<HsmException>(() => _keys.Check(Target(pin: wrong)));
+
+        Assert.Equal(HsmException.HsmUnavailable, ex.Reason);
+        Assert.Contains("wrong PIN", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("CKR_PIN_INCORRECT", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrong, ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_pin, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_RightPinAfterAWrongOne_LogsIn()
+    {
+        Assert.Throws<HsmException>(() => _keys.Check(Target(pin: "0000")));
+
+        Assert.Contains($"token '{_token}'", _keys.Check(Target()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_MissingLibrary_SaysItDoesNotExist()
+    {
+        var ex = Assert.Throws<HsmException>(() => _keys.Check(Target(library: "/nonexistent/libpkcs11.so")));
+
+        Assert.Contains("PKCS#11 library '/nonexistent/libpkcs11.so' does not exist", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_UnknownToken_ListsTheTokensThere()
+    {
+        var ex = Assert.Throws<HsmException>(() => _keys.Check(Target(tokens: new ProxyPkcs11TokenModel("no-such-token", null, null))));
+
+        Assert.Contains("no token 'no-such-token'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(_token, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnsureVersion_FirstTokenUnusable_UsesTheNextOne()
+    {
+        var target = Target(tokens: [new ProxyPkcs11TokenModel("no-such-token", null, null), new ProxyPkcs11TokenModel(_token, null, null)]);
+
+        var version = _keys.EnsureVersion(target, "fallback", 1, true, true);
+
+        Assert.Equal("fallback/v1", version.Label);
+        Assert.Contains($"token '{_token}'", _keys.Check(target), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Target_ToString_NeverShowsThePin() =>
+        Assert.DoesNotContain(_pin, Target().ToString(), StringComparison.Ordinal);
+}
