@@ -304,4 +304,35 @@ public sealed class ProxyConfigRendererTests : IDisposable
 
         Assert.Contains("    tokens:\n    - slot: 7\n    pinFile: /var/run/xks/pkcs11-pin/pin\n    ivGeneration: Proxy\n    sessionPool:\n      maxSessions: 8\n      waitTimeoutMilliseconds: 100\n", yaml, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Render_Pkcs11Vault_TheProxyLoadsItAsItsPkcs11Backend()
+    {
+        // The proxy checks that the libraries exist: stand-ins for the HSM clients of the sample.
+        var vault = ResourceTestSupport.LoadVault("pkcs11-hsm");
+        var library = Path.Combine(_root, "libhsm.so");
+        var other = Path.Combine(_root, "libother.so");
+        File.WriteAllText(library, "");
+        File.WriteAllText(other, "");
+        vault.Spec.KeyBackend.Pkcs11!.Library = library;
+        vault.Spec.KeyBackend.Pkcs11.AdditionalTokens![1].Library = other;
+        var key = new ProxyKeyModel("team-a-payments-db-2f1c", ["ENCRYPT", "DECRYPT"]) { Versions = [ProxyKeyVersionModel.InHsm(1, DateTimeOffset.UnixEpoch)] };
+        var pin = Path.Combine(_root, "run", "pkcs11-pin", ProxyLayout.Pkcs11PinKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(pin)!);
+        File.WriteAllText(pin, "1234\n");
+
+        var result = LoadWithProxy(ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [new ProxyKeyStoreModel("payments", "/team-a/payments", [CredentialA], [key])])));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        var options = result.Configuration!.Options;
+        Assert.Null(options.Backend.Software);
+        var pkcs11 = options.Backend.Pkcs11!;
+        Assert.Equal(library, pkcs11.Library);
+        Assert.Equal([("hsm1", (ulong?)null, (string?)null), (null, 2, null), ("hsm-dr", null, other)], pkcs11.Tokens.Select(t => (t.Label, t.Slot, t.Library)));
+        Assert.Equal(pin, pkcs11.PinFile);
+        Assert.Equal(("HsmWritesIv", 32, 250, false), (pkcs11.IvGeneration, pkcs11.SessionPool.MaxSessions, pkcs11.SessionPool.WaitTimeoutMilliseconds, pkcs11.CreateMissingKeys));
+        var version = Assert.Single(options.KeyStores[0].Keys[0].Versions);
+        Assert.Equal(1, version.Version);
+        Assert.True(string.IsNullOrEmpty(version.WrappedMaterial));
+    }
 }

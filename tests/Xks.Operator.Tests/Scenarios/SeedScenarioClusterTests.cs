@@ -33,6 +33,7 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
 
     [Theory]
     [InlineData("Software")]
+    [InlineData("Pkcs11")]
     public async Task Seed_SamplesAppliedOnALaptop_ImageUnreadableWhileTheCloudKeyIsOffAndByteForByteOnceOn(string keyBackend)
     {
         var clock = Stopwatch.StartNew();
