@@ -107,7 +107,7 @@ the list is empty (values.schema.json allows one item; the operator watches one 
 The rules the operator needs on the namespaces it manages. Shared by the ClusterRole (rbac.namespaced=false) and by
 the per-namespace Roles (rbac.namespaced=true), so both modes grant exactly the same verbs.
 - xks.dev: reads its custom resources, adds/removes finalizers, writes status through the status subresource.
-- Secrets: proxy config, master key, SigV4 credentials; it reads CspAccount credential Secrets and existing TLS
+- Secrets: proxy config, master key, SigV4 credentials; it reads CspAccount credential Secrets, PKCS#11 PIN Secrets and existing TLS
   Secrets. It must hold get/list/watch on Secrets itself because it grants them to each Vault's proxy Role.
 - ServiceAccounts, Services, Deployments, PodDisruptionBudgets, Ingresses, Roles, RoleBindings and cert-manager
   Certificates: the children of a Vault, restored when edited or deleted.

@@ -105,6 +105,22 @@ public sealed class HelmTemplateTests
     }
 
     [Fact]
+    public async Task Template_HsmClientValues_MountTheClientConfigIntoTheOperatorPod()
+    {
+        var chart = await HelmChart.RenderAsync(
+            "--set extraVolumes[0].name=luna-config --set extraVolumes[0].secret.secretName=luna-client-config"
+            + " --set extraVolumeMounts[0].name=luna-config --set extraVolumeMounts[0].mountPath=/etc/luna --set extraVolumeMounts[0].readOnly=true"
+            + " --set extraEnv[0].name=ChrystokiConfigurationPath --set extraEnv[0].value=/etc/luna");
+
+        var pod = chart.Single<V1Deployment>("Deployment").Spec.Template.Spec;
+        var container = Assert.Single(pod.Containers);
+        Assert.Equal(["tmp", "luna-config"], pod.Volumes.Select(v => v.Name));
+        Assert.Equal("luna-client-config", pod.Volumes[1].Secret.SecretName);
+        Assert.Equal([("/tmp", (bool?)null), ("/etc/luna", true)], container.VolumeMounts.Select(m => (m.MountPath, m.ReadOnlyProperty)));
+        Assert.Contains(container.Env, e => e.Name == "ChrystokiConfigurationPath" && e.Value == "/etc/luna");
+    }
+
+    [Fact]
     public async Task Template_DefaultValues_ProxyImageIsTheOperatorsDefault()
     {
         var container = Assert.Single((await HelmChart.RenderAsync()).Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
