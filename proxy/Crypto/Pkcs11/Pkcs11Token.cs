@@ -39,7 +39,6 @@ internal sealed class Pkcs11Token : IDisposable
     private readonly TimeSpan _wait;
     private readonly ConcurrentDictionary<string, IObjectHandle> _handles = new(StringComparer.Ordinal);
     private readonly object _stateGate = new();
-    private ISlot? _slot;
     private Pkcs11SessionPool? _pool;
     private int _faults;
     private bool _recovered;
@@ -106,7 +105,6 @@ internal sealed class Pkcs11Token : IDisposable
         // reconnect must read "not connected", never reach into the old instance.
         _pool?.Dispose();
         _pool = null;
-        _slot = null;
         _handles.Clear();
     }
 
@@ -253,7 +251,6 @@ internal sealed class Pkcs11Token : IDisposable
         var info = slot.GetTokenInfo();
         Manufacturer = info.ManufacturerId.Trim();
         Model = $"{Manufacturer} {info.Model.Trim()} (firmware {info.FirmwareVersion}, hardware {info.HardwareVersion}, serial {info.SerialNumber.Trim()})";
-        _slot = slot;
         _pool = new Pkcs11SessionPool(() => Pkcs11ModuleLease.OpenUserSession(slot, Selector, _pin, _module.LibraryPath), _maxSessions, _wait);
         using var lease = _pool.Rent();
         EnsureHealthKey(lease.Session);

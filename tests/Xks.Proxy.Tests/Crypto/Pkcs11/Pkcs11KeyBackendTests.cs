@@ -186,6 +186,26 @@ public sealed class Pkcs11KeyBackendTests
     }
 
     [Fact]
+    public async Task Encrypt_HsmAppendsIvOnAnHsmThatAppendsNone_IsRefused()
+    {
+        var token = Pkcs11TestToken.Create("appends-iv");
+        var (server, client) = await StartAsync(token, b =>
+        {
+            b.Pkcs11Extra = "ivGeneration: HsmAppendsIv";
+            b.Key("foo");
+        });
+        await using var _ = server;
+        using var __ = client;
+
+        var response = await client.EncryptAsync("foo", [1, 2, 3], cdiv: false);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.Status);
+        Assert.Equal("InternalException", response.ErrorName);
+        // SoftHSM2 encrypts with an empty IV and returns ciphertext | tag only: no IV to return, so no ciphertext either.
+        Assert.Contains("CKM_AES_GCM encrypt of 3 bytes returned 19 bytes, expected 31 (ivGeneration HsmAppendsIv)", server.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetHealthStatus_OneToken_ReportsItsLabelModelAndManufacturer()
     {
         var token = Pkcs11TestToken.Create("health");
