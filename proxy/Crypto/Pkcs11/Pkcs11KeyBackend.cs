@@ -80,9 +80,6 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     /// <summary>The first token's manufacturer (ekmVendor).</summary>
     public string Vendor => _tokens.Select(t => t.Manufacturer).FirstOrDefault(m => m.Length > 0) ?? "PKCS#11";
 
-    /// <summary>The tokens, in order of preference (for tests and the admin command).</summary>
-    internal IReadOnlyList<Pkcs11Token> Tokens => _tokens;
-
     public void Apply(ProxyConfiguration configuration)
     {
         lock (_applyLock)
@@ -140,7 +137,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
                 }
                 else
                 {
-                    if (token.MarkFailed(problem))
+                    if (token.MarkFailed())
                     {
                         Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, problem);
                     }
@@ -260,7 +257,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             {
                 lastProblem = ex.Message;
                 token.RecordFault();
-                if (token.MarkFailed(ex.Message))
+                if (token.MarkFailed())
                 {
                     Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, ex.Message);
                 }
@@ -319,7 +316,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             catch (Exception ex) when (ex is Pkcs11SetupException or Pkcs11Exception or TokenFaultException or Pkcs11PoolTimeoutException)
             {
                 problems.Add(ex.Message);
-                token.MarkFailed(ex.Message);
+                token.MarkFailed();
                 Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, ex.Message);
             }
         }
@@ -342,7 +339,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             catch (Exception ex) when (ex is TokenFaultException or Pkcs11PoolTimeoutException)
             {
                 lastProblem = ex.Message;
-                if (ex is TokenFaultException && token.MarkFailed(ex.Message))
+                if (ex is TokenFaultException && token.MarkFailed())
                 {
                     Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, ex.Message);
                 }
@@ -529,7 +526,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
                     Log.TokenRecovered(_logger, token.Id, token.LibraryPath);
                 }
             }
-            else if (token.MarkFailed(problem))
+            else if (token.MarkFailed())
             {
                 Log.TokenUnavailable(_logger, token.Id, token.LibraryPath, problem);
             }

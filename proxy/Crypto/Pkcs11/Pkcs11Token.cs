@@ -64,8 +64,6 @@ internal sealed class Pkcs11Token : IDisposable
 
     public string LibraryPath => _module.LibraryPath;
 
-    public Pkcs11ModuleContext Module => _module;
-
     public string HealthKeyLabel { get; }
 
     public string Manufacturer { get; private set; } = "";
@@ -73,8 +71,6 @@ internal sealed class Pkcs11Token : IDisposable
     public string Model { get; private set; } = "unknown (token not reached yet)";
 
     public TokenState State { get; private set; } = TokenState.Unavailable;
-
-    public string? Problem { get; private set; }
 
     /// <summary>Finds the slot, logs in one session and makes sure the health key exists. Throws what went wrong.</summary>
     /// <exception cref="Pkcs11SetupException">No such token, a wrong PIN, or the module failing.</exception>
@@ -118,18 +114,16 @@ internal sealed class Pkcs11Token : IDisposable
             }
 
             State = _recovered || _faults > 0 ? TokenState.Degraded : TokenState.Active;
-            Problem = null;
         }
     }
 
-    /// <summary>Marks the token failed; returns true when it was serving until now (so the caller logs once).</summary>
-    public bool MarkFailed(string problem)
+    /// <summary>Marks the token failed; returns true when it was serving until now (so the caller logs the problem once).</summary>
+    public bool MarkFailed()
     {
         lock (_stateGate)
         {
             var was = State;
             State = TokenState.Unavailable;
-            Problem = problem;
             return was != TokenState.Unavailable;
         }
     }
@@ -154,7 +148,6 @@ internal sealed class Pkcs11Token : IDisposable
             State = _faults > 0 || _recovered ? TokenState.Degraded : TokenState.Active;
             _faults = 0;
             _recovered = false;
-            Problem = null;
             return State;
         }
     }

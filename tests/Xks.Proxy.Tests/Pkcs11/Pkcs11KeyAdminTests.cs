@@ -114,6 +114,25 @@ public sealed class Pkcs11KeyAdminTests : IDisposable
     }
 
     [Fact]
+    public void ListKeys_KeyWithoutAValueLength_IsListedAsNotUsable()
+    {
+        // DES3 keys have no CKA_VALUE_LEN: reading it must not fail the listing of the whole token.
+        var factory = _session.Factories.ObjectAttributeFactory;
+        _session.GenerateKey(_session.Factories.MechanismFactory.Create(CKM.CKM_DES3_KEY_GEN),
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY), factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_DES3),
+            factory.Create(CKA.CKA_TOKEN, true), factory.Create(CKA.CKA_LABEL, "legacy/v1"),
+        ]);
+        _admin.EnsureVersion("modern", 1, true, true);
+
+        var keys = _admin.ListKeys();
+
+        var legacy = Assert.Single(keys["legacy"]);
+        Assert.Equal(("CKK_DES3", 0, false), (legacy.KeyType, legacy.ValueLength, legacy.IsUsableAes256));
+        Assert.True(Assert.Single(keys["modern"]).IsUsableAes256);
+    }
+
+    [Fact]
     public void Pkcs11Tool_ListObjects_ShowsOnlySensitiveNeverExtractableAes256SecretKeys()
     {
         _admin.EnsureVersion("listed", 1, true, true);
