@@ -138,6 +138,29 @@ public sealed class Pkcs11AvailabilityTests
     }
 
     [Fact]
+    public async Task Start_OneOfTwoTokensUnreachable_ServesWithThatTokenUnavailable()
+    {
+        var token = Pkcs11TestToken.Create("reachable");
+        var absent = new Pkcs11TestToken(SoftHsm.Shared.CopyLibrary("absent"), "absent-" + Guid.NewGuid().ToString("N")[..8], token.Pin);
+        await using var server = await ProxyServer.StartAsync(b =>
+        {
+            b.Pkcs11 = token;
+            b.Pkcs11MoreTokens.Add(absent);
+            b.Key("foo");
+        });
+        using var client = new XksClient(server.BaseAddress);
+
+        var health = await client.HealthAsync();
+
+        Assert.Equal(HttpStatusCode.OK, health.Status);
+        Assert.Equal(
+            [(token.Label, "ACTIVE"), (absent.Label, "UNAVAILABLE")],
+            health.Json!["ekmFleetDetails"]!.AsArray().Select(m => (m!["id"]!.GetValue<string>(), m["healthStatus"]!.GetValue<string>())));
+        Assert.Equal(HttpStatusCode.OK, (await client.EncryptAsync("foo", [1])).Status);
+        Assert.Contains($"PKCS#11 token {absent.Label} ({absent.Library}) is unavailable, requests go to the other tokens: PKCS#11 library '{absent.Library}' has no token '{absent.Label}'", server.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SessionPoolExhaustedUnderLoad_AnswersOnlyDependencyTimeout_NeverAServerError()
     {
         var token = Pkcs11TestToken.Create("pool");
