@@ -80,6 +80,12 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     /// <summary>The first token's manufacturer (ekmVendor).</summary>
     public string Vendor => _tokens.Select(t => t.Manufacturer).FirstOrDefault(m => m.Length > 0) ?? "PKCS#11";
 
+    /// <summary>The tokens, in order of preference (for tests).</summary>
+    internal IReadOnlyList<Pkcs11Token> Tokens => _tokens;
+
+    /// <summary>How often the <paramref name="index"/>th module was re-initialised (for tests).</summary>
+    internal int ModuleGeneration(int index) => _modules[index].Lease.Generation;
+
     public void Apply(ProxyConfiguration configuration)
     {
         lock (_applyLock)
@@ -510,9 +516,21 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
         if (stillFailed.Count == 0)
         {
+            module.DeferredReinitializations = 0;
             return;
         }
 
+        // Re-initialising closes every session of the module, so tokens of it that still serve (several HSMs behind
+        // one client library, as in a Luna or CloudHSM cluster) pause for the moment it takes. While any does, do it
+        // only about once a minute instead of on every pass.
+        if (module.Tokens.Any(t => t.State != TokenState.Unavailable)
+            && ++module.DeferredReinitializations < SharedModuleReinitializeEvery(_options.RecoveryIntervalSeconds))
+        {
+            Log.ReinitializationDeferred(_logger, module.LibraryPath, stillFailed.Count);
+            return;
+        }
+
+        module.DeferredReinitializations = 0;
         var reconnectFailures = module.Reinitialize();
         foreach (var token in module.Tokens)
         {
@@ -536,6 +554,10 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             }
         }
     }
+
+    /// <summary>Recovery passes between re-initialisations of a module whose other tokens still serve (about a minute).</summary>
+    internal static int SharedModuleReinitializeEvery(int recoveryIntervalSeconds) =>
+        Math.Max(1, (int)Math.Ceiling(60.0 / Math.Max(1, recoveryIntervalSeconds)));
 
     private void DisposeModules()
     {
@@ -615,5 +637,8 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
         [LoggerMessage(858, LogLevel.Error, "PKCS#11 recovery pass failed: {Problem}", EventName = "Pkcs11RecoveryFailed")]
         public static partial void RecoveryFailed(ILogger logger, string problem);
+
+        [LoggerMessage(859, LogLevel.Debug, "PKCS#11 module {LibraryPath}: re-initialisation for {Count} failed token(s) deferred while its other tokens serve", EventName = "Pkcs11ReinitializationDeferred")]
+        public static partial void ReinitializationDeferred(ILogger logger, string libraryPath, int count);
     }
 }

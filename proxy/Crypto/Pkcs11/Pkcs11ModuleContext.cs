@@ -36,6 +36,9 @@ internal sealed class Pkcs11ModuleContext : IDisposable
 
     public List<Pkcs11Token> Tokens { get; } = [];
 
+    /// <summary>Recovery passes that left a failed token alone because other tokens of this module were serving.</summary>
+    public int DeferredReinitializations { get; set; }
+
     /// <summary>How long an operation waits for a re-initialisation in progress before giving up.</summary>
     public static TimeSpan ReadWait { get; } = TimeSpan.FromSeconds(10);
 
