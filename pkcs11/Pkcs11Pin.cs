@@ -25,6 +25,21 @@ public sealed class Pkcs11Pin
         return new Pkcs11Pin(Encoding.UTF8.GetBytes(pin), "inline pin");
     }
 
+    /// <summary>
+    /// A PIN held as bytes elsewhere (e.g. the operator's copy of a Kubernetes Secret), copied; <paramref name="source"/>
+    /// says where it came from in messages ("Secret ns/name key pin").
+    /// </summary>
+    public static Pkcs11Pin FromBytes(ReadOnlySpan<byte> pin, string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        if (pin.IsEmpty)
+        {
+            throw new Pkcs11SetupException($"PKCS#11 PIN from {source} is empty");
+        }
+
+        return new Pkcs11Pin(pin.ToArray(), source);
+    }
+
     /// <exception cref="Pkcs11SetupException">The file is missing, unreadable or empty.</exception>
     public static Pkcs11Pin FromFile(string path)
     {

@@ -53,4 +53,14 @@ public sealed class Pkcs11PinTests
         Assert.Equal("xks", TokenSelector.ByLabel("xks").Id);
         _ = SoftHsm.Shared; // every PKCS#11 test class starts the shared token directory first
     }
+
+    [Fact]
+    public void FromBytes_SourceNamedNeverThePin()
+    {
+        var pin = Pkcs11Pin.FromBytes("9753"u8, "Secret team-a/hsm-pin key pin");
+
+        Assert.Equal("9753"u8.ToArray(), pin.CopyBytes());
+        Assert.Equal("Pkcs11Pin(Secret team-a/hsm-pin key pin)", pin.ToString());
+        Assert.Throws<Pkcs11SetupException>(() => Pkcs11Pin.FromBytes([], "Secret team-a/hsm-pin key pin"));
+    }
 }
