@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
-using System.Text;
 using k8s;
 using Xks.Operator.Api;
 using Xks.Operator.Entities;
 using Xks.Operator.Resources;
+using Xks.Pkcs11;
 
 namespace Xks.Operator.Hsm;
 
@@ -43,8 +43,8 @@ internal sealed class HsmTarget
     /// <summary>A short hash of the PIN: tells a cached login that the PIN changed, without keeping the PIN around.</summary>
     public string PinFingerprint { get; }
 
-    /// <summary>The PIN as text (PKCS#11 PINs are UTF-8); only for handing to the login.</summary>
-    public string PinText() => Encoding.UTF8.GetString(_pin);
+    /// <summary>The PIN for a login (a copy; it says where it came from, never what it is).</summary>
+    public Pkcs11Pin Pin() => Pkcs11Pin.FromBytes(_pin, PinSource);
 
     /// <summary>The library path of <paramref name="token"/>.</summary>
     public string LibraryOf(ProxyPkcs11TokenModel token)

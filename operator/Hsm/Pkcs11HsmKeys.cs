@@ -56,7 +56,12 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
         });
     }
 
-    public string Check(HsmTarget target) => OnFirstToken(target, "log in", (_, token) => token);
+    public string Check(HsmTarget target) => OnFirstToken(target, "log in", (_, session, token) =>
+    {
+        // A cached session must still be alive (a dead one fails here and is replaced by a fresh login).
+        session.GetSessionInfo();
+        return token;
+    });
 
     public void Dispose()
     {
@@ -76,7 +81,10 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
         new(v.KeyId, v.Version, v.Label, v.IsUsableAes256, v.Sensitive, v.Extractable, v.CanEncrypt, v.CanDecrypt);
 
     /// <summary>Runs <paramref name="action"/> on the first token that works; every token's failure is in the exception.</summary>
-    private T OnFirstToken<T>(HsmTarget target, string what, Func<Pkcs11KeyAdmin, string, T> action)
+    private T OnFirstToken<T>(HsmTarget target, string what, Func<Pkcs11KeyAdmin, string, T> action) =>
+        OnFirstToken(target, what, (admin, _, token) => action(admin, token));
+
+    private T OnFirstToken<T>(HsmTarget target, string what, Func<Pkcs11KeyAdmin, ISession, string, T> action)
     {
         ArgumentNullException.ThrowIfNull(target);
         var problems = new List<string>();
@@ -92,7 +100,7 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
                     try
                     {
                         var session = entry.Session(target);
-                        return action(new Pkcs11KeyAdmin(session), name);
+                        return action(new Pkcs11KeyAdmin(session), session, name);
                     }
                     catch (Pkcs11SetupException ex)
                     {
@@ -158,7 +166,7 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
 
             if (_session is null)
             {
-                _session = _lease.OpenUserSession(selector, Pkcs11Pin.FromLiteral(target.PinText()));
+                _session = _lease.OpenUserSession(selector, target.Pin());
                 _pinFingerprint = target.PinFingerprint;
                 _generation = _lease.Generation;
                 WasFresh = true;
