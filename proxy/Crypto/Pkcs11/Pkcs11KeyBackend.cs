@@ -253,8 +253,19 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         var busy = false;
         var missing = false;
         string? lastProblem = null;
-        foreach (var token in _tokens.OrderBy(t => t.State == TokenState.Unavailable ? 1 : 0).ThenBy(t => t.Index))
+        // Two passes over the tokens in index order, without sorting (this runs on every request): first the ones
+        // serving when reached, then those not tried yet (marked failed before this request began).
+        var tried = 0UL;
+        for (var i = 0; i < _tokens.Count * 2; i++)
         {
+            var token = _tokens[i % _tokens.Count];
+            var bit = 1UL << token.Index;
+            if ((tried & bit) != 0 || (i < _tokens.Count && token.State == TokenState.Unavailable))
+            {
+                continue;
+            }
+
+            tried |= bit;
             try
             {
                 return action(token);
