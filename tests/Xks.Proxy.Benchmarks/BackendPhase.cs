@@ -3,7 +3,7 @@ namespace Xks.Proxy.Benchmarks;
 /// <summary>
 /// The key backends over plain HTTP: the software backend, then PKCS#11 on a SoftHSM2 token at each session-pool
 /// size, one proxy at a time (so each has both cores to itself with wrk), on the 32-byte Encrypt and Decrypt. The key
-/// is created on the token with the proxy's own <c>xks-proxy keys create</c>.
+/// is generated on the token by scripts/softhsm-token.sh (the proxy's own <c>xks-proxy keys create</c>).
 /// </summary>
 internal sealed class BackendPhase(ChildProcesses children, ProbeClient probe, ScenarioDriver driver, BenchCredentials credentials)
 {
@@ -11,7 +11,7 @@ internal sealed class BackendPhase(ChildProcesses children, ProbeClient probe, S
 
     public async Task<BackendPhaseResult> RunAsync(string directory, IReadOnlyList<int> poolSizes, CancellationToken cancellation)
     {
-        var token = await SoftHsmToken.CreateAsync(Path.Combine(directory, "softhsm"), cancellation).ConfigureAwait(false);
+        var token = SoftHsmToken.In(Path.Combine(directory, "softhsm"));
         var created = false;
         var results = new List<BackendResult>
         {
@@ -27,7 +27,7 @@ internal sealed class BackendPhase(ChildProcesses children, ProbeClient probe, S
                 {
                     if (!created)
                     {
-                        await token.RunAsync("dotnet", [ProxyConfigFile.ProxyDll, "keys", "create", ProxyConfigFile.KeyId, "--config", config], "create the benchmark key on the token", cancellation).ConfigureAwait(false);
+                        await token.PrepareAsync(config, cancellation).ConfigureAwait(false);
                         created = true;
                     }
                 }).ConfigureAwait(false));

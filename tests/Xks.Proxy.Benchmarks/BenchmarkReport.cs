@@ -91,7 +91,7 @@ internal static class BenchmarkReport
 
     private static string Mark(bool met) => met ? "met" : "not met";
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
