@@ -14,7 +14,7 @@ APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
 
-.PHONY: help deps build test test-unit cluster-up cluster-down manifests run demo demo-standalone bench publish clean
+.PHONY: help deps build test test-unit test-pods cluster-up cluster-down manifests run demo demo-cluster demo-standalone bench publish images push chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,11 +29,15 @@ deps: ## install what the tests and benchmarks need (Debian packages; NuGet rest
 build: ## build the solution (warnings are errors)
 	$(DOTNET) build XksOperator.sln -nologo -v:q
 
-test: deps ## install deps and the local control plane, build, run every test (unit, proxy, real clients, cluster, helm); stops what it started
+test: deps ## install deps and the local control plane, build, run every test (unit, proxy, real clients, cluster, helm), then the pod tier; stops what it started
 	$(DOTNET) build XksOperator.sln -nologo -v:q
 	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
 	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
 	$(DOTNET) test XksOperator.sln --no-build -nologo --logger "console;verbosity=normal"
+	./tests/pods/run.sh
+
+test-pods: deps ## the pod tier alone: two real nodes, images built here, helm install, the seed scenario through the LB, faults under load (root)
+	./tests/pods/run.sh
 
 test-unit: ## tests that need no control plane (proxy and operator unit tests)
 	$(DOTNET) test XksOperator.sln -nologo --filter "FullyQualifiedName!~ClusterTests"
@@ -63,6 +67,9 @@ endif
 demo: deps ## the seed scenario: control plane, operator, proxy, KMS emulator; samples applied, an image encrypted, key off (unreadable), key on (opens)
 	./scripts/demo.sh
 
+demo-cluster: deps ## the seed scenario through real pods: two nodes, images built here, helm install, HAProxy in front of both nodes (root; stop: scripts/demo-cluster.sh stop)
+	./scripts/demo-cluster.sh
+
 demo-standalone: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
 	./scripts/demo-standalone.sh
 
@@ -72,6 +79,18 @@ bench: deps ## wrk against Encrypt/Decrypt: proxy vs bare Kestrel (HTTP, TLS), s
 publish: ## publish the proxy and the operator to artifacts/proxy and artifacts/operator (what the Dockerfiles do)
 	$(DOTNET) publish proxy -c Release -o artifacts/proxy -nologo -v:q
 	$(DOTNET) publish operator -c Release -o artifacts/operator -nologo -v:q
+
+images: ## build the operator and proxy images with buildah (no Docker): artifacts/images/xks-{operator,proxy}.tar, named REGISTRY/xks-NAME:VERSION (REGISTRY defaults to localhost)
+	DOTNET=$(DOTNET) REGISTRY=$(REGISTRY) ./scripts/images.sh build
+
+push: ## build if needed, then push both images to docker://REGISTRY/xks-NAME:VERSION (make push REGISTRY=ghcr.io/acme, after buildah login)
+	DOTNET=$(DOTNET) REGISTRY=$(REGISTRY) ./scripts/images.sh push
+
+chart: ## package the Helm chart into artifacts/ with the version of the VERSION file
+	@$(CLUSTER) tools >/dev/null
+	@eval "$$($(CLUSTER) env)"; mkdir -p artifacts; \
+	helm lint charts/xks-operator >/dev/null && \
+	helm package charts/xks-operator --version "$$(cat VERSION)" --app-version "$$(cat VERSION)" -d artifacts
 
 clean: ## remove build outputs and local data
 	rm -rf artifacts .data */bin */obj tests/*/bin tests/*/obj

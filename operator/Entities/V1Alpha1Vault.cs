@@ -148,6 +148,18 @@ public sealed class V1Alpha1VaultLoadBalancer
     [JsonPropertyName("loadBalancerSourceRanges")]
     [Description("CIDRs allowed to reach the load balancer, if the cloud provider supports it. Default: everyone.")]
     public IList<string>? LoadBalancerSourceRanges { get; set; }
+
+    [JsonPropertyName("externalTrafficPolicy")]
+    [DefaultValue(V1Alpha1ExternalTrafficPolicy.Local)]
+    [Description("Local (default): the load balancer reaches only nodes that run a proxy pod (no second hop, the client address preserved). Cluster: every node forwards to any proxy pod (for load balancers that cannot health-check per node, or a single kube-proxy for several nodes).")]
+    public V1Alpha1ExternalTrafficPolicy ExternalTrafficPolicy { get; set; } = V1Alpha1ExternalTrafficPolicy.Local;
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1ExternalTrafficPolicy>))]
+public enum V1Alpha1ExternalTrafficPolicy
+{
+    Local,
+    Cluster,
 }
 
 [Description("Where the key material lives.")]

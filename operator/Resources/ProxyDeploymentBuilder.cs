@@ -1,3 +1,4 @@
+using System.Globalization;
 using k8s.Models;
 using Xks.Operator.Entities;
 
@@ -122,7 +123,8 @@ public static class ProxyDeploymentBuilder
             Name = ProxyLayout.ContainerName,
             Image = string.IsNullOrWhiteSpace(proxy.Image) ? defaultImage : proxy.Image,
             ImagePullPolicy = proxy.ImagePullPolicy?.ToString(),
-            Args = ["serve", "--config-secret", VaultNames.ConfigSecret(vault)],
+            // Drain on SIGTERM: /readyz 503 while still serving, so the endpoint and the LB target go before Kestrel stops.
+            Args = ["serve", "--config-secret", VaultNames.ConfigSecret(vault), "--drain-seconds", ProxyLayout.DrainSeconds.ToString(CultureInfo.InvariantCulture)],
             Ports =
             [
                 new V1ContainerPort { Name = ProxyLayout.XksPortName, ContainerPort = ProxyLayout.XksPort(tls), Protocol = "TCP" },

@@ -62,5 +62,11 @@ public static class ProxyLayout
     /// <summary>Non-root user and group of the proxy image (distroless "nonroot").</summary>
     public const long RunAsUser = 65532;
 
+    /// <summary>
+    /// Seconds a stopping proxy keeps serving with /readyz at 503 (its --drain-seconds): longer than the readiness
+    /// probe's failure window and an LB health check's two 1 s intervals, well inside the 30 s grace period.
+    /// </summary>
+    public const int DrainSeconds = 5;
+
     public static int XksPort(bool proxyTerminatesTls) => proxyTerminatesTls ? HttpsPort : HttpPort;
 }

@@ -41,9 +41,9 @@ public static class ProxyServiceBuilder
 
     /// <summary>
     /// <c>&lt;vault&gt;-proxy-lb</c>, type LoadBalancer, 443 → xks 8443 (the proxy terminates TLS); only for exposure
-    /// LoadBalancer, null otherwise. externalTrafficPolicy Local: the load balancer sends traffic only to nodes that run
-    /// a proxy pod (no second hop through kube-proxy inside KMS's 250 ms budget, no SNAT), so the proxy's audit log
-    /// and any source-range filtering see the real client address.
+    /// LoadBalancer, null otherwise. externalTrafficPolicy Local unless the Vault says Cluster: the load balancer sends
+    /// traffic only to nodes that run a proxy pod (no second hop through kube-proxy inside KMS's 250 ms budget, no SNAT),
+    /// so the proxy's audit log and any source-range filtering see the real client address.
     /// </summary>
     public static V1Service? BuildLoadBalancerService(V1Alpha1Vault vault)
     {
@@ -62,7 +62,7 @@ public static class ProxyServiceBuilder
             Spec = new V1ServiceSpec
             {
                 Type = "LoadBalancer",
-                ExternalTrafficPolicy = "Local",
+                ExternalTrafficPolicy = (lb?.ExternalTrafficPolicy ?? V1Alpha1ExternalTrafficPolicy.Local).ToString(),
                 Selector = VaultLabels.SelectorFor(vault),
                 LoadBalancerSourceRanges = lb?.LoadBalancerSourceRanges is { Count: > 0 } ranges ? [.. ranges] : null,
                 Ports =

@@ -28,6 +28,9 @@ public sealed class ClusterModeOptions
     /// <summary>Command-line overrides (volume root, address, ports) applied to every version of the document.</summary>
     public ConfigurationOverrides? Overrides { get; init; }
 
+    /// <summary>How long a stopping replica keeps serving while /readyz answers 503 (see ShutdownDrain).</summary>
+    public TimeSpan DrainDelay { get; init; } = TimeSpan.Zero;
+
     /// <summary>Bound on one get or list request (the watch itself is bounded by <see cref="WatchTimeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -36,6 +36,7 @@ public static class ClusterProxyApplication
             {
                 services.AddSingleton<IKubernetes>(_ => client);
                 services.AddSingleton(options);
+                services.AddSingleton(new DrainOptions(options.DrainDelay));
                 services.AddSingleton(sp => new ConfigSecretWatcher(
                     sp.GetRequiredService<IKubernetes>(),
                     options,

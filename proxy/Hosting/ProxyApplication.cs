@@ -59,6 +59,22 @@ public static class ProxyApplication
             });
         }
 
+        if (app.Services.GetRequiredService<DrainOptions>().Delay > TimeSpan.Zero)
+        {
+            // While draining, every response closes its connection: clients reconnect (through the load balancer, to
+            // a replica that stays) instead of holding a keep-alive connection that Kestrel closes when it stops.
+            var drain = app.Services.GetRequiredService<ShutdownDrain>();
+            app.Use((context, next) =>
+            {
+                if (drain.IsDraining)
+                {
+                    context.Response.Headers.Connection = "close";
+                }
+
+                return next(context);
+            });
+        }
+
         app.MapXksEndpoints();
 
         // Fail at start, not on the first request: load key material and run the first deep health check.

@@ -36,6 +36,8 @@ public static class ProxyCommandLine
           --address A          instead of server.address
           --port N             instead of server.port
           --metrics-port M     instead of server.metricsPort (0 = no metrics endpoint)
+        On SIGTERM the proxy stops at once, or with --drain-seconds N (0-60; the operator's pods use 5) first answers
+        /readyz with 503 and keeps serving N seconds, so load balancers take it out before it stops accepting.
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -45,6 +47,7 @@ public static class ProxyCommandLine
         string? configSecret = null;
         string? kubeconfig = null;
         var startupTimeout = TimeSpan.FromSeconds(30);
+        var drainDelay = TimeSpan.Zero;
         var overrides = new ConfigurationOverrides();
         for (var i = 0; i < args.Length; i++)
         {
@@ -99,6 +102,14 @@ public static class ProxyCommandLine
 
                     startupTimeout = TimeSpan.FromSeconds(seconds);
                     break;
+                case "--drain-seconds" when i + 1 < args.Length:
+                    if (!double.TryParse(args[++i], NumberStyles.Float, CultureInfo.InvariantCulture, out var drain) || drain is < 0 or > 60)
+                    {
+                        return Fail($"--drain-seconds: '{args[i]}' is not a number of seconds between 0 and 60");
+                    }
+
+                    drainDelay = TimeSpan.FromSeconds(drain);
+                    break;
                 case "--help" or "-h":
                     Console.Out.WriteLine(positional is ["keys", ..] ? KeyAdminCommand.Usage : Usage);
                     return ExitOk;
@@ -147,7 +158,7 @@ public static class ProxyCommandLine
         {
             return command == "keys"
                 ? Fail("the keys commands work on a configuration file (--config): in cluster mode the operator owns key material")
-                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout, overrides).ConfigureAwait(false);
+                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout, drainDelay, overrides).ConfigureAwait(false);
         }
 
         if (string.IsNullOrWhiteSpace(configPath))
@@ -180,7 +191,7 @@ public static class ProxyCommandLine
         WebApplication app;
         try
         {
-            app = ProxyApplication.Build(configuration);
+            app = ProxyApplication.Build(configuration, configureServices: services => services.AddSingleton(new DrainOptions(drainDelay)));
         }
         catch (InvalidOperationException ex)
         {
@@ -195,7 +206,7 @@ public static class ProxyCommandLine
         return ExitOk;
     }
 
-    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout, ConfigurationOverrides overrides)
+    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout, TimeSpan drainDelay, ConfigurationOverrides overrides)
     {
         ClusterModeOptions options;
         try
@@ -211,6 +222,7 @@ public static class ProxyCommandLine
                 Secret = secret,
                 Kubernetes = kubernetes,
                 StartupTimeout = command == "validate" ? TimeSpan.Zero : startupTimeout,
+                DrainDelay = drainDelay,
                 Overrides = overrides.IsEmpty ? null : overrides,
             };
         }

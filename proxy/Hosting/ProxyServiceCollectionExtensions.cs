@@ -25,6 +25,9 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<IKeyBackend>(sp => CreateBackend(configuration.Options.Backend, sp));
         services.AddSingleton<SigV4Verifier>();
+        services.TryAddSingleton(new DrainOptions(TimeSpan.Zero));
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<AuditLog>();

@@ -1,5 +1,6 @@
 using Xks.Proxy.Endpoints;
 using Xks.Proxy.Health;
+using Xks.Proxy.Hosting;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -14,10 +15,12 @@ public static class XksEndpointRouteBuilderExtensions
         var version = typeof(XksRequestHandler).Assembly.GetName().Version?.ToString(3);
         endpoints.MapGet("/ping", () => Results.Text($"pong from xks-proxy {version}\n"));
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
-        endpoints.MapGet("/readyz", (HealthMonitor health) =>
-            health.Last is { CanServe: true }
-                ? Results.Text("ready\n")
-                : Results.Text("not ready: no key manager can serve\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        endpoints.MapGet("/readyz", (HealthMonitor health, ShutdownDrain drain) =>
+            drain.IsDraining
+                ? Results.Text("not ready: shutting down\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : health.Last is { CanServe: true }
+                    ? Results.Text("ready\n")
+                    : Results.Text("not ready: no key manager can serve\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
         var handler = endpoints.ServiceProvider.GetRequiredService<XksRequestHandler>();
         endpoints.MapFallback("{**path}", handler.HandleAsync);

@@ -34,7 +34,7 @@ public class ProxyDeploymentBuilderTests
         Assert.Equal("proxy", container.Name);
         Assert.Equal(DefaultImage, container.Image);
         Assert.Null(container.ImagePullPolicy);
-        Assert.Equal(["serve", "--config-secret", "demo-proxy-config"], container.Args);
+        Assert.Equal(["serve", "--config-secret", "demo-proxy-config", "--drain-seconds", "5"], container.Args);
         Assert.Null(container.Command);
         var env = Assert.Single(container.Env);
         Assert.Equal(("Logging__LogLevel__Default", "Information"), (env.Name, env.Value));

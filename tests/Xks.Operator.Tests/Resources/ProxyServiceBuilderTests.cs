@@ -51,6 +51,16 @@ public class ProxyServiceBuilderTests
         Assert.Equal([("https", 443, "xks")], service.Spec.Ports.Select(p => (p.Name, p.Port, p.TargetPort.Value)));
     }
 
+    [Theory]
+    [InlineData(V1Alpha1ExternalTrafficPolicy.Local, "Local")]
+    [InlineData(V1Alpha1ExternalTrafficPolicy.Cluster, "Cluster")]
+    public void BuildLoadBalancerService_ExternalTrafficPolicy_IsTheVaults(V1Alpha1ExternalTrafficPolicy policy, string expected)
+    {
+        var service = ProxyServiceBuilder.BuildLoadBalancerService(LoadBalancerVault(new V1Alpha1VaultLoadBalancer { ExternalTrafficPolicy = policy }))!;
+
+        Assert.Equal(expected, service.Spec.ExternalTrafficPolicy);
+    }
+
     [Fact]
     public void BuildLoadBalancerService_NoSettings_HasNoAnnotationsNorRanges()
     {

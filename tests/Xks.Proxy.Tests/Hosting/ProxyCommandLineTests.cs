@@ -51,6 +51,13 @@ public sealed class ProxyCommandLineTests : IDisposable
     public async Task Serve_BadStartupTimeout_ExitsWithTheConfigErrorCode(string value) =>
         Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config-secret", "ns/name", "--startup-timeout", value]));
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("61")]
+    [InlineData("later")]
+    public async Task Serve_BadDrainSeconds_ExitsWithTheConfigErrorCode(string value) =>
+        Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config", "a.yaml", "--drain-seconds", value]));
+
     [Fact]
     public async Task Serve_ConfigSecretWithAMissingKubeconfig_ExitsWithTheConfigErrorCode() =>
         Assert.Equal(ProxyCommandLine.ExitConfigError, await ProxyCommandLine.RunAsync(["--config-secret", "ns/name", "--kubeconfig", Path.Combine(_directory, "absent")]));

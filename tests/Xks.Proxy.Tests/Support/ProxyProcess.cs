@@ -99,14 +99,15 @@ public sealed class ProxyProcess : IAsyncDisposable
         Func<int, string> yamlForPort,
         IReadOnlyDictionary<string, string>? environment = null,
         X509Certificate2? serverCertificate = null,
-        X509Certificate2? clientCertificate = null)
+        X509Certificate2? clientCertificate = null,
+        IReadOnlyList<string>? extraArguments = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var port = TestPorts.GetFree();
             var configPath = Path.Combine(directory, "config.yaml");
             await File.WriteAllTextAsync(configPath, yamlForPort(port));
-            var proxy = Launch(directory, ["--config", configPath], configPath, port, environment, serverCertificate is not null);
+            var proxy = Launch(directory, ["--config", configPath, .. extraArguments ?? []], configPath, port, environment, serverCertificate is not null);
             try
             {
                 await proxy.WaitUntilReadyAsync(serverCertificate, clientCertificate);
@@ -218,9 +219,7 @@ public sealed class ProxyProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            // .NET has no managed SIGTERM; the shell's kill builtin sends it to this one process id.
-            var kill = await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            Assert.True(kill.ExitCode == 0, kill.ToString());
+            await SendTerminateAsync();
             using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
             try
             {
@@ -234,6 +233,29 @@ public sealed class ProxyProcess : IAsyncDisposable
         }
 
         await Task.WhenAny(Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task), Task.Delay(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>Sends SIGTERM (what the kubelet sends a container) and returns at once.</summary>
+    public async Task SendTerminateAsync()
+    {
+        // .NET has no managed SIGTERM; the shell's kill builtin sends it to this one process id.
+        var kill = await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(kill.ExitCode == 0, kill.ToString());
+    }
+
+    /// <summary>Waits until the process has exited (true) or the timeout passes (false).</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Waits until the output holds <paramref name="needle"/> (e.g. an audit line), or the timeout passes.</summary>
