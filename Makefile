@@ -31,6 +31,8 @@ build: ## build the solution (warnings are errors)
 
 test: deps ## install deps and the local control plane, build, run every test (unit, proxy, real clients, cluster, helm), then the pod tier; stops what it started
 	$(DOTNET) build XksOperator.sln -nologo -v:q
+	@# the fast cluster tier acts as the kubelet itself: a cluster with real nodes (a demo-cluster left running) goes first
+	@if [ -d .data/cluster/nodes ]; then ./scripts/demo-cluster.sh stop; fi
 	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
 	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
 	$(DOTNET) test XksOperator.sln --no-build -nologo --logger "console;verbosity=normal"

@@ -34,6 +34,9 @@ switch (commandLine.Command)
 
 var options = commandLine.Options;
 var builder = WebApplication.CreateSlimBuilder();
+// Probes and metrics scrapes are not news: ASP.NET Core's request logs stay at Warning unless
+// Logging__LogLevel__Microsoft.AspNetCore says otherwise (Logging__LogLevel__Default alone no longer turns them on).
+builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] ??= "Warning";
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(console =>
 {

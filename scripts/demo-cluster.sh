@@ -6,8 +6,10 @@
 #   images (make images): xks-operator and xks-proxy built here from the Dockerfiles, imported into both nodes
 #   helm install charts/xks-operator → two operator pods (leader election), then the samples → the Vault's proxy pods,
 #     one per node, reading their Secrets as UID 65532 from a read-only root filesystem
-#   a load balancer (HAProxy on 127.0.0.1:$LB_PORT, TCP passthrough, health checks on /readyz) in front of the proxy
-#     Service's node port on both nodes — what an NLB does
+#   a load balancer (scripts/load-balancer.sh: HAProxy on 127.0.0.1:$LB_PORT, TCP passthrough, health checks on
+#     /readyz) with the proxy pods on both nodes as its targets, following the Service's endpoints — what an NLB with
+#     IP targets does (the AWS Load Balancer Controller's nlb-target-type: ip). Node ports are not used: this
+#     machine's two nodes share one kube-proxy, so externalTrafficPolicy Local cannot tell the nodes apart.
 #   the KMS emulator (a host process standing in for AWS KMS) calls https://xks.example.com through that LB
 #
 #   scripts/demo-cluster.sh          run the walkthrough; everything keeps running afterwards
@@ -148,12 +150,10 @@ say "The samples applied with kubectl, patched for this machine (LoadBalancer ex
 k() { kubectl -n "$NS" "$@"; }
 k create secret generic aws-credentials --from-literal=accessKeyId="$OPERATOR_AKID" --from-literal=secretAccessKey="$OPERATOR_SECRET" >/dev/null
 k create secret tls xks-tls --cert="$TLS/tls.crt" --key="$TLS/tls.key" >/dev/null
-# Patched before they are applied (kubectl patch --local), so nothing rolls. externalTrafficPolicy Cluster: this
-# machine's two nodes share one kube-proxy (one host's iptables), which counts only its own node's pods as local;
-# with Cluster each node port reaches every proxy pod, as on an NLB with Cluster policy.
+# Patched before they are applied (kubectl patch --local), so nothing rolls.
 for sample in config/samples/*.yaml; do
   case "$sample" in
-    *_vault.yaml) patch='{"spec":{"exposure":{"type":"LoadBalancer","ingress":null,"loadBalancer":{"externalTrafficPolicy":"Cluster"}},"tls":{"issuerRef":null,"secretName":"xks-tls"}}}' ;;
+    *_vault.yaml) patch='{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls"}}}' ;;
     *_cspaccount.yaml) patch="{\"spec\":{\"endpoint\":\"http://$HOST_IP:$KMS_PORT/\"}}" ;;
     *) patch='{}' ;;
   esac
@@ -174,37 +174,14 @@ for pid in $(pgrep -f '/app/xks-proxy serve' || true); do
   [ "$uid" = 65532 ] && [ "$rootfs" = ro ] || die "a proxy process runs as uid $uid with a $rootfs root filesystem"
 done
 
-say "The load balancer: HAProxy on 127.0.0.1:$LB_PORT → the proxy Service's node port on both nodes, health checks on /readyz"
+say "The load balancer: HAProxy on 127.0.0.1:$LB_PORT → the proxy pods on both nodes (IP targets, as an NLB made by the AWS Load Balancer Controller), health checks on /readyz"
 wait_for "the Vault's LoadBalancer Service" 60 k get service xks-proxy-lb
-NODE_PORT=$(k get service xks-proxy-lb -o jsonpath='{.spec.ports[?(@.name=="https")].nodePort}')
-[ -n "$NODE_PORT" ] || die "the Service xks-proxy-lb has no node port"
-cat > "$DEMO/haproxy.cfg" <<EOF
-global
-  maxconn 4096
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 60s
-  timeout server 60s
-  retries 3
-  option redispatch
-frontend xks
-  bind 127.0.0.1:$LB_PORT
-  default_backend nodes
-backend nodes
-  balance roundrobin
-  option httpchk GET /readyz
-  http-check expect status 200
-  default-server check check-ssl verify none inter 1s fall 2 rise 2
-  server xks-node-1 10.244.1.1:$NODE_PORT
-  server xks-node-2 10.244.2.1:$NODE_PORT
-EOF
-haproxy -c -q -f "$DEMO/haproxy.cfg" || die "haproxy rejected $DEMO/haproxy.cfg"
-nohup haproxy -W -db -f "$DEMO/haproxy.cfg" > "$DEMO/haproxy.log" 2>&1 &
-record haproxy $!
+setsid scripts/load-balancer.sh "$NS" xks-proxy-lb "127.0.0.1:$LB_PORT" 8443 "$DEMO/lb" > "$DEMO/load-balancer.log" 2>&1 < /dev/null &
+record load-balancer $!
 LB_CURL=(curl -s --cacert "$TLS/ca.crt" --resolve "$HOSTNAME_XKS:$LB_PORT:127.0.0.1")
 wait_for "the load balancer" 30 "${LB_CURL[@]}" -f "https://$HOSTNAME_XKS:$LB_PORT/readyz"
-info "https://$HOSTNAME_XKS:$LB_PORT/readyz → $("${LB_CURL[@]}" "https://$HOSTNAME_XKS:$LB_PORT/readyz")  (node port $NODE_PORT on 10.244.1.1 and 10.244.2.1)"
+info "https://$HOSTNAME_XKS:$LB_PORT/readyz → $("${LB_CURL[@]}" "https://$HOSTNAME_XKS:$LB_PORT/readyz")"
+sed 's/^/    /' "$DEMO/load-balancer.log"
 
 say "Waiting until all four resources are Ready (the operator pod creates the key store, connects it, creates the KMS key)"
 if ! k wait --for=condition=Ready vault/xks cspaccount/production keyset/payments cloudkey/payments-db --timeout=240s | sed 's/^/    /'; then
@@ -281,6 +258,6 @@ cat <<EOF
     kubectl get pods -A -o wide
     kubectl -n $NS describe cloudkey payments-db
     curl -s --cacert $TLS/ca.crt --resolve $HOSTNAME_XKS:$LB_PORT:127.0.0.1 https://$HOSTNAME_XKS:$LB_PORT/readyz
-    Logs: $DEMO/{kms-emulator,haproxy}.log, .data/cluster/logs/, kubectl logs
+    Logs: $DEMO/{kms-emulator,load-balancer}.log, .data/cluster/logs/, kubectl logs
     Stop: scripts/demo-cluster.sh stop   (also takes the cluster down)
 EOF

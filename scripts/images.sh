@@ -186,7 +186,7 @@ publish() {
   # bin/ and obj/ that builds and tests use (and keeps its incremental build). 9>&-: build servers that outlive the
   # publish must not hold the lock.
   rm -rf "$OUT/publish/$app"
-  "$DOTNET" publish "$(csproj "$app")" -c Release -r linux-x64 --self-contained -p:UseAppHost=true \
+  "$DOTNET" publish "$(csproj "$app")" -c Release -r linux-x64 --self-contained -p:UseAppHost=true -p:PublishReadyToRun=true \
     -p:Version="$VERSION" --artifacts-path "$OUT/build" -o "$OUT/publish/$app" -nologo -v:q 9>&- \
     || die "dotnet publish $app failed"
 }

@@ -15,7 +15,7 @@ SERVICE_NETWORK=10.0.0.0/24
 API_NODE_ADDRESS=10.244.1.1            # the first bridge's address: where the API server listens when nodes run
 PAUSE_IMAGE=localhost/pause:3.4
 GUARD_CHAIN=XKS-NODE-GUARD
-NODE_PACKAGES="containerd runc containernetworking-plugins buildah conntrack iptables iproute2 haproxy"
+NODE_PACKAGES="containerd runc containernetworking-plugins buildah conntrack iptables iproute2 haproxy jq"
 SYSCTLS="net.ipv4.ip_forward net.ipv4.conf.all.route_localnet"
 
 node_name() { echo "$NODE_PREFIX-$1"; }
@@ -69,6 +69,9 @@ network_up() {
   for n in $(seq 1 "$NODE_COUNT"); do
     local br; br="$(node_bridge "$n")"
     ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge
+    # A fixed MAC: a bridge without one takes its lowest port's MAC, which changes whenever a pod's veth comes or goes,
+    # and pods keep sending to the gateway's old MAC until their ARP entry expires (seconds of lost packets).
+    ip link set "$br" address "$(printf '02:78:6b:73:%02x:01' "$n")"
     ip addr show dev "$br" | grep -q "inet $(node_ip "$n")/24" || ip addr add "$(node_ip "$n")/24" dev "$br"
     ip link set "$br" up
   done
@@ -269,6 +272,10 @@ nodes_up() {
   scheduler_up
   for n in $(seq 1 "$NODE_COUNT"); do containerd_up "$n"; done
   import_images "$archive"
+  # Both nodes' containers live in containerd's cgroup k8s.io (cgroupsPerQOS is off), which competes for CPU with every
+  # host process (API server, etcd, kubelets, the tests' own clients) at the default weight of one process. A real
+  # node gives its pods most of the CPU weight; so does this: 8 × the default (inside it, requests set the shares).
+  mkdir -p /sys/fs/cgroup/cpu/k8s.io 2>/dev/null && echo 8192 > /sys/fs/cgroup/cpu/k8s.io/cpu.shares 2>/dev/null || true
   for n in $(seq 1 "$NODE_COUNT"); do kubelet_up "$n"; done
   kube_proxy_up
   for i in $(seq 1 300); do

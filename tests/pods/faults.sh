@@ -151,6 +151,13 @@ for scenario in "${SCENARIOS[@]}"; do
 
     node-stop)
       log "A whole node stops (kubelet, containerd and its containers) under load"
+      # The spread is ScheduleAnyway (so a drain never blocks), and a roll after a drain can leave both replicas on one
+      # node; deleting one re-spreads them (what a descheduler does). The scenario needs one proxy on each node.
+      if [ "$(k get pods -l xks.dev/vault=xks -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)" -lt 2 ]; then
+        k delete pod "$(k get pods -l xks.dev/vault=xks -o jsonpath='{.items[0].metadata.name}')" >/dev/null
+        wait_two_ready 120 >/dev/null
+        info "re-spread the proxy pods: $(k get pods -l xks.dev/vault=xks -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{end}')"
+      fi
       node=$(k get pods -l xks.dev/vault=xks -o jsonpath='{.items[0].spec.nodeName}')
       load_start node-stop 240
       t0=$(now_ms)

@@ -13,7 +13,7 @@ diagnose() {
   kubectl get events -A --sort-by=.lastTimestamp 2>/dev/null | tail -n 40 >&2 || true
   kubectl -n xks-system logs -l app.kubernetes.io/name=xks-operator --tail=40 --prefix >&2 || true
   kubectl -n xks-demo logs -l xks.dev/vault=xks --tail=20 --prefix >&2 || true
-  for f in .data/cluster/logs/kubelet-1.log .data/cluster/logs/kubelet-2.log .data/demo-cluster/kms-emulator.log .data/demo-cluster/haproxy.log; do
+  for f in .data/cluster/logs/kubelet-1.log .data/cluster/logs/kubelet-2.log .data/demo-cluster/kms-emulator.log .data/demo-cluster/load-balancer.log; do
     [ -f "$f" ] && { echo "--- tail $f" >&2; tail -n 25 "$f" >&2; }
   done
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Xks.KmsEmulator.Hosting;
 
@@ -36,7 +37,17 @@ internal static class EmulatorCommandLine
             return 2;
         }
 
-        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        // One line per call: under a load test on a busy disk the console queue may fill; drop lines rather than stall
+        // request threads (which would show up as XKS timeouts that the proxy never caused).
+        using var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
+            b.Services.Configure<ConsoleLoggerOptions>(o =>
+            {
+                o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+                o.MaxQueueLength = 20_000;
+            });
+        });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
