@@ -33,31 +33,9 @@ PIDS=$DEMO/pids
 IMAGE=$ROOT/tests/testassets/seed-image.png
 CLUSTER=$ROOT/tests/cluster/cluster.sh
 
-step=0
-say() { step=$((step + 1)); printf '\n\033[1m%2d. %s\033[0m\n' "$step" "$*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf '\033[31merror: %s\033[0m\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/demo-common.sh
+. "$ROOT/scripts/lib/demo-common.sh"
 bin() { echo "$ROOT/$1/bin/$CONFIGURATION/net10.0/$2"; }
-record() { echo "$1 $2" >> "$PIDS"; }
-
-stop_processes() {
-  [ -f "$PIDS" ] || return 0
-  while read -r name pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-      info "stopped $name (pid $pid)"
-    fi
-  done < "$PIDS"
-  rm -f "$PIDS"
-}
-
-wait_for() { # $1 = what, $2 = seconds, rest = command that succeeds when ready
-  local what=$1 seconds=$2; shift 2
-  for _ in $(seq $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  die "$what not ready within $seconds s (logs: $DEMO/*.log, .data/cluster/logs)"
-}
 
 case "${1:-run}" in
   stop)
@@ -124,16 +102,9 @@ if kubectl get namespace "$NS" >/dev/null 2>&1; then
 fi
 kubectl create namespace "$NS" >/dev/null
 TLS=$DEMO/tls
-rm -rf "$TLS"; mkdir -p "$TLS"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=XKS demo CA" \
-  -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$HOSTNAME_XKS" -keyout "$TLS/tls.key" -out "$TLS/tls.csr" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' "$HOSTNAME_XKS" > "$TLS/ext.cnf"
-openssl x509 -req -in "$TLS/tls.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial -days 2 -extfile "$TLS/ext.cnf" -out "$TLS/tls.crt" 2>/dev/null
-chmod 600 "$TLS"/*.key
+make_test_certificate "$HOSTNAME_XKS" "$TLS"
 
 say "The KMS emulator on http://$HOST_IP:$KMS_PORT (reachable from the operator pods; calls $HOSTNAME_XKS through the LB at 127.0.0.1:$LB_PORT)"
-token() { local t; t=$(head -c 64 /dev/urandom | base32 -w0 | tr -d '='); echo "${t:0:$1}"; }   # A-Z2-7
 OPERATOR_AKID=AKIA$(token 16); OPERATOR_SECRET=$(token 40)
 APP_AKID=AKIA$(token 16); APP_SECRET=$(token 40)
 umask 077
@@ -218,28 +189,7 @@ client decrypt --in "$ENVELOPE" --out "$OPENED" | sed 's/^/    /'
 [ "$(sha256sum "$OPENED" | cut -d' ' -f1)" = "$SHA_ORIGINAL" ] || die "the decrypted image differs"
 info "sha256 $SHA_ORIGINAL — identical to the original"
 
-say "Switch the key OFF: kubectl patch cloudkey payments-db -p '{\"spec\":{\"enabled\":false}}'"
-rm -f "$OPENED"
-k patch cloudkey payments-db --type merge -p '{"spec":{"enabled":false}}' | sed 's/^/    /'
-t0=$(date +%s%N); refused=""
-for _ in $(seq 150); do
-  if ! client decrypt --in "$ENVELOPE" --out "$OPENED" > "$DEMO/decrypt.out" 2>&1; then refused=1; break; fi
-  sleep 0.1
-done
-[ -n "$refused" ] || die "decrypt still works 15 s after the switch"
-info "decrypt refused $(( ($(date +%s%N) - t0) / 1000000 )) ms after the patch: $(head -c 300 "$DEMO/decrypt.out")"
-
-say "Switch the key ON again: kubectl patch cloudkey payments-db -p '{\"spec\":{\"enabled\":true}}'"
-k patch cloudkey payments-db --type merge -p '{"spec":{"enabled":true}}' | sed 's/^/    /'
-t0=$(date +%s%N); opened=""
-for _ in $(seq 300); do
-  if client decrypt --in "$ENVELOPE" --out "$OPENED" > "$DEMO/decrypt.out" 2>&1; then opened=1; break; fi
-  sleep 0.1
-done
-[ -n "$opened" ] || { cat "$DEMO/decrypt.out"; die "decrypt still refused 30 s after the switch back"; }
-[ "$(sha256sum "$OPENED" | cut -d' ' -f1)" = "$SHA_ORIGINAL" ] || die "the decrypted image differs from the original"
-info "decrypts again $(( ($(date +%s%N) - t0) / 1000000 )) ms after the patch; sha256 byte for byte the original"
-k wait --for=condition=Ready cloudkey/payments-db --timeout=60s >/dev/null
+seed_switch_off_and_on "$ENVELOPE" "$OPENED" "$SHA_ORIGINAL"
 
 say "Who served it: each proxy pod's own metrics (successful XKS Encrypt / Decrypt calls, read from the pod)"
 served=0

@@ -26,32 +26,9 @@ CONFIGURATION=Release
 PIDS=$DEMO/pids
 IMAGE=$ROOT/tests/testassets/seed-image.png
 
-step=0
-say() { step=$((step + 1)); printf '\n\033[1m%2d. %s\033[0m\n' "$step" "$*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf '\033[31merror: %s\033[0m\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/demo-common.sh
+. "$ROOT/scripts/lib/demo-common.sh"
 bin() { echo "$ROOT/$1/bin/$CONFIGURATION/net10.0/$2"; }
-
-stop_processes() {
-  [ -f "$PIDS" ] || return 0
-  while read -r name pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-      info "stopped $name (pid $pid)"
-    fi
-  done < "$PIDS"
-  rm -f "$PIDS"
-}
-
-record() { echo "$1 $2" >> "$PIDS"; }
-
-wait_for() { # $1 = what, $2 = seconds, rest = command that succeeds when ready
-  local what=$1 seconds=$2; shift 2
-  for _ in $(seq $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  die "$what not ready within $seconds s (logs: $DEMO/*.log)"
-}
 
 case "${1:-run}" in
   stop)
@@ -110,17 +87,10 @@ info "namespace $NS"
 
 say "A test CA and a certificate for $HOSTNAME_XKS (what a public CA would issue to the Vault)"
 TLS=$DEMO/tls
-rm -rf "$TLS"; mkdir -p "$TLS"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=XKS demo CA" \
-  -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$HOSTNAME_XKS" -keyout "$TLS/tls.key" -out "$TLS/tls.csr" 2>/dev/null
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s,IP:127.0.0.1\n' "$HOSTNAME_XKS" > "$TLS/ext.cnf"
-openssl x509 -req -in "$TLS/tls.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial -days 2 -extfile "$TLS/ext.cnf" -out "$TLS/tls.crt" 2>/dev/null
-chmod 600 "$TLS"/*.key
+make_test_certificate "$HOSTNAME_XKS" "$TLS" ",IP:127.0.0.1"
 info "$TLS/ca.crt, tls.crt, tls.key"
 
 say "The KMS emulator on http://127.0.0.1:$KMS_PORT (AWS KMS + STS; calls $HOSTNAME_XKS at 127.0.0.1:$PROXY_PORT, trusting the test CA)"
-token() { local t; t=$(head -c 64 /dev/urandom | base32 -w0 | tr -d '='); echo "${t:0:$1}"; }   # A-Z2-7
 OPERATOR_AKID=AKIA$(token 16); OPERATOR_SECRET=$(token 40)
 APP_AKID=AKIA$(token 16); APP_SECRET=$(token 40)
 umask 077
@@ -202,33 +172,7 @@ client decrypt --in "$ENVELOPE" --out "$OPENED" | sed 's/^/    /'
 [ "$(sha256sum "$OPENED" | cut -d' ' -f1)" = "$SHA_ORIGINAL" ] || die "the decrypted image differs"
 info "sha256 $SHA_ORIGINAL — identical to the original"
 
-say "Switch the key OFF: kubectl patch cloudkey payments-db -p '{\"spec\":{\"enabled\":false}}'"
-rm -f "$OPENED"
-k patch cloudkey payments-db --type merge -p '{"spec":{"enabled":false}}' | sed 's/^/    /'
-start=$(date +%s%N); refused=""
-for _ in $(seq 150); do
-  if ! client decrypt --in "$ENVELOPE" --out "$OPENED" > "$DEMO/decrypt.out" 2>&1; then refused=1; break; fi
-  sleep 0.1
-done
-[ -n "$refused" ] || die "decrypt still works 15 s after the switch"
-info "decrypt refused $(( ($(date +%s%N) - start) / 1000000 )) ms after the patch (the client's start-up included):"
-sed 's/^/      /' "$DEMO/decrypt.out"
-rm -f "$OPENED"
-info "the image cannot be opened: only KMS can unwrap its data key, and the proxy refuses the key"
-
-say "Switch the key ON again: kubectl patch cloudkey payments-db -p '{\"spec\":{\"enabled\":true}}'"
-k patch cloudkey payments-db --type merge -p '{"spec":{"enabled":true}}' | sed 's/^/    /'
-start=$(date +%s%N); opened=""
-for _ in $(seq 300); do
-  if client decrypt --in "$ENVELOPE" --out "$OPENED" > "$DEMO/decrypt.out" 2>&1; then opened=1; break; fi
-  sleep 0.1
-done
-[ -n "$opened" ] || { cat "$DEMO/decrypt.out"; die "decrypt still refused 30 s after the switch back"; }
-SHA_OPENED=$(sha256sum "$OPENED" | cut -d' ' -f1)
-[ "$SHA_OPENED" = "$SHA_ORIGINAL" ] || die "the decrypted image differs from the original"
-info "decrypts again $(( ($(date +%s%N) - start) / 1000000 )) ms after the patch: $OPENED"
-info "sha256 $SHA_OPENED — byte for byte the original"
-kubectl -n "$NS" wait --for=condition=Ready cloudkey/payments-db --timeout=60s >/dev/null || true
+seed_switch_off_and_on "$ENVELOPE" "$OPENED" "$SHA_ORIGINAL"
 
 say "A health call to the proxy, signed with SigV4 as AWS KMS signs it, with the KeySet's credential (from its Secret)"
 AKID=$(k get secret payments-xks-credential -o jsonpath='{.data.accessKeyId}' | base64 -d)

@@ -336,7 +336,7 @@ nodes_down() {
   # The chains the kubelet made (kube-proxy --cleanup removed its own).
   local table chain
   for table in filter nat mangle; do
-    for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-MARK-DROP KUBE-MARK-MASQ KUBE-POSTROUTING KUBE-FORWARD; do
+    for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-PROXY-CANARY KUBE-MARK-DROP KUBE-MARK-MASQ KUBE-POSTROUTING KUBE-FORWARD; do
       iptables -w -t "$table" -S 2>/dev/null | awk -v c="$chain" '$1 == "-A" && $0 ~ ("-j " c "( |$)") {print}' \
         | sed 's/^-A/-D/' | while read -r rule; do eval "iptables -w -t $table $rule" 2>/dev/null || true; done
       iptables -w -t "$table" -F "$chain" 2>/dev/null || true
