@@ -15,7 +15,7 @@ SERVICE_NETWORK=10.0.0.0/24
 API_NODE_ADDRESS=10.244.1.1            # the first bridge's address: where the API server listens when nodes run
 PAUSE_IMAGE=localhost/pause:3.4
 GUARD_CHAIN=XKS-NODE-GUARD
-NODE_PACKAGES="containerd runc containernetworking-plugins buildah conntrack iptables iproute2 haproxy jq"
+NODE_PACKAGES="containerd runc containernetworking-plugins buildah conntrack iptables iproute2 haproxy socat jq"
 SYSCTLS="net.ipv4.ip_forward net.ipv4.conf.all.route_localnet"
 
 node_name() { echo "$NODE_PREFIX-$1"; }
