@@ -7,12 +7,29 @@ public sealed record DrainOptions(TimeSpan Delay);
 /// Graceful shutdown behind a load balancer: on SIGTERM the proxy first answers <c>/readyz</c> with 503 and keeps
 /// serving for <see cref="DrainOptions.Delay"/>, so kube-proxy drops the pod's endpoint and the load balancer's health
 /// check takes it out before Kestrel stops accepting. Meanwhile every response carries <c>Connection: close</c>, so
-/// clients move their keep-alive connections to other replicas; Kestrel then finishes the requests in flight and
-/// closes what is left. Zero (standalone default) stops at once.
+/// clients move their keep-alive connections to other replicas, and the keep-alive timeout is shorter than the drain
+/// (<see cref="KeepAliveTimeout"/>), so idle ones are gone too; Kestrel then finishes the requests in flight. Zero
+/// (standalone default) stops at once.
 /// </summary>
 public sealed partial class ShutdownDrain(DrainOptions options, TimeProvider time, ILogger<ShutdownDrain> logger) : IHostedLifecycleService
 {
     private int _draining;
+
+    /// <summary>
+    /// The keep-alive timeout for a drain of <paramref name="drain"/>: at most the drain less two seconds (Kestrel checks
+    /// idle connections once a second, so an idle connection closes up to a second after its timeout), at least one
+    /// second, never longer than <paramref name="configured"/>.
+    /// </summary>
+    public static TimeSpan KeepAliveTimeout(TimeSpan drain, TimeSpan configured)
+    {
+        var bound = drain - TimeSpan.FromSeconds(2);
+        if (bound < TimeSpan.FromSeconds(1))
+        {
+            bound = TimeSpan.FromSeconds(1);
+        }
+
+        return configured < bound ? configured : bound;
+    }
 
     /// <summary>True once the host has begun stopping.</summary>
     public bool IsDraining => Volatile.Read(ref _draining) == 1;

@@ -46,4 +46,42 @@ public sealed class ShutdownDrainTests
         Assert.True(proxy.HasExited);
         Assert.DoesNotContain("Stopping: /readyz answers 503", proxy.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(5, 130, 3)]
+    [InlineData(5, 2, 2)]
+    [InlineData(1, 130, 1)]
+    [InlineData(30, 130, 28)]
+    public void KeepAliveTimeout_IsBelowTheDrainButNeverLongerThanConfigured(int drainSeconds, int configuredSeconds, int expectedSeconds) =>
+        Assert.Equal(
+            TimeSpan.FromSeconds(expectedSeconds),
+            ShutdownDrain.KeepAliveTimeout(TimeSpan.FromSeconds(drainSeconds), TimeSpan.FromSeconds(configuredSeconds)));
+
+    [Fact]
+    public async Task Sigterm_IdleKeepAliveConnection_IsClosedByTheProxyBeforeItStopsAccepting()
+    {
+        var directory = ProxyProcess.CreateDirectory();
+        await using var proxy = await ProxyProcess.StartAsync(
+            directory,
+            port => ConformanceProxy.StandaloneYaml(port, Path.Combine(directory, "data")),
+            extraArguments: ["--drain-seconds", "8"]);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(proxy.BaseAddress.Host, proxy.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        var buffer = new byte[4096];
+        var first = await stream.ReadAsync(buffer);
+        Assert.Contains("pong", System.Text.Encoding.ASCII.GetString(buffer, 0, first), StringComparison.Ordinal);
+
+        await proxy.SendTerminateAsync();
+
+        // The connection stays idle: the proxy must close it (read returns 0) while it is still draining.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var read = await stream.ReadAsync(buffer, cancel.Token);
+        Assert.Equal(0, read);
+        // Closed by the keep-alive bound while still draining, not by Kestrel stopping: new connections still answer.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var readyz = await http.GetAsync(new Uri(proxy.BaseAddress, "/readyz"));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+    }
 }
