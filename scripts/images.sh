@@ -52,19 +52,10 @@ APPS=(operator proxy)
 
 log() { printf 'images: %s\n' "$*" >&2; }
 die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
-sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 image_name() { echo "$PREFIX/xks-$1:$VERSION"; }
 csproj() { case "$1" in operator) echo operator/Xks.Operator.csproj ;; proxy) echo proxy/Xks.Proxy.csproj ;; esac; }
-
-apt_packages() {
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    sudo_if_needed apt-get update -qq
-    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
 
 # buildah runs as root here (its storage in /var/lib/containers); rootless needs newuidmap and subuid ranges.
 bah() { if [ "$(id -u)" = 0 ]; then buildah "$@"; else sudo -E buildah "$@"; fi; }

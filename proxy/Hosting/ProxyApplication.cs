@@ -61,12 +61,13 @@ public static class ProxyApplication
 
         if (app.Services.GetRequiredService<DrainOptions>().Delay > TimeSpan.Zero)
         {
-            // While draining, every response closes its connection: clients reconnect (through the load balancer, to
-            // a replica that stays) instead of holding a keep-alive connection that Kestrel closes when it stops.
+            // While draining, every HTTP/1.x response closes its connection: clients reconnect (through the load
+            // balancer, to a replica that stays) instead of holding a keep-alive connection that Kestrel closes when it
+            // stops. (HTTP/2 has no Connection header; Kestrel sends those clients GOAWAY when it stops.)
             var drain = app.Services.GetRequiredService<ShutdownDrain>();
             app.Use((context, next) =>
             {
-                if (drain.IsDraining)
+                if (drain.IsDraining && HttpProtocol.IsHttp11(context.Request.Protocol))
                 {
                     context.Response.Headers.Connection = "close";
                 }

@@ -60,8 +60,14 @@ import_images() {
 
 # --- network ----------------------------------------------------------------------------------------------------
 
+# Host paths both kubelets hard-code: those missing now are created by this cluster and removed by nodes_down.
+HOST_PATHS="/var/lib/kubelet/device-plugins /var/log/pods /var/log/containers /var/lib/cni/results"
+
 network_up() {
   mkdir -p "$STATE/nodes"
+  if [ ! -f "$STATE/nodes/host-paths.created" ]; then
+    local path; for path in $HOST_PATHS; do [ -e "$path" ] || echo "$path"; done > "$STATE/nodes/host-paths.created"
+  fi
   if [ ! -f "$STATE/nodes/sysctl.saved" ]; then
     local s; for s in $SYSCTLS; do echo "$s=$(sysctl -n "$s")"; done > "$STATE/nodes/sysctl.saved"
   fi
@@ -349,7 +355,11 @@ nodes_down() {
   fi
   network_down
   # Host paths both kubelets hard-code; the empty cgroups containerd made.
-  rm -rf /var/lib/kubelet/device-plugins /var/log/pods /var/log/containers /var/lib/cni/results 2>/dev/null || true
-  find /sys/fs/cgroup/*/k8s.io -depth -type d -empty -delete 2>/dev/null || true
+  # Only those this cluster created (a machine with a kubelet of its own keeps its own).
+  if [ -f "$STATE/nodes/host-paths.created" ]; then
+    local path; while read -r path; do rm -rf "$path"; done < "$STATE/nodes/host-paths.created"
+  fi
+  # (cgroup directories always hold control files, so not find -empty: rmdir, which refuses one still in use)
+  find /sys/fs/cgroup/*/k8s.io -depth -type d -exec rmdir {} \; 2>/dev/null || true
   rm -rf "$STATE/nodes"
 }
