@@ -37,9 +37,22 @@ CLUSTER=$ROOT/tests/cluster/cluster.sh
 . "$ROOT/scripts/lib/demo-common.sh"
 bin() { echo "$ROOT/$1/bin/$CONFIGURATION/net10.0/$2"; }
 
+# AWS runs on its own machines; here the KMS emulator (AWS KMS) and the load balancer (the NLB) share two cores with
+# the cluster and the tests' own clients. They get the CPU weight the nodes' pods get (cgroup v1 cpu.shares, as
+# tests/cluster/nodes.sh gives k8s.io), so a fault's cost is measured on the proxy fleet, not on a starved stand-in.
+AWS_CGROUP=/sys/fs/cgroup/cpu/xks-aws
+aws_side() {
+  if mkdir -p "$AWS_CGROUP" 2>/dev/null && echo 8192 > "$AWS_CGROUP/cpu.shares" 2>/dev/null; then
+    sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$AWS_CGROUP" "$@"
+  else
+    "$@"
+  fi
+}
+
 case "${1:-run}" in
   stop)
     stop_processes
+    rmdir "$AWS_CGROUP" 2>/dev/null || true
     "$CLUSTER" down
     exit 0 ;;
   env)
@@ -110,7 +123,7 @@ APP_AKID=AKIA$(token 16); APP_SECRET=$(token 40)
 umask 077
 printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$APP_AKID" "$APP_SECRET" > "$DEMO/application.env"
 umask 022
-nohup dotnet "$EMULATOR_DLL" --address "$HOST_IP" --port "$KMS_PORT" --region "$REGION" --account 111122223333 \
+aws_side nohup dotnet "$EMULATOR_DLL" --address "$HOST_IP" --port "$KMS_PORT" --region "$REGION" --account 111122223333 \
   --credential "$OPERATOR_AKID:$OPERATOR_SECRET" --credential "$APP_AKID:$APP_SECRET" \
   --resolve "$HOSTNAME_XKS:$LB_PORT:127.0.0.1" --ca-file "$TLS/ca.crt" --xks-timeout-ms "${DEMO_XKS_TIMEOUT_MS:-1000}" \
   > "$DEMO/kms-emulator.log" 2>&1 &
@@ -147,7 +160,7 @@ done
 
 say "The load balancer: HAProxy on 127.0.0.1:$LB_PORT → the proxy pods on both nodes (IP targets, as an NLB made by the AWS Load Balancer Controller), health checks on /readyz"
 wait_for "the Vault's LoadBalancer Service" 60 k get service xks-proxy-lb
-setsid scripts/load-balancer.sh "$NS" xks-proxy-lb "127.0.0.1:$LB_PORT" 8443 "$DEMO/lb" > "$DEMO/load-balancer.log" 2>&1 < /dev/null &
+aws_side setsid scripts/load-balancer.sh "$NS" xks-proxy-lb "127.0.0.1:$LB_PORT" 8443 "$DEMO/lb" > "$DEMO/load-balancer.log" 2>&1 < /dev/null &
 record load-balancer $!
 LB_CURL=(curl -s --cacert "$TLS/ca.crt" --resolve "$HOSTNAME_XKS:$LB_PORT:127.0.0.1")
 wait_for "the load balancer" 30 "${LB_CURL[@]}" -f "https://$HOSTNAME_XKS:$LB_PORT/readyz"

@@ -25,8 +25,12 @@ TARGETS=$DIR/targets          # one line per slot: "sN IP" (IP "-" when free)
 global
   maxconn 4096
   stats socket $SOCKET mode 600 level admin
+  log stdout format raw local0
 defaults
   mode tcp
+  log global
+  option tcplog
+  option log-health-checks
   timeout connect 500ms
   timeout client 60s
   timeout server 60s
@@ -54,16 +58,10 @@ echo "[lb] listening on $LISTEN (haproxy pid $HAPROXY); targets follow endpoints
 
 api() { echo "$1" | socat stdio "unix-connect:$SOCKET" >/dev/null; }
 
-# Makes the registered targets equal to the given IPs.
+# Makes the registered targets equal to the given IPs: new targets first, then the gone ones, so a swap (an eviction
+# whose replacement became Ready in the same endpoints update) never leaves the backend without a server.
 apply_targets() {
   local wanted=" $* " slot ip changed=""
-  while read -r slot ip; do
-    if [ "$ip" != - ] && [[ $wanted != *" $ip "* ]]; then
-      api "set server targets/$slot state maint"
-      sed -i "s/^$slot .*/$slot -/" "$TARGETS"
-      changed="$changed -$ip"
-    fi
-  done < "$TARGETS"
   for ip in "$@"; do
     grep -q " $ip\$" "$TARGETS" && continue
     slot=$(awk '$2 == "-" {print $1; exit}' "$TARGETS")
@@ -73,6 +71,13 @@ apply_targets() {
     sed -i "s/^$slot .*/$slot $ip/" "$TARGETS"
     changed="$changed +$ip"
   done
+  while read -r slot ip; do
+    if [ "$ip" != - ] && [[ $wanted != *" $ip "* ]]; then
+      api "set server targets/$slot state maint"
+      sed -i "s/^$slot .*/$slot -/" "$TARGETS"
+      changed="$changed -$ip"
+    fi
+  done < <(cat "$TARGETS")
   [ -z "$changed" ] || echo "[lb] $(date -u +%H:%M:%S.%3N)$changed → targets: $(awk '$2 != "-" {printf "%s ", $2}' "$TARGETS")"
 }
 

@@ -287,6 +287,9 @@ public sealed class V1Alpha1VaultProxy
     /// <summary>The image the operator uses when <see cref="Image"/> is not set (its --proxy-image default).</summary>
     public const string DefaultImage = "ghcr.io/xks-operator/xks-proxy:0.1.0";
 
+    /// <summary>The default of <see cref="MinReadySeconds"/>.</summary>
+    public const int DefaultMinReadySeconds = 10;
+
     [JsonPropertyName("image")]
     [Description("Container image of the proxy. Default: the operator's --proxy-image (ghcr.io/xks-operator/xks-proxy:0.1.0 unless changed), so upgrading the operator upgrades proxies that do not pin an image.")]
     public string? Image { get; set; }
@@ -317,6 +320,12 @@ public sealed class V1Alpha1VaultProxy
     [JsonPropertyName("podAnnotations")]
     [Description("Extra annotations on the proxy pods.")]
     public IDictionary<string, string>? PodAnnotations { get; set; }
+
+    [JsonPropertyName("minReadySeconds")]
+    [Range(0, 600)]
+    [DefaultValue(DefaultMinReadySeconds)]
+    [Description("Seconds a new proxy pod must be Ready before a rollout counts it available and stops an old one (the Deployment's minReadySeconds). Default 10: long enough for kube-proxy, the Service's endpoints and a load balancer health-checking /readyz every second to take the new pod in. An AWS NLB takes longer to register a target: use the AWS Load Balancer Controller's pod readiness gate, or raise this to its registration time.")]
+    public int MinReadySeconds { get; set; } = DefaultMinReadySeconds;
 
     [JsonPropertyName("logLevel")]
     [DefaultValue(V1Alpha1ProxyLogLevel.Information)]

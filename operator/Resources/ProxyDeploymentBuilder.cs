@@ -51,6 +51,8 @@ public static class ProxyDeploymentBuilder
             {
                 Replicas = vault.Spec.Replicas,
                 RevisionHistoryLimit = 5,
+                // A new replica serves a while before an old one stops, so load balancers have taken it in.
+                MinReadySeconds = (vault.Spec.Proxy ?? new V1Alpha1VaultProxy()).MinReadySeconds,
                 Selector = new V1LabelSelector { MatchLabels = VaultLabels.SelectorFor(vault) },
                 Strategy = new V1DeploymentStrategy
                 {

@@ -97,18 +97,23 @@ public static class ProxyApplication
     private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
     {
         kestrel.AddServerHeader = false;
-        var drain = kestrel.ApplicationServices.GetRequiredService<DrainOptions>().Delay;
-        if (drain > TimeSpan.Zero)
-        {
-            // No connection may sit idle through a whole drain: an idle keep-alive connection pinned to this replica (by
-            // the client's pool and a TCP load balancer) would otherwise still be open when Kestrel stops, and a request
-            // sent on it at that moment is lost. Idle ones close after this; used ones get Connection: close.
-            kestrel.Limits.KeepAliveTimeout = ShutdownDrain.KeepAliveTimeout(drain, kestrel.Limits.KeepAliveTimeout);
-        }
-
+        var drains = kestrel.ApplicationServices.GetRequiredService<DrainOptions>().Delay > TimeSpan.Zero;
         var address = IPAddress.Parse(server.Address);
         kestrel.Listen(address, server.Port, listen =>
         {
+            if (drains)
+            {
+                // Every XKS connection is known to the drain, which asks them all to close when it starts.
+                var shutdown = kestrel.ApplicationServices.GetRequiredService<ShutdownDrain>();
+                listen.Use(next => async connection =>
+                {
+                    using (shutdown.Track(connection))
+                    {
+                        await next(connection).ConfigureAwait(false);
+                    }
+                });
+            }
+
             if (server.Tls is { } tls)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
 namespace Xks.Proxy.Hosting;
 
 /// <summary>How long a stopping proxy keeps serving while it reports not ready (<c>--drain-seconds</c>).</summary>
@@ -6,29 +10,32 @@ public sealed record DrainOptions(TimeSpan Delay);
 /// <summary>
 /// Graceful shutdown behind a load balancer: on SIGTERM the proxy first answers <c>/readyz</c> with 503 and keeps
 /// serving for <see cref="DrainOptions.Delay"/>, so kube-proxy drops the pod's endpoint and the load balancer's health
-/// check takes it out before Kestrel stops accepting. Meanwhile every response carries <c>Connection: close</c>, so
-/// clients move their keep-alive connections to other replicas, and the keep-alive timeout is shorter than the drain
-/// (<see cref="KeepAliveTimeout"/>), so idle ones are gone too; Kestrel then finishes the requests in flight. Zero
-/// (standalone default) stops at once.
+/// check takes it out before Kestrel stops accepting. At the start of the drain every open connection is asked to close
+/// (<see cref="Track"/>): an idle one closes then, while this replica still accepts, and a busy one after its response;
+/// responses on connections opened later carry <c>Connection: close</c>. Kestrel then finishes the requests in flight.
+/// The keep-alive timeout is left alone: shortening it would close idle connections all the time, and each such close
+/// races a client reusing the connection. Zero (standalone default) stops at once.
 /// </summary>
 public sealed partial class ShutdownDrain(DrainOptions options, TimeProvider time, ILogger<ShutdownDrain> logger) : IHostedLifecycleService
 {
+    private readonly ConcurrentDictionary<string, IConnectionLifetimeNotificationFeature> _connections = new(StringComparer.Ordinal);
     private int _draining;
 
     /// <summary>
-    /// The keep-alive timeout for a drain of <paramref name="drain"/>: at most the drain less two seconds (Kestrel checks
-    /// idle connections once a second, so an idle connection closes up to a second after its timeout), at least one
-    /// second, never longer than <paramref name="configured"/>.
+    /// Registers a connection (Kestrel connection middleware, for the life of the connection) so that the drain can
+    /// ask it to close; dispose to unregister.
     /// </summary>
-    public static TimeSpan KeepAliveTimeout(TimeSpan drain, TimeSpan configured)
+    public IDisposable Track(ConnectionContext connection)
     {
-        var bound = drain - TimeSpan.FromSeconds(2);
-        if (bound < TimeSpan.FromSeconds(1))
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.Features.Get<IConnectionLifetimeNotificationFeature>() is not { } lifetime)
         {
-            bound = TimeSpan.FromSeconds(1);
+            return NoRegistration.Instance;
         }
 
-        return configured < bound ? configured : bound;
+        var id = connection.ConnectionId;
+        _connections[id] = lifetime;
+        return new Registration(_connections, id);
     }
 
     /// <summary>True once the host has begun stopping.</summary>
@@ -42,7 +49,14 @@ public sealed partial class ShutdownDrain(DrainOptions options, TimeProvider tim
             return;
         }
 
-        LogDraining(logger, options.Delay.TotalSeconds);
+        var closing = 0;
+        foreach (var lifetime in _connections.Values)
+        {
+            lifetime.RequestClose();
+            closing++;
+        }
+
+        LogDraining(logger, options.Delay.TotalSeconds, closing);
         try
         {
             await Task.Delay(options.Delay, time, cancellationToken).ConfigureAwait(false);
@@ -63,6 +77,20 @@ public sealed partial class ShutdownDrain(DrainOptions options, TimeProvider tim
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 90, Level = LogLevel.Information, Message = "Stopping: /readyz answers 503; serving for another {Seconds} s so the load balancer and kube-proxy take this replica out before it stops accepting")]
-    private static partial void LogDraining(ILogger logger, double seconds);
+    [LoggerMessage(EventId = 90, Level = LogLevel.Information, Message = "Stopping: /readyz answers 503; serving for another {Seconds} s so the load balancer and kube-proxy take this replica out before it stops accepting; {Connections} open connection(s) asked to close")]
+    private static partial void LogDraining(ILogger logger, double seconds, int connections);
+
+    private sealed class Registration(ConcurrentDictionary<string, IConnectionLifetimeNotificationFeature> connections, string id) : IDisposable
+    {
+        public void Dispose() => connections.TryRemove(id, out _);
+    }
+
+    private sealed class NoRegistration : IDisposable
+    {
+        public static readonly NoRegistration Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -29,13 +29,27 @@ ready_proxies() { k get deployment xks-proxy -o jsonpath='{.status.readyReplicas
 node_number() { echo "${1##*-}"; }
 node_socket() { echo "$ROOT/.data/cluster/nodes/$1/containerd.sock"; }
 
-# Waits until the proxy Deployment is fully rolled out with 2 ready replicas not terminating; prints the wait in ms.
+# Polls cost CPU the pods under test need (this machine has two cores): one kubectl call per poll, twice a second.
+POLL=0.5
+
+# True when the proxy Deployment is rolled out (what `kubectl rollout status` checks, minReadySeconds included) and
+# two of its pods are Ready and not terminating.
+two_ready() {
+  kubectl -n "$NS" get deployment,pods -l xks.dev/vault=xks -o json 2>/dev/null | jq -e '
+    ([.items[] | select(.kind == "Deployment")][0]) as $d
+    | ($d.status.observedGeneration >= $d.metadata.generation)
+      and ($d.status.updatedReplicas // 0) == $d.spec.replicas and ($d.status.replicas // 0) == $d.spec.replicas
+      and ($d.status.availableReplicas // 0) == $d.spec.replicas
+      and ([.items[] | select(.kind == "Pod") | select(.metadata.deletionTimestamp == null)
+            | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length) >= 2' >/dev/null
+}
+
+# Waits until two_ready; prints the wait in ms.
 wait_two_ready() { # $1 = timeout seconds
   local t0; t0=$(now_ms)
-  for _ in $(seq $(( $1 * 5 ))); do
-    local running; running=$(k get pods -l xks.dev/vault=xks -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length')
-    if [ "$running" -ge 2 ] && k rollout status deployment/xks-proxy --timeout=1s >/dev/null 2>&1; then echo $(( $(now_ms) - t0 )); return 0; fi
-    sleep 0.2
+  while [ $(( $(now_ms) - t0 )) -lt $(( $1 * 1000 )) ]; do
+    two_ready && { echo $(( $(now_ms) - t0 )); return 0; }
+    sleep "$POLL"
   done
   return 1
 }
@@ -50,9 +64,9 @@ pick_proxy() {
 # Each scenario starts from two Ready replicas and no pod of an earlier one still terminating.
 settle() {
   wait_two_ready 120 >/dev/null || { proxy_pods; echo "the proxy Deployment is not at 2 ready replicas" >&2; exit 1; }
-  for _ in $(seq 300); do
+  for _ in $(seq 120); do
     [ "$(k get pods -l xks.dev/vault=xks -o json | jq '[.items[] | select(.metadata.deletionTimestamp != null)] | length')" = 0 ] && return 0
-    sleep 0.2
+    sleep "$POLL"
   done
 }
 
@@ -136,9 +150,10 @@ for scenario in "${SCENARIOS[@]}"; do
     rolling-update)
       log "A Vault change rolls the proxy Deployment (maxUnavailable 0) under load"
       load_start rolling-update 240
+      generation=$(k get deployment xks-proxy -o jsonpath='{.metadata.generation}')
       t0=$(now_ms)
       k patch vault xks --type merge -p "{\"spec\":{\"proxy\":{\"podAnnotations\":{\"example.com/rolled-at\":\"$(date +%s)\"}}}}" >/dev/null
-      for _ in $(seq 100); do [ "$(k get deployment xks-proxy -o jsonpath='{.status.updatedReplicas}')" != "$(k get deployment xks-proxy -o jsonpath='{.status.replicas}')" ] && break; sleep 0.1; done
+      for _ in $(seq 60); do [ "$(k get deployment xks-proxy -o jsonpath='{.metadata.generation}')" != "$generation" ] && break; sleep "$POLL"; done
       k rollout status deployment/xks-proxy --timeout=180s >/dev/null
       back=$(wait_two_ready 120)
       took=$(( $(now_ms) - t0 ))
@@ -158,10 +173,10 @@ for scenario in "${SCENARIOS[@]}"; do
       t0=$(now_ms)
       kill_container "$victim" "$NS"
       info "SIGKILL to the proxy container of $victim"
-      for _ in $(seq 600); do
-        [ "$(k get pod "$victim" -o jsonpath='{.status.containerStatuses[0].restartCount}')" -gt "$restarts" ] \
-          && [ "$(k get pod "$victim" -o jsonpath='{.status.containerStatuses[0].ready}')" = true ] && break
-        sleep 0.2
+      for _ in $(seq 240); do
+        read -r count ready < <(k get pod "$victim" -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}')
+        [ "$count" -gt "$restarts" ] && [ "$ready" = true ] && break
+        sleep "$POLL"
       done
       took=$(( $(now_ms) - t0 ))
       sleep 3
@@ -183,15 +198,15 @@ for scenario in "${SCENARIOS[@]}"; do
       t0=$(now_ms)
       "$CLUSTER" node-stop "$(node_number "$node")"
       info "$node stopped"
-      for _ in $(seq 600); do
-        kubectl get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qv True && break; sleep 0.2
+      for _ in $(seq 240); do
+        kubectl get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qv True && break; sleep "$POLL"
       done
       notready=$(( $(now_ms) - t0 ))
       info "$node NotReady after $((notready / 1000)) s"
       # The replacement: a Ready proxy pod that is not on the stopped node, twice.
-      for _ in $(seq 900); do
+      for _ in $(seq 360); do
         n=$(k get pods -l xks.dev/vault=xks -o json | jq --arg node "$node" '[.items[] | select(.spec.nodeName != $node) | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length')
-        [ "$n" -ge 2 ] && break; sleep 0.2
+        [ "$n" -ge 2 ] && break; sleep "$POLL"
       done
       took=$(( $(now_ms) - t0 ))
       sleep 3

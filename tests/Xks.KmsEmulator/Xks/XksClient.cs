@@ -124,11 +124,13 @@ internal sealed class XksClient : IDisposable
             throw ex.HttpRequestError switch
             {
                 HttpRequestError.SecureConnectionError => new XksFailure(XksFailureKind.TlsFailure, "The TLS connection to the external key store proxy failed: " + ex.InnerException?.Message),
-                HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded => new XksFailure(XksFailureKind.InvalidResponse, "The external key store proxy sent an invalid HTTP response."),
+                HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded => new XksFailure(XksFailureKind.InvalidResponse, "The external key store proxy sent an invalid HTTP response: " + Detail(ex)),
                 _ => new XksFailure(XksFailureKind.Unreachable, "The external key store proxy cannot be reached: " + ex.Message),
             };
         }
     }
+
+    private static string Detail(Exception ex) => ex.InnerException is { } inner ? $"{ex.Message} ({inner.GetType().Name}: {inner.Message})" : ex.Message;
 
     private static T? Deserialize<T>(byte[] payload, JsonTypeInfo<T> type)
         where T : class

@@ -26,6 +26,23 @@ public class ProxyDeploymentBuilderTests
         }
     }
 
+    [Theory]
+    [InlineData(null, 10)]
+    [InlineData(0, 0)]
+    [InlineData(45, 45)]
+    public void Build_MinReadySeconds_IsTheSpecsOrTenSoLoadBalancersTakeANewReplicaInBeforeAnOldOneStops(int? specified, int expected)
+    {
+        var vault = ResourceTestSupport.MinimalVault();
+        if (specified is { } seconds)
+        {
+            vault.Spec.Proxy.MinReadySeconds = seconds;
+        }
+
+        var deployment = ProxyDeploymentBuilder.Build(vault, DefaultImage);
+
+        Assert.Equal(expected, deployment.Spec.MinReadySeconds);
+    }
+
     [Fact]
     public void Build_Container_RunsServeAgainstTheConfigSecretWithTheDefaultImage()
     {
