@@ -41,18 +41,18 @@ bin() { echo "$ROOT/$1/bin/$CONFIGURATION/net10.0/$2"; }
 # the cluster and the tests' own clients. They get the CPU weight the nodes' pods get (cgroup v1 cpu.shares, as
 # tests/cluster/nodes.sh gives k8s.io), so a fault's cost is measured on the proxy fleet, not on a starved stand-in.
 AWS_CGROUP=/sys/fs/cgroup/cpu/xks-aws
+# Use as `aws_side COMMAND… &`: it replaces the background subshell, so $! is the command's own PID.
 aws_side() {
   if mkdir -p "$AWS_CGROUP" 2>/dev/null && echo 8192 > "$AWS_CGROUP/cpu.shares" 2>/dev/null; then
-    sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$AWS_CGROUP" "$@"
-  else
-    "$@"
+    exec sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$AWS_CGROUP" "$@"
   fi
+  exec "$@"
 }
 
 case "${1:-run}" in
   stop)
     stop_processes
-    rmdir "$AWS_CGROUP" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ ! -d "$AWS_CGROUP" ] || rmdir "$AWS_CGROUP" 2>/dev/null || { sleep 0.5; continue; }; break; done
     "$CLUSTER" down
     exit 0 ;;
   env)
