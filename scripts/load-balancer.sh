@@ -5,7 +5,8 @@
 # with GET /readyz over TLS (1 s interval, down after 2 failures or one failed connection, up after 2 successes), and
 # this script registers and deregisters targets as the Service's ready endpoints change (a kubectl watch). Targets
 # change through HAProxy's runtime API (a free server slot gets the pod's address and leaves maintenance; a gone
-# pod's slot goes into maintenance, where its open connections finish), so HAProxy never reloads.
+# pod's slot goes into maintenance, where its open connections finish), so HAProxy never reloads. Idle connections
+# time out after 350 s, an NLB's idle timeout: longer than clients keep them, so the client closes an idle one first.
 #
 #   scripts/load-balancer.sh NAMESPACE SERVICE LISTEN_ADDRESS:PORT TARGET_PORT STATE_DIR
 #
@@ -32,8 +33,8 @@ defaults
   option tcplog
   option log-health-checks
   timeout connect 500ms
-  timeout client 60s
-  timeout server 60s
+  timeout client 350s
+  timeout server 350s
   retries 3
   option redispatch 1
 frontend xks

@@ -97,23 +97,11 @@ public static class ProxyApplication
     private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
     {
         kestrel.AddServerHeader = false;
-        var drains = kestrel.ApplicationServices.GetRequiredService<DrainOptions>().Delay > TimeSpan.Zero;
+        // The keep-alive timeout stays Kestrel's (130 s), longer than clients keep idle connections (.NET and most
+        // SDKs: 60 s), so in steady state the client, not the proxy, closes an idle connection (see ShutdownDrain).
         var address = IPAddress.Parse(server.Address);
         kestrel.Listen(address, server.Port, listen =>
         {
-            if (drains)
-            {
-                // Every XKS connection is known to the drain, which asks them all to close when it starts.
-                var shutdown = kestrel.ApplicationServices.GetRequiredService<ShutdownDrain>();
-                listen.Use(next => async connection =>
-                {
-                    using (shutdown.Track(connection))
-                    {
-                        await next(connection).ConfigureAwait(false);
-                    }
-                });
-            }
-
             if (server.Tls is { } tls)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

@@ -174,7 +174,7 @@ for scenario in "${SCENARIOS[@]}"; do
       kill_container "$victim" "$NS"
       info "SIGKILL to the proxy container of $victim"
       for _ in $(seq 240); do
-        read -r count ready < <(k get pod "$victim" -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}')
+        read -r count ready < <(k get pod "$victim" -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}{"\n"}') || true
         [ "$count" -gt "$restarts" ] && [ "$ready" = true ] && break
         sleep "$POLL"
       done
