@@ -160,7 +160,7 @@ internal sealed partial class CloudKeyController(
         var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
         var state = await ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, cancellationToken).ConfigureAwait(false);
         status.KeyState = state.Value;
-        if (state == KeyState.Enabled && (!key.Spec.Enabled || expired))
+        if (CloudKeyDecisions.AwaitsProxyRefusal(state, key.Spec.Enabled, expired))
         {
             return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", s_poll, cancellationToken).ConfigureAwait(false);
         }
@@ -168,30 +168,12 @@ internal sealed partial class CloudKeyController(
         status.Alias = await ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
         await ConvergePolicyAsync(key, metadata.KeyId, accountId, PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
 
-        ready.Set(key, status, ConditionTypes.Synced, drift.Count == 0 ? ConditionStatus.True : ConditionStatus.False,
-            drift.Count == 0 ? Reasons.InSync : Reasons.Drift,
-            drift.Count == 0 ? "the KMS key matches the spec" : "corrected drift: " + string.Join("; ", drift));
-        if (expired)
-        {
-            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Expired, $"the key expired at {key.Spec.Expiration!.At:O}; KMS key {metadata.KeyId} is {state}");
-        }
-        else if (state == KeyState.Unavailable)
-        {
-            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.Unavailable, $"KMS key {metadata.KeyId} is Unavailable: its key store {storeId} is not connected");
-        }
-        else if (material.Deferred is { } deferred)
-        {
-            // The key serves with the versions it has; the new version waits for the HSM.
-            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.False, deferred.Reason, deferred.Message);
-        }
-        else if (key.Spec.Enabled)
-        {
-            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Enabled, $"KMS key {metadata.KeyId}{(status.Alias is null ? "" : " (" + status.Alias + ")")} is enabled, backed by {material.KeyId} version {status.CurrentVersion}");
-        }
-        else
-        {
-            ready.Set(key, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Disabled, $"KMS key {metadata.KeyId} is disabled as the spec asks: the proxy refuses it and AWS cannot use it");
-        }
+        var synced = CloudKeyDecisions.Synced(drift);
+        ready.Set(key, status, ConditionTypes.Synced, synced.Status, synced.Reason, synced.Message);
+        var verdict = CloudKeyDecisions.Ready(new CloudKeyReadyInputs(
+            metadata.KeyId, status.Alias, storeId, material.KeyId, status.CurrentVersion, state, key.Spec.Enabled,
+            expired ? key.Spec.Expiration!.At : null, material.Deferred));
+        ready.Set(key, status, ConditionTypes.Ready, verdict.Status, verdict.Reason, verdict.Message);
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
         var next = NextCheck(key, material, now);
@@ -250,31 +232,19 @@ internal sealed partial class CloudKeyController(
             throw new ChildConflictException($"key material Secret {name} is unreadable ({problem}); it is left untouched — restore it from backup");
         }
 
-        if (materialBackend != backend.Name)
-        {
-            throw new ChildConflictException($"key material Secret {name} holds {materialBackend} key versions, but Vault {vault.Metadata.Name} now uses the {backend.Name} backend; a Vault's keyBackend cannot change under existing keys — set it back");
-        }
-
-        if (secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel) is { } owner && owner != keySet.Metadata.Name)
-        {
-            throw new ChildConflictException($"spec.keySetRef cannot change: the key material lives in KeySet {owner}'s key store (Secret {name}); create a new CloudKey for KeySet {keySet.Metadata.Name}");
-        }
-
         var annotations = secret.Metadata.Annotations ?? new Dictionary<string, string>();
-        if (id != CloudKeyNames.XksKeyId(key))
+        var refusal = CloudKeyDecisions.MaterialRefusal(new KeyMaterialClaim(
+            name, materialBackend, backend.Name, vault.Metadata.Name, secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel), keySet.Metadata.Name,
+            id, CloudKeyNames.XksKeyId(key), secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation), key.Spec.Adopt?.KeyId));
+        if (refusal is not null)
         {
-            // Material of an earlier CloudKey of the same name (kept by deletionPolicy Retain): only spec.adopt with that
-            // KMS key takes it over, so a new CloudKey can never silently inherit somebody's key.
-            var kmsKey = secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation);
-            if (kmsKey is null || key.Spec.Adopt?.KeyId is not { } adopt || !(adopt == kmsKey || adopt.EndsWith("/" + kmsKey, StringComparison.Ordinal)))
-            {
-                throw new ChildConflictException($"key material Secret {name} belongs to an earlier CloudKey (external key {id}{(kmsKey is null ? "" : ", KMS key " + kmsKey)}); set spec.adopt.keyId to that KMS key to take it over, or choose another name");
-            }
+            throw new ChildConflictException(refusal);
+        }
 
-            if (annotations.ContainsKey(CloudKeyNames.ReleasedAnnotation))
-            {
-                await AnnotateMaterialAsync(key, CloudKeyNames.ReleasedAnnotation, null, cancellationToken).ConfigureAwait(false);
-            }
+        if (id != CloudKeyNames.XksKeyId(key) && annotations.ContainsKey(CloudKeyNames.ReleasedAnnotation))
+        {
+            // Adopted material of an earlier CloudKey is no longer released.
+            await AnnotateMaterialAsync(key, CloudKeyNames.ReleasedAnnotation, null, cancellationToken).ConfigureAwait(false);
         }
 
         var request = RotationRequest(key);
@@ -344,9 +314,9 @@ internal sealed partial class CloudKeyController(
         {
             var adopted = await DescribeAsync(session, adopt, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildConflictException($"spec.adopt.keyId {adopt} does not exist in AWS KMS");
-            if (adopted.CustomKeyStoreId != storeId || adopted.XksKeyConfiguration?.Id != xksKeyId)
+            if (CloudKeyDecisions.AdoptionRefusal(adopt, adopted.CustomKeyStoreId, adopted.XksKeyConfiguration?.Id, storeId, xksKeyId) is { } refused)
             {
-                throw new ChildConflictException($"spec.adopt.keyId {adopt} is in key store {adopted.CustomKeyStoreId ?? "(none)"} with external key {adopted.XksKeyConfiguration?.Id ?? "(none)"}, not in {storeId} with {xksKeyId}");
+                throw new ChildConflictException(refused);
             }
 
             await RecordKeyAsync(key, status, adopted, Reasons.Adopted, $"Adopted KMS key {adopted.KeyId} named in spec.adopt", cancellationToken).ConfigureAwait(false);

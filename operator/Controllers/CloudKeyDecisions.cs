@@ -1,0 +1,142 @@
+using Amazon.KeyManagementService;
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Controllers;
+
+/// <summary>A condition decided before it is written: its status, reason and message.</summary>
+public readonly record struct ConditionVerdict(string Status, string Reason, string Message);
+
+/// <summary>What the CloudKey's Ready condition depends on once its KMS key is known, gathered by the reconciler.</summary>
+/// <param name="KmsKeyId">The KMS key's ID.</param>
+/// <param name="Alias">The alias the key carries, if any.</param>
+/// <param name="StoreId">The KeySet's external key store.</param>
+/// <param name="XksKeyId">The external key (the key material's ID).</param>
+/// <param name="CurrentVersion">The key version new encryptions use.</param>
+/// <param name="State">The KMS key's state after this reconcile's enable/disable step.</param>
+/// <param name="SpecEnabled">spec.enabled.</param>
+/// <param name="ExpiredAt">spec.expiration.at when it has passed; null while the key has not expired.</param>
+/// <param name="DeferredVersion">A key version that is due but waits (the HSM), with the reason and message to show.</param>
+public sealed record CloudKeyReadyInputs(
+    string KmsKeyId,
+    string? Alias,
+    string StoreId,
+    string XksKeyId,
+    string CurrentVersion,
+    KeyState State,
+    bool SpecEnabled,
+    DateTime? ExpiredAt,
+    (string Reason, string Message)? DeferredVersion);
+
+/// <summary>
+/// The CloudKey's pure decisions: the Ready ladder as an ordered rule list (the first rule that applies decides), the
+/// Synced condition, when to wait for the proxy before disabling in KMS, and every refusal to use key material or a KMS
+/// key that is not this CloudKey's. The reconciler gathers the inputs and acts on the answers.
+/// </summary>
+internal static class CloudKeyDecisions
+{
+    private static readonly Func<CloudKeyReadyInputs, ConditionVerdict?>[] s_readyRules =
+    [
+        // An expired key is refused by the proxy whatever KMS says.
+        k => k.ExpiredAt is { } at
+            ? new(ConditionStatus.False, Reasons.Expired, $"the key expired at {at:O}; KMS key {k.KmsKeyId} is {k.State}")
+            : null,
+        k => k.State == KeyState.Unavailable
+            ? new(ConditionStatus.False, Reasons.Unavailable, $"KMS key {k.KmsKeyId} is Unavailable: its key store {k.StoreId} is not connected")
+            : null,
+        // The key serves with the versions it has; the new version waits (for the HSM).
+        k => k.DeferredVersion is { } deferred
+            ? new(ConditionStatus.False, deferred.Reason, deferred.Message)
+            : null,
+        k => k.SpecEnabled
+            ? new(ConditionStatus.True, Reasons.Enabled, $"KMS key {k.KmsKeyId}{(k.Alias is null ? "" : " (" + k.Alias + ")")} is enabled, backed by {k.XksKeyId} version {k.CurrentVersion}")
+            : null,
+        k => new(ConditionStatus.True, Reasons.Disabled, $"KMS key {k.KmsKeyId} is disabled as the spec asks: the proxy refuses it and AWS cannot use it"),
+    ];
+
+    /// <summary>The Ready condition of a CloudKey whose KMS key is known.</summary>
+    public static ConditionVerdict Ready(CloudKeyReadyInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var rule in s_readyRules)
+        {
+            if (rule(inputs) is { } verdict)
+            {
+                return verdict;
+            }
+        }
+
+        throw new System.Diagnostics.UnreachableException("the last Ready rule always applies");
+    }
+
+    /// <summary>The Synced condition after drift correction: True when nothing had to be corrected.</summary>
+    public static ConditionVerdict Synced(IReadOnlyCollection<string> corrected) => corrected.Count == 0
+        ? new(ConditionStatus.True, Reasons.InSync, "the KMS key matches the spec")
+        : new(ConditionStatus.False, Reasons.Drift, "corrected drift: " + string.Join("; ", corrected));
+
+    /// <summary>
+    /// True when KMS still has the key enabled but the spec (or expiration) disables it: the proxy must refuse it first
+    /// (the Vault renders it disabled), so the reconciler waits rather than calling DisableKey in the same pass.
+    /// </summary>
+    public static bool AwaitsProxyRefusal(KeyState state, bool specEnabled, bool expired) =>
+        state == KeyState.Enabled && (!specEnabled || expired);
+
+    /// <summary>
+    /// Why this CloudKey may not use the key material Secret it found under its name, or null when it may. The Secret is
+    /// then left untouched and the CloudKey reports Conflict: material is never repurposed silently.
+    /// </summary>
+    public static string? MaterialRefusal(KeyMaterialClaim claim)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        if (claim.MaterialBackend != claim.VaultBackend)
+        {
+            return $"key material Secret {claim.SecretName} holds {claim.MaterialBackend} key versions, but Vault {claim.VaultName} now uses the {claim.VaultBackend} backend; a Vault's keyBackend cannot change under existing keys — set it back";
+        }
+
+        if (claim.OwnerKeySet is { } owner && owner != claim.KeySetName)
+        {
+            return $"spec.keySetRef cannot change: the key material lives in KeySet {owner}'s key store (Secret {claim.SecretName}); create a new CloudKey for KeySet {claim.KeySetName}";
+        }
+
+        // Material of an earlier CloudKey of the same name (kept by deletionPolicy Retain): only spec.adopt with that
+        // KMS key takes it over, so a new CloudKey can never silently inherit somebody's key.
+        if (claim.MaterialKeyId != claim.ExpectedKeyId && !NamesKey(claim.AdoptKeyId, claim.KmsKeyOfMaterial))
+        {
+            return $"key material Secret {claim.SecretName} belongs to an earlier CloudKey (external key {claim.MaterialKeyId}{(claim.KmsKeyOfMaterial is null ? "" : ", KMS key " + claim.KmsKeyOfMaterial)}); set spec.adopt.keyId to that KMS key to take it over, or choose another name";
+        }
+
+        return null;
+    }
+
+    /// <summary>Why the KMS key named in spec.adopt may not be adopted, or null when it is in our store with our external key.</summary>
+    public static string? AdoptionRefusal(string adopt, string? keyStoreOfKey, string? externalKeyOfKey, string storeId, string xksKeyId) =>
+        keyStoreOfKey == storeId && externalKeyOfKey == xksKeyId
+            ? null
+            : $"spec.adopt.keyId {adopt} is in key store {keyStoreOfKey ?? "(none)"} with external key {externalKeyOfKey ?? "(none)"}, not in {storeId} with {xksKeyId}";
+
+    /// <summary>True when <paramref name="adopt"/> (a key ID or ARN) names <paramref name="kmsKeyId"/>.</summary>
+    private static bool NamesKey(string? adopt, string? kmsKeyId) =>
+        adopt is not null && kmsKeyId is not null && (adopt == kmsKeyId || adopt.EndsWith("/" + kmsKeyId, StringComparison.Ordinal));
+}
+
+/// <summary>A CloudKey's claim on the key material Secret under its name, as read from that Secret and the spec.</summary>
+/// <param name="SecretName">The material Secret.</param>
+/// <param name="MaterialBackend">The backend the Secret's versions are for.</param>
+/// <param name="VaultBackend">The backend the Vault uses now.</param>
+/// <param name="VaultName">The Vault.</param>
+/// <param name="OwnerKeySet">The KeySet the Secret is labelled with, if any.</param>
+/// <param name="KeySetName">The KeySet the CloudKey names.</param>
+/// <param name="MaterialKeyId">The external key ID in the Secret.</param>
+/// <param name="ExpectedKeyId">The external key ID this CloudKey derives from its UID.</param>
+/// <param name="KmsKeyOfMaterial">The KMS key the Secret was last used by (its annotation), if any.</param>
+/// <param name="AdoptKeyId">spec.adopt.keyId, if any.</param>
+public sealed record KeyMaterialClaim(
+    string SecretName,
+    string MaterialBackend,
+    string VaultBackend,
+    string VaultName,
+    string? OwnerKeySet,
+    string KeySetName,
+    string MaterialKeyId,
+    string ExpectedKeyId,
+    string? KmsKeyOfMaterial,
+    string? AdoptKeyId);
