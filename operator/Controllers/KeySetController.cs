@@ -140,38 +140,29 @@ internal sealed partial class KeySetController(
             status = CustomResourceWriter.CopyOf(keySet.Status);
         }
 
+        var plan = KeySetDecisions.Plan(new KeyStoreObservation(
+            store.CustomKeyStoreId, store.ConnectionState?.Value, store.ConnectionErrorCode?.Value, status.ConnectionErrorCode,
+            NeedsEndpointUpdate(store, keySet, vault), keySet.Spec.Blocked, $"{Endpoint(vault)}{status.UriPath}"));
         status.CustomKeyStoreId = store.CustomKeyStoreId;
+        status.ConnectionErrorCode = plan.ErrorCode;
         status.ConnectionState = store.ConnectionState?.Value;
-        // The last connection error stays visible while the store is retried, until it connects.
-        if (store.ConnectionState == ConnectionStateType.FAILED)
+        switch (plan.Action)
         {
-            status.ConnectionErrorCode = store.ConnectionErrorCode?.Value ?? "FAILED";
-        }
-        else if (store.ConnectionState == ConnectionStateType.CONNECTED)
-        {
-            status.ConnectionErrorCode = null;
-        }
-
-        // Endpoint, path or connectivity differ (spec changed, or edited in AWS): only a disconnected store can change.
-        if (NeedsEndpointUpdate(store, keySet, vault))
-        {
-            if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
-            {
+            case KeyStoreAction.DisconnectToUpdate:
                 await DisconnectAsync(keySet, session, store, "its endpoint, path or connectivity must change", cancellationToken).ConfigureAwait(false);
-                return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store to update its endpoint, path or connectivity", s_poll, cancellationToken).ConfigureAwait(false);
-            }
-
-            await session.CallAsync("UpdateCustomKeyStore", (kms, ct) => kms.UpdateCustomKeyStoreAsync(new UpdateCustomKeyStoreRequest
-            {
-                CustomKeyStoreId = store.CustomKeyStoreId,
-                XksProxyUriEndpoint = Endpoint(vault),
-                XksProxyUriPath = KeySetNames.UriPath(keySet),
-                XksProxyConnectivity = Connectivity(keySet),
-                XksProxyVpcEndpointServiceName = keySet.Spec.ExternalKeyStore.VpcEndpointServiceName,
-                XksProxyAuthenticationCredential = Credential(credentials.Current),
-            }, ct), cancellationToken).ConfigureAwait(false);
-            await events.NormalAsync(keySet, Reasons.Updated, $"Updated custom key store {store.CustomKeyStoreId} to {Endpoint(vault)}{KeySetNames.UriPath(keySet)}", cancellationToken).ConfigureAwait(false);
-            return await ready.WaitAsync(keySet, status, Reasons.Connecting, "key store updated; connecting", s_poll, cancellationToken).ConfigureAwait(false);
+                return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
+            case KeyStoreAction.Update:
+                await session.CallAsync("UpdateCustomKeyStore", (kms, ct) => kms.UpdateCustomKeyStoreAsync(new UpdateCustomKeyStoreRequest
+                {
+                    CustomKeyStoreId = store.CustomKeyStoreId,
+                    XksProxyUriEndpoint = Endpoint(vault),
+                    XksProxyUriPath = KeySetNames.UriPath(keySet),
+                    XksProxyConnectivity = Connectivity(keySet),
+                    XksProxyVpcEndpointServiceName = keySet.Spec.ExternalKeyStore.VpcEndpointServiceName,
+                    XksProxyAuthenticationCredential = Credential(credentials.Current),
+                }, ct), cancellationToken).ConfigureAwait(false);
+                await events.NormalAsync(keySet, Reasons.Updated, $"Updated custom key store {store.CustomKeyStoreId} to {Endpoint(vault)}{KeySetNames.UriPath(keySet)}", cancellationToken).ConfigureAwait(false);
+                return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
         }
 
         var rotation = pendingServed
@@ -179,42 +170,37 @@ internal sealed partial class KeySetController(
             : s_poll;
         await CollectReleasedMaterialAsync(keySet, session, cancellationToken).ConfigureAwait(false);
 
-        if (store.ConnectionState == ConnectionStateType.CONNECTED)
+        switch (plan.Action)
         {
-            var message = keySet.Spec.Blocked
-                ? $"custom key store {store.CustomKeyStoreId} is connected, and blocked: the proxy refuses every request for it"
-                : $"custom key store {store.CustomKeyStoreId} is connected to {Endpoint(vault)}{status.UriPath}";
-            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.True, Reasons.Connected, message);
-            ready.Set(keySet, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Connected, message);
+            case KeyStoreAction.DisconnectAfterFailure:
+                await DisconnectAsync(keySet, session, store, $"its connection failed with {plan.ErrorCode}; it is retried", cancellationToken).ConfigureAwait(false);
+                break;
+            case KeyStoreAction.Connect:
+                await session.CallAsync("ConnectCustomKeyStore", (kms, ct) => kms.ConnectCustomKeyStoreAsync(new ConnectCustomKeyStoreRequest { CustomKeyStoreId = store.CustomKeyStoreId }, ct), cancellationToken).ConfigureAwait(false);
+                Log.Connecting(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, store.CustomKeyStoreId);
+                await events.NormalAsync(keySet, Reasons.Connecting, $"Connecting custom key store {store.CustomKeyStoreId}", cancellationToken).ConfigureAwait(false);
+                break;
+        }
+
+        status.ConnectionState = plan.ConnectionState;
+        if (plan.Connected is { } connected)
+        {
+            ready.Set(keySet, status, ConditionTypes.Connected, connected.Status, connected.Reason, connected.Message);
+        }
+
+        if (plan.Requeue == KeySetRequeue.Resync)
+        {
+            ready.Set(keySet, status, ConditionTypes.Ready, plan.Ready.Status, plan.Ready.Reason, plan.Ready.Message);
             await ready.WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(NextCheck(rotation));
         }
 
-        if (store.ConnectionState == ConnectionStateType.FAILED)
-        {
-            var code = store.ConnectionErrorCode?.Value ?? "FAILED";
-            await DisconnectAsync(keySet, session, store, $"its connection failed with {code}; it is retried", cancellationToken).ConfigureAwait(false);
-            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, code, $"connection failed: {code}");
-            return await ready.WaitAsync(keySet, status, code, $"custom key store {store.CustomKeyStoreId} failed to connect: {code} ({DescribeConnectionError(code)}); disconnected, retrying", s_failedRetry, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (store.ConnectionState == ConnectionStateType.DISCONNECTED)
-        {
-            await session.CallAsync("ConnectCustomKeyStore", (kms, ct) => kms.ConnectCustomKeyStoreAsync(new ConnectCustomKeyStoreRequest { CustomKeyStoreId = store.CustomKeyStoreId }, ct), cancellationToken).ConfigureAwait(false);
-            Log.Connecting(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, store.CustomKeyStoreId);
-            await events.NormalAsync(keySet, Reasons.Connecting, $"Connecting custom key store {store.CustomKeyStoreId}", cancellationToken).ConfigureAwait(false);
-            status.ConnectionState = ConnectionStateType.CONNECTING.Value;
-        }
-
-        if (status.ConnectionErrorCode is { } lastError)
-        {
-            ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, lastError, $"connection state {status.ConnectionState}, retrying after {lastError}");
-            return await ready.WaitAsync(keySet, status, lastError, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}: retrying after {lastError} ({DescribeConnectionError(lastError)})", s_poll, cancellationToken).ConfigureAwait(false);
-        }
-
-        ready.Set(keySet, status, ConditionTypes.Connected, ConditionStatus.False, Reasons.Connecting, $"connection state {status.ConnectionState}");
-        return await ready.WaitAsync(keySet, status, Reasons.Connecting, $"custom key store {store.CustomKeyStoreId} is {status.ConnectionState}", s_poll, cancellationToken).ConfigureAwait(false);
+        return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Writes a plan's not-Ready condition with the status and requeues after the plan's pause.</summary>
+    private Task<ReconcileResult> WaitAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, KeyStorePlan plan, CancellationToken cancellationToken) =>
+        ready.WaitAsync(keySet, status, plan.Ready.Reason, plan.Ready.Message, plan.Requeue == KeySetRequeue.FailedRetry ? s_failedRetry : s_poll, cancellationToken);
 
     /// <summary>
     /// The credential Secret: created once; a rotation (scheduled, or asked for with the rotate-credential annotation)
@@ -356,9 +342,9 @@ internal sealed partial class KeySetController(
 
             // Key stores carry no tags: the name (unique per account and region) and our path identify what an earlier
             // attempt made. A store of that name serving another path belongs to someone else.
-            if (existing.XksProxyConfiguration?.UriPath != KeySetNames.UriPath(keySet))
+            if (KeySetDecisions.StoreRefusal(name, existing.CustomKeyStoreId, existing.XksProxyConfiguration?.UriPath, KeySetNames.UriPath(keySet)) is { } refusal)
             {
-                throw new ChildConflictException($"a custom key store named {name} ({existing.CustomKeyStoreId}) already exists with path {existing.XksProxyConfiguration?.UriPath}; set spec.externalKeyStore.name to another name, or spec.adopt to take it over");
+                throw new ChildConflictException(refusal);
             }
 
             Log.Adopted(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, existing.CustomKeyStoreId);
@@ -604,19 +590,6 @@ internal sealed partial class KeySetController(
 
     private static string? RotationRequest(V1Alpha1KeySet keySet) =>
         keySet.Metadata.Annotation(CloudKeyNames.RotateCredentialAnnotation) is { Length: > 0 } value ? value : null;
-
-    private static string DescribeConnectionError(string code) => code switch
-    {
-        "INVALID_CREDENTIALS" => "the proxy rejected the key store's SigV4 credential",
-        "XKS_PROXY_NOT_REACHABLE" => "KMS cannot reach the proxy endpoint",
-        "XKS_PROXY_TIMED_OUT" => "the proxy did not answer within KMS's timeout",
-        "XKS_PROXY_INVALID_RESPONSE" => "the proxy's answer was not a valid XKS response",
-        "XKS_PROXY_INVALID_CONFIGURATION" => "the proxy does not serve the key store's URI path",
-        "XKS_PROXY_INVALID_TLS_CONFIGURATION" => "the proxy's TLS certificate is not trusted or does not match the hostname",
-        "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND" or "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION" => "the VPC endpoint service is missing or misconfigured",
-        "INTERNAL_ERROR" => "an internal error in KMS",
-        _ => "see the KMS documentation of ConnectionErrorCode",
-    };
 
     /// <summary>When to look again: the sooner of the next rotation step and the drift check, never under a second.</summary>
     private TimeSpan NextCheck(TimeSpan untilRotation) =>

@@ -1,0 +1,93 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Controllers.Tests;
+
+public class KeySetDecisionsTests
+{
+    private const string Store = "cks-1234567890abcdef0";
+
+    private static KeyStoreObservation Observed(string? state, string? storeError = null, string? lastError = null, bool update = false, bool blocked = false) =>
+        new(Store, state, storeError, lastError, update, blocked, "https://xks.example.com/payments/kms/xks/v1");
+
+    public static TheoryData<string, KeyStoreObservation, KeyStoreAction, string?, string?, string, string, KeySetRequeue> Cases => new()
+    {
+        { "a connected store needs nothing and is Ready", Observed("CONNECTED"),
+            KeyStoreAction.None, "CONNECTED", null, ConditionStatus.True, Reasons.Connected, KeySetRequeue.Resync },
+        { "connecting clears a last error", Observed("CONNECTED", lastError: "XKS_PROXY_TIMED_OUT"),
+            KeyStoreAction.None, "CONNECTED", null, ConditionStatus.True, Reasons.Connected, KeySetRequeue.Resync },
+        { "a disconnected store is connected", Observed("DISCONNECTED"),
+            KeyStoreAction.Connect, "CONNECTING", null, ConditionStatus.False, Reasons.Connecting, KeySetRequeue.Poll },
+        { "a disconnected store is connected, the last error still shown", Observed("DISCONNECTED", lastError: "INVALID_CREDENTIALS"),
+            KeyStoreAction.Connect, "CONNECTING", "INVALID_CREDENTIALS", ConditionStatus.False, "INVALID_CREDENTIALS", KeySetRequeue.Poll },
+        { "a connecting store is waited for", Observed("CONNECTING"),
+            KeyStoreAction.None, "CONNECTING", null, ConditionStatus.False, Reasons.Connecting, KeySetRequeue.Poll },
+        { "a disconnecting store is waited for", Observed("DISCONNECTING"),
+            KeyStoreAction.None, "DISCONNECTING", null, ConditionStatus.False, Reasons.Connecting, KeySetRequeue.Poll },
+        { "a failed connection is disconnected and retried later, its code the reason", Observed("FAILED", storeError: "XKS_PROXY_NOT_REACHABLE"),
+            KeyStoreAction.DisconnectAfterFailure, "FAILED", "XKS_PROXY_NOT_REACHABLE", ConditionStatus.False, "XKS_PROXY_NOT_REACHABLE", KeySetRequeue.FailedRetry },
+        { "a failed connection without a code reports FAILED", Observed("FAILED"),
+            KeyStoreAction.DisconnectAfterFailure, "FAILED", "FAILED", ConditionStatus.False, "FAILED", KeySetRequeue.FailedRetry },
+        { "a new endpoint on a connected store disconnects it first", Observed("CONNECTED", update: true),
+            KeyStoreAction.DisconnectToUpdate, "CONNECTED", null, ConditionStatus.False, Reasons.Disconnecting, KeySetRequeue.Poll },
+        { "a new endpoint on a failed store disconnects it first", Observed("FAILED", storeError: "XKS_PROXY_INVALID_CONFIGURATION", update: true),
+            KeyStoreAction.DisconnectToUpdate, "FAILED", "XKS_PROXY_INVALID_CONFIGURATION", ConditionStatus.False, Reasons.Disconnecting, KeySetRequeue.Poll },
+        { "a new endpoint on a disconnected store updates it", Observed("DISCONNECTED", update: true),
+            KeyStoreAction.Update, "DISCONNECTED", null, ConditionStatus.False, Reasons.Connecting, KeySetRequeue.Poll },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Plan_Observation_DecidesOneActionStatusAndReady(
+        string scenario, KeyStoreObservation observed, KeyStoreAction action, string? state, string? errorCode, string readyStatus, string readyReason, KeySetRequeue requeue)
+    {
+        var plan = KeySetDecisions.Plan(observed);
+
+        Assert.True(
+            (plan.Action, plan.ConnectionState, plan.ErrorCode, plan.Ready.Status, plan.Ready.Reason, plan.Requeue) == (action, state, errorCode, readyStatus, readyReason, requeue),
+            $"{scenario}: got {plan}");
+    }
+
+    [Theory]
+    [InlineData(false, "custom key store cks-1234567890abcdef0 is connected to https://xks.example.com/payments/kms/xks/v1")]
+    [InlineData(true, "custom key store cks-1234567890abcdef0 is connected, and blocked: the proxy refuses every request for it")]
+    public void Plan_Connected_IsConnectedAndReadyWithTheSameMessage(bool blocked, string message)
+    {
+        var plan = KeySetDecisions.Plan(Observed("CONNECTED", blocked: blocked));
+
+        Assert.Equal(new ConditionVerdict(ConditionStatus.True, Reasons.Connected, message), plan.Connected);
+        Assert.Equal(plan.Connected, plan.Ready);
+    }
+
+    [Fact]
+    public void Plan_Failed_ExplainsTheCodeInReadyAndConnected()
+    {
+        var plan = KeySetDecisions.Plan(Observed("FAILED", storeError: "INVALID_CREDENTIALS"));
+
+        Assert.Equal(new ConditionVerdict(ConditionStatus.False, "INVALID_CREDENTIALS", "connection failed: INVALID_CREDENTIALS"), plan.Connected);
+        Assert.Equal(
+            "custom key store cks-1234567890abcdef0 failed to connect: INVALID_CREDENTIALS (the proxy rejected the key store's SigV4 credential); disconnected, retrying",
+            plan.Ready.Message);
+    }
+
+    [Fact]
+    public void Plan_UpdateSteps_LeaveConnectedAsItIs()
+    {
+        Assert.Null(KeySetDecisions.Plan(Observed("CONNECTED", update: true)).Connected);
+        Assert.Null(KeySetDecisions.Plan(Observed("DISCONNECTED", update: true)).Connected);
+    }
+
+    [Theory]
+    [InlineData("/payments/kms/xks/v1", null)]
+    [InlineData("/ledger/kms/xks/v1", "a custom key store named team-a-payments (cks-9) already exists with path /ledger/kms/xks/v1; set spec.externalKeyStore.name to another name, or spec.adopt to take it over")]
+    [InlineData(null, "a custom key store named team-a-payments (cks-9) already exists with path ; set spec.externalKeyStore.name to another name, or spec.adopt to take it over")]
+    public void StoreRefusal_StoreOfOurNameOnAnotherPath_IsSomebodyElses(string? storePath, string? refusal) =>
+        Assert.Equal(refusal, KeySetDecisions.StoreRefusal("team-a-payments", "cks-9", storePath, "/payments/kms/xks/v1"));
+
+    [Theory]
+    [InlineData("INVALID_CREDENTIALS", "the proxy rejected the key store's SigV4 credential")]
+    [InlineData("XKS_PROXY_INVALID_TLS_CONFIGURATION", "the proxy's TLS certificate is not trusted or does not match the hostname")]
+    [InlineData("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "the VPC endpoint service is missing or misconfigured")]
+    [InlineData("SOMETHING_NEW", "see the KMS documentation of ConnectionErrorCode")]
+    public void DescribeConnectionError_Code_IsExplained(string code, string meaning) =>
+        Assert.Equal(meaning, KeySetDecisions.DescribeConnectionError(code));
+}
