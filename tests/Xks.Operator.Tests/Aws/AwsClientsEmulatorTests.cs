@@ -2,7 +2,7 @@ using Amazon.KeyManagementService.Model;
 using Amazon.SecurityToken.Model;
 using Xks.KmsEmulator;
 using Xks.Operator.Entities;
-using Xks.Operator.Runtime.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Aws.Tests;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Amazon.Runtime;
-using Xks.Operator.Runtime.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Aws.Tests;
 

@@ -1,8 +1,8 @@
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Scenarios.Tests;
 using Xks.Operator.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 

@@ -4,8 +4,8 @@ using k8s;
 using k8s.Models;
 using Xks.KmsEmulator;
 using Xks.Operator.Entities;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using k8s;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Scenarios.Tests;
 using Xks.Operator.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Controllers.Tests;
 

@@ -2,7 +2,6 @@ using k8s;
 using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Resources;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
 using Xks.Testing;
 

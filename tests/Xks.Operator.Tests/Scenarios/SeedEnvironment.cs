@@ -7,7 +7,6 @@ using Amazon.KeyManagementService.Model;
 using k8s;
 using k8s.Models;
 using Xks.KmsEmulator;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
 using Xks.Testing;
 using Emulator = Xks.KmsEmulator.KmsEmulator;

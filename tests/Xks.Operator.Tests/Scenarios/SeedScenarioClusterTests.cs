@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Xks.Operator.Charts.Tests;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Operator.Support.Tests;
 using Xks.Testing;
 using Xunit.Abstractions;

@@ -3,7 +3,6 @@ using k8s;
 using k8s.Autorest;
 using Xks.Operator.Crds.Tests;
 using Xks.Operator.Entities;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Testing;
 
 namespace Xks.Operator.Support.Tests;

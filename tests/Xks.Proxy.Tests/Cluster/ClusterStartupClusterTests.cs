@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Xks.Proxy.Hosting;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Cluster.Tests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using k8s;
 using Microsoft.Extensions.Logging;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Cluster.Tests;
 

@@ -5,6 +5,7 @@ using k8s;
 using k8s.Models;
 using Xks.Proxy.Hosting;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Cluster.Tests;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Endpoints.Tests;
 

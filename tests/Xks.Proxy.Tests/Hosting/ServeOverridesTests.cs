@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Hosting.Tests;
 

@@ -1,5 +1,6 @@
 using Xks.Proxy.Conformance.Tests;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Hosting.Tests;
 

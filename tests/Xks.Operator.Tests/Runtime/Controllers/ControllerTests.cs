@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Xks.Operator.Runtime.Informers;
 using Xks.Operator.Runtime.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Runtime.Controllers.Tests;
 

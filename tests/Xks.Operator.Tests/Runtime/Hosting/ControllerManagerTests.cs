@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xks.Operator.Runtime.Controllers;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Testing;
 
 namespace Xks.Operator.Runtime.Hosting.Tests;

@@ -4,6 +4,7 @@ using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Xks.Operator.Runtime.Support.Tests;
+using Xks.Testing;
 
 namespace Xks.Operator.Runtime.Informers.Tests;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using k8s;
 using k8s.Autorest;
-using Xks.Operator.Runtime.Support.Tests;
 using Xks.Testing;
 using Xunit.Abstractions;
 

@@ -2,19 +2,21 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Xks.Proxy.Tests.Support;
+namespace Xks.Testing;
 
 /// <summary>
-/// A TCP relay on 127.0.0.1 in front of a real server (here the API server), that a test can cut and restore on the
-/// same port: stopping it closes the listener and every relayed connection, as an API server outage would.
+/// A TCP relay on 127.0.0.1 in front of a real server (the API server, a proxy) that a test can cut: <see cref="DropAll"/>
+/// resets every relayed connection and keeps listening, as a network blip would; <see cref="StopAsync"/> also closes
+/// the listener, as an outage would, and <see cref="Start"/> restores it on the same port.
 /// </summary>
-public sealed class TcpRelay : IAsyncDisposable
+public sealed class TcpRelay : IAsyncDisposable, IDisposable
 {
     private readonly IPEndPoint _target;
     private readonly ConcurrentDictionary<TcpClient, byte> _connections = new();
     private TcpListener? _listener;
     private CancellationTokenSource? _stop;
     private Task _acceptLoop = Task.CompletedTask;
+    private int _accepted;
 
     public TcpRelay(IPEndPoint target)
     {
@@ -22,7 +24,11 @@ public sealed class TcpRelay : IAsyncDisposable
         Start();
     }
 
+    /// <summary>The relay's port (the same across <see cref="StopAsync"/> and <see cref="Start"/>).</summary>
     public int Port { get; private set; }
+
+    /// <summary>Connections accepted so far.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>(Re)starts listening, on the same port as before.</summary>
     public void Start()
@@ -36,17 +42,9 @@ public sealed class TcpRelay : IAsyncDisposable
         _acceptLoop = AcceptAsync(listener, _stop.Token);
     }
 
-    /// <summary>Stops listening and resets every connection.</summary>
-    public async Task StopAsync()
+    /// <summary>Resets every relayed connection (both sides); new connections are still relayed.</summary>
+    public void DropAll()
     {
-        if (_listener is null)
-        {
-            return;
-        }
-
-        await _stop!.CancelAsync();
-        _listener.Stop();
-        _listener = null;
         foreach (var connection in _connections.Keys)
         {
             try
@@ -59,14 +57,29 @@ public sealed class TcpRelay : IAsyncDisposable
             }
 
             connection.Dispose();
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    /// <summary>Stops listening and resets every connection.</summary>
+    public async Task StopAsync()
+    {
+        if (_listener is null)
+        {
+            return;
         }
 
-        _connections.Clear();
+        await _stop!.CancelAsync();
+        _listener.Stop();
+        _listener = null;
+        DropAll();
         await _acceptLoop;
         _stop.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
+
+    public void Dispose() => StopAsync().GetAwaiter().GetResult();
 
     private async Task AcceptAsync(TcpListener listener, CancellationToken stop)
     {
@@ -82,6 +95,7 @@ public sealed class TcpRelay : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _accepted);
             _ = RelayAsync(client, stop);
         }
     }
@@ -98,7 +112,7 @@ public sealed class TcpRelay : IAsyncDisposable
             var b = upstream.GetStream();
             await Task.WhenAny(a.CopyToAsync(b, stop), b.CopyToAsync(a, stop));
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
         }
         finally
