@@ -26,7 +26,7 @@ public sealed class ScheduledRotationClusterTests() : OperatorClusterTest("sched
         await Eventually.HoldsAsync(
             async () => AccessKeyId(await seed.TrySecretAsync(SeedEnvironment.CredentialSecretName)) != accessKeyId
                 && await seed.StatusFieldAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "currentVersion") != version,
-            TimeSpan.FromSeconds(150), "the credential and the key version rotated by schedule");
+            TimeSpan.FromSeconds(240), "the credential and the key version rotated by schedule");
 
         await seed.WaitReadyAsync(TimeSpan.FromSeconds(60), "keyset/" + SeedEnvironment.KeySetName, "cloudkey/" + SeedEnvironment.CloudKeyName);
         Assert.Equal("before the rotation"u8.ToArray(), await seed.Envelope.DecryptAsync(before));
