@@ -43,7 +43,8 @@ bin() { echo "$ROOT/$1/bin/$CONFIGURATION/net10.0/$2"; }
 AWS_CGROUP=/sys/fs/cgroup/cpu/xks-aws
 # Use as `aws_side COMMAND… &`: it replaces the background subshell, so $! is the command's own PID.
 aws_side() {
-  if mkdir -p "$AWS_CGROUP" 2>/dev/null && echo 8192 > "$AWS_CGROUP/cpu.shares" 2>/dev/null; then
+  # cgroup v1 only: on a cgroup v2 host /sys/fs/cgroup/cpu would be a new cgroup, not the cpu controller.
+  if [ -f /sys/fs/cgroup/cpu/cpu.shares ] && mkdir -p "$AWS_CGROUP" 2>/dev/null && echo 8192 > "$AWS_CGROUP/cpu.shares" 2>/dev/null; then
     exec sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$AWS_CGROUP" "$@"
   fi
   exec "$@"

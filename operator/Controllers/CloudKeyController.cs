@@ -232,7 +232,6 @@ internal sealed partial class CloudKeyController(
             throw new ChildConflictException($"key material Secret {name} is unreadable ({problem}); it is left untouched — restore it from backup");
         }
 
-        var annotations = secret.Metadata.Annotations ?? new Dictionary<string, string>();
         var refusal = CloudKeyDecisions.MaterialRefusal(new KeyMaterialClaim(
             name, materialBackend, backend.Name, vault.Metadata.Name, secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel), keySet.Metadata.Name,
             id, CloudKeyNames.XksKeyId(key), secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation), key.Spec.Adopt?.KeyId));
@@ -241,7 +240,7 @@ internal sealed partial class CloudKeyController(
             throw new ChildConflictException(refusal);
         }
 
-        if (id != CloudKeyNames.XksKeyId(key) && annotations.ContainsKey(CloudKeyNames.ReleasedAnnotation))
+        if (id != CloudKeyNames.XksKeyId(key) && secret.Metadata.Annotation(CloudKeyNames.ReleasedAnnotation) is not null)
         {
             // Adopted material of an earlier CloudKey is no longer released.
             await AnnotateMaterialAsync(key, CloudKeyNames.ReleasedAnnotation, null, cancellationToken).ConfigureAwait(false);

@@ -281,7 +281,8 @@ nodes_up() {
   # Both nodes' containers live in containerd's cgroup k8s.io (cgroupsPerQOS is off), which competes for CPU with every
   # host process (API server, etcd, kubelets, the tests' own clients) at the default weight of one process. A real
   # node gives its pods most of the CPU weight; so does this: 8 × the default (inside it, requests set the shares).
-  mkdir -p /sys/fs/cgroup/cpu/k8s.io 2>/dev/null && echo 8192 > /sys/fs/cgroup/cpu/k8s.io/cpu.shares 2>/dev/null || true
+  # (cgroup v1 only: on a cgroup v2 host /sys/fs/cgroup/cpu would be a new cgroup, not the cpu controller.)
+  [ ! -f /sys/fs/cgroup/cpu/cpu.shares ] || { mkdir -p /sys/fs/cgroup/cpu/k8s.io && echo 8192 > /sys/fs/cgroup/cpu/k8s.io/cpu.shares; } 2>/dev/null || true
   for n in $(seq 1 "$NODE_COUNT"); do kubelet_up "$n"; done
   kube_proxy_up
   for i in $(seq 1 300); do
