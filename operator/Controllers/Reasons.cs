@@ -67,6 +67,9 @@ internal static class Reasons
     public const string Disabling = "Disabling";
     public const string ConfigIncomplete = "ConfigIncomplete";
 
+    /// <summary>The rendered proxy config fails the proxy's own validator: it is not applied, the pods keep the last good one.</summary>
+    public const string ConfigInvalid = "ConfigInvalid";
+
     // PKCS#11 backend (HsmException names the failures: PinSecretNotFound, PinSecretInvalid, HsmUnavailable).
     public const string LoggedIn = "LoggedIn";
 }

@@ -28,6 +28,9 @@ internal sealed partial class VaultController
         [LoggerMessage(3007, LogLevel.Warning, "Could not report the failure in the status of Vault {Namespace}/{Name}: {Error}", EventName = "VaultStatusWriteFailed")]
         public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
 
+        [LoggerMessage(3009, LogLevel.Warning, "Vault {Namespace}/{Name}: the proxy would refuse the rendered config, which is not applied: {Problems}", EventName = "VaultConfigInvalid")]
+        public static partial void ConfigInvalid(ILogger logger, string @namespace, string name, string problems);
+
         [LoggerMessage(3008, LogLevel.Debug, "Vault {Namespace}/{Name}: the operator cannot use the HSM ({Reason}): {Problem}", EventName = "VaultHsmUnavailable")]
         public static partial void HsmUnavailable(ILogger logger, string @namespace, string name, string reason, string problem);
     }

@@ -1,17 +1,17 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
+using Xks.Operator.Api;
 using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
-using Xks.Operator.Api;
 using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Operator.Runtime.Controllers;
 using Xks.Operator.Runtime.Informers;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace Xks.Operator.Controllers;
 
@@ -128,10 +128,23 @@ internal sealed partial class VaultController(
             await events.WarningAsync(vault, Reasons.ConfigIncomplete, $"left out of the proxy config: {problem}", cancellationToken).ConfigureAwait(false);
         }
 
+        var config = ProxyConfigModel.ForVault(vault, keyStores.KeyStores, keyStores.Regions);
+        var configProblems = ProxyConfigRenderer.Validate(config);
+        if (configProblems.Count > 0)
+        {
+            // Never hand the proxy a config it would refuse: its replicas keep serving the last good one.
+            var message = $"the proxy would refuse the rendered config, so it is not applied: {string.Join("; ", configProblems)}";
+            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ConfigInvalid, message, generation);
+            await events.WarningAsync(vault, Reasons.ConfigInvalid, message, cancellationToken).ConfigureAwait(false);
+            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+            Log.ConfigInvalid(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, string.Join("; ", configProblems));
+            return ReconcileResult.Done;
+        }
+
         var children = VaultResources.Build(
             vault,
             new VaultResourceOptions(options.ProxyImage, await PodDisruptionBudgetApiVersionAsync(cancellationToken).ConfigureAwait(false)),
-            ProxyConfigModel.ForVault(vault, keyStores.KeyStores, keyStores.Regions));
+            config);
 
         var certificateMissingApi = false;
         foreach (var child in children.All())

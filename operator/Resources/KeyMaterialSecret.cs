@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using k8s.Models;
+using Xks.Contracts.KeyWrap;
 using Xks.Operator.Entities;
+using k8s.Models;
 
 namespace Xks.Operator.Resources;
 
@@ -232,11 +233,11 @@ public static partial class KeyMaterialSecret
         }
         else
         {
-            Span<byte> wrapped = stackalloc byte[KeyMaterial.WrappedSize];
+            Span<byte> wrapped = stackalloc byte[WrappedKey.WrappedSize];
             if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
-                || !Convert.TryFromBase64String(material.GetString()!, wrapped, out var length) || length != KeyMaterial.WrappedSize)
+                || !Convert.TryFromBase64String(material.GetString()!, wrapped, out var length) || length != WrappedKey.WrappedSize)
             {
-                return $"wrappedMaterial must be Base64 of {KeyMaterial.WrappedSize} bytes";
+                return $"wrappedMaterial must be Base64 of {WrappedKey.WrappedSize} bytes";
             }
 
             wrappedMaterial = material.GetString()!;

@@ -30,7 +30,7 @@ public static class ProxyLayout
     public const string MasterKeyKey = "master.key";
 
     /// <summary>Length of the software backend's master key (AES-256).</summary>
-    public const int MasterKeyLength = 32;
+    public const int MasterKeyLength = Xks.Contracts.KeyWrap.WrappedKey.KeySize;
 
     public const string MasterKeyDirectory = "/var/run/xks/master-key";
     public const string MasterKeyFile = MasterKeyDirectory + "/" + MasterKeyKey;

@@ -1,4 +1,4 @@
-using YamlDotNet.RepresentationModel;
+using Xks.Contracts.ProxyConfig;
 
 namespace Xks.Operator.Resources;
 
@@ -24,57 +24,26 @@ public sealed class ServedProxyConfig
     /// <summary>Every externalKeyId the proxy serves, with its enabled flag.</summary>
     public IReadOnlyDictionary<string, bool> Keys { get; }
 
-    /// <summary>Reads a rendered config; anything unreadable counts as serving nothing.</summary>
+    /// <summary>Reads a rendered config with the proxy's own parser; anything unreadable counts as serving nothing.</summary>
     public static ServedProxyConfig Parse(string? yaml)
     {
-        if (string.IsNullOrWhiteSpace(yaml))
+        if (string.IsNullOrWhiteSpace(yaml) || ProxyConfigYaml.Parse(yaml).Options is not { } options)
         {
             return Empty;
         }
 
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StringReader(yaml);
-            stream.Load(reader);
-        }
-        catch (YamlDotNet.Core.YamlException)
-        {
-            return Empty;
-        }
-
-        var accessKeyIds = new HashSet<string>(StringComparer.Ordinal);
+        var stores = options.KeyStores.Where(s => s is not null).ToList();
+        var accessKeyIds = stores
+            .SelectMany(s => s.Credentials)
+            .Where(c => !string.IsNullOrEmpty(c?.AccessKeyId))
+            .Select(c => c.AccessKeyId)
+            .ToHashSet(StringComparer.Ordinal);
         var keys = new Dictionary<string, bool>(StringComparer.Ordinal);
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
-            || Child(root, "keyStores") is not YamlSequenceNode stores)
+        foreach (var key in stores.SelectMany(s => s.Keys).Where(k => !string.IsNullOrEmpty(k?.Id)))
         {
-            return Empty;
-        }
-
-        foreach (var store in stores.OfType<YamlMappingNode>())
-        {
-            foreach (var credential in (Child(store, "credentials") as YamlSequenceNode)?.OfType<YamlMappingNode>() ?? [])
-            {
-                if (Scalar(credential, "accessKeyId") is { } id)
-                {
-                    accessKeyIds.Add(id);
-                }
-            }
-
-            foreach (var key in (Child(store, "keys") as YamlSequenceNode)?.OfType<YamlMappingNode>() ?? [])
-            {
-                if (Scalar(key, "id") is { } id)
-                {
-                    keys[id] = Scalar(key, "enabled") is not { } enabled || !string.Equals(enabled, "false", StringComparison.OrdinalIgnoreCase);
-                }
-            }
+            keys[key.Id] = key.Enabled;
         }
 
         return new ServedProxyConfig(accessKeyIds, keys);
     }
-
-    private static YamlNode? Child(YamlMappingNode node, string name) =>
-        node.Children.TryGetValue(new YamlScalarNode(name), out var child) ? child : null;
-
-    private static string? Scalar(YamlMappingNode node, string name) => (Child(node, name) as YamlScalarNode)?.Value;
 }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Contracts;
 using Xks.Proxy.Metrics;
 using Xks.Proxy.Options;

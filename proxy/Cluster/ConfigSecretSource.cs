@@ -3,10 +3,11 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Xks.Contracts.ProxyConfig;
+using Xks.Proxy.Options;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Cluster;
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Metrics;

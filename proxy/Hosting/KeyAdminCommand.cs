@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Pkcs11;
 using Xks.Proxy.Crypto.Pkcs11;
 using Xks.Proxy.Crypto.Software;

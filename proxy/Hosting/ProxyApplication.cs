@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Prometheus;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tls;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Audit;
 using Xks.Proxy.Authentication;
 using Xks.Proxy.Crypto;

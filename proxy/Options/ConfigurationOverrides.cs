@@ -1,3 +1,4 @@
+using Xks.Contracts.ProxyConfig;
 namespace Xks.Proxy.Options;
 
 /// <summary>

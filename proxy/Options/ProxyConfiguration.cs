@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text;
 using System.Threading.RateLimiting;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Authentication;
 using Xks.Proxy.Authorization;
 

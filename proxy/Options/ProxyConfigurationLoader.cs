@@ -1,6 +1,4 @@
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using Xks.Contracts.ProxyConfig;
 
 namespace Xks.Proxy.Options;
 
@@ -10,27 +8,10 @@ public sealed record ConfigurationLoadResult(ProxyConfiguration? Configuration, 
     public bool Succeeded => Configuration is not null;
 }
 
-/// <summary>Where a proxy gets its configuration, which decides a few validation rules.</summary>
-public enum ConfigurationMode
-{
-    /// <summary>One YAML file (<c>--config</c>): at least one key store.</summary>
-    Standalone,
-
-    /// <summary>
-    /// The Secret the operator renders (<c>--config-secret</c>): zero key stores is valid (a Vault without KeySets
-    /// yet); every XKS path then answers 404 while the probes keep working.
-    /// </summary>
-    Cluster,
-}
-
 /// <summary>Reads the YAML document, resolves relative paths against its folder, validates it and builds the snapshot.</summary>
 public static class ProxyConfigurationLoader
 {
     public const string ConfigEnvironmentVariable = "XKS_PROXY_CONFIG";
-
-    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
-        .WithNamingConvention(CamelCaseNamingConvention.Instance)
-        .Build();
 
     public static ConfigurationLoadResult LoadFile(string path, ConfigurationOverrides? overrides = null)
     {
@@ -61,23 +42,12 @@ public static class ProxyConfigurationLoader
         string? source = null,
         ConfigurationOverrides? overrides = null)
     {
-        ProxyOptions? options;
-        try
+        var parsed = ProxyConfigYaml.Parse(yaml);
+        if (parsed.Options is not { } options)
         {
-            options = Deserializer.Deserialize<ProxyOptions>(yaml);
-        }
-        catch (YamlException ex)
-        {
-            var detail = ex.InnerException?.Message ?? ex.Message;
-            return Fail($"config (line {ex.Start.Line}, column {ex.Start.Column}): {detail}");
+            return Fail(parsed.Problem!);
         }
 
-        if (options is null)
-        {
-            return Fail("config: the document is empty");
-        }
-
-        Normalize(options);
         overrides?.ApplyTo(options);
         ResolvePaths(options, baseDirectory);
         var problems = new List<string>(ProxyOptionsValidator.Validate(options, mode));
@@ -91,50 +61,6 @@ public static class ProxyConfigurationLoader
     }
 
     private static ConfigurationLoadResult Fail(string problem) => new(null, [problem]);
-
-    // YamlDotNet writes null for an empty list or section; treat those as their defaults.
-    private static void Normalize(ProxyOptions options)
-    {
-        options.Regions ??= [];
-        options.Server ??= new ServerOptions();
-        options.Limits ??= new LimitsOptions();
-        options.Health ??= new HealthOptions();
-        options.Audit ??= new AuditOptions();
-        options.KeyStores ??= [];
-        options.Backend ??= new BackendOptions();
-        if (options.Backend.Pkcs11 is { } pkcs11)
-        {
-            pkcs11.Tokens ??= [];
-            pkcs11.SessionPool ??= new Pkcs11SessionPoolOptions();
-            pkcs11.IvGeneration ??= nameof(Pkcs11IvGeneration.Proxy);
-            pkcs11.HealthKeyLabel ??= "";
-            pkcs11.Library ??= "";
-        }
-
-        foreach (var store in options.KeyStores.Where(s => s is not null))
-        {
-            store.UriPathPrefix ??= "";
-            store.Credentials ??= [];
-            store.Keys ??= [];
-            foreach (var key in store.Keys.Where(k => k is not null))
-            {
-                key.Usage ??= [];
-                key.Versions ??= [];
-                if (key.Authorization is { } auth)
-                {
-                    auth.Principals ??= [];
-                    auth.ViaServices ??= [];
-                    auth.SourceVpcs ??= [];
-                    auth.SourceVpces ??= [];
-                }
-            }
-        }
-
-        if (options.Server.Tls?.ClientCertificate is { } mtls)
-        {
-            mtls.AllowedSubjects ??= [];
-        }
-    }
 
     private static void ResolvePaths(ProxyOptions options, string baseDirectory)
     {

@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Xks.Proxy.Options;
+using Xks.Contracts.ProxyConfig;
 
 namespace Xks.Proxy.Tls;
 

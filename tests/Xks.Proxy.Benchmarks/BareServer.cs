@@ -4,8 +4,8 @@ using System.Net.Security;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Hosting;
-using Xks.Proxy.Options;
 using Xks.Proxy.Tls;
 
 namespace Xks.Proxy.Benchmarks;

@@ -5,8 +5,8 @@ using Net.Pkcs11Interop.HighLevelAPI;
 using ISession = Net.Pkcs11Interop.HighLevelAPI.ISession;
 using Net.Pkcs11Interop.LowLevelAPI80;
 using Net.Pkcs11Interop.LowLevelAPI80.MechanismParams;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Errors;
-using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Crypto.Pkcs11;
 

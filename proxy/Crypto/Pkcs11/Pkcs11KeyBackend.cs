@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Net.Pkcs11Interop.Common;
+using Xks.Contracts.ProxyConfig;
 using Xks.Pkcs11;
 using Xks.Proxy.Contracts;
 using Xks.Proxy.Errors;

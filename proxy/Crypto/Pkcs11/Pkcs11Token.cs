@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
+using Xks.Contracts.ProxyConfig;
 using Xks.Pkcs11;
 using Xks.Proxy.Errors;
-using Xks.Proxy.Options;
 using ISession = Net.Pkcs11Interop.HighLevelAPI.ISession;
 
 namespace Xks.Proxy.Crypto.Pkcs11;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Xks.Contracts.KeyWrap;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Contracts;
 using Xks.Proxy.Options;
 
@@ -29,7 +31,6 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     public const string HealthKeyId = "xks-proxy-health";
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const int WrappedLength = AesGcmKey.IvSize + AesGcmKey.KeySize + AesGcmKey.TagSize;
 
     private readonly string _dataDir;
     private readonly string _masterKeyPath;
@@ -257,7 +258,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         var file = new SoftwareKeyFile
         {
             Id = keyId,
-            Versions = [.. versions.Select(v => new SoftwareKeyVersion { Version = v.Version, WrappedMaterial = v.WrappedMaterial, CreatedAt = v.CreatedAt ?? default })],
+            Versions = [.. versions.Select(v => new SoftwareKeyVersion { Version = v.Version, WrappedMaterial = v.WrappedMaterial ?? "", CreatedAt = v.CreatedAt ?? default })],
         };
         try
         {
@@ -388,42 +389,22 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return keys;
     }
 
-    private bool TryUnwrap(string keyId, SoftwareKeyVersion version, Span<byte> material)
-    {
-        Span<byte> wrapped = stackalloc byte[WrappedLength];
-        if (!Convert.TryFromBase64String(version.WrappedMaterial ?? "", wrapped, out var n) || n != WrappedLength)
-        {
-            return false;
-        }
-
-        using var gcm = new AesGcm(_masterKey, AesGcmKey.TagSize);
-        try
-        {
-            gcm.Decrypt(wrapped[..12], wrapped.Slice(12, 32), wrapped[44..], material, WrapAad(keyId, version.Version));
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return false;
-        }
-    }
+    private bool TryUnwrap(string keyId, SoftwareKeyVersion version, Span<byte> material) =>
+        WrappedKey.TryUnwrap(_masterKey, keyId, version.Version, version.WrappedMaterial, material);
 
     private SoftwareKeyVersion NewVersion(string keyId, int version)
     {
-        Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
-        Span<byte> wrapped = stackalloc byte[WrappedLength];
-        RandomNumberGenerator.Fill(material);
-        RandomNumberGenerator.Fill(wrapped[..12]);
-        using (var gcm = new AesGcm(_masterKey, AesGcmKey.TagSize))
+        Span<byte> material = stackalloc byte[WrappedKey.KeySize];
+        try
         {
-            gcm.Encrypt(wrapped[..12], material, wrapped.Slice(12, 32), wrapped[44..], WrapAad(keyId, version));
+            RandomNumberGenerator.Fill(material);
+            return new SoftwareKeyVersion { Version = version, CreatedAt = _time.GetUtcNow(), WrappedMaterial = WrappedKey.Wrap(_masterKey, keyId, version, material) };
         }
-
-        CryptographicOperations.ZeroMemory(material);
-        return new SoftwareKeyVersion { Version = version, CreatedAt = _time.GetUtcNow(), WrappedMaterial = Convert.ToBase64String(wrapped) };
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
     }
-
-    private static byte[] WrapAad(string keyId, int version) => Encoding.UTF8.GetBytes($"xks-proxy:key:{keyId}:v{version}");
 
     private static string KeyPath(string directory, string keyId) => Path.Combine(directory, keyId + ".json");
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Options;
@@ -22,7 +23,7 @@ public sealed class KeyMaterialTests : IDisposable
 
         Assert.Equal(3, version.Version);
         Assert.Equal(Created, version.CreatedAt);
-        Assert.Equal(KeyMaterial.WrappedSize, Convert.FromBase64String(version.WrappedMaterial!).Length);
+        Assert.Equal(Xks.Contracts.KeyWrap.WrappedKey.WrappedSize, Convert.FromBase64String(version.WrappedMaterial!).Length);
         Assert.True(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(RandomNumberGenerator.GetBytes(32), "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1d", version));

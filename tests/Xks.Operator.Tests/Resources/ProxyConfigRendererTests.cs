@@ -1,3 +1,4 @@
+using Xks.Contracts.ProxyConfig;
 using Xks.Operator.Entities;
 using Xks.Proxy.Options;
 
@@ -213,11 +214,36 @@ public sealed class ProxyConfigRendererTests : IDisposable
     }
 
     [Fact]
-    public void Render_KeyWithoutVersions_WritesNoVersionsField()
+    public void Validate_RenderableModel_HasNoProblem()
+    {
+        Assert.Empty(ProxyConfigRenderer.Validate(ProxyConfigModel.ForVault(ResourceTestSupport.MinimalVault(), [Store("store-a"), Store("store-b")])));
+    }
+
+    [Fact]
+    public void Validate_ConfigTheProxyWouldRefuse_NamesEveryProblemAndNoSecret()
+    {
+        var badKey = new ProxyKeyModel("no spaces allowed", ["ENCRYPT"]);
+        var store = new ProxyKeyStoreModel("store-a", "/team-a/store-a", [CredentialA], [badKey]);
+        var twin = new ProxyKeyStoreModel("store-b", "/team-a/store-a", [CredentialA], []);
+
+        var problems = ProxyConfigRenderer.Validate(ProxyConfigModel.ForVault(ResourceTestSupport.MinimalVault(), [store, twin], ["not a region"]));
+
+        Assert.Contains(problems, p => p.Contains("'no spaces allowed'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("regions[0]", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("/team-a/store-a", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains(CredentialA.AccessKeyId, StringComparison.Ordinal));
+        Assert.All(problems, p => Assert.DoesNotContain(CredentialA.SecretAccessKey, p, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Render_KeyWithoutVersions_ProxyReadsNoInlineVersions()
     {
         var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(ResourceTestSupport.MinimalVault(), [Store("store-a")]));
 
-        Assert.DoesNotContain("versions", yaml, StringComparison.Ordinal);
+        Assert.Contains("  versions: []\n", yaml, StringComparison.Ordinal);
+        var result = LoadWithProxy(yaml);
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.All(result.Configuration!.Options.KeyStores[0].Keys, key => Assert.Empty(key.Versions));
     }
 
     [Fact]
@@ -284,7 +310,9 @@ public sealed class ProxyConfigRendererTests : IDisposable
                 sessionPool:
                   maxSessions: 32
                   waitTimeoutMilliseconds: 250
+                healthKeyLabel: xks-proxy-health
                 createMissingKeys: false
+                recoveryIntervalSeconds: 5
 
             """,
             yaml,

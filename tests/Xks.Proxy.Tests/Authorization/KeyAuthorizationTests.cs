@@ -1,5 +1,5 @@
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Contracts;
-using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Authorization.Tests;
 

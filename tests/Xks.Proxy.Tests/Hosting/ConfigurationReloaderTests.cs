@@ -1,9 +1,9 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Crypto.Software;
-using Xks.Proxy.Options;
 using Xks.Proxy.Tests.Support;
 
 namespace Xks.Proxy.Hosting.Tests;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Xks.Proxy.Tests.Support;
 
+using Xks.Contracts.ProxyConfig;
+
 namespace Xks.Proxy.Options.Tests;
 
 /// <summary>The serve flags --volume-root, --address, --port and --metrics-port as the loader applies them.</summary>

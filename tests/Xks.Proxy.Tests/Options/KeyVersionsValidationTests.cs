@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Xks.Proxy.Tests.Support;
 
+
 namespace Xks.Proxy.Options.Tests;
 
 /// <summary>Inline key versions (<c>keys[].versions</c>) as the loader reads and the validator checks them.</summary>

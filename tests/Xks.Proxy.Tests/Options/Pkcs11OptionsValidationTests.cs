@@ -1,6 +1,7 @@
 using Xks.Proxy.Tests.Support;
 using Xks.Testing;
 
+
 namespace Xks.Proxy.Options.Tests;
 
 /// <summary>backend.pkcs11 as the loader validates it: every problem listed at once, the PIN never quoted.</summary>

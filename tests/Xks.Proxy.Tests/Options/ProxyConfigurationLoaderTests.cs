@@ -1,5 +1,7 @@
 using Xks.Proxy.Tests.Support;
 
+using Xks.Contracts.ProxyConfig;
+
 namespace Xks.Proxy.Options.Tests;
 
 public sealed class ProxyConfigurationLoaderTests

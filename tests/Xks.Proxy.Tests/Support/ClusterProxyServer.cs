@@ -1,16 +1,17 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Cluster;
 using Xks.Proxy.Crypto.Software;
 using Xks.Proxy.Options;
 using Xks.Testing;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace Xks.Proxy.Tests.Support;
 

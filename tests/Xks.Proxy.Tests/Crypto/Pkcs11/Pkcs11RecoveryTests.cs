@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Xks.Proxy.Options;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Tests.Support;
 using Xks.Testing;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tests.Support;
 

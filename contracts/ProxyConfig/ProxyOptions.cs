@@ -1,15 +1,18 @@
-namespace Xks.Proxy.Options;
+using Xks.Contracts.KeyWrap;
 
-// The YAML document a proxy replica serves (standalone file, or what the operator renders into a Secret).
-// These are plain input types bound by YamlDotNet (camelCase keys); ProxyOptionsValidator checks them and
-// ProxyConfiguration turns them into the immutable runtime snapshot.
+namespace Xks.Contracts.ProxyConfig;
+
+// The YAML document a proxy replica serves (standalone file, or what the operator renders into a Secret): the one
+// definition both sides use. Plain input types bound by YamlDotNet (camelCase keys, ProxyConfigYaml); the property
+// order is the order in a rendered file. ProxyOptionsValidator checks them; the proxy turns them into its immutable
+// runtime snapshot, the operator builds them from its resources.
 
 public sealed class ProxyOptions
 {
+    public ServerOptions Server { get; set; } = new();
+
     /// <summary>SigV4 regions accepted in the credential scope. Empty: any region.</summary>
     public List<string> Regions { get; set; } = [];
-
-    public ServerOptions Server { get; set; } = new();
 
     public LimitsOptions Limits { get; set; } = new();
 
@@ -113,6 +116,8 @@ public sealed class CredentialOptions
 
     /// <summary>Alternative to <see cref="SecretAccessKey"/>: a file holding the secret.</summary>
     public string? SecretAccessKeyFile { get; set; }
+
+    public override string ToString() => $"CredentialOptions {{ AccessKeyId = {AccessKeyId}, SecretAccessKey = ***, SecretAccessKeyFile = {SecretAccessKeyFile} }}";
 }
 
 public sealed class KeyOptions
@@ -144,8 +149,11 @@ public sealed class KeyVersionOptions
     /// <summary>1 or more, unique within the key.</summary>
     public int Version { get; set; }
 
-    /// <summary>Base64 of iv(12) || wrapped key(32) || tag(16), under AAD <c>xks-proxy:key:{keyId}:v{version}</c>. Not secret without the master key, and never logged.</summary>
-    public string WrappedMaterial { get; set; } = "";
+    /// <summary>
+    /// Software backend: <see cref="WrappedKey"/> (Base64 of iv(12) || wrapped key(32) || tag(16)). Not secret
+    /// without the master key, and never logged. PKCS#11 backend: null.
+    /// </summary>
+    public string? WrappedMaterial { get; set; }
 
     public DateTimeOffset? CreatedAt { get; set; }
 

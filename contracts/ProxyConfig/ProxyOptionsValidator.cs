@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
+using Xks.Contracts.KeyWrap;
 
-namespace Xks.Proxy.Options;
+namespace Xks.Contracts.ProxyConfig;
 
 /// <summary>Checks a whole <see cref="ProxyOptions"/> document and returns every problem found, not just the first.</summary>
 public static partial class ProxyOptionsValidator
@@ -11,16 +12,11 @@ public static partial class ProxyOptionsValidator
     public const int MaxUriPathLength = 128;
     public const string ApiPathSuffix = "/kms/xks/v1";
 
-    /// <summary>An inline key version's wrapped material: IV (12) + wrapped AES-256 key (32) + tag (16) bytes.</summary>
-    public const int WrappedMaterialLength = 60;
-
     /// <summary>Highest inline key version (the backend indexes versions in an array; a yearly rotation never gets near).</summary>
     public const int MaxKeyVersion = 100_000;
 
     /// <summary>Most PKCS#11 tokens one backend lists (ekmFleetDetails allows 10 entries).</summary>
     public const int MaxPkcs11Tokens = 10;
-
-    private const int WrappedMaterialBase64Length = 80;
 
     [GeneratedRegex("^[A-Z2-7]{20,30}$")]
     private static partial Regex AccessKeyIdPattern();
@@ -43,8 +39,14 @@ public static partial class ProxyOptionsValidator
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex NamePattern();
 
-    public static IReadOnlyList<string> Validate(ProxyOptions options, ConfigurationMode mode = ConfigurationMode.Standalone)
+    /// <summary>Every problem of <paramref name="options"/>, in document order; empty when the proxy would serve it.</summary>
+    /// <param name="options">A normalised document (<see cref="ProxyConfigYaml.Parse"/>).</param>
+    /// <param name="mode">Where the document comes from (decides whether zero key stores is valid).</param>
+    /// <param name="environment">Where referenced files and environment variables are looked up; default this machine's.</param>
+    public static IReadOnlyList<string> Validate(ProxyOptions options, ConfigurationMode mode = ConfigurationMode.Standalone, ConfigEnvironment? environment = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        var env = environment ?? ConfigEnvironment.Local;
         var problems = new List<string>();
 
         for (var i = 0; i < options.Regions.Count; i++)
@@ -55,7 +57,7 @@ public static partial class ProxyOptionsValidator
             }
         }
 
-        ValidateServer(options.Server, problems);
+        ValidateServer(options.Server, env, problems);
         ValidateLimits(options.Limits, problems);
 
         if (options.Health.FleetSize < 1)
@@ -70,11 +72,11 @@ public static partial class ProxyOptionsValidator
 
         var pkcs11 = options.Backend.Software is null && options.Backend.Pkcs11 is not null;
         ValidateKeyStores(options.KeyStores, mode, pkcs11, problems);
-        ValidateBackend(options.Backend, problems);
+        ValidateBackend(options.Backend, env, problems);
         return problems;
     }
 
-    private static void ValidateServer(ServerOptions server, List<string> problems)
+    private static void ValidateServer(ServerOptions server, ConfigEnvironment env, List<string> problems)
     {
         if (!System.Net.IPAddress.TryParse(server.Address, out _))
         {
@@ -102,11 +104,11 @@ public static partial class ProxyOptionsValidator
 
         if (server.Tls is { } tls)
         {
-            RequireFile(tls.CertificateFile, "server.tls.certificateFile", problems);
-            RequireFile(tls.PrivateKeyFile, "server.tls.privateKeyFile", problems);
+            RequireFile(tls.CertificateFile, "server.tls.certificateFile", env, problems);
+            RequireFile(tls.PrivateKeyFile, "server.tls.privateKeyFile", env, problems);
             if (tls.ClientCertificate is { } mtls)
             {
-                RequireFile(mtls.CaFile, "server.tls.clientCertificate.caFile", problems);
+                RequireFile(mtls.CaFile, "server.tls.clientCertificate.caFile", env, problems);
                 if (mtls.AllowedSubjects.Count == 0 || mtls.AllowedSubjects.Any(string.IsNullOrWhiteSpace))
                 {
                     problems.Add("server.tls.clientCertificate.allowedSubjects: list at least one non-empty subject name (e.g. cks.kms.us-east-1.amazonaws.com)");
@@ -115,13 +117,13 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void RequireFile(string path, string field, List<string> problems)
+    private static void RequireFile(string path, string field, ConfigEnvironment env, List<string> problems)
     {
         if (string.IsNullOrWhiteSpace(path))
         {
             problems.Add($"{field}: required");
         }
-        else if (!File.Exists(path))
+        else if (!env.FileExists(path))
         {
             problems.Add($"{field}: file '{path}' does not exist");
         }
@@ -238,7 +240,8 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    internal static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
+    /// <summary>A SigV4 secret access key this proxy accepts: 43 to 64 characters of a-z A-Z 0-9 / + =</summary>
+    public static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
 
     private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, List<string> problems)
     {
@@ -288,7 +291,7 @@ public static partial class ProxyOptionsValidator
     private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, List<string> problems)
     {
         var numbers = new Dictionary<int, int>();
-        Span<byte> wrapped = stackalloc byte[WrappedMaterialLength];
+        Span<byte> wrapped = stackalloc byte[WrappedKey.WrappedSize];
         for (var v = 0; v < versions.Count; v++)
         {
             var version = versions[v];
@@ -319,10 +322,10 @@ public static partial class ProxyOptionsValidator
             {
                 problems.Add($"{at}[{v}].wrappedMaterial: required");
             }
-            else if (material.Length != WrappedMaterialBase64Length
-                || !Convert.TryFromBase64String(material, wrapped, out var length) || length != WrappedMaterialLength)
+            else if (material.Length != WrappedKey.Base64Length
+                || !Convert.TryFromBase64String(material, wrapped, out var length) || length != WrappedKey.WrappedSize)
             {
-                problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of {WrappedMaterialLength} bytes (IV, wrapped key, tag), {WrappedMaterialBase64Length} characters (got {material.Length} characters)");
+                problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of {WrappedKey.WrappedSize} bytes (IV, wrapped key, tag), {WrappedKey.Base64Length} characters (got {material.Length} characters)");
             }
         }
     }
@@ -338,7 +341,7 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateBackend(BackendOptions backend, List<string> problems)
+    private static void ValidateBackend(BackendOptions backend, ConfigEnvironment env, List<string> problems)
     {
         if (backend.Software is null && backend.Pkcs11 is null)
         {
@@ -359,7 +362,7 @@ public static partial class ProxyOptionsValidator
             }
 
             var masterKeyFile = software.MasterKeyFile;
-            if (!string.IsNullOrWhiteSpace(masterKeyFile) && !File.Exists(masterKeyFile))
+            if (!string.IsNullOrWhiteSpace(masterKeyFile) && !env.FileExists(masterKeyFile))
             {
                 problems.Add($"backend.software.masterKeyFile: file '{masterKeyFile}' does not exist (the proxy never creates it)");
             }
@@ -367,19 +370,19 @@ public static partial class ProxyOptionsValidator
 
         if (backend.Pkcs11 is { } pkcs11)
         {
-            ValidatePkcs11(pkcs11, problems);
+            ValidatePkcs11(pkcs11, env, problems);
         }
     }
 
     /// <summary>The PKCS#11 backend: libraries present, 1-10 tokens each selected one way, one PIN source (never quoted), sane pool.</summary>
-    private static void ValidatePkcs11(Pkcs11BackendOptions pkcs11, List<string> problems)
+    private static void ValidatePkcs11(Pkcs11BackendOptions pkcs11, ConfigEnvironment env, List<string> problems)
     {
         const string at = "backend.pkcs11";
         if (string.IsNullOrWhiteSpace(pkcs11.Library))
         {
             problems.Add($"{at}.library: required (the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so)");
         }
-        else if (!File.Exists(pkcs11.Library))
+        else if (!env.FileExists(pkcs11.Library))
         {
             problems.Add($"{at}.library: PKCS#11 library '{pkcs11.Library}' does not exist");
         }
@@ -415,7 +418,7 @@ public static partial class ProxyOptionsValidator
                 }
             }
 
-            if (token.Library is { } own && !string.IsNullOrWhiteSpace(own) && !File.Exists(own))
+            if (token.Library is { } own && !string.IsNullOrWhiteSpace(own) && !env.FileExists(own))
             {
                 problems.Add($"{at}.tokens[{t}].library: PKCS#11 library '{own}' does not exist");
             }
@@ -427,11 +430,11 @@ public static partial class ProxyOptionsValidator
         {
             problems.Add($"{at}: set exactly one of pin, pinFile and pinEnvironmentVariable");
         }
-        else if (!string.IsNullOrEmpty(pkcs11.PinFile) && !File.Exists(pkcs11.PinFile))
+        else if (!string.IsNullOrEmpty(pkcs11.PinFile) && !env.FileExists(pkcs11.PinFile))
         {
             problems.Add($"{at}.pinFile: file '{pkcs11.PinFile}' does not exist");
         }
-        else if (!string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(pkcs11.PinEnvironmentVariable)))
+        else if (!string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) && string.IsNullOrEmpty(env.GetEnvironmentVariable(pkcs11.PinEnvironmentVariable)))
         {
             problems.Add($"{at}.pinEnvironmentVariable: environment variable '{pkcs11.PinEnvironmentVariable}' is not set");
         }
