@@ -1,15 +1,9 @@
 using System.Net;
 using k8s;
-using k8s.Models;
-using Xks.Operator.Controllers;
 using Xks.Operator.Crds;
-using Xks.Operator.Entities;
-using Xks.Operator.Api;
-using Xks.Operator.Aws;
-using Xks.Operator.Hsm;
+using Xks.Operator.Hosting;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
-using Xks.Operator.Runtime.Informers;
 
 var commandLine = OperatorCommandLine.Parse(args);
 if (commandLine.Problems.Count > 0)
@@ -68,73 +62,10 @@ catch (Exception ex) when (ex is HttpRequestException or k8s.Autorest.HttpOperat
     await Console.Error.WriteLineAsync($"xks-operator: could not read the policy API group ({ex.Message}); assuming policy/v1");
 }
 
-builder.Services.AddSingleton(options);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<ServerSideApply>();
-builder.Services.AddSingleton<AwsClients>();
-// One PKCS#11 module per library path and one logged-in session per token for the whole process (disposed at shutdown).
-builder.Services.AddSingleton<Pkcs11HsmKeys>();
-builder.Services.AddSingleton<IHsmKeys>(sp => sp.GetRequiredService<Pkcs11HsmKeys>());
 var podName = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : Environment.MachineName;
-builder.Services.AddSingleton(sp => new EventRecorder(
-    sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>())
-{
-    Instance = podName,
-});
-
-builder.Services
-    .AddXksControllerRuntime(runtime =>
-    {
-        runtime.Namespace = options.Namespace;
-        runtime.Workers = options.Workers;
-        runtime.ResyncPeriod = options.ResyncPeriod;
-        runtime.LeaderElection.Enabled = options.LeaderElect;
-        runtime.LeaderElection.Namespace = options.LeaderElectionNamespace;
-        runtime.LeaderElection.Identity = $"{podName}_{Guid.NewGuid():N}";
-    })
-    .AddController<V1Alpha1Vault, VaultController>(vaults => vaults
-        .Owns<V1Deployment>(VaultController.ChildSelector)
-        .Owns<V1Service>(VaultController.ChildSelector)
-        .Owns<V1ServiceAccount>(VaultController.ChildSelector)
-        .Owns<V1Role>(VaultController.ChildSelector)
-        .Owns<V1RoleBinding>(VaultController.ChildSelector)
-        .Owns<V1Ingress>(VaultController.ChildSelector)
-        .Owns(ResourceApi.Custom<V1PodDisruptionBudget>(client, options.Namespace, ResourceType.Of<V1PodDisruptionBudget>() with { Version = pdbVersion }), VaultController.ChildSelector)
-        // Secrets by label rather than owner: the master key deliberately has no owner reference.
-        .Watches<V1Secret>(
-            secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
-                ? [new Xks.Operator.Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
-                : [],
-            VaultController.ChildSelector)
-        // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
-        .Watches<V1Secret>(secret => VaultController.VaultsUsingPinSecret(vaults.Informer, secret))
-        .Watches<V1Alpha1KeySet>(keySet => [new Xks.Operator.Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
-        .Watches<V1Alpha1CloudKey>(key => VaultOfCloudKey(vaults.SharedInformer<V1Alpha1KeySet>(), key)))
-    // A CspAccount is verified again whenever the Secret its secretRef names changes.
-    .AddController<V1Alpha1CspAccount, CspAccountController>(accounts => accounts
-        .Watches<V1Secret>(secret => CspAccountController.AccountsUsingSecret(accounts.Informer, secret)))
-    .AddController<V1Alpha1KeySet, KeySetController>(keySets => keySets
-        .Owns<V1Secret>(VaultController.ChildSelector)
-        .Watches<V1Alpha1Vault>(vault => ReferencingKeySets(keySets.Informer, vault.Metadata.NamespaceProperty, k => k.Spec.VaultRef.Name == vault.Metadata.Name))
-        .Watches<V1Alpha1CspAccount>(account => ReferencingKeySets(keySets.Informer, account.Metadata.NamespaceProperty, k => k.Spec.CspAccountRef.Name == account.Metadata.Name))
-        .Watches<V1Alpha1CloudKey>(key => [new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)]))
-    .AddController<V1Alpha1CloudKey, CloudKeyController>(cloudKeys => cloudKeys
-        .Watches<V1Alpha1KeySet>(keySet => cloudKeys.Informer.List(keySet.Metadata.NamespaceProperty)
-            .Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name)
-            .Select(k => new Xks.Operator.Runtime.ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name))));
-
-builder.Services.AddSingleton<CustomResourceWriter>();
-builder.Services.AddSingleton<ReadyReporter>();
+builder.Services.AddXksOperator(options, new OperatorEnvironment(podName, pdbVersion));
 
 var app = builder.Build();
 app.MapXksControllerRuntime();
 await app.RunAsync();
 return 0;
-
-static IEnumerable<Xks.Operator.Runtime.ResourceKey> VaultOfCloudKey(ResourceInformer<V1Alpha1KeySet> keySets, V1Alpha1CloudKey key) =>
-    keySets.TryGet(new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name), out var keySet)
-        ? [new Xks.Operator.Runtime.ResourceKey(key.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)]
-        : [];
-
-static IEnumerable<Xks.Operator.Runtime.ResourceKey> ReferencingKeySets(ResourceInformer<V1Alpha1KeySet> keySets, string ns, Func<V1Alpha1KeySet, bool> references) =>
-    keySets.List(ns).Where(references).Select(k => new Xks.Operator.Runtime.ResourceKey(ns, k.Metadata.Name));

@@ -5,10 +5,15 @@ using k8s.Autorest;
 using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Resources;
+using Xks.Operator.Runtime;
+using Xks.Operator.Runtime.Informers;
 
 namespace Xks.Operator.Api;
 
-/// <summary>Reads of Secrets the reconcilers look at directly (always fresh from the API server, not a cache).</summary>
+/// <summary>
+/// Reads of Secrets. Key material and credentials are read fresh from the API server (acting on a stale copy could
+/// make a second version or lose a rotation); the served proxy config comes from the informer cache.
+/// </summary>
 public static class SecretReads
 {
     /// <summary>The Secret, or null when it does not exist.</summary>
@@ -25,11 +30,17 @@ public static class SecretReads
         }
     }
 
-    /// <summary>What the Vault's rendered proxy config serves right now (nothing while the config Secret is missing).</summary>
-    public static async Task<ServedProxyConfig> ReadServedProxyConfigAsync(this IKubernetes client, V1Alpha1Vault vault, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the Vault's rendered proxy config serves, from the cache of the operator's labelled Secrets (nothing while
+    /// the config Secret is missing). A cache behind the API only ever shows an older config, which makes a reconciler
+    /// wait for one more event, never act early; the watch on the same cache brings that event.
+    /// </summary>
+    public static ServedProxyConfig ServedProxyConfig(this ResourceInformer<V1Secret> operatorSecrets, V1Alpha1Vault vault)
     {
+        ArgumentNullException.ThrowIfNull(operatorSecrets);
         ArgumentNullException.ThrowIfNull(vault);
-        var secret = await client.ReadSecretOrNullAsync(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault), cancellationToken).ConfigureAwait(false);
-        return ServedProxyConfig.Parse(secret?.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null);
+        return operatorSecrets.TryGet(new ResourceKey(vault.Metadata.NamespaceProperty, VaultNames.ConfigSecret(vault)), out var secret)
+            ? Resources.ServedProxyConfig.Parse(secret.Data?.TryGetValue(ProxyLayout.ConfigKey, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null)
+            : Resources.ServedProxyConfig.Empty;
     }
 }

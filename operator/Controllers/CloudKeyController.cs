@@ -10,6 +10,7 @@ using Xks.Operator.Entities;
 using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
+using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Controllers;
 using Xks.Operator.Runtime.Informers;
 
@@ -34,15 +35,56 @@ internal sealed partial class CloudKeyController(
     IHsmKeys hsm,
     OperatorOptions options,
     TimeProvider timeProvider,
-    ILogger<CloudKeyController> logger) : IReconciler<V1Alpha1CloudKey>
+    ILogger<CloudKeyController> logger) : IReconciler<V1Alpha1CloudKey>, IControllerSetup<V1Alpha1CloudKey>
 {
     public const string Finalizer = "xks.dev/kms-key";
 
-    private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(1);
+    /// <summary>A change of its KeySet (connected, blocked, credential rotated) looks at every CloudKey of that KeySet again.</summary>
+    public static void Setup(Controller<V1Alpha1CloudKey> cloudKeys, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(cloudKeys);
+        var keySets = cloudKeys.SharedInformer<V1Alpha1KeySet>();
+        cloudKeys
+            .Watches<V1Alpha1KeySet>(keySet => cloudKeys.Informer.List(keySet.Metadata.NamespaceProperty)
+                .Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name)
+                .Select(k => new ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name)))
+            // The Vault's config or master key changed: its keys that are not Ready yet (waiting for the proxy to serve
+            // them, or to refuse them before KMS disables them) look again at once instead of polling.
+            .Watches<V1Secret>(secret => NotReadyKeysOfVault(secret, keySets.List, cloudKeys.Informer.List), VaultController.ChildSelector);
+    }
+
+    /// <summary>The CloudKeys not Ready whose KeySet is served by the Vault that <paramref name="secret"/> (by its vault label) belongs to.</summary>
+    /// <param name="secret">A Secret of the operator's (config, master key, key material).</param>
+    /// <param name="keySetsIn">The cached KeySets of a namespace.</param>
+    /// <param name="cloudKeysIn">The cached CloudKeys of a namespace.</param>
+    public static IEnumerable<ResourceKey> NotReadyKeysOfVault(
+        V1Secret secret,
+        Func<string, IEnumerable<V1Alpha1KeySet>> keySetsIn,
+        Func<string, IEnumerable<V1Alpha1CloudKey>> cloudKeysIn)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(keySetsIn);
+        ArgumentNullException.ThrowIfNull(cloudKeysIn);
+        if (secret.Metadata?.Labels is not { } labels || !labels.TryGetValue(VaultLabels.VaultLabel, out var vault))
+        {
+            return [];
+        }
+
+        var ns = secret.Metadata.NamespaceProperty ?? "";
+        var served = keySetsIn(ns).Where(k => k.Spec?.VaultRef?.Name == vault).Select(k => k.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+        return served.Count == 0
+            ? []
+            : cloudKeysIn(ns)
+                .Where(k => served.Contains(k.Spec?.KeySetRef?.Name ?? "") && !Conditions.IsTrue(k.Status?.Conditions, ConditionTypes.Ready))
+                .Select(ResourceKey.From)
+                .ToList();
+    }
+
+    // Waits on the Vault (master key, config) end with the watch on its Secrets; this is only the safety net.
+    private static readonly TimeSpan s_vaultSafetyNet = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan s_awsRetry = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan s_hsmRetry = TimeSpan.FromSeconds(15);
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
+    private readonly ResourceInformer<V1Secret> _operatorSecrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
 
@@ -52,27 +94,9 @@ internal sealed partial class CloudKeyController(
         {
             return await ConvergeAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        catch (ChildConflictException ex)
+        catch (Exception ex) when (TransientFailure.Classify(ex, "the KeySet's CspAccount", cancellationToken.IsCancellationRequested) is { } failure)
         {
-            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.Conflict, ex.Message, cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(TimeSpan.FromSeconds(30));
-        }
-        catch (AwsAccountException ex)
-        {
-            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, ex.Reason, $"cannot use the KeySet's CspAccount: {ex.Message}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
-        }
-        catch (HsmException ex)
-        {
-            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, ex.Reason, $"cannot generate the key material in the Vault's HSM, retrying in {s_hsmRetry.TotalSeconds:0} s: {ex.Message}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_hsmRetry);
-        }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause.
-            var (reason, message) = AwsErrors.Describe(ex);
-            await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_awsRetry);
+            return await ready.FailAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, failure, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,17 +135,17 @@ internal sealed partial class CloudKeyController(
         var material = await EnsureMaterialAsync(key, keySet, vault, now, cancellationToken).ConfigureAwait(false);
         if (material is null)
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", s_poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         status.XksKeyId = material.KeyId;
         status.CurrentVersion = material.Versions.Max(v => v.Version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // KMS asks the proxy for the key's metadata at CreateKey: the Vault's config must serve it first.
-        var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
+        var served = _operatorSecrets.ServedProxyConfig(vault);
         if (!served.Keys.ContainsKey(material.KeyId))
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", s_poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         if (keySet.Status?.CustomKeyStoreId is not { } storeId || !Conditions.IsTrue(keySet.Status.Conditions, ConditionTypes.Ready))
@@ -162,7 +186,7 @@ internal sealed partial class CloudKeyController(
         status.KeyState = state.Value;
         if (CloudKeyDecisions.AwaitsProxyRefusal(state, key.Spec.Enabled, expired))
         {
-            return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", s_poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         status.Alias = await ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
@@ -177,7 +201,7 @@ internal sealed partial class CloudKeyController(
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
         var next = NextCheck(key, material, now);
-        return ReconcileResult.After(material.Deferred is not null && next > s_hsmRetry ? s_hsmRetry : next);
+        return ReconcileResult.After(material.Deferred is not null && next > TransientFailure.HsmRetry ? TransientFailure.HsmRetry : next);
     }
 
     /// <summary>

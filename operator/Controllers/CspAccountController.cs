@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.SecurityToken.Model;
@@ -27,14 +26,20 @@ internal sealed partial class CspAccountController(
     AwsClients aws,
     EventRecorder events,
     TimeProvider timeProvider,
-    ILogger<CspAccountController> logger) : IReconciler<V1Alpha1CspAccount>
+    ILogger<CspAccountController> logger) : IReconciler<V1Alpha1CspAccount>, IControllerSetup<V1Alpha1CspAccount>
 {
     /// <summary>How often a verified account is verified again.</summary>
     public static readonly TimeSpan VerifiedRecheck = TimeSpan.FromMinutes(10);
 
     private static readonly TimeSpan s_firstRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_maxRetry = TimeSpan.FromMinutes(5);
-    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+
+    /// <summary>A CspAccount is verified again whenever the Secret its secretRef names changes.</summary>
+    public static void Setup(Controller<V1Alpha1CspAccount> accounts, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        accounts.Watches<V1Secret>(secret => AccountsUsingSecret(accounts.Informer, secret));
+    }
 
     /// <summary>The CspAccounts (in the Secret's namespace, source Secret) whose secretRef names <paramref name="secret"/>.</summary>
     public static IEnumerable<ResourceKey> AccountsUsingSecret(ResourceInformer<V1Alpha1CspAccount> accounts, V1Secret secret)
@@ -54,7 +59,6 @@ internal sealed partial class CspAccountController(
         var status = CustomResourceWriter.CopyOf(account.Status);
         var generation = account.Metadata.Generation;
         status.ObservedGeneration = generation;
-        var id = account.Metadata.Uid ?? $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
 
         var verified = false;
         try
@@ -92,21 +96,15 @@ internal sealed partial class CspAccountController(
             }
         }
 
-        if (verified)
-        {
-            _failures.TryRemove(id, out _);
-            return ReconcileResult.After(VerifiedRecheck);
-        }
-
-        return ReconcileResult.After(RetryDelay(_failures.AddOrUpdate(id, 1, (_, n) => n + 1)));
+        return ReconcileResult.After(verified ? VerifiedRecheck : RetryDelay(timeProvider.GetUtcNow().UtcDateTime - ready.LastTransitionTime));
     }
 
-    /// <summary>5 s doubling per consecutive failure, at most 5 minutes.</summary>
-    internal static TimeSpan RetryDelay(int failures)
-    {
-        var factor = Math.Pow(2, Math.Clamp(failures - 1, 0, 16));
-        return TimeSpan.FromTicks((long)Math.Min(s_firstRetry.Ticks * factor, s_maxRetry.Ticks));
-    }
+    /// <summary>
+    /// When to verify a failing account again: as long again as it has been failing (from Ready's last transition), at
+    /// least 5 s and at most 5 minutes — a doubling backoff kept in the status, not in the operator's memory.
+    /// </summary>
+    public static TimeSpan RetryDelay(TimeSpan failingFor) =>
+        failingFor < s_firstRetry ? s_firstRetry : failingFor > s_maxRetry ? s_maxRetry : failingFor;
 
     /// <summary>What verifying an account can run into; anything else is a fault for the runtime's backoff.</summary>
     private static bool IsAwsFailure(Exception exception, CancellationToken cancellationToken) => exception switch

@@ -1,7 +1,6 @@
 using System.Net;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
-using Amazon.Runtime;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -11,6 +10,7 @@ using Xks.Operator.Entities;
 using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
+using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Controllers;
 using Xks.Operator.Runtime.Informers;
 
@@ -33,14 +33,39 @@ internal sealed partial class KeySetController(
     IHsmKeys hsm,
     OperatorOptions options,
     TimeProvider timeProvider,
-    ILogger<KeySetController> logger) : IReconciler<V1Alpha1KeySet>
+    ILogger<KeySetController> logger) : IReconciler<V1Alpha1KeySet>, IControllerSetup<V1Alpha1KeySet>
 {
     public const string Finalizer = "xks.dev/key-store";
+
+    /// <summary>Its credential Secret, and the Vault, CspAccount and CloudKeys a KeySet depends on.</summary>
+    public static void Setup(Controller<V1Alpha1KeySet> keySets, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(keySets);
+        keySets
+            .Owns<V1Secret>(VaultController.ChildSelector)
+            .Watches<V1Alpha1Vault>(vault => Referencing(keySets, vault, k => k.Spec.VaultRef.Name))
+            .Watches<V1Alpha1CspAccount>(account => Referencing(keySets, account, k => k.Spec.CspAccountRef.Name))
+            .Watches<V1Alpha1CloudKey>(key => [new ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)])
+            // The Vault's config changed (it serves a new credential): its KeySets that are not Ready look again at once.
+            .Watches<V1Secret>(
+                secret => secret.Metadata?.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
+                    ? keySets.Informer.List(secret.Metadata.NamespaceProperty)
+                        .Where(k => k.Spec?.VaultRef?.Name == vault && !Conditions.IsTrue(k.Status?.Conditions, ConditionTypes.Ready))
+                        .Select(ResourceKey.From)
+                        .ToList()
+                    : [],
+                VaultController.ChildSelector);
+    }
+
+    private static IEnumerable<ResourceKey> Referencing(Controller<V1Alpha1KeySet> keySets, IKubernetesObject<V1ObjectMeta> target, Func<V1Alpha1KeySet, string> reference)
+    {
+        var ns = target.Metadata.NamespaceProperty;
+        return keySets.Informer.List(ns).Where(k => reference(k) == target.Metadata.Name).Select(k => new ResourceKey(ns, k.Metadata.Name));
+    }
 
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_failedRetry = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan s_awsRetry = TimeSpan.FromSeconds(10);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
@@ -52,23 +77,9 @@ internal sealed partial class KeySetController(
         {
             return await ConvergeAsync(keySet, cancellationToken).ConfigureAwait(false);
         }
-        catch (ChildConflictException ex)
+        catch (Exception ex) when (TransientFailure.Classify(ex, $"CspAccount {keySet.Spec.CspAccountRef.Name}", cancellationToken.IsCancellationRequested) is { } failure)
         {
-            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.Conflict, ex.Message, cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(TimeSpan.FromSeconds(30));
-        }
-        catch (AwsAccountException ex)
-        {
-            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, ex.Reason, $"cannot use CspAccount {keySet.Spec.CspAccountRef.Name}: {ex.Message}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
-        }
-        catch (Exception ex) when (ex is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            // The SDK already retried (standard mode, throttling backed off); look again after a bounded pause so a
-            // transient outage never pushes the next attempt out by the runtime's growing backoff.
-            var (reason, message) = AwsErrors.Describe(ex);
-            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, reason, $"AWS KMS call failed, retrying in {s_awsRetry.TotalSeconds:0} s: {message}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_awsRetry);
+            return await ready.FailAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, failure, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -113,7 +124,7 @@ internal sealed partial class KeySetController(
 
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
         // until the Vault's rendered config includes every credential we are about to hand to KMS.
-        var served = await client.ReadServedProxyConfigAsync(vault, cancellationToken).ConfigureAwait(false);
+        var served = _secrets.ServedProxyConfig(vault);
         if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
             return await ready.WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", s_poll, cancellationToken).ConfigureAwait(false);

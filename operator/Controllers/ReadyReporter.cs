@@ -44,6 +44,16 @@ internal sealed partial class ReadyReporter(CustomResourceWriter writer, EventRe
         return Runtime.Controllers.ReconcileResult.After(after);
     }
 
+    /// <summary>Reports <paramref name="failure"/> (<see cref="ReportAsync"/>) and says to look again after its pause.</summary>
+    public async Task<Runtime.Controllers.ReconcileResult> FailAsync<TResource, TStatus>(TResource resource, TransientFailure failure, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<TStatus>
+        where TStatus : V1Alpha1Status, new()
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        await ReportAsync<TResource, TStatus>(resource, failure.Reason, failure.Message, cancellationToken).ConfigureAwait(false);
+        return Runtime.Controllers.ReconcileResult.After(failure.RetryAfter);
+    }
+
     /// <summary>Ready=False with a reason, as a Warning Event and in status (unless the object is being deleted); never throws.</summary>
     public async Task ReportAsync<TResource, TStatus>(TResource resource, string reason, string message, CancellationToken cancellationToken)
         where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<TStatus>

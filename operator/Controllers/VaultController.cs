@@ -4,6 +4,7 @@ using System.Text.Json;
 using Xks.Operator.Api;
 using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
+using Xks.Operator.Hosting;
 using Xks.Operator.Hsm;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
@@ -31,8 +32,9 @@ internal sealed partial class VaultController(
     InformerFactory informers,
     IHsmKeys hsm,
     OperatorOptions options,
+    OperatorEnvironment environment,
     TimeProvider timeProvider,
-    ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>
+    ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>, IControllerSetup<V1Alpha1Vault>
 {
     /// <summary>Keeps the master key from being deleted with the Vault while keys wrapped by it exist.</summary>
     public const string Finalizer = "xks.dev/master-key";
@@ -47,7 +49,38 @@ internal sealed partial class VaultController(
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
-    private string? _pdbApiVersion;
+    /// <summary>
+    /// The Vault's children (by the managed-by label), its Secrets (by the vault label: the master key deliberately has
+    /// no owner reference), the PIN Secret it names, and the KeySets and CloudKeys whose keys its config serves.
+    /// </summary>
+    public static void Setup(Controller<V1Alpha1Vault> vaults, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(vaults);
+        ArgumentNullException.ThrowIfNull(services);
+        var client = services.GetRequiredService<IKubernetes>();
+        var options = services.GetRequiredService<OperatorOptions>();
+        var version = services.GetRequiredService<OperatorEnvironment>().PodDisruptionBudgetVersion;
+        var keySets = vaults.SharedInformer<V1Alpha1KeySet>();
+        vaults
+            .Owns<V1Deployment>(ChildSelector)
+            .Owns<V1Service>(ChildSelector)
+            .Owns<V1ServiceAccount>(ChildSelector)
+            .Owns<V1Role>(ChildSelector)
+            .Owns<V1RoleBinding>(ChildSelector)
+            .Owns<V1Ingress>(ChildSelector)
+            .Owns(ResourceApi.Custom<V1PodDisruptionBudget>(client, options.Namespace, ResourceType.Of<V1PodDisruptionBudget>() with { Version = version }), ChildSelector)
+            .Watches<V1Secret>(
+                secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
+                    ? [new Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
+                    : [],
+                ChildSelector)
+            // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
+            .Watches<V1Secret>(secret => VaultsUsingPinSecret(vaults.Informer, secret))
+            .Watches<V1Alpha1KeySet>(keySet => [new Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
+            .Watches<V1Alpha1CloudKey>(key => keySets.TryGet(new Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name), out var keySet)
+                ? [new Runtime.ResourceKey(key.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)]
+                : []);
+    }
 
     /// <summary>The Vaults on the PKCS#11 backend whose pinSecretRef names <paramref name="secret"/>.</summary>
     public static IEnumerable<Runtime.ResourceKey> VaultsUsingPinSecret(ResourceInformer<V1Alpha1Vault> vaults, V1Secret secret)
@@ -143,7 +176,7 @@ internal sealed partial class VaultController(
 
         var children = VaultResources.Build(
             vault,
-            new VaultResourceOptions(options.ProxyImage, await PodDisruptionBudgetApiVersionAsync(cancellationToken).ConfigureAwait(false)),
+            new VaultResourceOptions(options.ProxyImage, $"policy/{environment.PodDisruptionBudgetVersion}"),
             config);
 
         var certificateMissingApi = false;
@@ -392,17 +425,6 @@ internal sealed partial class VaultController(
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {
         }
-    }
-
-    private async Task<string> PodDisruptionBudgetApiVersionAsync(CancellationToken cancellationToken)
-    {
-        if (_pdbApiVersion is { } known)
-        {
-            return known;
-        }
-
-        var group = await client.Policy.GetAPIGroupAsync(cancellationToken).ConfigureAwait(false);
-        return _pdbApiVersion = ProxyPodDisruptionBudgetBuilder.SelectApiVersion(group.Versions.Select(v => v.GroupVersion));
     }
 
     /// <summary>

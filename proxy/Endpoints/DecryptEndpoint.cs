@@ -39,23 +39,7 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
             ? XksCall.CheckBase64(metadataText, "ciphertextMetadata", MaxMetadataBytes, XksErrorName.ValidationException)
             : 0;
 
-        var limits = call.Configuration.Limits;
-        var (key, material) = call.ResolveKey(metadata, backend);
-        var ciphertextLength = XksCall.CheckBase64(ciphertextBase64, "ciphertext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
-        var aadLength = request.AdditionalAuthenticatedData is { } aadText
-            ? XksCall.CheckBase64(aadText, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException)
-            : 0;
-
-        if (XksCall.IsDisabled(key, material))
-        {
-            throw GetKeyMetadataEndpoint.Disabled(key.Id);
-        }
-
-        if (!key.CanDecrypt)
-        {
-            throw new XksException(XksErrorName.InvalidKeyUsageException, $"Key '{key.Id}' does not allow DECRYPT.");
-        }
-
+        var (key, material, ciphertextLength, aadLength) = call.ResolveCryptoKey(metadata, backend, ciphertextBase64, "ciphertext", request.AdditionalAuthenticatedData);
         var backendKey = XksCall.RequireMaterial(material, key.Id);
 
         Span<byte> ciphertextMetadata = stackalloc byte[MaxMetadataBytes];

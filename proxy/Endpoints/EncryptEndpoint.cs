@@ -28,23 +28,7 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
             throw XksException.Validation("ciphertextDataIntegrityValueAlgorithm must be SHA_256.");
         }
 
-        var limits = call.Configuration.Limits;
-        var (key, material) = call.ResolveKey(metadata, backend);
-        var plaintextLength = XksCall.CheckBase64(plaintextBase64, "plaintext", limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
-        var aadLength = request.AdditionalAuthenticatedData is { } aadText
-            ? XksCall.CheckBase64(aadText, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException)
-            : 0;
-
-        if (XksCall.IsDisabled(key, material))
-        {
-            throw GetKeyMetadataEndpoint.Disabled(key.Id);
-        }
-
-        if (!key.CanEncrypt)
-        {
-            throw new XksException(XksErrorName.InvalidKeyUsageException, $"Key '{key.Id}' does not allow ENCRYPT.");
-        }
-
+        var (key, material, plaintextLength, aadLength) = call.ResolveCryptoKey(metadata, backend, plaintextBase64, "plaintext", request.AdditionalAuthenticatedData);
         if (wantCdiv && !key.CanDecrypt)
         {
             // The CDIV requires a verifying decrypt, which an encrypt-only key does not permit (spec Appendix C).

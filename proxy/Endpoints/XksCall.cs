@@ -107,6 +107,39 @@ public sealed class XksCall
     }
 
     /// <summary>
+    /// What Encrypt and Decrypt check alike once they have read their own fields, in this order: the key resolves and
+    /// is authorized (<see cref="ResolveKey"/>), the data and AAD fit this proxy's limits (UnsupportedOperation), the
+    /// key is enabled (KeyDisabled) and its usage allows this operation (InvalidKeyUsage).
+    /// </summary>
+    /// <param name="metadata">The request's metadata (<see cref="RequireMetadata"/>).</param>
+    /// <param name="backend">Where the key's material lives.</param>
+    /// <param name="dataBase64">The plaintext (Encrypt) or ciphertext (Decrypt).</param>
+    /// <param name="dataField">Its field name, for messages.</param>
+    /// <param name="aadBase64">additionalAuthenticatedData, or null.</param>
+    public CryptoKey ResolveCryptoKey(RequestMetadata metadata, IKeyBackend backend, string dataBase64, string dataField, string? aadBase64)
+    {
+        var limits = Configuration.Limits;
+        var (key, material) = ResolveKey(metadata, backend);
+        var dataLength = CheckBase64(dataBase64, dataField, limits.MaxPlaintextBytes, XksErrorName.UnsupportedOperationException);
+        var aadLength = aadBase64 is null
+            ? 0
+            : CheckBase64(aadBase64, "additionalAuthenticatedData", limits.MaxAadBytes, XksErrorName.UnsupportedOperationException);
+
+        if (IsDisabled(key, material))
+        {
+            throw GetKeyMetadataEndpoint.Disabled(key.Id);
+        }
+
+        var (allowed, usage) = Operation == XksOperation.Encrypt ? (key.CanEncrypt, "ENCRYPT") : (key.CanDecrypt, "DECRYPT");
+        if (!allowed)
+        {
+            throw new XksException(XksErrorName.InvalidKeyUsageException, $"Key '{key.Id}' does not allow {usage}.");
+        }
+
+        return new CryptoKey(key, material, dataLength, aadLength);
+    }
+
+    /// <summary>
     /// Switched off in the configuration (<c>enabled: false</c>) or in the backend (a key file with
     /// <c>"enabled": false</c>, an HSM key whose objects allow neither encrypt nor decrypt).
     /// </summary>
@@ -154,3 +187,6 @@ public sealed class XksCall
         }
     }
 }
+
+/// <summary>An Encrypt or Decrypt request's key after <see cref="XksCall.ResolveCryptoKey"/>, with the decoded lengths of its data and AAD.</summary>
+public readonly record struct CryptoKey(XksKey Key, KeyLookupResult Material, int DataLength, int AadLength);

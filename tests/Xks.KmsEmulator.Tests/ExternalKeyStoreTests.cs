@@ -2,6 +2,7 @@ using System.Text;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Xks.KmsEmulator.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.KmsEmulator.Tests;
 
@@ -54,7 +55,7 @@ public sealed class ExternalKeyStoreTests(ProxyFixture proxy) : IClassFixture<Pr
     [Fact]
     public async Task CreateCustomKeyStore_NothingListening_ThrowsUriUnreachable()
     {
-        await using var emulator = await EmulatorHarness.StartAsync(ProxyProcess.FreePort(), proxy.Authority.CaFile);
+        await using var emulator = await EmulatorHarness.StartAsync(TestPorts.GetFree(), proxy.Authority.CaFile);
         await Assert.ThrowsAsync<XksProxyUriUnreachableException>(() => emulator.CreateStoreAsync());
     }
 

@@ -1,3 +1,5 @@
+using Xks.Testing;
+
 namespace Xks.Proxy.Benchmarks;
 
 /// <summary>
@@ -40,7 +42,7 @@ internal sealed class BackendPhase(ChildProcesses children, ProbeClient probe, S
         string backend, int? maxSessions, string directory, Func<string, string> backendYaml, SoftHsmToken? token, CancellationToken cancellation, Func<string, Task>? beforeStart = null)
     {
         Directory.CreateDirectory(directory);
-        var port = FreePort.Get();
+        var port = TestPorts.GetFree();
         var config = ProxyConfigFile.Write(directory, port, credentials, null, backendYaml(directory));
         if (beforeStart is not null)
         {

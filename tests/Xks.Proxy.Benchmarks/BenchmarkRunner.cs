@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Xks.Testing;
 
 namespace Xks.Proxy.Benchmarks;
 
@@ -38,8 +39,8 @@ internal static class BenchmarkRunner
         var keepDirectory = false;
         try
         {
-            var certificate = CertificateFiles.Create(directory);
-            using var probe = new ProbeClient(certificate.Sha256Thumbprint);
+            var certificate = SelfSignedCertificate.WriteServer(directory, "server");
+            using var probe = new ProbeClient(certificate.Sha256Fingerprint);
             var wrk = new WrkRunner(children, settings, directory);
             var wrkVersion = await wrk.GetVersionAsync(cancellation.Token).ConfigureAwait(false);
             var credentials = BenchCredentials.Create();

@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using System.Diagnostics;
+using Xks.Testing;
 
 namespace Xks.Proxy.Benchmarks;
 
@@ -9,21 +9,21 @@ namespace Xks.Proxy.Benchmarks;
 /// </summary>
 internal sealed class ChildProcesses : IDisposable
 {
-    private readonly List<Process> _processes = [];
+    private readonly List<ChildProcess> _processes = [];
     private readonly Lock _lock = new();
 
     public ChildProcesses() => AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
 
-    public Process Start(ProcessStartInfo info)
+    public ChildProcess Start(ChildProcessOptions options)
     {
-        Process process;
+        ChildProcess process;
         try
         {
-            process = Process.Start(info) ?? throw new BenchmarkException($"could not start {info.FileName}");
+            process = ChildProcess.Start(options);
         }
         catch (Win32Exception ex)
         {
-            throw new BenchmarkException($"could not start {info.FileName}: {ex.Message} (run `make deps`)");
+            throw new BenchmarkException($"could not start {options.FileName}: {ex.Message} (run `make deps`)");
         }
 
         lock (_lock)
@@ -35,14 +35,14 @@ internal sealed class ChildProcesses : IDisposable
     }
 
     /// <summary>Kills one process (and its children) and forgets it.</summary>
-    public void Stop(Process process)
+    public void Stop(ChildProcess process)
     {
         lock (_lock)
         {
             _processes.Remove(process);
         }
 
-        Kill(process);
+        process.Dispose();
     }
 
     public void Dispose()
@@ -55,7 +55,7 @@ internal sealed class ChildProcesses : IDisposable
 
     private void KillAll()
     {
-        Process[] processes;
+        ChildProcess[] processes;
         lock (_lock)
         {
             processes = [.. _processes];
@@ -63,27 +63,6 @@ internal sealed class ChildProcesses : IDisposable
         }
 
         foreach (var process in processes)
-        {
-            Kill(process);
-        }
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.WaitForExit();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
         {
             process.Dispose();
         }

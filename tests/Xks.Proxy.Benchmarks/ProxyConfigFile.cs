@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Xks.Testing;
 
 namespace Xks.Proxy.Benchmarks;
 
@@ -37,7 +38,7 @@ internal static class ProxyConfigFile
 
         """);
 
-    public static string Write(string directory, int port, BenchCredentials credentials, CertificateFiles? tls, string backend)
+    public static string Write(string directory, int port, BenchCredentials credentials, PemFiles? tls, string backend)
     {
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"""
@@ -53,7 +54,7 @@ internal static class ProxyConfigFile
             yaml.Append(CultureInfo.InvariantCulture, $"""
                   tls:
                     certificateFile: {Quote(tls.CertificateFile)}
-                    privateKeyFile: {Quote(tls.PrivateKeyFile)}
+                    privateKeyFile: {Quote(tls.KeyFile)}
 
                 """);
         }

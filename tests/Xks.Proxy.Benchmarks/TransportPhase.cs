@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xks.Testing;
 
 namespace Xks.Proxy.Benchmarks;
 
@@ -10,11 +11,11 @@ internal sealed class TransportPhase(ChildProcesses children, ProbeClient probe,
 {
     private static readonly string BenchmarkDll = typeof(TransportPhase).Assembly.Location;
 
-    public async Task<PhaseResult> RunAsync(string transport, string directory, CertificateFiles? tls, CancellationToken cancellation)
+    public async Task<PhaseResult> RunAsync(string transport, string directory, PemFiles? tls, CancellationToken cancellation)
     {
         Directory.CreateDirectory(directory);
         var scheme = tls is null ? "http" : "https";
-        var proxyPort = FreePort.Get();
+        var proxyPort = TestPorts.GetFree();
         var config = ProxyConfigFile.Write(directory, proxyPort, credentials, tls, ProxyConfigFile.SoftwareBackend(directory));
         Console.WriteLine($"{transport}: starting the proxy ({config})");
         var proxy = await ServerProcess.StartAsync(children, probe, "the proxy", [ProxyConfigFile.ProxyDll, "--config", config],
@@ -24,11 +25,11 @@ internal sealed class TransportPhase(ChildProcesses children, ProbeClient probe,
             var responses = Directory.CreateDirectory(Path.Combine(directory, "responses")).FullName;
             var bodies = await driver.PrepareBodiesAsync(proxy, Scenario.All, responses, cancellation).ConfigureAwait(false);
 
-            var barePort = FreePort.Get();
+            var barePort = TestPorts.GetFree();
             List<string> bareArguments = [BenchmarkDll, "--bare", "--port", barePort.ToString(CultureInfo.InvariantCulture), "--responses", responses];
             if (tls is not null)
             {
-                bareArguments.AddRange(["--certificate", tls.CertificateFile, "--key", tls.PrivateKeyFile]);
+                bareArguments.AddRange(["--certificate", tls.CertificateFile, "--key", tls.KeyFile]);
             }
 
             var bare = await ServerProcess.StartAsync(children, probe, "the bare baseline", bareArguments,

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Xks.Testing;
 
 namespace Xks.Proxy.Benchmarks;
 
@@ -50,19 +50,11 @@ internal sealed class WrkRunner(ChildProcesses children, BenchmarkSettings setti
 
     private async Task<string> ExecuteAsync(string[] arguments, bool expectSuccess, CancellationToken cancellation)
     {
-        var info = new ProcessStartInfo("wrk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = children.Start(info);
+        var process = children.Start(new ChildProcessOptions("wrk", arguments));
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
-            var stderr = process.StandardError.ReadToEndAsync(cancellation);
             await process.WaitForExitAsync(cancellation).ConfigureAwait(false);
-            var output = await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false);
+            var output = process.StandardOutput + process.StandardError;
             if (expectSuccess && process.ExitCode != 0)
             {
                 throw new BenchmarkException($"wrk {string.Join(' ', arguments)} exited with code {process.ExitCode}:\n{output}");

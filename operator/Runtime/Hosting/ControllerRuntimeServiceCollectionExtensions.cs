@@ -68,6 +68,20 @@ public sealed class ControllerRuntimeBuilder(IServiceCollection services)
         }));
         return this;
     }
+
+    /// <summary>
+    /// Adds a controller of <typeparamref name="T"/> reconciled by <typeparamref name="TReconciler"/>, whose watches
+    /// are declared by the reconciler itself (<see cref="IControllerSetup{T}.Setup"/>).
+    /// </summary>
+    public ControllerRuntimeBuilder AddReconciler<T, TReconciler>(string? name = null, ControllerOptions? options = null)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+        where TReconciler : class, IReconciler<T>, IControllerSetup<T>
+    {
+        Services.TryAddSingleton<TReconciler>();
+        Services.AddSingleton(new ControllerRegistration((manager, sp) =>
+            TReconciler.Setup(manager.AddController(sp.GetRequiredService<TReconciler>(), name, options), sp)));
+        return this;
+    }
 }
 
 /// <summary>A deferred <see cref="ControllerManager.AddController{T}"/> call, run when the manager is built.</summary>

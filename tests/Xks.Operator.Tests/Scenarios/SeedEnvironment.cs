@@ -49,7 +49,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     private readonly Func<Task<OperatorProcess>> _startOperator;
     private readonly string _directory;
 
-    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential, SoftHsm? hsm, string? pin)
+    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, string caFile, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential, SoftHsm? hsm, string? pin)
     {
         Hsm = hsm;
         Pin = pin;
@@ -60,6 +60,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         _startOperator = startOperator;
         _directory = directory;
         Ca = ca;
+        CaFile = caFile;
         Kms = emulator;
         ProxyPort = proxyPort;
         Admin = EnvelopeEncryption.CreateClient(emulator.Url, OperatorAccessKeyId, OperatorSecretAccessKey, Region);
@@ -80,6 +81,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public string Ns { get; }
 
     public TestCertificateAuthority Ca { get; }
+
+    /// <summary>The test CA's certificate (PEM), which the KMS emulator and curl trust.</summary>
+    public string CaFile { get; }
 
     /// <summary>The KMS emulator (in-process).</summary>
     public Emulator Kms { get; }
@@ -119,9 +123,10 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
-        var ca = TestCertificateAuthority.Create(Path.Combine(directory, "ca"));
-        var proxyPort = LocalProxy.FreePort();
-        var options = new KmsEmulatorOptions { Region = Region, TrustedCaFile = ca.CaFile };
+        var ca = TestCertificateAuthority.Create();
+        var caFile = ca.Write(Path.Combine(directory, "ca"), "ca").CertificateFile;
+        var proxyPort = TestPorts.GetFree();
+        var options = new KmsEmulatorOptions { Region = Region, TrustedCaFile = caFile };
         options.HostOverrides[Hostname] = $"127.0.0.1:{proxyPort}";
         var operatorCredential = ("AKIA" + RandomToken(16), RandomToken(40)); // aws-credentials, for the CspAccount
         var applicationCredential = ("AKIA" + RandomToken(16), RandomToken(40));
@@ -135,7 +140,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         }
 
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin);
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin);
         await seed.ApplySamplesAsync();
         return seed;
     }
@@ -189,7 +194,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
             MasterKeyBase64 = Convert.ToBase64String((await Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)).Data["master.key"]);
         }
 
-        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, Ca.CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
+        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
     }
 
     /// <summary><c>kubectl wait --for=condition=Ready</c> on the four samples.</summary>
@@ -294,7 +299,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
             var url = $"https://{Hostname}:{ProxyPort}{uriPathPrefix}/kms/xks/v1/keys/{xksKeyId}/metadata";
             var result = await LocalCluster.RunAsync(
                 "curl",
-                $"-s -w \"\\n%{{http_code}}\" --aws-sigv4 aws:amz:{Region}:kms-xks-proxy -K {config} --cacert {Ca.CaFile} --resolve {Hostname}:{ProxyPort}:127.0.0.1 -H \"Content-Type: application/json\" -d {Quote(body)} {url}");
+                $"-s -w \"\\n%{{http_code}}\" --aws-sigv4 aws:amz:{Region}:kms-xks-proxy -K {config} --cacert {CaFile} --resolve {Hostname}:{ProxyPort}:127.0.0.1 -H \"Content-Type: application/json\" -d {Quote(body)} {url}");
             result.EnsureSuccess("curl GetKeyMetadata");
             var lines = result.StandardOutput.TrimEnd().Split('\n');
             return (int.Parse(lines[^1], CultureInfo.InvariantCulture), string.Join('\n', lines[..^1]));
@@ -344,7 +349,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
                 StringData = new Dictionary<string, string> { ["accessKeyId"] = OperatorAccessKeyId, ["secretAccessKey"] = OperatorSecretAccessKey },
             },
             Ns);
-        await Ca.CreateTlsSecretAsync(Client, Ns, TlsSecretName, Hostname);
+        await TlsSecret.CreateOrReplaceAsync(Client, Ns, TlsSecretName, Ca, Hostname);
 
         var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
         if (Hsm is null)

@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using k8s;
 using Xks.Operator.Resources;
+using Xks.Testing;
 
 namespace Xks.Operator.Support.Tests;
 
@@ -20,17 +17,13 @@ namespace Xks.Operator.Support.Tests;
 /// </summary>
 internal sealed class LocalProxy : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly object _gate = new();
+    private readonly ChildProcess _process;
 
-    private LocalProxy(Process process, string volumeRoot, int port)
+    private LocalProxy(ChildProcess process, string volumeRoot, int port)
     {
         _process = process;
         VolumeRoot = volumeRoot;
         Port = port;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
     }
 
     /// <summary>The folder standing in for the pod's file system (master key, TLS files, data directory).</summary>
@@ -44,16 +37,7 @@ internal sealed class LocalProxy : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Everything the process printed so far (stdout and stderr in arrival order).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>The command line flags that make a pod's config run locally (also what scripts/demo.sh passes).</summary>
     public static IReadOnlyList<string> ServeArguments(string @namespace, string vault, string kubeconfig, string volumeRoot, int port) =>
@@ -66,56 +50,30 @@ internal sealed class LocalProxy : IAsyncDisposable
     /// <summary>
     /// Writes the Vault's Secrets into a new volume root, starts the proxy and waits until <c>/readyz</c> answers 200
     /// over TLS with a certificate that <paramref name="caFile"/> vouches for. <paramref name="port"/>: one picked
-    /// beforehand with <see cref="FreePort"/> (e.g. for the KMS emulator's DNS override), else a free one.
+    /// beforehand with <see cref="TestPorts.GetFree"/> (e.g. for the KMS emulator's DNS override), else a free one
+    /// (another one if it is taken meanwhile).
     /// </summary>
     /// <remarks><c>environment</c>: extra variables of the process (e.g. SOFTHSM2_CONF for a Vault on the PKCS#11 backend).</remarks>
     public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string caFile, TimeSpan within, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var volumeRoot = Path.Combine(Path.GetTempPath(), "xks-local-proxy-" + Guid.NewGuid().ToString("N"));
-        await WriteVolumesAsync(client, @namespace, vault, volumeRoot);
-        port ??= FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "xks-proxy.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: the test project references proxy/Xks.Proxy.csproj so the proxy is copied next to the tests");
-        var info = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = volumeRoot,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var argument in ServeArguments(@namespace, vault, kubeconfig, volumeRoot, port.Value))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[name] = value;
-        }
-
-        foreach (var name in new[] { "XKS_PROXY_CONFIG", "XKS_PROXY_CONFIG_SECRET", "KUBECONFIG", "ASPNETCORE_URLS" })
-        {
-            info.Environment.Remove(name);
-        }
-
-        var process = new Process { StartInfo = info };
-        var proxy = new LocalProxy(process, volumeRoot, port.Value);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
+        var volumeRoot = TemporaryDirectory.Create("xks-local-proxy");
         try
         {
-            await proxy.WaitReadyAsync(caFile, within);
-            return proxy;
+            await WriteVolumesAsync(client, @namespace, vault, volumeRoot);
+            return port is { } chosen ? await StartOnPortAsync(chosen) : await ChildProcess.StartWithPortRetryAsync(StartOnPortAsync);
         }
         catch
         {
-            await proxy.DisposeAsync();
+            TemporaryDirectory.TryDelete(volumeRoot);
             throw;
+        }
+
+        async Task<LocalProxy> StartOnPortAsync(int chosen)
+        {
+            var process = await ChildProcess.StartAsync(
+                ProxyCommand.Options(ServeArguments(@namespace, vault, kubeconfig, volumeRoot, chosen), volumeRoot, environment),
+                started => WaitReadyAsync(started, chosen, caFile, within));
+            return new LocalProxy(process, volumeRoot, chosen);
         }
     }
 
@@ -151,37 +109,11 @@ internal sealed class LocalProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(cancel.Token);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(VolumeRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        await _process.DisposeAsync();
+        TemporaryDirectory.TryDelete(VolumeRoot);
     }
 
-    private async Task WaitReadyAsync(string caFile, TimeSpan within)
+    private static async Task WaitReadyAsync(ChildProcess process, int port, string caFile, TimeSpan within)
     {
         using var handler = new SocketsHttpHandler();
         using var trusted = X509CertificateLoader.LoadCertificateFromFile(caFile);
@@ -193,47 +125,7 @@ internal sealed class LocalProxy : IAsyncDisposable
             CustomTrustStore = { trusted },
         };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
-        var clock = Stopwatch.StartNew();
-        string? lastProblem = null;
-        while (clock.Elapsed < within)
-        {
-            Assert.False(_process.HasExited, $"the proxy exited with code {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync(new Uri($"https://127.0.0.1:{Port}{ProxyLayout.ReadinessPath}"));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-
-                lastProblem = $"GET {ProxyLayout.ReadinessPath} answered {(int)response.StatusCode}";
-            }
-            catch (HttpRequestException ex)
-            {
-                lastProblem = ex.Message;
-            }
-            catch (TaskCanceledException ex)
-            {
-                lastProblem = ex.Message;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"the proxy was not ready within {within.TotalSeconds} s ({lastProblem}):\n{Output}");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            _output.Append(line).Append('\n');
-        }
+        await process.WaitForHttpAsync(http, new Uri($"https://127.0.0.1:{port}{ProxyLayout.ReadinessPath}"), within);
     }
 
     private static string Under(string root, string absolutePath) => Path.Combine(root, absolutePath.TrimStart('/'));
@@ -244,24 +136,5 @@ internal sealed class LocalProxy : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, content);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    private static string DotnetHost()
-    {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(dotnet) && File.Exists(dotnet))
-        {
-            return dotnet;
-        }
-
-        return Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
-
-    /// <summary>A port on 127.0.0.1 that nothing listens on right now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

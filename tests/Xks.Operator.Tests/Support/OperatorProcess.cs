@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Xks.Testing;
 
 namespace Xks.Operator.Support.Tests;
@@ -13,18 +11,13 @@ namespace Xks.Operator.Support.Tests;
 /// </summary>
 internal sealed class OperatorProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ChildProcess _process;
 
-    private OperatorProcess(Process process, int httpPort, string identity)
+    private OperatorProcess(ChildProcess process, int httpPort, string identity)
     {
         _process = process;
         HttpPort = httpPort;
         Identity = identity;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _output.Enqueue(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _output.Enqueue(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     public int HttpPort { get; }
@@ -34,45 +27,35 @@ internal sealed class OperatorProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The operator's process id (the dotnet host running xks-operator.dll: /proc/ID/status has its memory).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>CPU time (user and system) the operator has used so far.</summary>
+    public TimeSpan CpuTime => _process.TotalProcessorTime;
+
     /// <summary>Everything the process printed so far.</summary>
-    public string Output => string.Join('\n', _output);
+    public string Output => _process.Output;
 
     /// <summary>Starts the operator; <c>environment</c>: extra variables (e.g. SOFTHSM2_CONF when Vaults use the PKCS#11 backend).</summary>
     public static Task<OperatorProcess> StartAsync(string @namespace, bool leaderElect = false, string? extraArguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var port = FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "xks-operator.dll");
+        var port = TestPorts.GetFree();
         var identity = $"op-{Guid.NewGuid():N}"[..11];
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     dll, "run", "--kubeconfig", LocalCluster.Instance.KubeconfigPath, "--namespace", @namespace,
-                     "--leader-elect", leaderElect ? "true" : "false", "--leader-election-namespace", @namespace,
-                     "--http-address", "127.0.0.1", "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--proxy-image", "registry.test/xks-proxy:test",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var arg in (extraArguments ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["POD_NAME"] = identity;
-        info.Environment["Logging__LogLevel__Default"] = "Debug";
+        List<string> arguments =
+        [
+            "run", "--kubeconfig", LocalCluster.Instance.KubeconfigPath, "--namespace", @namespace,
+            "--leader-elect", leaderElect ? "true" : "false", "--leader-election-namespace", @namespace,
+            "--http-address", "127.0.0.1", "--http-port", port.ToString(CultureInfo.InvariantCulture),
+            "--proxy-image", "registry.test/xks-proxy:test",
+            .. (extraArguments ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        ];
+        var variables = new Dictionary<string, string> { ["POD_NAME"] = identity, ["Logging__LogLevel__Default"] = "Debug" };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[name] = value;
+            variables[name] = value;
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start xks-operator");
+        var process = ChildProcess.Start(DotnetApp.Command("xks-operator", arguments, environment: variables));
         return Task.FromResult(new OperatorProcess(process, port, identity));
     }
 
@@ -95,62 +78,16 @@ internal sealed class OperatorProcess : IAsyncDisposable
         }
     }
 
-    public async Task WaitReadyAsync(TimeSpan within)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < within)
-        {
-            Assert.False(_process.HasExited, "the operator exited:\n" + Output);
-            if (await GetAsync("/readyz") is { Status: HttpStatusCode.OK })
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"the operator was not ready within {within.TotalSeconds} s:\n{Output}");
-    }
+    public Task WaitReadyAsync(TimeSpan within) =>
+        _process.WaitUntilAsync(async () => await GetAsync("/readyz") is { Status: HttpStatusCode.OK }, within, "answering GET /readyz with 200");
 
     /// <summary>A crash: SIGKILL, nothing runs on the way out.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _process.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            // SIGTERM: the host stops the controllers and hands the lease back.
-            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await term.WaitForExitAsync();
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-
-        _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        // SIGTERM: the host stops the controllers and hands the lease back.
+        await _process.TerminateAsync(TimeSpan.FromSeconds(15));
+        await _process.DisposeAsync();
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 
@@ -13,7 +14,7 @@ public sealed class CertificateReloadTests
         var openssl = ExternalTool.Require("openssl", "openssl");
         var curl = ExternalTool.Require("curl", "curl");
         var directory = ProxyProcess.CreateDirectory();
-        var first = TestCertificates.WriteSelfSignedServer(directory, "server");
+        var first = SelfSignedCertificate.WriteServer(directory, "server");
         await using var proxy = await ProxyProcess.StartAsync(
             directory,
             port => ConformanceProxy.Yaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(first)),
@@ -21,10 +22,10 @@ public sealed class CertificateReloadTests
         Assert.Equal(first.Sha256Fingerprint, await ServedFingerprintAsync(openssl, proxy.Port));
 
         // A new key pair and certificate, written over the files the proxy watches (each file replaced atomically).
-        var second = TestCertificates.WriteSelfSignedServer(Path.Combine(directory, "next"), "server");
+        var second = SelfSignedCertificate.WriteServer(Path.Combine(directory, "next"), "server");
         Assert.NotEqual(first.Sha256Fingerprint, second.Sha256Fingerprint);
-        TestCertificates.ReplaceFile(first.KeyFile, await File.ReadAllTextAsync(second.KeyFile));
-        TestCertificates.ReplaceFile(first.CertificateFile, await File.ReadAllTextAsync(second.CertificateFile));
+        await AtomicFile.WriteAllTextAsync(first.KeyFile, await File.ReadAllTextAsync(second.KeyFile));
+        await AtomicFile.WriteAllTextAsync(first.CertificateFile, await File.ReadAllTextAsync(second.CertificateFile));
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var served = first.Sha256Fingerprint;

@@ -1,4 +1,5 @@
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 
@@ -20,7 +21,7 @@ public sealed class ConformanceClientTests
     public async Task ConformanceClient_OverHttpsWithCaFile_PassesEveryCase()
     {
         var directory = ProxyProcess.CreateDirectory();
-        var server = TestCertificates.WriteSelfSignedServer(directory, "server");
+        var server = SelfSignedCertificate.WriteServer(directory, "server");
         await using var proxy = await ProxyProcess.StartAsync(
             directory,
             port => ConformanceProxy.Yaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(server)),

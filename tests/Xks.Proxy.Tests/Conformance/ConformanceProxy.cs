@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 
@@ -26,7 +27,7 @@ public sealed class CurlTests
     {
         var curl = ExternalTool.Require("curl", "curl");
         var directory = ProxyProcess.CreateDirectory();
-        var server = TestCertificates.WriteSelfSignedServer(directory, "server");
+        var server = SelfSignedCertificate.WriteServer(directory, "server");
         await using var proxy = await ProxyProcess.StartAsync(
             directory,
             port => ConformanceProxy.StandaloneYaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(server)),

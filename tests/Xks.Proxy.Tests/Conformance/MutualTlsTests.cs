@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 
@@ -24,15 +25,16 @@ public sealed class MutualTlsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var directory = ProxyProcess.CreateDirectory();
-        Server = TestCertificates.WriteSelfSignedServer(directory, "server");
-        var clientCa = TestCertificates.WriteCertificateAuthority(directory, "client-ca", "XKS test client CA");
-        var otherCa = TestCertificates.WriteCertificateAuthority(directory, "other-ca", "Some other CA");
-        Allowed = TestCertificates.WriteClient(directory, "kms-client", clientCa, AllowedSubject);
-        FromAnotherCa = TestCertificates.WriteClient(directory, "other-ca-client", otherCa, AllowedSubject);
-        AnotherSubject = TestCertificates.WriteClient(directory, "other-subject-client", clientCa, "cks.kms.eu-west-1.amazonaws.com");
+        Server = SelfSignedCertificate.WriteServer(directory, "server");
+        using var clientCa = TestCertificateAuthority.Create("XKS test client CA");
+        using var otherCa = TestCertificateAuthority.Create("Some other CA");
+        var clientCaFiles = clientCa.Write(directory, "client-ca");
+        Allowed = PemFiles.Write(directory, "kms-client", clientCa.IssueClient(AllowedSubject));
+        FromAnotherCa = PemFiles.Write(directory, "other-ca-client", otherCa.IssueClient(AllowedSubject));
+        AnotherSubject = PemFiles.Write(directory, "other-subject-client", clientCa.IssueClient("cks.kms.eu-west-1.amazonaws.com"));
         Proxy = await ProxyProcess.StartAsync(
             directory,
-            port => ConformanceProxy.Yaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(Server, clientCa, AllowedSubject)),
+            port => ConformanceProxy.Yaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(Server, clientCaFiles, AllowedSubject)),
             serverCertificate: Server.Certificate,
             clientCertificate: Allowed.Certificate);
     }

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Conformance.Tests;
 
@@ -16,7 +17,7 @@ public sealed class HttpsProxyFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var directory = ProxyProcess.CreateDirectory();
-        Server = TestCertificates.WriteSelfSignedServer(directory, "server");
+        Server = SelfSignedCertificate.WriteServer(directory, "server");
         Proxy = await ProxyProcess.StartAsync(
             directory,
             port => ConformanceProxy.Yaml(port, Path.Combine(directory, "data"), ConformanceProxy.TlsBlock(Server)),

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Xks.Proxy.Tests.Support;
+using Xks.Testing;
 
 namespace Xks.Proxy.Endpoints.Tests;
 
@@ -10,7 +11,7 @@ public sealed class Http2Tests
     public async Task EncryptAndDecrypt_OverHttp2WithTls_AreSignedAndServedLikeHttp11()
     {
         var directory = Directory.CreateTempSubdirectory("xks-h2-").FullName;
-        var pem = TestCertificates.WriteSelfSignedServer(directory, "server");
+        var pem = SelfSignedCertificate.WriteServer(directory, "server");
         await using var server = await ProxyServer.StartAsync(
             b =>
             {

@@ -82,8 +82,7 @@ public sealed class ServeOverridesTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(VolumeRoot, "var", "log", "xks", "audit.log")), "the audit file is under the volume root too");
 
         // A reload of the file keeps the overrides (port, root): version 2 arrives without a restart.
-        await File.WriteAllTextAsync(configPath + ".tmp", PodConfig(1, 2));
-        File.Move(configPath + ".tmp", configPath, overwrite: true);
+        await AtomicFile.WriteAllTextAsync(configPath, PodConfig(1, 2));
         await Eventually.HoldsAsync(
             async () =>
             {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using Xks.Testing;
 
 namespace Xks.Proxy.Tests.Support;
 
@@ -44,41 +44,15 @@ public static class ExternalTool
 
     public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(fileName)
+        var options = new ChildProcessOptions(fileName, [.. arguments]) { Environment = environment ?? new Dictionary<string, string>() };
+        await using var process = ChildProcess.Start(options);
+        if (!await process.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(30)))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            await process.KillAsync();
+            Assert.Fail($"{options.CommandLine} did not finish within {timeout ?? TimeSpan.FromSeconds(30)}\n--- stdout ---\n{process.StandardOutput}\n--- stderr ---\n{process.StandardError}");
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        var command = fileName + " " + string.Join(' ', start.ArgumentList.Select(Quote));
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {fileName}");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"{command} did not finish within {timeout ?? TimeSpan.FromSeconds(30)}\n--- stdout ---\n{await stdout}\n--- stderr ---\n{await stderr}");
-        }
-
-        return new ToolResult(command, process.ExitCode, await stdout, await stderr);
+        return new ToolResult(options.CommandLine, process.ExitCode, process.StandardOutput, process.StandardError);
     }
 
     private static string? FindOnPath(string name)
@@ -127,17 +101,5 @@ public static class ExternalTool
         }
 
         return null;
-    }
-
-    private static string Quote(string argument)
-    {
-        if (argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@%,+".Contains(c, StringComparison.Ordinal)))
-        {
-            return argument;
-        }
-
-        var sb = new StringBuilder("'");
-        sb.Append(argument.Replace("'", "'\\''", StringComparison.Ordinal));
-        return sb.Append('\'').ToString();
     }
 }

@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
+using Xks.Testing;
 
 namespace Xks.Proxy.Tests.Support;
 
@@ -13,23 +12,15 @@ namespace Xks.Proxy.Tests.Support;
 public sealed class ProxyProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(45);
-    private readonly Process _process;
-    private readonly object _gate = new();
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-    private readonly StringBuilder _all = new();
-    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProcess _process;
 
-    private ProxyProcess(Process process, string directory, string configPath, int port, bool tls)
+    private ProxyProcess(ChildProcess process, string directory, string configPath, int port, Uri baseAddress)
     {
         _process = process;
         Directory = directory;
         ConfigPath = configPath;
         Port = port;
-        BaseAddress = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{port}");
-        _process.OutputDataReceived += (_, e) => Append(e.Data, _stdout, _stdoutClosed);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data, _stderr, _stderrClosed);
+        BaseAddress = baseAddress;
     }
 
     /// <summary>The temporary folder of this proxy (removed on dispose).</summary>
@@ -47,287 +38,105 @@ public sealed class ProxyProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public string StandardOutput
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _stdout.ToString();
-            }
-        }
-    }
+    public string StandardOutput => _process.StandardOutput;
 
-    public string StandardError
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string StandardError => _process.StandardError;
 
     /// <summary>stdout and stderr interleaved in arrival order.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _all.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>A new temporary folder for one proxy process (config, data, certificates).</summary>
-    public static string CreateDirectory()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "xks-proc-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(directory);
-        return directory;
-    }
+    public static string CreateDirectory() => TemporaryDirectory.Create("xks-proc");
 
     /// <summary>
     /// Writes the YAML that <paramref name="yamlForPort"/> makes for a free port to DIRECTORY/config.yaml, starts the
     /// proxy on it and waits for <c>GET /ping</c>. Over TLS the probe trusts only <paramref name="serverCertificate"/>
     /// and presents <paramref name="clientCertificate"/> when the proxy requires one.
     /// </summary>
-    public static async Task<ProxyProcess> StartAsync(
+    public static Task<ProxyProcess> StartAsync(
         string directory,
         Func<int, string> yamlForPort,
         IReadOnlyDictionary<string, string>? environment = null,
         X509Certificate2? serverCertificate = null,
         X509Certificate2? clientCertificate = null,
-        IReadOnlyList<string>? extraArguments = null)
-    {
-        for (var attempt = 1; ; attempt++)
+        IReadOnlyList<string>? extraArguments = null) =>
+        ChildProcess.StartWithPortRetryAsync(async port =>
         {
-            var port = TestPorts.GetFree();
             var configPath = Path.Combine(directory, "config.yaml");
             await File.WriteAllTextAsync(configPath, yamlForPort(port));
-            var proxy = Launch(directory, ["--config", configPath, .. extraArguments ?? []], configPath, port, environment, serverCertificate is not null);
-            try
-            {
-                await proxy.WaitUntilReadyAsync(serverCertificate, clientCertificate);
-                return proxy;
-            }
-            catch (ProxyStartException ex) when (attempt < 3 && ex.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-                await proxy.KillAsync();
-                proxy._process.Dispose();
-            }
-            catch
-            {
-                await proxy.KillAsync();
-                proxy._process.Dispose();
-                throw;
-            }
-        }
-    }
+            return await LaunchAsync(directory, ["--config", configPath, .. extraArguments ?? []], configPath, port, environment, serverCertificate, clientCertificate);
+        });
 
     /// <summary>
     /// Starts <c>xks-proxy ARGUMENTS</c> (e.g. <c>serve --config-secret ns/name --kubeconfig PATH</c>) that will listen on
     /// plain HTTP at <paramref name="port"/>, and waits for <c>GET /ping</c>.
     /// </summary>
-    public static async Task<ProxyProcess> StartWithArgumentsAsync(
+    public static Task<ProxyProcess> StartWithArgumentsAsync(
         string directory,
         IReadOnlyList<string> arguments,
         int port,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var proxy = Launch(directory, arguments, "", port, environment, tls: false);
-        try
-        {
-            await proxy.WaitUntilReadyAsync(null, null);
-            return proxy;
-        }
-        catch
-        {
-            await proxy.KillAsync();
-            proxy._process.Dispose();
-            throw;
-        }
-    }
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        LaunchAsync(directory, arguments, "", port, environment, null, null);
 
     /// <summary>Runs <c>xks-proxy ARGUMENTS</c> that is expected to end by itself, and returns how it ended.</summary>
     public static async Task<ToolResult> RunToExitAsync(string directory, IReadOnlyList<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var proxy = Launch(directory, arguments, "", 0, environment, tls: false);
-        try
+        // Not a ProxyProcess: the folder belongs to the caller.
+        await using var proxy = ChildProcess.Start(ProxyCommand.Options(arguments, directory, environment));
+        if (!await proxy.WaitForExitAsync(timeout))
         {
-            using var cancel = new CancellationTokenSource(timeout);
-            try
-            {
-                await proxy._process.WaitForExitAsync(cancel.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"xks-proxy {string.Join(' ', arguments)} did not exit within {timeout.TotalSeconds} s\n{proxy.Output}");
-            }
-
-            await Task.WhenAny(Task.WhenAll(proxy._stdoutClosed.Task, proxy._stderrClosed.Task), Task.Delay(TimeSpan.FromSeconds(5)));
-            return new ToolResult("xks-proxy " + string.Join(' ', arguments), proxy._process.ExitCode, proxy.StandardOutput, proxy.StandardError);
-        }
-        finally
-        {
-            // Not DisposeAsync: the folder belongs to the caller.
-            await proxy.KillAsync();
-            proxy._process.Dispose();
-        }
-    }
-
-    private static ProxyProcess Launch(string directory, IReadOnlyList<string> arguments, string configPath, int port, IReadOnlyDictionary<string, string>? environment, bool tls)
-    {
-        var (dotnet, dll) = LocateProxy();
-        var start = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            Assert.Fail($"xks-proxy {string.Join(' ', arguments)} did not exit within {timeout.TotalSeconds} s\n{proxy.Output}");
         }
 
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment.Remove("XKS_PROXY_CONFIG");
-        start.Environment.Remove("XKS_PROXY_CONFIG_SECRET");
-        start.Environment.Remove("KUBECONFIG");
-        start.Environment.Remove("ASPNETCORE_URLS");
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = new Process { StartInfo = start };
-        var proxy = new ProxyProcess(process, directory, configPath, port, tls);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
-        return proxy;
+        return new ToolResult("xks-proxy " + string.Join(' ', arguments), proxy.ExitCode, proxy.StandardOutput, proxy.StandardError);
     }
 
     /// <summary>Stops the proxy like a service manager does (SIGTERM), waits for it to exit and for its output to close.</summary>
     public async Task StopAsync(TimeSpan? timeout = null)
     {
-        if (!_process.HasExited)
+        if (!await _process.TerminateAsync(timeout ?? TimeSpan.FromSeconds(15)))
         {
-            await SendTerminateAsync();
-            using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
-            try
-            {
-                await _process.WaitForExitAsync(cancel.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                await KillAsync();
-                Assert.Fail("the proxy did not stop within 15 s of SIGTERM\n" + Output);
-            }
+            Assert.Fail("the proxy did not stop within 15 s of SIGTERM\n" + Output);
         }
-
-        await Task.WhenAny(Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task), Task.Delay(TimeSpan.FromSeconds(5)));
     }
 
     /// <summary>Sends SIGTERM (what the kubelet sends a container) and returns at once.</summary>
-    public async Task SendTerminateAsync()
+    public Task SendTerminateAsync()
     {
-        // .NET has no managed SIGTERM; the shell's kill builtin sends it to this one process id.
-        var kill = await ExternalTool.RunAsync("/bin/sh", ["-c", "kill -TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        Assert.True(kill.ExitCode == 0, kill.ToString());
+        Assert.True(_process.SendTerminate(), $"could not send SIGTERM to the proxy (process {ProcessId})");
+        return Task.CompletedTask;
     }
 
     /// <summary>Waits until the process has exited (true) or the timeout passes (false).</summary>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cancel.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>Waits until the output holds <paramref name="needle"/> (e.g. an audit line), or the timeout passes.</summary>
-    public async Task<bool> WaitForOutputAsync(string needle, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!Output.Contains(needle, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
+    public Task<bool> WaitForOutputAsync(string needle, TimeSpan? timeout = null) =>
+        _process.WaitForOutputAsync(output => output.Contains(needle, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(10));
 
     public async ValueTask DisposeAsync()
     {
-        await KillAsync();
-        _process.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        await _process.DisposeAsync();
+        TemporaryDirectory.TryDelete(Directory);
     }
 
-    private async Task KillAsync()
+    private static async Task<ProxyProcess> LaunchAsync(
+        string directory,
+        IReadOnlyList<string> arguments,
+        string configPath,
+        int port,
+        IReadOnlyDictionary<string, string>? environment,
+        X509Certificate2? serverCertificate,
+        X509Certificate2? clientCertificate)
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(cancel.Token);
-        }
-        catch (InvalidOperationException)
-        {
-            // never started
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        var baseAddress = new Uri($"{(serverCertificate is null ? "http" : "https")}://127.0.0.1:{port}");
+        var process = await ChildProcess.StartAsync(
+            ProxyCommand.Options(arguments, directory, environment),
+            started => WaitUntilReadyAsync(started, baseAddress, serverCertificate, clientCertificate));
+        return new ProxyProcess(process, directory, configPath, port, baseAddress);
     }
 
-    private void Append(string? line, StringBuilder stream, TaskCompletionSource closed)
-    {
-        if (line is null)
-        {
-            closed.TrySetResult();
-            return;
-        }
-
-        lock (_gate)
-        {
-            stream.Append(line).Append('\n');
-            _all.Append(line).Append('\n');
-        }
-    }
-
-    private async Task WaitUntilReadyAsync(X509Certificate2? serverCertificate, X509Certificate2? clientCertificate)
+    private static async Task WaitUntilReadyAsync(ChildProcess process, Uri baseAddress, X509Certificate2? serverCertificate, X509Certificate2? clientCertificate)
     {
         using var handler = new SocketsHttpHandler();
         if (serverCertificate is not null)
@@ -342,60 +151,6 @@ public sealed class ProxyProcess : IAsyncDisposable
         }
 
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + StartTimeout;
-        string? lastProblem = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-            {
-                await Task.WhenAny(Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task), Task.Delay(TimeSpan.FromSeconds(2)));
-                throw new ProxyStartException($"the proxy exited with code {_process.ExitCode} before answering GET /ping\n{Output}", Output);
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(new Uri(BaseAddress, "/ping"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-
-                lastProblem = $"GET /ping answered {(int)response.StatusCode}";
-            }
-            catch (HttpRequestException ex)
-            {
-                lastProblem = ex.Message;
-            }
-            catch (TaskCanceledException ex)
-            {
-                lastProblem = ex.Message;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new ProxyStartException($"the proxy did not answer GET /ping within {StartTimeout.TotalSeconds} s ({lastProblem})\n{Output}", Output);
-    }
-
-    /// <summary>The dotnet host and xks-proxy.dll in the test output directory (the test project references the proxy).</summary>
-    private static (string Dotnet, string Dll) LocateProxy()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "xks-proxy.dll");
-        var runtimeConfig = Path.Combine(AppContext.BaseDirectory, "xks-proxy.runtimeconfig.json");
-        Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference proxy/Xks.Proxy.csproj so the proxy is copied next to the tests");
-        Assert.True(File.Exists(runtimeConfig), $"{runtimeConfig} is missing: without it `dotnet xks-proxy.dll` cannot start");
-
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (string.IsNullOrEmpty(dotnet) || !File.Exists(dotnet))
-        {
-            dotnet = Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-        }
-
-        return (dotnet, dll);
-    }
-
-    private sealed class ProxyStartException(string message, string output) : Exception(message)
-    {
-        public string Output { get; } = output;
+        await process.WaitForHttpAsync(http, new Uri(baseAddress, "/ping"), StartTimeout);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Xks.Proxy.Hosting;
 using Xks.Proxy.Options;
+using Xks.Testing;
 
 namespace Xks.Proxy.Tests.Support;
 
@@ -94,12 +95,7 @@ public sealed class ProxyServer : IAsyncDisposable
     /// Replaces the config file in one step (write aside, then rename), as a Kubernetes volume update does, so the
     /// reloader never reads a half-written file.
     /// </summary>
-    public async Task WriteConfigAsync(string yaml)
-    {
-        var temp = ConfigPath + ".tmp";
-        await File.WriteAllTextAsync(temp, yaml);
-        File.Move(temp, ConfigPath, overwrite: true);
-    }
+    public Task WriteConfigAsync(string yaml) => AtomicFile.WriteAllTextAsync(ConfigPath, yaml);
 
     public T GetRequiredService<T>()
         where T : notnull => _app.Services.GetRequiredService<T>();
