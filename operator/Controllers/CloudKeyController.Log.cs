@@ -2,7 +2,7 @@ namespace Xks.Operator.Controllers;
 
 internal sealed partial class CloudKeyController
 {
-    private static partial class Log
+    internal static partial class Log
     {
         [LoggerMessage(3300, LogLevel.Information, "Generated key material {KeyId} version 1 for CloudKey {Namespace}/{Name}")]
         public static partial void MaterialCreated(ILogger logger, string @namespace, string name, string keyId);

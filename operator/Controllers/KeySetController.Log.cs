@@ -2,7 +2,7 @@ namespace Xks.Operator.Controllers;
 
 internal sealed partial class KeySetController
 {
-    private static partial class Log
+    internal static partial class Log
     {
         [LoggerMessage(3200, LogLevel.Information, "Created SigV4 credential for KeySet {Namespace}/{Name} (access key ID {AccessKeyId})")]
         public static partial void CredentialCreated(ILogger logger, string @namespace, string name, string accessKeyId);

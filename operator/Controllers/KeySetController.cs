@@ -1,8 +1,6 @@
-using System.Net;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
@@ -70,6 +68,9 @@ internal sealed partial class KeySetController(
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
+    private readonly KeySetCredentialStep _credentials = new(client, events, options, timeProvider, logger);
+    private readonly KeySetKeyStoreStep _keyStore = new(events, logger);
+    private readonly ReleasedMaterialCollector _releasedMaterial = new(client, events, hsm, informers.GetInformer<V1Secret>(VaultController.ChildSelector), informers.GetInformer<V1Alpha1Vault>(), logger);
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1KeySet keySet, CancellationToken cancellationToken)
     {
@@ -116,7 +117,7 @@ internal sealed partial class KeySetController(
         status.CredentialSecretName = KeySetNames.CredentialSecret(keySet);
         status.ObservedGeneration = keySet.Metadata.Generation;
 
-        var credentials = await EnsureCredentialsAsync(keySet, status, cancellationToken).ConfigureAwait(false);
+        var credentials = await _credentials.EnsureAsync(keySet, status, cancellationToken).ConfigureAwait(false);
         if (!Conditions.IsTrue(account.Status?.Conditions, ConditionTypes.Ready))
         {
             return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", s_poll, cancellationToken).ConfigureAwait(false);
@@ -134,7 +135,7 @@ internal sealed partial class KeySetController(
         var pendingServed = credentials.Pending is not { } pending || served.AccessKeyIds.Contains(pending.AccessKeyId);
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
-        var store = await FindStoreAsync(keySet, status, session, cancellationToken).ConfigureAwait(false);
+        var store = await _keyStore.FindAsync(keySet, status, session, cancellationToken).ConfigureAwait(false);
         if (store is null)
         {
             if (status.CustomKeyStoreId is { } lost)
@@ -145,7 +146,7 @@ internal sealed partial class KeySetController(
                 return await ready.WaitAsync(keySet, status, Reasons.KeyStoreNotFound, $"custom key store {lost} no longer exists in AWS KMS (deleted outside the operator); recreate the KeySet to make a new one", s_waitForDependency, cancellationToken).ConfigureAwait(false);
             }
 
-            store = await CreateStoreAsync(keySet, vault, credentials.Current, session, cancellationToken).ConfigureAwait(false);
+            store = await _keyStore.CreateAsync(keySet, vault, credentials.Current, session, cancellationToken).ConfigureAwait(false);
             status.CustomKeyStoreId = store.CustomKeyStoreId;
             await writer.WriteStatusAsync(keySet, status, cancellationToken).ConfigureAwait(false);
             status = CustomResourceWriter.CopyOf(keySet.Status);
@@ -153,43 +154,32 @@ internal sealed partial class KeySetController(
 
         var plan = KeySetDecisions.Plan(new KeyStoreObservation(
             store.CustomKeyStoreId, store.ConnectionState?.Value, store.ConnectionErrorCode?.Value, status.ConnectionErrorCode,
-            NeedsEndpointUpdate(store, keySet, vault), keySet.Spec.Blocked, $"{Endpoint(vault)}{status.UriPath}"));
+            KeySetKeyStoreStep.NeedsEndpointUpdate(store, keySet, vault), keySet.Spec.Blocked, $"{KeySetKeyStoreStep.Endpoint(vault)}{status.UriPath}"));
         status.CustomKeyStoreId = store.CustomKeyStoreId;
         status.ConnectionErrorCode = plan.ErrorCode;
         status.ConnectionState = store.ConnectionState?.Value;
         switch (plan.Action)
         {
             case KeyStoreAction.DisconnectToUpdate:
-                await DisconnectAsync(keySet, session, store, "its endpoint, path or connectivity must change", cancellationToken).ConfigureAwait(false);
+                await _keyStore.DisconnectAsync(keySet, session, store, "its endpoint, path or connectivity must change", cancellationToken).ConfigureAwait(false);
                 return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
             case KeyStoreAction.Update:
-                await session.CallAsync("UpdateCustomKeyStore", (kms, ct) => kms.UpdateCustomKeyStoreAsync(new UpdateCustomKeyStoreRequest
-                {
-                    CustomKeyStoreId = store.CustomKeyStoreId,
-                    XksProxyUriEndpoint = Endpoint(vault),
-                    XksProxyUriPath = KeySetNames.UriPath(keySet),
-                    XksProxyConnectivity = Connectivity(keySet),
-                    XksProxyVpcEndpointServiceName = keySet.Spec.ExternalKeyStore.VpcEndpointServiceName,
-                    XksProxyAuthenticationCredential = Credential(credentials.Current),
-                }, ct), cancellationToken).ConfigureAwait(false);
-                await events.NormalAsync(keySet, Reasons.Updated, $"Updated custom key store {store.CustomKeyStoreId} to {Endpoint(vault)}{KeySetNames.UriPath(keySet)}", cancellationToken).ConfigureAwait(false);
+                await _keyStore.UpdateAsync(keySet, vault, store, credentials.Current, session, cancellationToken).ConfigureAwait(false);
                 return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
         }
 
         var rotation = pendingServed
-            ? await ConvergeCredentialAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
+            ? await _credentials.ConvergeAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
             : s_poll;
-        await CollectReleasedMaterialAsync(keySet, session, cancellationToken).ConfigureAwait(false);
+        await _releasedMaterial.CollectAsync(keySet, session, cancellationToken).ConfigureAwait(false);
 
         switch (plan.Action)
         {
             case KeyStoreAction.DisconnectAfterFailure:
-                await DisconnectAsync(keySet, session, store, $"its connection failed with {plan.ErrorCode}; it is retried", cancellationToken).ConfigureAwait(false);
+                await _keyStore.DisconnectAsync(keySet, session, store, $"its connection failed with {plan.ErrorCode}; it is retried", cancellationToken).ConfigureAwait(false);
                 break;
             case KeyStoreAction.Connect:
-                await session.CallAsync("ConnectCustomKeyStore", (kms, ct) => kms.ConnectCustomKeyStoreAsync(new ConnectCustomKeyStoreRequest { CustomKeyStoreId = store.CustomKeyStoreId }, ct), cancellationToken).ConfigureAwait(false);
-                Log.Connecting(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, store.CustomKeyStoreId);
-                await events.NormalAsync(keySet, Reasons.Connecting, $"Connecting custom key store {store.CustomKeyStoreId}", cancellationToken).ConfigureAwait(false);
+                await _keyStore.ConnectAsync(keySet, store, session, cancellationToken).ConfigureAwait(false);
                 break;
         }
 
@@ -212,270 +202,6 @@ internal sealed partial class KeySetController(
     /// <summary>Writes a plan's not-Ready condition with the status and requeues after the plan's pause.</summary>
     private Task<ReconcileResult> WaitAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, KeyStorePlan plan, CancellationToken cancellationToken) =>
         ready.WaitAsync(keySet, status, plan.Ready.Reason, plan.Ready.Message, plan.Requeue == KeySetRequeue.FailedRetry ? s_failedRetry : s_poll, cancellationToken);
-
-    /// <summary>
-    /// The credential Secret: created once; a rotation (scheduled, or asked for with the rotate-credential annotation)
-    /// adds a pending credential next to the current one, so the proxy accepts both before KMS is told.
-    /// </summary>
-    private async Task<KeySetCredentialSecret> EnsureCredentialsAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, CancellationToken cancellationToken)
-    {
-        var ns = keySet.Metadata.NamespaceProperty;
-        var name = KeySetNames.CredentialSecret(keySet);
-        var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
-        if (secret is null)
-        {
-            var fresh = new KeySetCredentialSecret(XksCredential.Generate()) { HandledRotationRequest = RotationRequest(keySet) };
-            await client.CoreV1.CreateNamespacedSecretAsync(fresh.Build(keySet, KeySetNames.UriPath(keySet)), ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-            Log.CredentialCreated(logger, ns, keySet.Metadata.Name, fresh.Current.AccessKeyId);
-            await events.NormalAsync(keySet, Reasons.Created, $"Created SigV4 credential Secret {name} (access key ID {fresh.Current.AccessKeyId})", cancellationToken).ConfigureAwait(false);
-            status.LastRotationTime ??= timeProvider.GetUtcNow().UtcDateTime;
-            return fresh;
-        }
-
-        if (!(secret.Metadata.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == keySet.Metadata.Uid))
-        {
-            throw new ChildConflictException($"Secret {name} already exists and is not controlled by this KeySet; delete or rename it");
-        }
-
-        if (!KeySetCredentialSecret.TryRead(secret, out var credentials, out var problem))
-        {
-            // Never overwrite: KMS may hold this credential. A human fixes or deletes the Secret.
-            throw new ChildConflictException(problem!);
-        }
-
-        var request = RotationRequest(keySet);
-        var requested = request is not null && request != credentials!.HandledRotationRequest;
-        var due = GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every)
-            && timeProvider.GetUtcNow() - (status.LastRotationTime ?? secret.Metadata.CreationTimestamp ?? DateTime.UtcNow) >= every;
-        if (credentials!.Pending is null && (requested || due))
-        {
-            credentials = credentials with { Pending = XksCredential.Generate(), HandledRotationRequest = request ?? credentials.HandledRotationRequest };
-            await ReplaceSecretAsync(keySet, secret, credentials, cancellationToken).ConfigureAwait(false);
-            Log.RotationStarted(logger, ns, keySet.Metadata.Name, credentials.Pending!.AccessKeyId, requested ? "requested" : "scheduled");
-            await events.NormalAsync(keySet, Reasons.RotatingCredential, $"Rotating the SigV4 credential ({(requested ? "requested by annotation" : "scheduled")}): new access key ID {credentials.Pending.AccessKeyId} added to the proxy", cancellationToken).ConfigureAwait(false);
-        }
-
-        return credentials;
-    }
-
-    /// <summary>
-    /// Hands KMS the pending credential (UpdateCustomKeyStore health-checks it through the proxy, which already accepts
-    /// it), then makes it current and keeps the old one for a grace period; also corrects a store whose credential was
-    /// changed in AWS. Returns when to look again.
-    /// </summary>
-    private async Task<TimeSpan> ConvergeCredentialAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, KeySetCredentialSecret credentials, CustomKeyStoresListEntry store, AwsSession session, CancellationToken cancellationToken)
-    {
-        var ns = keySet.Metadata.NamespaceProperty;
-        var inAws = store.XksProxyConfiguration?.AccessKeyId;
-        var now = timeProvider.GetUtcNow();
-        var target = credentials.Pending ?? credentials.Current;
-        if (inAws != target.AccessKeyId)
-        {
-            await session.CallAsync("UpdateCustomKeyStore", (kms, ct) => kms.UpdateCustomKeyStoreAsync(new UpdateCustomKeyStoreRequest
-            {
-                CustomKeyStoreId = store.CustomKeyStoreId,
-                XksProxyAuthenticationCredential = Credential(target),
-            }, ct), cancellationToken).ConfigureAwait(false);
-            if (credentials.Pending is null)
-            {
-                await events.WarningAsync(keySet, Reasons.Drift, $"Custom key store {store.CustomKeyStoreId} had access key ID {inAws ?? "(none)"} in AWS; set it back to {target.AccessKeyId}", cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        if (credentials.Pending is { } pending)
-        {
-            var secret = await client.ReadSecretOrNullAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"Secret {KeySetNames.CredentialSecret(keySet)} vanished during a rotation");
-            var promoted = credentials with { Current = pending, Pending = null, Previous = credentials.Current, PreviousUntil = now + options.CredentialGracePeriod };
-            await ReplaceSecretAsync(keySet, secret, promoted, cancellationToken).ConfigureAwait(false);
-            status.LastRotationTime = now.UtcDateTime;
-            Log.CredentialRotated(logger, ns, keySet.Metadata.Name, pending.AccessKeyId, credentials.Current.AccessKeyId);
-            await events.NormalAsync(keySet, Reasons.CredentialRotated, $"Rotated the SigV4 credential: KMS now signs with {pending.AccessKeyId}; {credentials.Current.AccessKeyId} is accepted until {promoted.PreviousUntil:O}", cancellationToken).ConfigureAwait(false);
-            return options.CredentialGracePeriod;
-        }
-
-        if (credentials.Previous is { } previous)
-        {
-            if (credentials.PreviousUntil is { } until && until > now)
-            {
-                return until - now;
-            }
-
-            var secret = await client.ReadSecretOrNullAsync(ns, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false);
-            if (secret is not null)
-            {
-                await ReplaceSecretAsync(keySet, secret, credentials with { Previous = null, PreviousUntil = null }, cancellationToken).ConfigureAwait(false);
-                await events.NormalAsync(keySet, Reasons.CredentialRetired, $"The proxy no longer accepts the previous access key ID {previous.AccessKeyId}", cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every)
-            ? (status.LastRotationTime is { } last ? new DateTimeOffset(last, TimeSpan.Zero) + every - now : every)
-            : options.AwsResyncPeriod;
-    }
-
-    /// <summary>The key store this KeySet owns: by status, by spec.adopt, or by name (what a crashed create left).</summary>
-    private async Task<CustomKeyStoresListEntry?> FindStoreAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, AwsSession session, CancellationToken cancellationToken)
-    {
-        var id = status.CustomKeyStoreId ?? keySet.Spec.Adopt?.CustomKeyStoreId;
-        if (id is not null)
-        {
-            try
-            {
-                var byId = await session.CallAsync("DescribeCustomKeyStores", (kms, ct) => kms.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = id }, ct), cancellationToken).ConfigureAwait(false);
-                var found = byId.CustomKeyStores?.FirstOrDefault();
-                if (found is not null && status.CustomKeyStoreId is null)
-                {
-                    await events.NormalAsync(keySet, Reasons.Adopted, $"Adopted custom key store {found.CustomKeyStoreId} ({found.CustomKeyStoreName}) named in spec.adopt", cancellationToken).ConfigureAwait(false);
-                }
-
-                return found;
-            }
-            catch (CustomKeyStoreNotFoundException)
-            {
-                if (status.CustomKeyStoreId is null)
-                {
-                    throw new ChildConflictException($"spec.adopt.customKeyStoreId {id} does not exist in AWS KMS");
-                }
-
-                return null;
-            }
-        }
-
-        var name = KeySetNames.KeyStoreName(keySet);
-        try
-        {
-            var byName = await session.CallAsync("DescribeCustomKeyStores", (kms, ct) => kms.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreName = name }, ct), cancellationToken).ConfigureAwait(false);
-            if (byName.CustomKeyStores?.FirstOrDefault() is not { } existing)
-            {
-                return null;
-            }
-
-            // Key stores carry no tags: the name (unique per account and region) and our path identify what an earlier
-            // attempt made. A store of that name serving another path belongs to someone else.
-            if (KeySetDecisions.StoreRefusal(name, existing.CustomKeyStoreId, existing.XksProxyConfiguration?.UriPath, KeySetNames.UriPath(keySet)) is { } refusal)
-            {
-                throw new ChildConflictException(refusal);
-            }
-
-            Log.Adopted(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, existing.CustomKeyStoreId);
-            await events.NormalAsync(keySet, Reasons.Adopted, $"Found custom key store {existing.CustomKeyStoreId} made by an earlier attempt; adopted it", cancellationToken).ConfigureAwait(false);
-            return existing;
-        }
-        catch (CustomKeyStoreNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private async Task<CustomKeyStoresListEntry> CreateStoreAsync(V1Alpha1KeySet keySet, V1Alpha1Vault vault, XksCredential credential, AwsSession session, CancellationToken cancellationToken)
-    {
-        var name = KeySetNames.KeyStoreName(keySet);
-        var created = await session.CallAsync("CreateCustomKeyStore", (kms, ct) => kms.CreateCustomKeyStoreAsync(new CreateCustomKeyStoreRequest
-        {
-            CustomKeyStoreName = name,
-            CustomKeyStoreType = CustomKeyStoreType.EXTERNAL_KEY_STORE,
-            XksProxyUriEndpoint = Endpoint(vault),
-            XksProxyUriPath = KeySetNames.UriPath(keySet),
-            XksProxyConnectivity = Connectivity(keySet),
-            XksProxyVpcEndpointServiceName = keySet.Spec.ExternalKeyStore.VpcEndpointServiceName,
-            XksProxyAuthenticationCredential = Credential(credential),
-        }, ct), cancellationToken).ConfigureAwait(false);
-        Log.KeyStoreCreated(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, created.CustomKeyStoreId, name);
-        await events.NormalAsync(keySet, Reasons.Created, $"Created custom key store {created.CustomKeyStoreId} ({name}) for {Endpoint(vault)}{KeySetNames.UriPath(keySet)}", cancellationToken).ConfigureAwait(false);
-        return new CustomKeyStoresListEntry
-        {
-            CustomKeyStoreId = created.CustomKeyStoreId,
-            CustomKeyStoreName = name,
-            ConnectionState = ConnectionStateType.DISCONNECTED,
-            XksProxyConfiguration = new XksProxyConfigurationType { AccessKeyId = credential.AccessKeyId, UriEndpoint = Endpoint(vault), UriPath = KeySetNames.UriPath(keySet), Connectivity = Connectivity(keySet) },
-        };
-    }
-
-    private async Task DisconnectAsync(V1Alpha1KeySet keySet, AwsSession session, CustomKeyStoresListEntry store, string why, CancellationToken cancellationToken)
-    {
-        if (store.ConnectionState == ConnectionStateType.DISCONNECTED || store.ConnectionState == ConnectionStateType.DISCONNECTING)
-        {
-            return;
-        }
-
-        await session.CallAsync("DisconnectCustomKeyStore", (kms, ct) => kms.DisconnectCustomKeyStoreAsync(new DisconnectCustomKeyStoreRequest { CustomKeyStoreId = store.CustomKeyStoreId }, ct), cancellationToken).ConfigureAwait(false);
-        Log.Disconnected(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, store.CustomKeyStoreId, why);
-        await events.NormalAsync(keySet, Reasons.Disconnected, $"Disconnected custom key store {store.CustomKeyStoreId}: {why}", cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Key material whose CloudKey was deleted with deletionPolicy Delete is destroyed only once KMS has really deleted
-    /// the key (after its pending window) — never while the key could still be restored with CancelKeyDeletion. For a
-    /// key in an HSM the version objects are destroyed first, then the Secret that lists them (a crash in between is
-    /// finished by the next pass: destroying a key that has no objects left is a no-op).
-    /// </summary>
-    private async Task CollectReleasedMaterialAsync(V1Alpha1KeySet keySet, AwsSession session, CancellationToken cancellationToken)
-    {
-        var released = _secrets.List(keySet.Metadata.NamespaceProperty).Where(s =>
-            s.Metadata.Label(KeySetCredentialSecret.KeySetLabel) == keySet.Metadata.Name
-            && s.Metadata.Annotation(CloudKeyNames.ReleasedAnnotation) == nameof(V1Alpha1DeletionPolicy.Delete)
-            && s.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation) is { Length: > 0 }).ToList();
-        foreach (var secret in released)
-        {
-            var keyId = secret.Metadata.Annotations![CloudKeyNames.KmsKeyIdAnnotation];
-            try
-            {
-                // Still pending deletion, or its deletion was cancelled in AWS (a new CloudKey can adopt it): keep the material.
-                await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (NotFoundException)
-            {
-            }
-
-            if (!await DestroyHsmObjectsAsync(keySet, secret, keyId, cancellationToken).ConfigureAwait(false))
-            {
-                continue;
-            }
-
-            try
-            {
-                await client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
-                Log.MaterialDestroyed(logger, secret.Metadata.NamespaceProperty, secret.Metadata.Name, keyId);
-                await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed key material Secret {secret.Metadata.Name}: KMS key {keyId} has been deleted by AWS", cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-            }
-        }
-    }
-
-    /// <summary>
-    /// For material on the PKCS#11 backend: destroys the key's version objects in its Vault's HSM. True when the Secret
-    /// may go (software material, or the objects are gone); false (with a Warning Event) while the HSM cannot be used.
-    /// </summary>
-    private async Task<bool> DestroyHsmObjectsAsync(V1Alpha1KeySet keySet, V1Secret secret, string kmsKeyId, CancellationToken cancellationToken)
-    {
-        if (!KeyMaterialSecret.TryRead(secret, out var xksKeyId, out _, out var backend, out _) || backend != KeyMaterialSecret.Pkcs11Backend)
-        {
-            return true;
-        }
-
-        var vaultName = secret.Metadata.Label(VaultLabels.VaultLabel) ?? keySet.Spec.VaultRef.Name;
-        try
-        {
-            if (!_vaults.TryGet(new(secret.Metadata.NamespaceProperty, vaultName), out var vault)
-                || await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false) is not { } target)
-            {
-                throw new HsmException(HsmException.HsmUnavailable, $"Vault {vaultName} is gone or no longer on the PKCS#11 backend");
-            }
-
-            var destroyed = hsm.DestroyKey(target, xksKeyId);
-            await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed {destroyed} version object(s) of key {xksKeyId} in Vault {vaultName}'s HSM: KMS key {kmsKeyId} has been deleted by AWS", cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (HsmException ex)
-        {
-            await events.WarningAsync(keySet, ex.Reason, $"KMS key {kmsKeyId} has been deleted by AWS, but the HSM objects of key {xksKeyId} cannot be destroyed yet (Secret {secret.Metadata.Name} is kept until they are): {ex.Message}", cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-    }
 
     private async Task<ReconcileResult> FinalizeAsync(V1Alpha1KeySet keySet, CancellationToken cancellationToken)
     {
@@ -522,7 +248,7 @@ internal sealed partial class KeySetController(
         {
             if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
             {
-                await DisconnectAsync(keySet, session, store, $"the KeySet is being deleted (deletionPolicy {keySet.Spec.DeletionPolicy})", cancellationToken).ConfigureAwait(false);
+                await _keyStore.DisconnectAsync(keySet, session, store, $"the KeySet is being deleted (deletionPolicy {keySet.Spec.DeletionPolicy})", cancellationToken).ConfigureAwait(false);
                 return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store before the KeySet goes", s_poll, cancellationToken).ConfigureAwait(false);
             }
 
@@ -547,14 +273,6 @@ internal sealed partial class KeySetController(
 
         await writer.RemoveFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
         return ReconcileResult.Done;
-    }
-
-    /// <summary>Replaces the credential Secret guarded by its resourceVersion (a concurrent change → 409 → retry).</summary>
-    private async Task ReplaceSecretAsync(V1Alpha1KeySet keySet, V1Secret existing, KeySetCredentialSecret credentials, CancellationToken cancellationToken)
-    {
-        var desired = credentials.Build(keySet, KeySetNames.UriPath(keySet));
-        desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-        await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, desired.Metadata.NamespaceProperty, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     internal static List<string> Validate(V1Alpha1KeySet keySet)
@@ -584,23 +302,6 @@ internal sealed partial class KeySetController(
 
         return problems;
     }
-
-    private static bool NeedsEndpointUpdate(CustomKeyStoresListEntry store, V1Alpha1KeySet keySet, V1Alpha1Vault vault) =>
-        store.XksProxyConfiguration is { } xks
-        && (xks.UriEndpoint != Endpoint(vault) || xks.UriPath != KeySetNames.UriPath(keySet) || xks.Connectivity != Connectivity(keySet));
-
-    private static string Endpoint(V1Alpha1Vault vault) => $"https://{vault.Spec.Hostname}";
-
-    private static XksProxyConnectivityType Connectivity(V1Alpha1KeySet keySet) =>
-        keySet.Spec.ExternalKeyStore.Connectivity == V1Alpha1Connectivity.VpcEndpointService
-            ? XksProxyConnectivityType.VPC_ENDPOINT_SERVICE
-            : XksProxyConnectivityType.PUBLIC_ENDPOINT;
-
-    private static XksProxyAuthenticationCredentialType Credential(XksCredential credential) =>
-        new() { AccessKeyId = credential.AccessKeyId, RawSecretAccessKey = credential.SecretAccessKey };
-
-    private static string? RotationRequest(V1Alpha1KeySet keySet) =>
-        keySet.Metadata.Annotation(CloudKeyNames.RotateCredentialAnnotation) is { Length: > 0 } value ? value : null;
 
     /// <summary>When to look again: the sooner of the next rotation step and the drift check, never under a second.</summary>
     private TimeSpan NextCheck(TimeSpan untilRotation) =>

@@ -1,0 +1,251 @@
+using System.Net;
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+using Amazon.Runtime;
+using Xks.Operator.Api;
+using Xks.Operator.Aws;
+using Xks.Operator.Entities;
+using Xks.Operator.Resources;
+
+namespace Xks.Operator.Controllers;
+
+/// <summary>
+/// The KMS steps of a CloudKey, each re-checking ownership before it mutates: the key found (status, spec.adopt, alias
+/// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration, drift
+/// undone), its alias and its key policy. What to refuse is decided by <see cref="CloudKeyDecisions"/>.
+/// </summary>
+internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger)
+{
+    /// <summary>Finds the KMS key (status, adopt, alias with our UID tag, then the UID tag) or creates it.</summary>
+    public async Task<KeyMetadata?> FindOrCreateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string storeId, string xksKeyId, string accountId, AwsSession session, CancellationToken cancellationToken)
+    {
+        if (status.KeyId is { } known)
+        {
+            return await DescribeAsync(session, known, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (key.Spec.Adopt?.KeyId is { } adopt)
+        {
+            var adopted = await DescribeAsync(session, adopt, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChildConflictException($"spec.adopt.keyId {adopt} does not exist in AWS KMS");
+            if (CloudKeyDecisions.AdoptionRefusal(adopt, adopted.CustomKeyStoreId, adopted.XksKeyConfiguration?.Id, storeId, xksKeyId) is { } refused)
+            {
+                throw new ChildConflictException(refused);
+            }
+
+            await RecordKeyAsync(key, status, adopted, Reasons.Adopted, $"Adopted KMS key {adopted.KeyId} named in spec.adopt", cancellationToken).ConfigureAwait(false);
+            return adopted;
+        }
+
+        // The alias is one call; it names our key unless a crash came between CreateKey and CreateAlias.
+        if (CloudKeyNames.AliasName(key) is { } alias && await DescribeAsync(session, alias, cancellationToken).ConfigureAwait(false) is { } aliased
+            && await IsOwnedAsync(key, aliased.KeyId, session, cancellationToken).ConfigureAwait(false))
+        {
+            await RecordKeyAsync(key, status, aliased, Reasons.Adopted, $"Found KMS key {aliased.KeyId} an earlier attempt created (its alias and its UID tag); adopted it", cancellationToken).ConfigureAwait(false);
+            return aliased;
+        }
+
+        CreateKeyResponse created;
+        try
+        {
+            created = await session.CallAsync("CreateKey", (kms, ct) => kms.CreateKeyAsync(new CreateKeyRequest
+            {
+                Origin = OriginType.EXTERNAL_KEY_STORE,
+                CustomKeyStoreId = storeId,
+                XksKeyId = xksKeyId,
+                KeySpec = KeySpec.SYMMETRIC_DEFAULT,
+                KeyUsage = KeyUsageType.ENCRYPT_DECRYPT,
+                Description = key.Spec.Description ?? $"CloudKey {key.Metadata.NamespaceProperty}/{key.Metadata.Name} (xks-operator)",
+                Policy = KeyPolicyBuilder.Build("aws", accountId, key.Spec.Administrators, key.Spec.Users),
+                Tags = [.. CloudKeyNames.Tags(key).Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })],
+            }, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (XksKeyAlreadyInUseException)
+        {
+            // KMS allows one key per external key in a store, and our external key ID is derived from this CloudKey's
+            // UID: an earlier attempt created the key and crashed before recording it. Find it by its UID tag.
+            var found = await FindTaggedKeyAsync(key, session, cancellationToken).ConfigureAwait(false)
+                ?? throw new ChildConflictException($"external key {xksKeyId} is already used by a KMS key in key store {storeId} that is not tagged with this CloudKey's UID; adopt it with spec.adopt.keyId");
+            await RecordKeyAsync(key, status, found, Reasons.Adopted, $"Found KMS key {found.KeyId} an earlier attempt created (tagged with this CloudKey's UID); adopted it", cancellationToken).ConfigureAwait(false);
+            return found;
+        }
+
+        CloudKeyController.Log.KeyCreated(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, created.KeyMetadata.KeyId, xksKeyId);
+        await RecordKeyAsync(key, status, created.KeyMetadata, Reasons.Created, $"Created KMS key {created.KeyMetadata.KeyId} in key store {storeId} backed by external key {xksKeyId}", cancellationToken).ConfigureAwait(false);
+        return created.KeyMetadata;
+    }
+
+    /// <summary>Records the key ID in status at once, so every later reconcile goes straight to it.</summary>
+    private async Task RecordKeyAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, string reason, string message, CancellationToken cancellationToken)
+    {
+        status.KeyId = metadata.KeyId;
+        status.Arn = metadata.Arn;
+        status.KeyState = metadata.KeyState?.Value;
+        await writer.WriteStatusAsync(key, CustomResourceWriter.CopyOf(status), cancellationToken).ConfigureAwait(false);
+        await events.NormalAsync(key, reason, message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The KMS key tagged with this CloudKey's UID, by listing the account's keys and their tags: only after KMS said our
+    /// external key is already in use, so the scan runs once in a crash's aftermath, never on the normal path.
+    /// </summary>
+    private async Task<KeyMetadata?> FindTaggedKeyAsync(V1Alpha1CloudKey key, AwsSession session, CancellationToken cancellationToken)
+    {
+        string? marker = null;
+        do
+        {
+            var page = await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest { Marker = marker, Limit = 1000 }, ct), cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.Keys ?? [])
+            {
+                if (await IsOwnedAsync(key, entry.KeyId, session, cancellationToken).ConfigureAwait(false))
+                {
+                    return await DescribeAsync(session, entry.KeyId, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            marker = page.Truncated == true ? page.NextMarker : null;
+        }
+        while (marker is not null);
+        return null;
+    }
+
+    private async Task<bool> IsOwnedAsync(V1Alpha1CloudKey key, string keyId, AwsSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var tags = await session.CallAsync("ListResourceTags", (kms, ct) => kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+            return (tags.Tags ?? []).Any(t => t.TagKey == CloudKeyNames.UidTag && t.TagValue == key.Metadata.Uid);
+        }
+        catch (Exception ex) when (ex is NotFoundException or AmazonServiceException { StatusCode: HttpStatusCode.BadRequest, ErrorCode: "AccessDeniedException" })
+        {
+            return false; // not ours to look at (e.g. an AWS managed key)
+        }
+    }
+
+    /// <summary>Enabled/disabled as the spec and expiration ask; a change made in AWS by hand is reported and undone.</summary>
+    public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, CancellationToken cancellationToken)
+    {
+        var state = metadata.KeyState;
+        var keyId = metadata.KeyId;
+        var scheduleDeletion = expired && key.Spec.Expiration!.Action == V1Alpha1ExpirationAction.ScheduleDeletion;
+        if (state == KeyState.PendingDeletion)
+        {
+            if (scheduleDeletion)
+            {
+                return state;
+            }
+
+            // The CloudKey exists, so the key must too: undo a deletion scheduled by hand (the safe direction).
+            await session.CallAsync("CancelKeyDeletion", (kms, ct) => kms.CancelKeyDeletionAsync(new CancelKeyDeletionRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+            drift.Add("its deletion was scheduled in AWS; cancelled");
+            await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was scheduled for deletion outside the operator; cancelled the deletion", cancellationToken).ConfigureAwait(false);
+            state = KeyState.Disabled;
+        }
+
+        if (scheduleDeletion)
+        {
+            await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Expired, $"The key expired: scheduled KMS key {keyId} for deletion in {key.Spec.PendingWindowDays} days", cancellationToken).ConfigureAwait(false);
+            return KeyState.PendingDeletion;
+        }
+
+        var wantEnabled = key.Spec.Enabled && !expired;
+        if (wantEnabled && state == KeyState.Disabled)
+        {
+            await session.CallAsync("EnableKey", (kms, ct) => kms.EnableKeyAsync(new EnableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+            if (status.KeyState == KeyState.Enabled.Value)
+            {
+                drift.Add("it was disabled in AWS; re-enabled");
+                await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was disabled outside the operator; re-enabled it (spec.enabled is true)", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await events.NormalAsync(key, Reasons.Enabled, $"Enabled KMS key {keyId}", cancellationToken).ConfigureAwait(false);
+            }
+
+            return KeyState.Enabled;
+        }
+
+        if (!wantEnabled && state == KeyState.Enabled && !proxyRefuses)
+        {
+            // The HYOK switch acts in the proxy first (the Vault renders the key disabled); the KMS key follows once
+            // the config says so — a moment later, on the requeue below.
+            return state;
+        }
+
+        if (!wantEnabled && state == KeyState.Enabled)
+        {
+            await session.CallAsync("DisableKey", (kms, ct) => kms.DisableKeyAsync(new DisableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+            if (!expired && status.KeyState == KeyState.Disabled.Value && !key.Spec.Enabled)
+            {
+                drift.Add("it was enabled in AWS; disabled again");
+            }
+
+            await events.NormalAsync(key, expired ? Reasons.Expired : Reasons.Disabled, $"Disabled KMS key {keyId}{(expired ? ": the key expired" : "")}", cancellationToken).ConfigureAwait(false);
+            return KeyState.Disabled;
+        }
+
+        return state;
+    }
+
+    /// <summary>alias/&lt;spec.alias&gt; on this key: created, moved back if pointed elsewhere by hand, the old one removed on rename.</summary>
+    public async Task<string?> ConvergeAliasAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string keyId, List<string> drift, AwsSession session, CancellationToken cancellationToken)
+    {
+        var desired = CloudKeyNames.AliasName(key);
+        var attached = await session.CallAsync("ListAliases", (kms, ct) => kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+        var names = (attached.Aliases ?? []).Select(a => a.AliasName).ToHashSet(StringComparer.Ordinal);
+        if (desired is not null && !names.Contains(desired))
+        {
+            try
+            {
+                await session.CallAsync("CreateAlias", (kms, ct) => kms.CreateAliasAsync(new CreateAliasRequest { AliasName = desired, TargetKeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+                await events.NormalAsync(key, Reasons.Created, $"Created alias {desired} for KMS key {keyId}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (AlreadyExistsException)
+            {
+                await session.CallAsync("UpdateAlias", (kms, ct) => kms.UpdateAliasAsync(new UpdateAliasRequest { AliasName = desired, TargetKeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+                var message = $"alias {desired} pointed to another KMS key; moved it back to {keyId}";
+                if (status.Alias == desired)
+                {
+                    drift.Add(message);
+                }
+
+                await events.WarningAsync(key, Reasons.Drift, message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (status.Alias is { } previous && previous != desired && names.Contains(previous))
+        {
+            await session.CallAsync("DeleteAlias", (kms, ct) => kms.DeleteAliasAsync(new DeleteAliasRequest { AliasName = previous }, ct), cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Deleted, $"Deleted alias {previous}: spec.alias is now {desired ?? "(none)"}", cancellationToken).ConfigureAwait(false);
+        }
+
+        return desired;
+    }
+
+    public async Task ConvergePolicyAsync(V1Alpha1CloudKey key, string keyId, string accountId, string partition, AwsSession session, CancellationToken cancellationToken)
+    {
+        var desired = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users);
+        var current = await session.CallAsync("GetKeyPolicy", (kms, ct) => kms.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = keyId, PolicyName = "default" }, ct), cancellationToken).ConfigureAwait(false);
+        if (!KeyPolicyBuilder.AreEquivalent(current.Policy, desired))
+        {
+            await session.CallAsync("PutKeyPolicy", (kms, ct) => kms.PutKeyPolicyAsync(new PutKeyPolicyRequest { KeyId = keyId, PolicyName = "default", Policy = desired }, ct), cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Updated, $"Set the key policy of KMS key {keyId} from spec.administrators and spec.users", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static async Task<KeyMetadata?> DescribeAsync(AwsSession session, string keyId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var described = await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+            return described.KeyMetadata;
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static string PartitionOf(string arn) => arn.Split(':') is { Length: > 1 } parts ? parts[1] : "aws";
+}
