@@ -14,7 +14,7 @@ APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
 
-.PHONY: help deps build test test-unit test-pods cluster-up cluster-down manifests run demo demo-cluster demo-standalone bench publish images push chart clean
+.PHONY: help deps build test test-unit test-pods cluster-up cluster-down manifests run demo demo-cluster demo-standalone bench bench-operator publish images push chart clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,14 +35,14 @@ test: deps ## install deps and the local control plane, build, run every test (u
 	@if [ -d .data/cluster/nodes ]; then ./scripts/demo-cluster.sh stop; fi
 	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
 	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
-	$(DOTNET) test XksOperator.sln --no-build -nologo --logger "console;verbosity=normal"
+	$(DOTNET) test XksOperator.sln --no-build -nologo --filter "Category!=Benchmark" --logger "console;verbosity=normal"
 	./tests/pods/run.sh
 
 test-pods: deps ## the pod tier alone: two real nodes, images built here, helm install, the seed scenario through the LB, faults under load (root)
 	./tests/pods/run.sh
 
 test-unit: ## tests that need no control plane (proxy and operator unit tests)
-	$(DOTNET) test XksOperator.sln -nologo --filter "FullyQualifiedName!~ClusterTests"
+	$(DOTNET) test XksOperator.sln -nologo --filter "FullyQualifiedName!~ClusterTests&Category!=Benchmark"
 
 cluster-up: ## start the local control plane (etcd, kube-apiserver, kube-controller-manager 1.20.2; built and cached on first use) and print the kubeconfig path
 	@$(CLUSTER) up
@@ -75,8 +75,17 @@ demo-cluster: deps ## the seed scenario through real pods: two nodes, images bui
 demo-standalone: deps ## the HYOK switch on a standalone proxy with curl: encrypt, key off (decrypt refused), key on (decrypt works)
 	./scripts/demo-standalone.sh
 
-bench: deps ## wrk against Encrypt/Decrypt: proxy vs bare Kestrel (HTTP, TLS), software vs PKCS#11 on SoftHSM2 (pool sizes 1, 4, 16); req/s, p50, p99, ratios
+bench: deps ## wrk against Encrypt/Decrypt: proxy vs bare Kestrel (HTTP, TLS), software vs PKCS#11 on SoftHSM2 (pool sizes 1, 4, 16); req/s, p50, p99, ratios; then bench-operator
 	$(DOTNET) run --project tests/Xks.Proxy.Benchmarks -c Release
+	$(MAKE) --no-print-directory bench-operator
+
+bench-operator: deps ## the operator at scale: N CloudKeys (XKS_BENCH_KEYS, default 100,1000) applied at once against the KMS emulator; all Ready vs the AWS rate, AWS calls at rest, reconciles/s, RSS, CPU (artifacts/bench/operator.md)
+	$(DOTNET) build tests/Xks.Operator.Tests -c Debug -nologo -v:q
+	@# like `make test`: the test acts as the kubelet, so a cluster with real nodes (a demo-cluster left running) goes first
+	@if [ -d .data/cluster/nodes ]; then ./scripts/demo-cluster.sh stop; fi
+	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
+	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
+	$(DOTNET) test tests/Xks.Operator.Tests -c Debug --no-build -nologo --filter "Category=Benchmark" --logger "console;verbosity=detailed"
 
 publish: ## publish the proxy and the operator to artifacts/proxy and artifacts/operator (what the Dockerfiles do)
 	$(DOTNET) publish proxy -c Release -o artifacts/proxy -nologo -v:q

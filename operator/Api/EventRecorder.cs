@@ -14,11 +14,11 @@ internal sealed partial class EventRecorder(IKubernetes client, TimeProvider tim
 {
     public const string Component = "xks-operator";
 
-    private static readonly TimeSpan s_repeatInterval = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan DefaultRepeatInterval = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<(string Uid, string Reason, string Message), DateTimeOffset> _recent = new();
 
     /// <summary>How long an identical Event is suppressed.</summary>
-    public static TimeSpan RepeatInterval => s_repeatInterval;
+    public static TimeSpan RepeatInterval => DefaultRepeatInterval;
 
     /// <summary>Identity of this operator process (pod name), shown as the reporting instance.</summary>
     public string Instance { get; init; } = Environment.MachineName;
@@ -33,7 +33,7 @@ internal sealed partial class EventRecorder(IKubernetes client, TimeProvider tim
     {
         var now = timeProvider.GetUtcNow();
         var key = (regarding.Metadata.Uid ?? regarding.Metadata.Name, reason, message);
-        if (_recent.TryGetValue(key, out var last) && now - last < s_repeatInterval)
+        if (_recent.TryGetValue(key, out var last) && now - last < DefaultRepeatInterval)
         {
             return;
         }
@@ -87,7 +87,7 @@ internal sealed partial class EventRecorder(IKubernetes client, TimeProvider tim
 
         foreach (var entry in _recent)
         {
-            if (now - entry.Value >= s_repeatInterval)
+            if (now - entry.Value >= DefaultRepeatInterval)
             {
                 _recent.TryRemove(entry.Key, out _);
             }

@@ -18,7 +18,7 @@ public static partial class AwsErrors
 
     private const string Redacted = "[redacted]";
 
-    private static readonly HashSet<string> s_invalidCredentials = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> InvalidCredentialCodes = new(StringComparer.Ordinal)
     {
         "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
         "ExpiredToken", "ExpiredTokenException", "IncompleteSignature", "IncompleteSignatureException",
@@ -26,12 +26,12 @@ public static partial class AwsErrors
         "InvalidToken", "TokenRefreshRequired",
     };
 
-    private static readonly HashSet<string> s_accessDenied = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> AccessDeniedCodes = new(StringComparer.Ordinal)
     {
         "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
     };
 
-    private static readonly HashSet<string> s_throttled = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> ThrottledCodes = new(StringComparer.Ordinal)
     {
         "ThrottlingException", "Throttling", "ThrottledException", "LimitExceeded", "LimitExceededException",
         "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "RequestThrottled", "RequestThrottledException",
@@ -70,17 +70,17 @@ public static partial class AwsErrors
     public static string ReasonForCode(string errorCode)
     {
         ArgumentNullException.ThrowIfNull(errorCode);
-        if (s_invalidCredentials.Contains(errorCode))
+        if (InvalidCredentialCodes.Contains(errorCode))
         {
             return Reasons.InvalidCredentials;
         }
 
-        if (s_accessDenied.Contains(errorCode))
+        if (AccessDeniedCodes.Contains(errorCode))
         {
             return Reasons.AccessDenied;
         }
 
-        if (s_throttled.Contains(errorCode))
+        if (ThrottledCodes.Contains(errorCode))
         {
             return Reasons.Throttled;
         }

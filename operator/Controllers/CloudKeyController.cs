@@ -79,8 +79,8 @@ internal sealed partial class CloudKeyController(
     }
 
     // Waits on the Vault (master key, config) end with the watch on its Secrets; this is only the safety net.
-    private static readonly TimeSpan s_vaultSafetyNet = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan VaultSafetyNet = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan WaitForDependency = TimeSpan.FromSeconds(5);
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Secret> _operatorSecrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
@@ -118,13 +118,13 @@ internal sealed partial class CloudKeyController(
         if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet))
         {
             await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.KeySetNotFound, $"KeySet {key.Spec.KeySetRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
+            return ReconcileResult.After(WaitForDependency);
         }
 
         if (!_vaults.TryGet(new(ns, keySet.Spec.VaultRef.Name), out var vault))
         {
             await ready.ReportAsync<V1Alpha1CloudKey, V1Alpha1CloudKeyStatus>(key, Reasons.WaitingForKeySet, $"KeySet {keySet.Metadata.Name}'s Vault {keySet.Spec.VaultRef.Name} does not exist", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
+            return ReconcileResult.After(WaitForDependency);
         }
 
         await writer.AddFinalizerAsync(key, Finalizer, cancellationToken).ConfigureAwait(false);
@@ -135,7 +135,7 @@ internal sealed partial class CloudKeyController(
         var material = await _material.EnsureAsync(key, keySet, vault, now, cancellationToken).ConfigureAwait(false);
         if (material is null)
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         status.XksKeyId = material.KeyId;
@@ -145,17 +145,17 @@ internal sealed partial class CloudKeyController(
         var served = _operatorSecrets.ServedProxyConfig(vault);
         if (!served.Keys.ContainsKey(material.KeyId))
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to serve key {material.KeyId}", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         if (keySet.Status?.CustomKeyStoreId is not { } storeId || !Conditions.IsTrue(keySet.Status.Conditions, ConditionTypes.Ready))
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForKeySet, $"waiting for KeySet {keySet.Metadata.Name}'s key store to be connected", s_waitForDependency, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForKeySet, $"waiting for KeySet {keySet.Metadata.Name}'s key store to be connected", WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account) || account.Status?.AccountId is not { Length: > 0 } accountId)
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", s_waitForDependency, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
@@ -186,7 +186,7 @@ internal sealed partial class CloudKeyController(
         status.KeyState = state.Value;
         if (CloudKeyDecisions.AwaitsProxyRefusal(state, key.Spec.Enabled, expired))
         {
-            return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", s_vaultSafetyNet, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         status.Alias = await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);

@@ -34,7 +34,7 @@ public sealed record CloudKeyReadyInputs(
 /// </summary>
 internal static class CloudKeyDecisions
 {
-    private static readonly Func<CloudKeyReadyInputs, ConditionVerdict?>[] s_readyRules =
+    private static readonly Func<CloudKeyReadyInputs, ConditionVerdict?>[] ReadyRules =
     [
         // An expired key is refused by the proxy whatever KMS says.
         k => k.ExpiredAt is { } at
@@ -57,7 +57,7 @@ internal static class CloudKeyDecisions
     public static ConditionVerdict Ready(CloudKeyReadyInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        foreach (var rule in s_readyRules)
+        foreach (var rule in ReadyRules)
         {
             if (rule(inputs) is { } verdict)
             {

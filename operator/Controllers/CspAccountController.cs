@@ -31,8 +31,8 @@ internal sealed partial class CspAccountController(
     /// <summary>How often a verified account is verified again.</summary>
     public static readonly TimeSpan VerifiedRecheck = TimeSpan.FromMinutes(10);
 
-    private static readonly TimeSpan s_firstRetry = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan s_maxRetry = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(5);
 
     /// <summary>A CspAccount is verified again whenever the Secret its secretRef names changes.</summary>
     public static void Setup(Controller<V1Alpha1CspAccount> accounts, IServiceProvider services)
@@ -104,7 +104,7 @@ internal sealed partial class CspAccountController(
     /// least 5 s and at most 5 minutes — a doubling backoff kept in the status, not in the operator's memory.
     /// </summary>
     public static TimeSpan RetryDelay(TimeSpan failingFor) =>
-        failingFor < s_firstRetry ? s_firstRetry : failingFor > s_maxRetry ? s_maxRetry : failingFor;
+        failingFor < FirstRetry ? FirstRetry : failingFor > MaxRetry ? MaxRetry : failingFor;
 
     /// <summary>What verifying an account can run into; anything else is a fault for the runtime's backoff.</summary>
     private static bool IsAwsFailure(Exception exception, CancellationToken cancellationToken) => exception switch

@@ -61,9 +61,9 @@ internal sealed partial class KeySetController(
         return keySets.Informer.List(ns).Where(k => reference(k) == target.Metadata.Name).Select(k => new ResourceKey(ns, k.Metadata.Name));
     }
 
-    private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan s_waitForDependency = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan s_failedRetry = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WaitForDependency = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FailedStoreRetry = TimeSpan.FromSeconds(15);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
@@ -102,13 +102,13 @@ internal sealed partial class KeySetController(
         if (!_vaults.TryGet(new(ns, keySet.Spec.VaultRef.Name), out var vault))
         {
             await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.VaultNotFound, $"Vault {keySet.Spec.VaultRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
+            return ReconcileResult.After(WaitForDependency);
         }
 
         if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
         {
             await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.CspAccountNotFound, $"CspAccount {keySet.Spec.CspAccountRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_waitForDependency);
+            return ReconcileResult.After(WaitForDependency);
         }
 
         await writer.AddFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
@@ -120,7 +120,7 @@ internal sealed partial class KeySetController(
         var credentials = await _credentials.EnsureAsync(keySet, status, cancellationToken).ConfigureAwait(false);
         if (!Conditions.IsTrue(account.Status?.Conditions, ConditionTypes.Ready))
         {
-            return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", s_poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", Poll, cancellationToken).ConfigureAwait(false);
         }
 
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
@@ -128,7 +128,7 @@ internal sealed partial class KeySetController(
         var served = _secrets.ServedProxyConfig(vault);
         if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
-            return await ready.WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", s_poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", Poll, cancellationToken).ConfigureAwait(false);
         }
 
         // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
@@ -143,7 +143,7 @@ internal sealed partial class KeySetController(
                 // It existed and is gone: someone deleted it in AWS. Creating a new one would orphan every KMS key of
                 // the old one silently; a human decides (delete status or the KeySet to start over).
                 status.ConnectionState = null;
-                return await ready.WaitAsync(keySet, status, Reasons.KeyStoreNotFound, $"custom key store {lost} no longer exists in AWS KMS (deleted outside the operator); recreate the KeySet to make a new one", s_waitForDependency, cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.KeyStoreNotFound, $"custom key store {lost} no longer exists in AWS KMS (deleted outside the operator); recreate the KeySet to make a new one", WaitForDependency, cancellationToken).ConfigureAwait(false);
             }
 
             store = await _keyStore.CreateAsync(keySet, vault, credentials.Current, session, cancellationToken).ConfigureAwait(false);
@@ -170,7 +170,7 @@ internal sealed partial class KeySetController(
 
         var rotation = pendingServed
             ? await _credentials.ConvergeAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
-            : s_poll;
+            : Poll;
         await _releasedMaterial.CollectAsync(keySet, session, cancellationToken).ConfigureAwait(false);
 
         switch (plan.Action)
@@ -201,7 +201,7 @@ internal sealed partial class KeySetController(
 
     /// <summary>Writes a plan's not-Ready condition with the status and requeues after the plan's pause.</summary>
     private Task<ReconcileResult> WaitAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, KeyStorePlan plan, CancellationToken cancellationToken) =>
-        ready.WaitAsync(keySet, status, plan.Ready.Reason, plan.Ready.Message, plan.Requeue == KeySetRequeue.FailedRetry ? s_failedRetry : s_poll, cancellationToken);
+        ready.WaitAsync(keySet, status, plan.Ready.Reason, plan.Ready.Message, plan.Requeue == KeySetRequeue.FailedRetry ? FailedStoreRetry : Poll, cancellationToken);
 
     private async Task<ReconcileResult> FinalizeAsync(V1Alpha1KeySet keySet, CancellationToken cancellationToken)
     {
@@ -228,7 +228,7 @@ internal sealed partial class KeySetController(
             var keys = _cloudKeys.List(ns).Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name).Select(k => k.Metadata.Name).ToList();
             if (keys.Count > 0)
             {
-                return await ready.WaitAsync(keySet, status, Reasons.Deleting, $"deletionPolicy Delete: waiting for {keys.Count} CloudKey(s) of this KeySet to be deleted first ({string.Join(", ", keys.Take(5))})", s_waitForDependency, cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.Deleting, $"deletionPolicy Delete: waiting for {keys.Count} CloudKey(s) of this KeySet to be deleted first ({string.Join(", ", keys.Take(5))})", WaitForDependency, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -249,7 +249,7 @@ internal sealed partial class KeySetController(
             if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
             {
                 await _keyStore.DisconnectAsync(keySet, session, store, $"the KeySet is being deleted (deletionPolicy {keySet.Spec.DeletionPolicy})", cancellationToken).ConfigureAwait(false);
-                return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store before the KeySet goes", s_poll, cancellationToken).ConfigureAwait(false);
+                return await ready.WaitAsync(keySet, status, Reasons.Disconnecting, "disconnecting the key store before the KeySet goes", Poll, cancellationToken).ConfigureAwait(false);
             }
 
             if (keySet.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete)

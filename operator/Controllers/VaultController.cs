@@ -42,8 +42,8 @@ internal sealed partial class VaultController(
     /// <summary>Selects the children the operator watches (every child carries this label).</summary>
     public const string ChildSelector = VaultLabels.ManagedByLabel + "=" + VaultLabels.ManagedBy;
 
-    private static readonly TimeSpan s_notReadyRecheck = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan s_childConflictRecheck = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan NotReadyRecheck = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ChildConflictRecheck = TimeSpan.FromSeconds(5);
     private readonly ResourceInformer<V1Deployment> _deployments = informers.GetInformer<V1Deployment>(ChildSelector);
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
@@ -108,7 +108,7 @@ internal sealed partial class VaultController(
             var message = $"reconcile blocked: {ex.Message}";
             await events.WarningAsync(vault, Reasons.ReconcileFailed, message, cancellationToken).ConfigureAwait(false);
             await TryReportFailureAsync(vault, message, cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(s_childConflictRecheck);
+            return ReconcileResult.After(ChildConflictRecheck);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !IsConflict(ex))
         {
@@ -255,7 +255,7 @@ internal sealed partial class VaultController(
             }
         }
 
-        return ready.Status == ConditionStatus.True ? ReconcileResult.Done : ReconcileResult.After(s_notReadyRecheck);
+        return ready.Status == ConditionStatus.True ? ReconcileResult.Done : ReconcileResult.After(NotReadyRecheck);
     }
 
     /// <summary>

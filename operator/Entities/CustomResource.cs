@@ -65,9 +65,9 @@ public class CustomResourceList<T> : IKubernetesObject<V1ListMeta>, IItems<T>
 /// <summary>apiVersion and kind of an entity type, read once from its <see cref="KubernetesEntityAttribute"/>.</summary>
 internal static class EntityAttributes
 {
-    private static readonly ConcurrentDictionary<Type, (string ApiVersion, string Kind)> s_cache = new();
+    private static readonly ConcurrentDictionary<Type, (string ApiVersion, string Kind)> Cache = new();
 
-    public static (string ApiVersion, string Kind) Of(Type type) => s_cache.GetOrAdd(type, static t =>
+    public static (string ApiVersion, string Kind) Of(Type type) => Cache.GetOrAdd(type, static t =>
     {
         var entity = t.GetCustomAttribute<KubernetesEntityAttribute>()
             ?? throw new InvalidOperationException($"{t.Name} has no [KubernetesEntity] attribute");

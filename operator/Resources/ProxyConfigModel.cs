@@ -5,7 +5,7 @@ namespace Xks.Operator.Resources;
 /// <summary>
 /// Everything the operator puts into one Vault's proxy config (the <c>proxy.yaml</c> of the config Secret), before
 /// rendering. Built from the Vault by <see cref="ProxyConfigModel.ForVault"/>; the KeySet and CloudKey reconcilers
-/// (issue 4) pass the key stores. Lists that are sets (regions, key stores, keys, credentials, authorization values)
+/// pass the key stores. Lists that are sets (regions, key stores, keys, credentials, authorization values)
 /// are sorted by the renderer, so the order of an informer's cache never changes the rendered bytes.
 /// </summary>
 public sealed record ProxyConfigModel

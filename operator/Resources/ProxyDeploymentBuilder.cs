@@ -136,7 +136,7 @@ public static class ProxyDeploymentBuilder
             [
                 new V1EnvVar { Name = "Logging__LogLevel__Default", Value = proxy.LogLevel.ToString() },
             ],
-            // Started = config loaded and listening; generous for an HSM login (issue 5), then liveness takes over.
+            // Started = config loaded and listening; generous for an HSM login, then liveness takes over.
             StartupProbe = Probe(ProxyLayout.LivenessPath, scheme, periodSeconds: 2, failureThreshold: 30),
             LivenessProbe = Probe(ProxyLayout.LivenessPath, scheme, periodSeconds: 10, failureThreshold: 3),
             ReadinessProbe = Probe(ProxyLayout.ReadinessPath, scheme, periodSeconds: 5, failureThreshold: 2),

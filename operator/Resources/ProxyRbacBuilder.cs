@@ -25,7 +25,7 @@ public static class ProxyRbacBuilder
     /// selects that one object (fieldSelector metadata.name=…), which is how the proxy watches its config Secret.
     /// </summary>
     /// <param name="vault">The Vault.</param>
-    /// <param name="additionalSecretNames">More Secrets the proxy must read (issue 4: key material of the Vault's keys).</param>
+    /// <param name="additionalSecretNames">More Secrets the proxy must read (the key material of the Vault's keys).</param>
     public static V1Role BuildRole(V1Alpha1Vault vault, IEnumerable<string>? additionalSecretNames = null)
     {
         var secrets = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.ConfigSecret(vault) };

@@ -54,7 +54,7 @@ public static class VaultResources
     /// <param name="vault">A valid Vault (<see cref="VaultSpecValidator.Validate"/> returned no problem) read from the API.</param>
     /// <param name="options">The operator's inputs.</param>
     /// <param name="config">The proxy config; default <see cref="ProxyConfigModel.ForVault"/> without key stores.</param>
-    /// <param name="additionalSecretNames">More Secrets the proxy may read (issue 4).</param>
+    /// <param name="additionalSecretNames">More Secrets the proxy may read (the key material of the Vault's keys).</param>
     public static VaultChildren Build(
         V1Alpha1Vault vault,
         VaultResourceOptions options,

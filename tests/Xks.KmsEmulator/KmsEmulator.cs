@@ -71,6 +71,9 @@ public sealed class KmsEmulator : IAsyncDisposable
     /// <summary>How many calls of <paramref name="operation"/> arrived (including failed ones).</summary>
     public int CallCount(string operation) => _controls.CallCount(operation);
 
+    /// <summary>A snapshot of the calls that arrived so far, by operation (KMS and STS; including failed ones).</summary>
+    public IReadOnlyDictionary<string, int> CallCounts() => _controls.CallCounts();
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);

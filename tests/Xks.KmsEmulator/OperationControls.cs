@@ -14,6 +14,8 @@ internal sealed class OperationControls
 
     public int CallCount(string operation) => _counts.GetValueOrDefault(operation);
 
+    public IReadOnlyDictionary<string, int> CallCounts() => new Dictionary<string, int>(_counts, StringComparer.Ordinal);
+
     public void FailNext(string operation, string errorType, int count, int httpStatus)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);

@@ -6,7 +6,7 @@ namespace Xks.Proxy.Benchmarks;
 
 /// <summary>
 /// The printed result: one Markdown table per transport (req/s, p50, p99, failures, proxy/bare ratio and the
-/// targets) and one for the key backends (software vs PKCS#11 per session-pool size), also saved as <c>artifacts/bench/latest.md</c> for the README to quote.
+/// targets) and one for the key backends (software vs PKCS#11 per session-pool size), also saved as <c>artifacts/bench/latest.md</c> for docs/performance.md to quote.
 /// </summary>
 internal static class BenchmarkReport
 {

@@ -11,7 +11,7 @@ namespace Xks.Testing;
 /// </summary>
 public sealed class LocalCluster
 {
-    private static readonly Lazy<LocalCluster> s_instance = new(() => Task.Run(StartAsync).GetAwaiter().GetResult(), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<LocalCluster> LazyInstance = new(() => Task.Run(StartAsync).GetAwaiter().GetResult(), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private LocalCluster(string kubeconfigPath, string binDirectory)
     {
@@ -22,7 +22,7 @@ public sealed class LocalCluster
     }
 
     /// <summary>The running cluster; the first call brings it up.</summary>
-    public static LocalCluster Instance => s_instance.Value;
+    public static LocalCluster Instance => LazyInstance.Value;
 
     public string KubeconfigPath { get; }
 

@@ -5,7 +5,7 @@ namespace Xks.Operator.Controllers.Tests;
 
 public class CloudKeyDecisionsTests
 {
-    private static readonly DateTime s_expiredAt = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime ExpiredAt = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
 
     private static CloudKeyReadyInputs Inputs(
         KeyState? state = null, bool enabled = true, DateTime? expiredAt = null, (string, string)? deferred = null, string? alias = "alias/payments/db") =>
@@ -19,9 +19,9 @@ public class CloudKeyDecisionsTests
             "KMS key 1234abcd-0000-0000-0000-000000000001 is enabled, backed by payments-db-0b9e7f10 version 3" },
         { "a key disabled as the spec asks is Ready", Inputs(KeyState.Disabled, enabled: false), ConditionStatus.True, Reasons.Disabled,
             "KMS key 1234abcd-0000-0000-0000-000000000001 is disabled as the spec asks: the proxy refuses it and AWS cannot use it" },
-        { "an expired key is not Ready even if enabled in the spec", Inputs(KeyState.Disabled, expiredAt: s_expiredAt), ConditionStatus.False, Reasons.Expired,
+        { "an expired key is not Ready even if enabled in the spec", Inputs(KeyState.Disabled, expiredAt: ExpiredAt), ConditionStatus.False, Reasons.Expired,
             "the key expired at 2026-11-30T12:00:00.0000000Z; KMS key 1234abcd-0000-0000-0000-000000000001 is Disabled" },
-        { "expiry wins over an unavailable key store", Inputs(KeyState.Unavailable, expiredAt: s_expiredAt), ConditionStatus.False, Reasons.Expired,
+        { "expiry wins over an unavailable key store", Inputs(KeyState.Unavailable, expiredAt: ExpiredAt), ConditionStatus.False, Reasons.Expired,
             "the key expired at 2026-11-30T12:00:00.0000000Z; KMS key 1234abcd-0000-0000-0000-000000000001 is Unavailable" },
         { "a key whose store is disconnected is Unavailable", Inputs(KeyState.Unavailable), ConditionStatus.False, Reasons.Unavailable,
             "KMS key 1234abcd-0000-0000-0000-000000000001 is Unavailable: its key store cks-1234567890abcdef0 is not connected" },

@@ -8,14 +8,14 @@ namespace Xks.Operator.Controllers.Tests;
 /// <summary>Which CloudKeys a change of one of the operator's Secrets wakes: the watch that replaced the 1 s poll of the config Secret.</summary>
 public class CloudKeyWatchesTests
 {
-    private static readonly V1Alpha1KeySet[] s_keySets =
+    private static readonly V1Alpha1KeySet[] AllKeySets =
     [
         KeySet("team-a", "payments", vault: "vault-1"),
         KeySet("team-a", "ledger", vault: "vault-1"),
         KeySet("team-a", "hr", vault: "vault-2"),
     ];
 
-    private static readonly V1Alpha1CloudKey[] s_cloudKeys =
+    private static readonly V1Alpha1CloudKey[] AllCloudKeys =
     [
         CloudKey("team-a", "db", "payments", ready: false),
         CloudKey("team-a", "cards", "payments", ready: true),
@@ -39,8 +39,8 @@ public class CloudKeyWatchesTests
     {
         var woken = CloudKeyController.NotReadyKeysOfVault(
             secret,
-            ns => s_keySets.Where(k => k.Metadata.NamespaceProperty == ns),
-            ns => s_cloudKeys.Where(k => k.Metadata.NamespaceProperty == ns));
+            ns => AllKeySets.Where(k => k.Metadata.NamespaceProperty == ns),
+            ns => AllCloudKeys.Where(k => k.Metadata.NamespaceProperty == ns));
 
         Assert.True(
             expected.Select(name => new ResourceKey(secret.Metadata.NamespaceProperty, name)).SequenceEqual(woken),

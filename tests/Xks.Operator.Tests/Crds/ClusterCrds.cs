@@ -10,8 +10,8 @@ namespace Xks.Operator.Crds.Tests;
 /// </summary>
 public static partial class ClusterCrds
 {
-    private static readonly SemaphoreSlim s_lock = new(1, 1);
-    private static bool s_installed;
+    private static readonly SemaphoreSlim Lock = new(1, 1);
+    private static bool _installed;
 
     public static IReadOnlyList<string> Plurals { get; } = ["vaults", "cspaccounts", "keysets", "cloudkeys"];
 
@@ -21,10 +21,10 @@ public static partial class ClusterCrds
     /// <summary>Applies the CRDs once per test process and waits for Established; later calls return at once.</summary>
     public static async Task InstallAsync(CancellationToken cancellationToken = default)
     {
-        await s_lock.WaitAsync(cancellationToken);
+        await Lock.WaitAsync(cancellationToken);
         try
         {
-            if (s_installed)
+            if (_installed)
             {
                 return;
             }
@@ -41,11 +41,11 @@ public static partial class ClusterCrds
             var names = string.Join(' ', Plurals.Select(p => $"crd/{p}.xks.dev"));
             (await cluster.KubectlAsync($"wait --for condition=Established --timeout 60s {names}", cancellationToken: cancellationToken))
                 .EnsureSuccess("kubectl wait Established");
-            s_installed = true;
+            _installed = true;
         }
         finally
         {
-            s_lock.Release();
+            Lock.Release();
         }
     }
 

@@ -10,7 +10,7 @@ public class CrdGeneratorTests
 {
     private const string RegenerateVariable = "XKS_REGENERATE_CRDS";
 
-    private static readonly IReadOnlyList<GeneratedCrd> s_generated = CrdGenerator.Generate();
+    private static readonly IReadOnlyList<GeneratedCrd> Generated = CrdGenerator.Generate();
 
     private static string CommittedDirectory => Path.Combine(LocalCluster.RepositoryRoot, "config", "crd", "bases");
 
@@ -27,7 +27,7 @@ public class CrdGeneratorTests
         }
 
         var stale = new List<string>();
-        foreach (var crd in s_generated)
+        foreach (var crd in Generated)
         {
             var path = Path.Combine(CommittedDirectory, crd.FileName);
             if (!File.Exists(path) || File.ReadAllText(path) != crd.Yaml)
@@ -37,7 +37,7 @@ public class CrdGeneratorTests
         }
 
         var extra = Directory.Exists(CommittedDirectory)
-            ? Directory.GetFiles(CommittedDirectory, "xks.dev_*.yaml").Select(Path.GetFileName).Except(s_generated.Select(c => c.FileName)).ToList()
+            ? Directory.GetFiles(CommittedDirectory, "xks.dev_*.yaml").Select(Path.GetFileName).Except(Generated.Select(c => c.FileName)).ToList()
             : [];
         Assert.True(
             stale.Count == 0 && extra.Count == 0,
@@ -48,7 +48,7 @@ public class CrdGeneratorTests
     [Fact]
     public void Generate_TwoRuns_ProduceIdenticalText()
     {
-        Assert.Equal(s_generated, CrdGenerator.Generate());
+        Assert.Equal(Generated, CrdGenerator.Generate());
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class CrdGeneratorTests
     {
         Assert.Equal(
             ["xks.dev_vaults.yaml", "xks.dev_cspaccounts.yaml", "xks.dev_keysets.yaml", "xks.dev_cloudkeys.yaml"],
-            s_generated.Select(c => c.FileName));
+            Generated.Select(c => c.FileName));
     }
 
     [Theory]
@@ -137,7 +137,7 @@ public class CrdGeneratorTests
     [MemberData(nameof(Plurals))]
     public void Generate_Schema_StructuralAndWithoutCel(string plural)
     {
-        var yaml = s_generated.Single(c => c.FileName == $"xks.dev_{plural}.yaml").Yaml;
+        var yaml = Generated.Single(c => c.FileName == $"xks.dev_{plural}.yaml").Yaml;
 
         Assert.DoesNotContain("x-kubernetes-validations", yaml, StringComparison.Ordinal);
         Assert.DoesNotContain("x-kubernetes-int-or-string", yaml, StringComparison.Ordinal);
@@ -309,7 +309,7 @@ public class CrdGeneratorTests
     private static List<string> Enum(V1JSONSchemaProps schema) => [.. schema.EnumProperty.Select(e => e.ToString()!)];
 
     private static V1CustomResourceDefinition Crd(string plural) =>
-        KubernetesYaml.Deserialize<V1CustomResourceDefinition>(s_generated.Single(c => c.FileName == $"xks.dev_{plural}.yaml").Yaml);
+        KubernetesYaml.Deserialize<V1CustomResourceDefinition>(Generated.Single(c => c.FileName == $"xks.dev_{plural}.yaml").Yaml);
 
     /// <summary>items and additionalProperties are untyped in the model (they may be a bool or a list); read them as a schema.</summary>
     private static V1JSONSchemaProps? Sub(object? node) => node switch

@@ -12,13 +12,13 @@ namespace Xks.Operator.Crds.Tests;
 /// </summary>
 public partial class CrdInstallTests
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private static string Samples => Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
 
     [Fact]
     public async Task InstallCrds_AppliedAgain_SucceedsUnchanged()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
 
         var again = await LocalCluster.Instance.KubectlAsync($"apply -f {ClusterCrds.Directory}", cancellationToken: cts.Token);
@@ -36,7 +36,7 @@ public partial class CrdInstallTests
     [Fact]
     public async Task ApplySamples_EveryKind_AcceptedAndDefaulted()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var cluster = LocalCluster.Instance;
         var ns = await cluster.CreateNamespaceAsync("crd");
@@ -66,7 +66,7 @@ public partial class CrdInstallTests
     [Fact]
     public async Task ApplyMinimalVault_OnlyHostname_ObjectDefaultsApplied()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var cluster = LocalCluster.Instance;
         var ns = await cluster.CreateNamespaceAsync("crd");
@@ -89,7 +89,7 @@ public partial class CrdInstallTests
     [Fact]
     public async Task ExplainVaultSpec_EveryField_ListedWithItsDescription()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var spec = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(Path.Combine(ClusterCrds.Directory, "xks.dev_vaults.yaml")))
             .Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"];
@@ -122,7 +122,7 @@ public partial class CrdInstallTests
     [Fact]
     public async Task GetVaults_WithStatus_ShowsPrinterColumnsAndCanBeWaitedOn()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var cluster = LocalCluster.Instance;
         var ns = await cluster.CreateNamespaceAsync("crd");
@@ -161,7 +161,7 @@ public partial class CrdInstallTests
     [Fact]
     public async Task CustomObjects_VaultEntityWithStatus_RoundTripsThroughTheServer()
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var client = LocalCluster.Instance.Client;
         var ns = await LocalCluster.Instance.CreateNamespaceAsync("crd");
@@ -210,7 +210,7 @@ public partial class CrdInstallTests
     [InlineData("issuerRef without name", "hostname: xks.example.com\n  tls:\n    issuerRef:\n      kind: ClusterIssuer", "spec.tls.issuerRef.name", "Required value")]
     public async Task ApplyInvalidVault_RejectedAtApplyTime_WithTheFieldAndRule(string scenario, string spec, string field, string rule)
     {
-        using var cts = new CancellationTokenSource(s_timeout);
+        using var cts = new CancellationTokenSource(Timeout);
         await ClusterCrds.InstallAsync(cts.Token);
         var cluster = LocalCluster.Instance;
         var ns = await cluster.CreateNamespaceAsync("crd");

@@ -4,12 +4,12 @@ namespace Xks.Operator.Entities.Tests;
 
 public class ConditionsTests
 {
-    private static readonly DateTimeOffset s_start = new(2026, 3, 1, 12, 0, 0, 250, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, 250, TimeSpan.Zero);
 
     [Fact]
     public void Set_NewType_AddsConditionWithTransitionTimeInWholeSeconds()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
 
         var changed = Conditions.Set(conditions, ConditionTypes.Ready, ConditionStatus.False, "Progressing", "waiting for pods", 3, time);
@@ -28,7 +28,7 @@ public class ConditionsTests
     [Fact]
     public void Set_SameStatusNewReason_KeepsTransitionTimeAndUpdatesTheRest()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
         Conditions.Set(conditions, ConditionTypes.Ready, ConditionStatus.False, "Progressing", "waiting", 1, time);
         var first = conditions[0].LastTransitionTime;
@@ -47,7 +47,7 @@ public class ConditionsTests
     [Fact]
     public void Set_StatusChanges_MovesTransitionTime()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
         Conditions.Set(conditions, ConditionTypes.Ready, ConditionStatus.False, "Progressing", "", 1, time);
         time.Advance(TimeSpan.FromSeconds(42));
@@ -61,7 +61,7 @@ public class ConditionsTests
     [Fact]
     public void Set_NothingChanged_ReturnsFalse()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
         Conditions.Set(conditions, ConditionTypes.Ready, ConditionStatus.True, "Available", "ok", 4, time);
         var before = conditions[0].LastTransitionTime;
@@ -76,7 +76,7 @@ public class ConditionsTests
     [Fact]
     public void Set_EmptyMessage_StoredAsNullAndEqualToNull()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
 
         Conditions.Set(conditions, ConditionTypes.Ready, ConditionStatus.True, "Available", "", 1, time);
@@ -89,7 +89,7 @@ public class ConditionsTests
     [Fact]
     public void Set_OtherTypes_LeftAlone()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
         Conditions.Set(conditions, ConditionTypes.ProxyAvailable, ConditionStatus.True, "MinimumReplicasAvailable", "", 1, time);
         Conditions.Set(conditions, ConditionTypes.CertificateReady, ConditionStatus.Unknown, "Pending", "", 1, time);
@@ -115,7 +115,7 @@ public class ConditionsTests
     [Fact]
     public void IsTrue_ByStatus_ReflectsCondition()
     {
-        var time = new FakeTimeProvider(s_start);
+        var time = new FakeTimeProvider(Start);
         var conditions = new List<V1Alpha1Condition>();
         Assert.False(Conditions.IsTrue(conditions, ConditionTypes.Ready));
         Assert.False(Conditions.IsTrue(null, ConditionTypes.Ready));
