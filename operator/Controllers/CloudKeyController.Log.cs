@@ -15,5 +15,8 @@ internal sealed partial class CloudKeyController
 
         [LoggerMessage(3303, LogLevel.Information, "Scheduled KMS key {KmsKeyId} of CloudKey {Namespace}/{Name} for deletion on {DeletionDate:O}")]
         public static partial void DeletionScheduled(ILogger logger, string @namespace, string name, string kmsKeyId, DateTime deletionDate);
+
+        [LoggerMessage(3304, LogLevel.Debug, "Reading the KMS key of CloudKey {Namespace}/{Name} from AWS: {Why}")]
+        public static partial void AwsCheck(ILogger logger, string @namespace, string name, string why);
     }
 }

@@ -158,8 +158,35 @@ internal sealed partial class CloudKeyController(
             return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
+        var desiredAlias = CloudKeyNames.AliasName(key);
+        var expiresAt = key.Spec.Expiration is { } expiry ? new DateTimeOffset(DateTime.SpecifyKind(expiry.At, DateTimeKind.Utc)) : (DateTimeOffset?)null;
+        var checkedAt = key.Status?.LastAwsCheckTime is { } last ? new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc)) : (DateTimeOffset?)null;
+        var specChanged = key.Metadata.Generation != key.Status?.ObservedGeneration;
+        var checkReason = CloudKeyDecisions.AwsCheckReason(new AwsCheckInputs(
+            key.Status?.KeyId, key.Metadata.Generation, key.Status?.ObservedGeneration,
+            Conditions.IsTrue(key.Status?.Conditions, ConditionTypes.Ready), Conditions.IsTrue(key.Status?.Conditions, ConditionTypes.Synced),
+            checkedAt, key.Status?.KeyState, key.Spec.Enabled && !(expiresAt <= now), key.Status?.Alias, desiredAlias,
+            Conditions.Get(keySet.Status?.Conditions, ConditionTypes.Ready)?.LastTransitionTime is { } keySetSince ? new DateTimeOffset(DateTime.SpecifyKind(keySetSince, DateTimeKind.Utc)) : null,
+            expiresAt), now, options.AwsResyncPeriod);
+        if (checkReason is null)
+        {
+            // Steady since the last check: the recorded state stands, no AWS call (rotation above is Kubernetes only).
+            return await KeepRecordedAsync(key, status, storeId, material, checkedAt, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        Log.AwsCheck(logger, ns, key.Metadata.Name, checkReason);
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
-        var metadata = await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
+        KeyMetadata? metadata = null;
+        var aliasVerified = false;
+        if (CloudKeyDecisions.DescribeThroughAlias(status.KeyId, key.Status?.Alias, desiredAlias, specChanged) is { } probe
+            && await CloudKeyKmsKeyStep.DescribeAsync(session, probe, cancellationToken).ConfigureAwait(false) is { } viaAlias
+            && viaAlias.KeyId == status.KeyId)
+        {
+            metadata = viaAlias;
+            aliasVerified = true;
+        }
+
+        metadata ??= await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
         if (metadata is null)
         {
             var lost = $"KMS key {status.KeyId} no longer exists in AWS (deleted outside the operator); the key material is kept";
@@ -175,7 +202,7 @@ internal sealed partial class CloudKeyController(
         status.KeyId = metadata.KeyId;
         status.Arn = metadata.Arn;
         var drift = new List<string>();
-        var expired = key.Spec.Expiration is { } expiration && now >= new DateTimeOffset(DateTime.SpecifyKind(expiration.At, DateTimeKind.Utc));
+        var expired = expiresAt <= now;
         // An expired key is refused by the proxy (the Vault renders it disabled) before KMS hears of it.
         if (expired && material.Secret.Metadata.Annotation(CloudKeyNames.ExpiredAnnotation) != "true")
         {
@@ -189,7 +216,7 @@ internal sealed partial class CloudKeyController(
             return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
-        status.Alias = await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
+        status.Alias = aliasVerified ? desiredAlias : await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
         await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, CloudKeyKmsKeyStep.PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
 
         var synced = CloudKeyDecisions.Synced(drift);
@@ -198,10 +225,21 @@ internal sealed partial class CloudKeyController(
             metadata.KeyId, status.Alias, storeId, material.KeyId, status.CurrentVersion, state, key.Spec.Enabled,
             expired ? key.Spec.Expiration!.At : null, material.Deferred));
         ready.Set(key, status, ConditionTypes.Ready, verdict.Status, verdict.Reason, verdict.Message);
+        status.LastAwsCheckTime = Conditions.Truncate(now);
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        var next = NextCheck(key, material, now);
-        return ReconcileResult.After(material.Deferred is not null && next > TransientFailure.HsmRetry ? TransientFailure.HsmRetry : next);
+        return ReconcileResult.After(NextCheck(key, material, now, options.AwsResyncPeriod));
+    }
+
+    /// <summary>Ready from the state recorded at the last check (and the material as it is now), written only if changed.</summary>
+    private async Task<ReconcileResult> KeepRecordedAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string storeId, CloudKeyMaterial material, DateTimeOffset? checkedAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var verdict = CloudKeyDecisions.Ready(new CloudKeyReadyInputs(
+            status.KeyId!, status.Alias, storeId, material.KeyId, status.CurrentVersion!, KeyState.FindValue(status.KeyState), key.Spec.Enabled,
+            null, material.Deferred));
+        ready.Set(key, status, ConditionTypes.Ready, verdict.Status, verdict.Reason, verdict.Message);
+        await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
+        return ReconcileResult.After(NextCheck(key, material, now, CloudKeyDecisions.UntilAwsCheck(checkedAt, now, options.AwsResyncPeriod)));
     }
 
     /// <summary>
@@ -254,9 +292,18 @@ internal sealed partial class CloudKeyController(
     private Task ReleaseMaterialAsync(V1Alpha1CloudKey key, bool hasMaterial, V1Alpha1DeletionPolicy policy, CancellationToken cancellationToken) =>
         hasMaterial ? _material.AnnotateAsync(key, CloudKeyNames.ReleasedAnnotation, policy.ToString(), cancellationToken) : Task.CompletedTask;
 
-    private TimeSpan NextCheck(V1Alpha1CloudKey key, CloudKeyMaterial material, DateTimeOffset now)
+    /// <summary>
+    /// When to look again: the drift check (a little later, so that 1,000 keys created together spread out), a rotation
+    /// or the expiration if sooner, the HSM retry while a version waits; never under a second.
+    /// </summary>
+    private static TimeSpan NextCheck(V1Alpha1CloudKey key, CloudKeyMaterial material, DateTimeOffset now, TimeSpan untilAwsCheck)
     {
-        var next = options.AwsResyncPeriod;
+        var next = untilAwsCheck + (untilAwsCheck * 0.1 * Random.Shared.NextDouble());
+        if (material.Deferred is not null && next > TransientFailure.HsmRetry)
+        {
+            next = TransientFailure.HsmRetry;
+        }
+
         if (GoDuration.TryParse(key.Spec.Rotation?.Every, out var every))
         {
             var due = material.Versions.Max(v => v.CreatedAt) + every - now;

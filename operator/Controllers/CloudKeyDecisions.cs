@@ -68,6 +68,54 @@ internal static class CloudKeyDecisions
         throw new System.Diagnostics.UnreachableException("the last Ready rule always applies");
     }
 
+    /// <summary>
+    /// Why this reconcile must read the KMS key from AWS, or null when the recorded status may stand: resyncs and watch
+    /// events of a steady key make no AWS call, so a key costs its drift check (every <paramref name="period"/>) and
+    /// nothing more at rest. The first rule that applies decides.
+    /// </summary>
+    public static string? AwsCheckReason(AwsCheckInputs inputs, DateTimeOffset now, TimeSpan period)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var rule in AwsCheckRules)
+        {
+            if (rule(inputs, now, period) is { } reason)
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly Func<AwsCheckInputs, DateTimeOffset, TimeSpan, string?>[] AwsCheckRules =
+    [
+        (k, _, _) => k.KeyId is null ? "no KMS key is recorded yet" : null,
+        (k, _, _) => k.Generation != k.ObservedGeneration ? "the spec changed" : null,
+        (k, _, _) => !k.Ready ? "the key is not Ready" : null,
+        (k, _, _) => !k.Synced ? "the last check corrected drift" : null,
+        (k, _, _) => k.CheckedAt is null ? "it was never checked" : null,
+        (k, now, period) => now - k.CheckedAt >= period ? "its drift check is due" : null,
+        // Status times are whole seconds: a transition in the second of the check may have come after it, so it counts.
+        (k, _, _) => k.KeySetReadySince >= k.CheckedAt ? "its KeySet changed state since" : null,
+        (k, now, _) => k.ExpiresAt <= now && k.ExpiresAt >= k.CheckedAt ? "it expired since" : null,
+        (k, _, _) => k.KeyState != (k.WantEnabled ? KeyState.Enabled.Value : KeyState.Disabled.Value) && k.KeyState != KeyState.PendingDeletion.Value
+            ? $"its recorded state {k.KeyState ?? "(none)"} is not what the spec asks"
+            : null,
+        (k, _, _) => k.Alias != k.DesiredAlias ? "its recorded alias is not the spec's" : null,
+    ];
+
+    /// <summary>When the next drift check is due, from now; never negative.</summary>
+    public static TimeSpan UntilAwsCheck(DateTimeOffset? checkedAt, DateTimeOffset now, TimeSpan period) =>
+        checkedAt is { } at && at + period - now is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+
+    /// <summary>
+    /// The alias to describe the key through at a drift check, or null to describe it by ID: one DescribeKey through the
+    /// alias proves both the key's state and that the alias still names it, so the alias needs no ListAliases of its
+    /// own. Only when the key is known and the alias already recorded as the spec's.
+    /// </summary>
+    public static string? DescribeThroughAlias(string? keyId, string? recordedAlias, string? desiredAlias, bool specChanged) =>
+        keyId is not null && !specChanged && desiredAlias is not null && recordedAlias == desiredAlias ? desiredAlias : null;
+
     /// <summary>The Synced condition after drift correction: True when nothing had to be corrected.</summary>
     public static ConditionVerdict Synced(IReadOnlyCollection<string> corrected) => corrected.Count == 0
         ? new(ConditionStatus.True, Reasons.InSync, "the KMS key matches the spec")
@@ -117,6 +165,33 @@ internal static class CloudKeyDecisions
     private static bool NamesKey(string? adopt, string? kmsKeyId) =>
         adopt is not null && kmsKeyId is not null && (adopt == kmsKeyId || adopt.EndsWith("/" + kmsKeyId, StringComparison.Ordinal));
 }
+
+/// <summary>What decides whether a CloudKey reconcile reads its KMS key from AWS (<see cref="CloudKeyDecisions.AwsCheckReason"/>).</summary>
+/// <param name="KeyId">status.keyId.</param>
+/// <param name="Generation">metadata.generation.</param>
+/// <param name="ObservedGeneration">status.observedGeneration before this reconcile.</param>
+/// <param name="Ready">Ready is True.</param>
+/// <param name="Synced">Synced is True.</param>
+/// <param name="CheckedAt">status.lastAwsCheckTime.</param>
+/// <param name="KeyState">status.keyState.</param>
+/// <param name="WantEnabled">spec.enabled and not expired.</param>
+/// <param name="Alias">status.alias.</param>
+/// <param name="DesiredAlias">The alias the spec asks for (alias/ prefixed), if any.</param>
+/// <param name="KeySetReadySince">When the KeySet's Ready condition last changed.</param>
+/// <param name="ExpiresAt">spec.expiration.at, if any.</param>
+public sealed record AwsCheckInputs(
+    string? KeyId,
+    long? Generation,
+    long? ObservedGeneration,
+    bool Ready,
+    bool Synced,
+    DateTimeOffset? CheckedAt,
+    string? KeyState,
+    bool WantEnabled,
+    string? Alias,
+    string? DesiredAlias,
+    DateTimeOffset? KeySetReadySince,
+    DateTimeOffset? ExpiresAt);
 
 /// <summary>A CloudKey's claim on the key material Secret under its name, as read from that Secret and the spec.</summary>
 /// <param name="SecretName">The material Secret.</param>

@@ -43,7 +43,9 @@ internal sealed partial class KeySetController(
             .Owns<V1Secret>(VaultController.ChildSelector)
             .Watches<V1Alpha1Vault>(vault => Referencing(keySets, vault, k => k.Spec.VaultRef.Name))
             .Watches<V1Alpha1CspAccount>(account => Referencing(keySets, account, k => k.Spec.CspAccountRef.Name))
-            .Watches<V1Alpha1CloudKey>(key => [new ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)])
+            // A CloudKey going away releases its material (collected here) and may be what a deleting KeySet waits for;
+            // its other changes (status writes above all) are no concern of the KeySet's and cost no key store read.
+            .Watches<V1Alpha1CloudKey>(key => key.Metadata.DeletionTimestamp is null ? [] : [new ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)])
             // The Vault's config changed (it serves a new credential): its KeySets that are not Ready look again at once.
             .Watches<V1Secret>(
                 secret => secret.Metadata?.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)

@@ -89,9 +89,12 @@ public static class Conditions
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static DateTime Now(TimeProvider timeProvider)
+    private static DateTime Now(TimeProvider timeProvider) => Truncate(timeProvider.GetUtcNow());
+
+    /// <summary><paramref name="time"/> in UTC to whole seconds, as status timestamps are stored (RFC 3339).</summary>
+    public static DateTime Truncate(DateTimeOffset time)
     {
-        var now = timeProvider.GetUtcNow().UtcDateTime;
-        return new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+        var utc = time.UtcDateTime;
+        return new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
     }
 }

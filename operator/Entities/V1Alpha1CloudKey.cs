@@ -156,4 +156,8 @@ public sealed class V1Alpha1CloudKeyStatus : V1Alpha1Status
     [JsonPropertyName("alias")]
     [Description("Alias currently attached in KMS (with the alias/ prefix).")]
     public string? Alias { get; set; }
+
+    [JsonPropertyName("lastAwsCheckTime")]
+    [Description("When the KMS key was last read from AWS and corrected to the spec (state, alias, key policy). Resyncs and watch events in between use this status and make no AWS call; the next check is due --aws-resync-period later, or at once when the spec changes, the key is not Ready or its KeySet changes state.")]
+    public DateTime? LastAwsCheckTime { get; set; }
 }

@@ -29,9 +29,9 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --workers N                       concurrent reconciles per kind (default 2)
           --http-address ADDR               address of /healthz, /readyz and /metrics (default 0.0.0.0)
           --http-port PORT                  port of /healthz, /readyz and /metrics (default 8080)
-          --resync-period DURATION          re-check every object this often, e.g. 10m, 1h (default 10m)
+          --resync-period DURATION          re-check every object this often, e.g. 10m, 1h (default 1h)
           --proxy-image IMAGE               proxy image for Vaults without spec.proxy.image
-          --aws-resync-period DURATION      re-read KMS keys and key stores this often to find drift (default 5m)
+          --aws-resync-period DURATION      re-read KMS keys and key stores this often to find drift (default 3h)
           --credential-grace-period DURATION
                                             keep accepting a rotated-out SigV4 credential this long (default 2m)
         """;

@@ -21,13 +21,18 @@ public sealed class OperatorOptions
 
     public int HttpPort { get; set; } = 8080;
 
-    public TimeSpan ResyncPeriod { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>How often every cached object is reconciled again, a safety net for missed events (no AWS call for a steady CloudKey).</summary>
+    public TimeSpan ResyncPeriod { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Proxy image for Vaults that do not name one in spec.proxy.image.</summary>
     public string ProxyImage { get; set; } = V1Alpha1VaultProxy.DefaultImage;
 
-    /// <summary>How often KeySets and CloudKeys re-read AWS to find drift (a key disabled or an alias moved by hand).</summary>
-    public TimeSpan AwsResyncPeriod { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How often a steady CloudKey's KMS key is read from AWS to find drift (a key disabled, an alias moved or a key policy
+    /// changed by hand): two reads per check, so 3 h keeps a key under one AWS read an hour. A spec change, a KeySet
+    /// transition or a key not Ready reads at once. KeySets re-read their key store at least this often.
+    /// </summary>
+    public TimeSpan AwsResyncPeriod { get; set; } = TimeSpan.FromHours(3);
 
     /// <summary>How long the proxy still accepts a KeySet's previous SigV4 credential after KMS switched to the new one.</summary>
     public TimeSpan CredentialGracePeriod { get; set; } = TimeSpan.FromMinutes(2);

@@ -20,8 +20,9 @@ namespace Xks.Operator.Benchmarks.Tests;
 /// external key store each, same Vault and CspAccount; XKS_BENCH_KEYSETS key stores in all, default 10) and N CloudKeys
 /// spread across them in ONE <c>kubectl apply</c>. Measured: apply → all N Ready (one LIST per second), the AWS calls the
 /// emulator received by operation against the lower bound calls ÷ the operator's configured AWS rate (the baseline of
-/// the same run), the calls at rest over XKS_BENCH_REST_MINUTES (default 10: one --resync-period, two
-/// --aws-resync-periods), reconciles per second from the operator's /metrics, and the operator process's RSS and CPU
+/// the same run), the calls at rest over XKS_BENCH_REST_MINUTES (default 10; the operator runs with --aws-resync-period
+/// and --resync-period of XKS_BENCH_AWS_RESYNC_MINUTES and XKS_BENCH_RESYNC_MINUTES, default 5, so that the window sees
+/// two of each; the report scales each operation's rate to the default periods), reconciles per second from the operator's /metrics, and the operator process's RSS and CPU
 /// from /proc. Printed and saved to artifacts/bench/operator.md after each N; asserted, once everything is measured and
 /// saved, is only that every key turned Ready within XKS_BENCH_TIMEOUT_MINUTES (default 5 min + 1.5 s per key; a run past
 /// that is measured as it stands).
@@ -89,7 +90,7 @@ public sealed class OperatorScaleBenchmark(ITestOutputHelper output) : IAsyncLif
         var ns = await _cluster.CreateNamespaceAsync("bench");
         _namespaces.Add(ns);
         Progress($"N={keys}: namespace {ns}; starting the seed scenario (Vault, CspAccount, KeySet, CloudKey)");
-        await using var seed = await SeedEnvironment.StartAsync(_cluster, ns, () => StartOperatorAsync(ns));
+        await using var seed = await SeedEnvironment.StartAsync(_cluster, ns, () => StartOperatorAsync(ns, settings));
         var op = seed.Operator!;
         var keySets = KeySetNames(settings.KeyStores);
         var before = await OperatorGauges.ReadAsync(op);
@@ -172,10 +173,10 @@ public sealed class OperatorScaleBenchmark(ITestOutputHelper output) : IAsyncLif
         return progress;
     }
 
-    private static async Task<OperatorProcess> StartOperatorAsync(string ns)
+    private static async Task<OperatorProcess> StartOperatorAsync(string ns, OperatorScaleSettings settings)
     {
-        // The operator's defaults, with the production log level (OperatorProcess turns Debug on for the tests).
-        var op = await OperatorProcess.StartAsync(ns, environment: new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" });
+        // The operator's defaults but the two periods, with the production log level (OperatorProcess turns Debug on for the tests).
+        var op = await OperatorProcess.StartAsync(ns, extraArguments: settings.OperatorArguments, environment: new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" });
         await op.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return op;
     }

@@ -10,8 +10,29 @@ namespace Xks.Operator.Benchmarks.Tests;
 /// XKS_BENCH_KEYS (N values, default "100,1000"), XKS_BENCH_KEYSETS (key stores, default 10), XKS_BENCH_REST_MINUTES
 /// (default 10), XKS_BENCH_TIMEOUT_MINUTES (for all N Ready; default 5 + 1.5 s per key, e.g. 30 at 1,000).
 /// </summary>
-internal sealed record OperatorScaleSettings(IReadOnlyList<int> Keys, int KeyStores, TimeSpan Rest, TimeSpan? Timeout)
+/// <param name="Keys">The Ns to run.</param>
+/// <param name="KeyStores">The KeySets the keys are spread over.</param>
+/// <param name="Rest">The window at rest.</param>
+/// <param name="Timeout">How long N keys may take to turn Ready (null: 5 min + 1.5 s per key).</param>
+/// <param name="AwsResync">The operator's --aws-resync-period in the run: shorter than the default, so that the window sees drift checks.</param>
+/// <param name="Resync">The operator's --resync-period in the run, likewise.</param>
+internal sealed record OperatorScaleSettings(IReadOnlyList<int> Keys, int KeyStores, TimeSpan Rest, TimeSpan? Timeout, TimeSpan AwsResync, TimeSpan Resync)
 {
+    /// <summary>The operator's command line for the run: its defaults but the two periods.</summary>
+    public string OperatorArguments => $"--aws-resync-period {AwsResync.TotalSeconds:0}s --resync-period {Resync.TotalSeconds:0}s";
+
+    /// <summary>
+    /// How often <paramref name="operation"/> runs at the operator's defaults compared with this run: the CloudKey drift
+    /// reads follow --aws-resync-period, everything else (the KeySets' key store reads) at most the resync.
+    /// </summary>
+    public double ToDefaults(string operation)
+    {
+        var defaults = new OperatorOptions();
+        return operation is "DescribeKey" or "GetKeyPolicy" or "ListAliases"
+            ? AwsResync / defaults.AwsResyncPeriod
+            : Resync / defaults.ResyncPeriod;
+    }
+
     /// <summary>After all Ready and before the rest window: the last status writes and config renders settle.</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
 
@@ -21,12 +42,14 @@ internal sealed record OperatorScaleSettings(IReadOnlyList<int> Keys, int KeySto
             .Select(n => int.Parse(n.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToList();
         var keyStores = int.Parse(Variable("XKS_BENCH_KEYSETS", "10"), CultureInfo.InvariantCulture);
         var rest = TimeSpan.FromMinutes(double.Parse(Variable("XKS_BENCH_REST_MINUTES", "10"), CultureInfo.InvariantCulture));
+        var awsResync = TimeSpan.FromMinutes(double.Parse(Variable("XKS_BENCH_AWS_RESYNC_MINUTES", "5"), CultureInfo.InvariantCulture));
+        var resync = TimeSpan.FromMinutes(double.Parse(Variable("XKS_BENCH_RESYNC_MINUTES", "5"), CultureInfo.InvariantCulture));
         var timeout = Environment.GetEnvironmentVariable("XKS_BENCH_TIMEOUT_MINUTES") is { Length: > 0 } minutes
             ? TimeSpan.FromMinutes(double.Parse(minutes, CultureInfo.InvariantCulture))
             : (TimeSpan?)null;
         Assert.True(keys.Count > 0 && keys.All(n => n > 0), "XKS_BENCH_KEYS: comma-separated numbers of CloudKeys, e.g. 100,1000");
         Assert.True(keyStores >= 1, "XKS_BENCH_KEYSETS: at least 1 (the sample's KeySet)");
-        return new OperatorScaleSettings(keys, keyStores, rest, timeout);
+        return new OperatorScaleSettings(keys, keyStores, rest, timeout, awsResync, resync);
     }
 
     /// <summary>How long N CloudKeys may take to turn Ready.</summary>
@@ -67,7 +90,10 @@ internal sealed record PhaseFigures(TimeSpan Duration, IReadOnlyDictionary<strin
     public int LimitedCalls => Calls.Where(c => c.Key != "AssumeRole").Sum(c => c.Value);
 
     /// <summary>Describe*, List* and Get* calls.</summary>
-    public int Reads => Calls.Where(c => c.Key.StartsWith("Describe", StringComparison.Ordinal) || c.Key.StartsWith("List", StringComparison.Ordinal) || c.Key.StartsWith("Get", StringComparison.Ordinal)).Sum(c => c.Value);
+    public int Reads => Calls.Where(c => IsRead(c.Key)).Sum(c => c.Value);
+
+    public static bool IsRead(string operation) =>
+        operation.StartsWith("Describe", StringComparison.Ordinal) || operation.StartsWith("List", StringComparison.Ordinal) || operation.StartsWith("Get", StringComparison.Ordinal);
 }
 
 /// <summary>The figures of one N.</summary>
@@ -99,6 +125,10 @@ internal sealed record ScaleRun(int Keys, int KeyStores, TimeSpan Apply, TimeSpa
 
     /// <summary>AWS calls at rest per CloudKey per hour (all, or only <see cref="PhaseFigures.Reads"/>).</summary>
     public double PerKeyHour(int calls) => calls / (double)CloudKeys / Rest.Duration.TotalHours;
+
+    /// <summary>The reads at rest per CloudKey per hour at the operator's default periods: each operation's measured rate scaled by how much less often it runs there.</summary>
+    public double ReadsPerKeyHourAtDefaults(OperatorScaleSettings settings) =>
+        Rest.Calls.Where(c => PhaseFigures.IsRead(c.Key)).Sum(c => PerKeyHour(c.Value) * settings.ToDefaults(c.Key));
 }
 
 /// <summary>The markdown report of <see cref="OperatorScaleBenchmark"/> (artifacts/bench/operator.md).</summary>
@@ -126,8 +156,8 @@ internal static class OperatorScaleReport
         md.AppendLine("# Operator at scale");
         md.AppendLine();
         md.Append(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; .NET {Environment.Version}; load average at the end {LoadAverage()}. ")
-            .Append(CultureInfo.InvariantCulture, $"The operator as a process with its defaults: --workers {options.Workers}, --resync-period {Minutes(options.ResyncPeriod)}, ")
-            .Append(CultureInfo.InvariantCulture, $"--aws-resync-period {Minutes(options.AwsResyncPeriod)}, AWS rate limit {aws.RequestsPerSecond:0.#} calls/s per account and region (burst {aws.Burst}), ")
+            .Append(CultureInfo.InvariantCulture, $"The operator as a process with its defaults (--workers {options.Workers}, AWS rate limit {aws.RequestsPerSecond:0.#} calls/s per account and region, burst {aws.Burst}) ")
+            .Append(CultureInfo.InvariantCulture, $"but two periods shortened so that the rest window sees them: `{settings.OperatorArguments}` (defaults --aws-resync-period {Minutes(options.AwsResyncPeriod)}, --resync-period {Minutes(options.ResyncPeriod)}); ")
             .Append("log level Information. AWS is the KMS emulator (in the test process), the Vault's proxy a local process, the control plane etcd + ")
             .Append("kube-apiserver + kube-controller-manager: all on this machine. Per N: the seed samples Ready, then one `kubectl apply` of ")
             .Append(CultureInfo.InvariantCulture, $"{settings.KeyStores - 1} more KeySets ({settings.KeyStores} external key stores in all) and N CloudKeys spread across them; ")
@@ -152,7 +182,8 @@ internal static class OperatorScaleReport
         Row(md, runs, "at rest: AWS calls/s (÷ configured rate)", r => Rate(r.Rest, aws));
         Row(md, runs, "at rest: failed AWS calls", r => Failures(r.Rest.Failed));
         Row(md, runs, "at rest: AWS calls per CloudKey per hour", r => $"{r.PerKeyHour(r.Rest.TotalCalls):F1}");
-        Row(md, runs, "**at rest: AWS reads per CloudKey per hour**", r => $"**{r.PerKeyHour(r.Rest.Reads):F1}** ({Verdict(r.PerKeyHour(r.Rest.Reads) <= ReadsPerKeyHourTarget)})", $"≤ {ReadsPerKeyHourTarget:0}");
+        Row(md, runs, $"at rest: AWS reads per CloudKey per hour, measured with `{settings.OperatorArguments}`", r => $"{r.PerKeyHour(r.Rest.Reads):F1}");
+        Row(md, runs, "**at rest: AWS reads per CloudKey per hour at the default periods** (each operation's measured rate × its period here ÷ its default period)", r => $"**{r.ReadsPerKeyHourAtDefaults(settings):F2}** ({Verdict(r.ReadsPerKeyHourAtDefaults(settings) <= ReadsPerKeyHourTarget)})", $"≤ {ReadsPerKeyHourTarget:0}");
         Row(md, runs, "at rest: reconciles/s", r => PerSecond(r.Rest));
         Row(md, runs, "at rest: operator CPU (cores)", r => $"{r.Rest.Cpu / r.Rest.Duration:F3}");
         Row(md, runs, "operator RSS before the apply / at all Ready / at rest", r => $"{r.BeforeRssMb:F0} / {r.ReadyRssMb:F0} / {r.RestRssMb:F0} MB");
@@ -168,13 +199,13 @@ internal static class OperatorScaleReport
             md.AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"AWS calls by operation, N = {run.Keys:N0} (\"per CloudKey\": apply → all Ready ÷ N; at rest ÷ {run.CloudKeys:N0} CloudKeys ÷ hours):");
             md.AppendLine();
-            md.AppendLine("| operation | apply → all Ready | per CloudKey | at rest | per CloudKey per hour |");
-            md.AppendLine("|---|--:|--:|--:|--:|");
+            md.AppendLine("| operation | apply → all Ready | per CloudKey | at rest | per CloudKey per hour | × period here ÷ default | per CloudKey per hour at the defaults |");
+            md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
             foreach (var operation in run.Burst.Calls.Keys.Union(run.Rest.Calls.Keys).Order(StringComparer.Ordinal))
             {
                 var burst = run.Burst.Calls.GetValueOrDefault(operation);
                 var rest = run.Rest.Calls.GetValueOrDefault(operation);
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {operation} | {burst:N0} | {(double)burst / run.Keys:F2} | {rest:N0} | {run.PerKeyHour(rest):F2} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {operation} | {burst:N0} | {(double)burst / run.Keys:F2} | {rest:N0} | {run.PerKeyHour(rest):F2} | {settings.ToDefaults(operation):F3} | {run.PerKeyHour(rest) * settings.ToDefaults(operation):F3} |");
             }
         }
 

@@ -12,7 +12,8 @@ public sealed class OperatorCommandLineTests
         Assert.True(parsed.Options.LeaderElect);
         Assert.Null(parsed.Options.Namespace);
         Assert.Equal(8080, parsed.Options.HttpPort);
-        Assert.Equal(TimeSpan.FromMinutes(10), parsed.Options.ResyncPeriod);
+        Assert.Equal(TimeSpan.FromHours(1), parsed.Options.ResyncPeriod);
+        Assert.Equal(TimeSpan.FromHours(3), parsed.Options.AwsResyncPeriod);
     }
 
     [Fact]
