@@ -116,6 +116,76 @@ internal static class CloudKeyDecisions
     public static string? DescribeThroughAlias(string? keyId, string? recordedAlias, string? desiredAlias, bool specChanged) =>
         keyId is not null && !specChanged && desiredAlias is not null && recordedAlias == desiredAlias ? desiredAlias : null;
 
+    /// <summary>
+    /// What to do about the KMS key's state (the HYOK switch, expiration, a change made in AWS by hand): the calls in
+    /// order, the state they leave, and the drift they undo. A key the spec disables stays Enabled
+    /// until the proxy refuses it: AWS must never be told before the proxy is.
+    /// </summary>
+    public static KeyStatePlan PlanKeyState(KeyStateInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var state = inputs.State;
+        var scheduleDeletion = inputs.Expired && inputs.ScheduleDeletionOnExpiry;
+        var actions = new List<KeyStateAction>();
+        var drift = new List<string>();
+        if (state == KeyState.PendingDeletion)
+        {
+            if (scheduleDeletion)
+            {
+                return new([], state, []);
+            }
+
+            // The CloudKey exists, so the key must too: undo a deletion scheduled by hand (the safe direction).
+            actions.Add(KeyStateAction.CancelDeletion);
+            drift.Add("its deletion was scheduled in AWS; cancelled");
+            state = KeyState.Disabled;
+        }
+
+        if (scheduleDeletion)
+        {
+            actions.Add(KeyStateAction.ScheduleDeletion);
+            return new(actions, KeyState.PendingDeletion, drift);
+        }
+
+        var wantEnabled = inputs.SpecEnabled && !inputs.Expired;
+        if (wantEnabled && state == KeyState.Disabled)
+        {
+            actions.Add(KeyStateAction.Enable);
+            if (inputs.RecordedState == KeyState.Enabled.Value)
+            {
+                drift.Add("it was disabled in AWS; re-enabled");
+            }
+
+            return new(actions, KeyState.Enabled, drift);
+        }
+
+        if (!wantEnabled && state == KeyState.Enabled && inputs.ProxyRefuses)
+        {
+            actions.Add(KeyStateAction.Disable);
+            if (!inputs.Expired && inputs.RecordedState == KeyState.Disabled.Value && !inputs.SpecEnabled)
+            {
+                drift.Add("it was enabled in AWS; disabled again");
+            }
+
+            return new(actions, KeyState.Disabled, drift);
+        }
+
+        return new(actions, state, drift);
+    }
+
+    /// <summary>
+    /// The alias calls for a key: <c>Attach</c> the spec's alias when the key does not carry it (created, or moved back
+    /// if another key holds it), <c>Remove</c> the alias the status recorded when the spec no longer names it and the key
+    /// still carries it. Other aliases on the key are somebody else's and stay.
+    /// </summary>
+    public static (string? Attach, string? Remove) PlanAlias(string? desired, IReadOnlySet<string> attached, string? recorded)
+    {
+        ArgumentNullException.ThrowIfNull(attached);
+        return (
+            desired is not null && !attached.Contains(desired) ? desired : null,
+            recorded is not null && recorded != desired && attached.Contains(recorded) ? recorded : null);
+    }
+
     /// <summary>The Synced condition after drift correction: True when nothing had to be corrected.</summary>
     public static ConditionVerdict Synced(IReadOnlyCollection<string> corrected) => corrected.Count == 0
         ? new(ConditionStatus.True, Reasons.InSync, "the KMS key matches the spec")
@@ -165,6 +235,27 @@ internal static class CloudKeyDecisions
     private static bool NamesKey(string? adopt, string? kmsKeyId) =>
         adopt is not null && kmsKeyId is not null && (adopt == kmsKeyId || adopt.EndsWith("/" + kmsKeyId, StringComparison.Ordinal));
 }
+
+/// <summary>What the KMS key's state plan starts from (<see cref="CloudKeyDecisions.PlanKeyState"/>).</summary>
+/// <param name="State">The state KMS reports now.</param>
+/// <param name="RecordedState">status.keyState: what the operator left it in last time.</param>
+/// <param name="SpecEnabled">spec.enabled.</param>
+/// <param name="Expired">spec.expiration.at has passed.</param>
+/// <param name="ScheduleDeletionOnExpiry">spec.expiration.action is ScheduleDeletion.</param>
+/// <param name="ProxyRefuses">The Vault's served config already has the key disabled.</param>
+public sealed record KeyStateInputs(KeyState State, string? RecordedState, bool SpecEnabled, bool Expired, bool ScheduleDeletionOnExpiry, bool ProxyRefuses);
+
+/// <summary>The KMS calls that bring a key's state where the spec wants it, in order.</summary>
+public enum KeyStateAction
+{
+    CancelDeletion,
+    ScheduleDeletion,
+    Enable,
+    Disable,
+}
+
+/// <summary>The calls to make, the state they leave the key in, and the drift they undo (for the Synced condition).</summary>
+public sealed record KeyStatePlan(IReadOnlyList<KeyStateAction> Actions, KeyState Result, IReadOnlyList<string> Drift);
 
 /// <summary>What decides whether a CloudKey reconcile reads its KMS key from AWS (<see cref="CloudKeyDecisions.AwsCheckReason"/>).</summary>
 /// <param name="KeyId">status.keyId.</param>

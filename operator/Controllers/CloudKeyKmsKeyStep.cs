@@ -122,70 +122,39 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         }
     }
 
-    /// <summary>Enabled/disabled as the spec and expiration ask; a change made in AWS by hand is reported and undone.</summary>
+    /// <summary>Enabled/disabled as the spec and expiration ask (<see cref="CloudKeyDecisions.PlanKeyState"/>); a change made in AWS by hand is reported and undone.</summary>
     public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, CancellationToken cancellationToken)
     {
-        var state = metadata.KeyState;
         var keyId = metadata.KeyId;
-        var scheduleDeletion = expired && key.Spec.Expiration!.Action == V1Alpha1ExpirationAction.ScheduleDeletion;
-        if (state == KeyState.PendingDeletion)
+        var plan = CloudKeyDecisions.PlanKeyState(new KeyStateInputs(
+            metadata.KeyState, status.KeyState, key.Spec.Enabled, expired, key.Spec.Expiration?.Action == V1Alpha1ExpirationAction.ScheduleDeletion, proxyRefuses));
+        foreach (var action in plan.Actions)
         {
-            if (scheduleDeletion)
+            switch (action)
             {
-                return state;
+                case KeyStateAction.CancelDeletion:
+                    await session.CallAsync("CancelKeyDeletion", (kms, ct) => kms.CancelKeyDeletionAsync(new CancelKeyDeletionRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+                    await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was scheduled for deletion outside the operator; cancelled the deletion", cancellationToken).ConfigureAwait(false);
+                    break;
+                case KeyStateAction.ScheduleDeletion:
+                    await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);
+                    await events.NormalAsync(key, Reasons.Expired, $"The key expired: scheduled KMS key {keyId} for deletion in {key.Spec.PendingWindowDays} days", cancellationToken).ConfigureAwait(false);
+                    break;
+                case KeyStateAction.Enable:
+                    await session.CallAsync("EnableKey", (kms, ct) => kms.EnableKeyAsync(new EnableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+                    await (status.KeyState == KeyState.Enabled.Value
+                        ? events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was disabled outside the operator; re-enabled it (spec.enabled is true)", cancellationToken)
+                        : events.NormalAsync(key, Reasons.Enabled, $"Enabled KMS key {keyId}", cancellationToken)).ConfigureAwait(false);
+                    break;
+                case KeyStateAction.Disable:
+                    await session.CallAsync("DisableKey", (kms, ct) => kms.DisableKeyAsync(new DisableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+                    await events.NormalAsync(key, expired ? Reasons.Expired : Reasons.Disabled, $"Disabled KMS key {keyId}{(expired ? ": the key expired" : "")}", cancellationToken).ConfigureAwait(false);
+                    break;
             }
-
-            // The CloudKey exists, so the key must too: undo a deletion scheduled by hand (the safe direction).
-            await session.CallAsync("CancelKeyDeletion", (kms, ct) => kms.CancelKeyDeletionAsync(new CancelKeyDeletionRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-            drift.Add("its deletion was scheduled in AWS; cancelled");
-            await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was scheduled for deletion outside the operator; cancelled the deletion", cancellationToken).ConfigureAwait(false);
-            state = KeyState.Disabled;
         }
 
-        if (scheduleDeletion)
-        {
-            await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);
-            await events.NormalAsync(key, Reasons.Expired, $"The key expired: scheduled KMS key {keyId} for deletion in {key.Spec.PendingWindowDays} days", cancellationToken).ConfigureAwait(false);
-            return KeyState.PendingDeletion;
-        }
-
-        var wantEnabled = key.Spec.Enabled && !expired;
-        if (wantEnabled && state == KeyState.Disabled)
-        {
-            await session.CallAsync("EnableKey", (kms, ct) => kms.EnableKeyAsync(new EnableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-            if (status.KeyState == KeyState.Enabled.Value)
-            {
-                drift.Add("it was disabled in AWS; re-enabled");
-                await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was disabled outside the operator; re-enabled it (spec.enabled is true)", cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await events.NormalAsync(key, Reasons.Enabled, $"Enabled KMS key {keyId}", cancellationToken).ConfigureAwait(false);
-            }
-
-            return KeyState.Enabled;
-        }
-
-        if (!wantEnabled && state == KeyState.Enabled && !proxyRefuses)
-        {
-            // The HYOK switch acts in the proxy first (the Vault renders the key disabled); the KMS key follows once
-            // the config says so — a moment later, on the requeue below.
-            return state;
-        }
-
-        if (!wantEnabled && state == KeyState.Enabled)
-        {
-            await session.CallAsync("DisableKey", (kms, ct) => kms.DisableKeyAsync(new DisableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-            if (!expired && status.KeyState == KeyState.Disabled.Value && !key.Spec.Enabled)
-            {
-                drift.Add("it was enabled in AWS; disabled again");
-            }
-
-            await events.NormalAsync(key, expired ? Reasons.Expired : Reasons.Disabled, $"Disabled KMS key {keyId}{(expired ? ": the key expired" : "")}", cancellationToken).ConfigureAwait(false);
-            return KeyState.Disabled;
-        }
-
-        return state;
+        drift.AddRange(plan.Drift);
+        return plan.Result;
     }
 
     /// <summary>alias/&lt;spec.alias&gt; on this key: created, moved back if pointed elsewhere by hand, the old one removed on rename.</summary>
@@ -194,7 +163,8 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         var desired = CloudKeyNames.AliasName(key);
         var attached = await session.CallAsync("ListAliases", (kms, ct) => kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
         var names = (attached.Aliases ?? []).Select(a => a.AliasName).ToHashSet(StringComparer.Ordinal);
-        if (desired is not null && !names.Contains(desired))
+        var (attach, remove) = CloudKeyDecisions.PlanAlias(desired, names, status.Alias);
+        if (attach is not null)
         {
             try
             {
@@ -214,7 +184,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             }
         }
 
-        if (status.Alias is { } previous && previous != desired && names.Contains(previous))
+        if (remove is { } previous)
         {
             await session.CallAsync("DeleteAlias", (kms, ct) => kms.DeleteAliasAsync(new DeleteAliasRequest { AliasName = previous }, ct), cancellationToken).ConfigureAwait(false);
             await events.NormalAsync(key, Reasons.Deleted, $"Deleted alias {previous}: spec.alias is now {desired ?? "(none)"}", cancellationToken).ConfigureAwait(false);

@@ -47,11 +47,11 @@ internal sealed class KeySetCredentialStep(IKubernetes client, EventRecorder eve
         }
 
         var request = RotationRequest(keySet);
-        var requested = request is not null && request != credentials!.HandledRotationRequest;
-        var due = GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every)
-            && timeProvider.GetUtcNow() - (status.LastRotationTime ?? secret.Metadata.CreationTimestamp ?? DateTime.UtcNow) >= every;
-        if (credentials!.Pending is null && (requested || due))
+        var lastRotation = new DateTimeOffset(DateTime.SpecifyKind(status.LastRotationTime ?? secret.Metadata.CreationTimestamp ?? DateTime.UtcNow, DateTimeKind.Utc));
+        var why = KeySetDecisions.RotationStart(credentials!.Pending is not null, request, credentials.HandledRotationRequest, RotationInterval(keySet), lastRotation, timeProvider.GetUtcNow());
+        if (why is not null)
         {
+            var requested = why == "requested";
             credentials = credentials with { Pending = XksCredential.Generate(), HandledRotationRequest = request ?? credentials.HandledRotationRequest };
             await ReplaceSecretAsync(keySet, secret, credentials, cancellationToken).ConfigureAwait(false);
             KeySetController.Log.RotationStarted(logger, ns, keySet.Metadata.Name, credentials.Pending!.AccessKeyId, requested ? "requested" : "scheduled");
@@ -112,10 +112,12 @@ internal sealed class KeySetCredentialStep(IKubernetes client, EventRecorder eve
             }
         }
 
-        return GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every)
-            ? (status.LastRotationTime is { } last ? new DateTimeOffset(last, TimeSpan.Zero) + every - now : every)
-            : options.AwsResyncPeriod;
+        return KeySetDecisions.NextRotationCheck(
+            RotationInterval(keySet), status.LastRotationTime is { } last ? new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc)) : null, now, options.AwsResyncPeriod);
     }
+
+    private static TimeSpan? RotationInterval(V1Alpha1KeySet keySet) =>
+        GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every) ? every : null;
 
     /// <summary>Replaces the credential Secret guarded by its resourceVersion (a concurrent change → 409 → retry).</summary>
     private async Task ReplaceSecretAsync(V1Alpha1KeySet keySet, V1Secret existing, KeySetCredentialSecret credentials, CancellationToken cancellationToken)

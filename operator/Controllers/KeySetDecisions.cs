@@ -133,6 +133,26 @@ internal static class KeySetDecisions
             ? null
             : $"a custom key store named {name} ({storeId}) already exists with path {storePath}; set spec.externalKeyStore.name to another name, or spec.adopt to take it over";
 
+    /// <summary>
+    /// Whether to start a SigV4 credential rotation now: "requested" (the rotate-credential annotation has a value not yet
+    /// handled), "scheduled" (credentialRotation.every has passed since the last rotation), or null. Never while a
+    /// rotation is in flight: one pending credential at a time.
+    /// </summary>
+    public static string? RotationStart(bool pending, string? request, string? handledRequest, TimeSpan? every, DateTimeOffset lastRotation, DateTimeOffset now) =>
+        pending ? null
+        : request is not null && request != handledRequest ? "requested"
+        : every is { } interval && now - lastRotation >= interval ? "scheduled"
+        : null;
+
+    /// <summary>
+    /// With no rotation in flight, when to look at the credential again: at the next scheduled rotation (from the last
+    /// one, or a full interval when none is recorded), else after <paramref name="otherwise"/>.
+    /// </summary>
+    public static TimeSpan NextRotationCheck(TimeSpan? every, DateTimeOffset? lastRotation, DateTimeOffset now, TimeSpan otherwise) =>
+        every is { } interval
+            ? (lastRotation is { } last ? last + interval - now : interval)
+            : otherwise;
+
     /// <summary>What a KMS ConnectionErrorCode means, for messages.</summary>
     public static string DescribeConnectionError(string code) => code switch
     {

@@ -12,12 +12,15 @@ namespace Xks.Operator.Controllers;
 /// </summary>
 internal sealed partial class ReadyReporter(CustomResourceWriter writer, EventRecorder events, TimeProvider timeProvider, ILogger<ReadyReporter> logger)
 {
-    public void Set<TResource>(TResource resource, V1Alpha1Status status, string type, string value, string reason, string message)
+    public void Set<TResource>(TResource resource, V1Alpha1Status status, string type, string value, string reason, string? message)
         where TResource : IKubernetesObject<V1ObjectMeta> =>
         Conditions.Set(status.Conditions, type, value, reason, message, resource.Metadata.Generation, timeProvider);
 
-    /// <summary>Writes <paramref name="status"/>; a change of Ready is logged, and recorded as an Event when it became True.</summary>
-    public async Task WriteAsync<TResource, TStatus>(TResource resource, TStatus status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="status"/>; a change of Ready is logged, and recorded as an Event when it became True (and,
+    /// with <paramref name="warnWhenNotReady"/>, as a Warning when it became anything else).
+    /// </summary>
+    public async Task WriteAsync<TResource, TStatus>(TResource resource, TStatus status, CancellationToken cancellationToken, bool warnWhenNotReady = false)
         where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<TStatus>
         where TStatus : V1Alpha1Status
     {
@@ -30,6 +33,10 @@ internal sealed partial class ReadyReporter(CustomResourceWriter writer, EventRe
             if (after.Status == ConditionStatus.True)
             {
                 await events.NormalAsync(resource, after.Reason, after.Message ?? "ready", cancellationToken).ConfigureAwait(false);
+            }
+            else if (warnWhenNotReady)
+            {
+                await events.WarningAsync(resource, after.Reason, after.Message ?? "not ready", cancellationToken).ConfigureAwait(false);
             }
         }
     }

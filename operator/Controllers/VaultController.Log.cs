@@ -22,12 +22,6 @@ internal sealed partial class VaultController
         [LoggerMessage(3005, LogLevel.Warning, "Kept master key Secret {Namespace}/{Name}: {Count} CloudKey(s) still use the Vault", EventName = "MasterKeyKept")]
         public static partial void MasterKeyKept(ILogger logger, string @namespace, string name, int count);
 
-        [LoggerMessage(3006, LogLevel.Information, "Vault {Namespace}/{Name} Ready={Status} ({Reason}): {Message}", EventName = "VaultReadyChanged")]
-        public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
-
-        [LoggerMessage(3007, LogLevel.Warning, "Could not report the failure in the status of Vault {Namespace}/{Name}: {Error}", EventName = "VaultStatusWriteFailed")]
-        public static partial void StatusWriteFailed(ILogger logger, string @namespace, string name, string error);
-
         [LoggerMessage(3009, LogLevel.Warning, "Vault {Namespace}/{Name}: the proxy would refuse the rendered config, which is not applied: {Problems}", EventName = "VaultConfigInvalid")]
         public static partial void ConfigInvalid(ILogger logger, string @namespace, string name, string problems);
 

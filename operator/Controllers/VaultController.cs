@@ -28,12 +28,12 @@ internal sealed partial class VaultController(
     IKubernetes client,
     ServerSideApply apply,
     CustomResourceWriter writer,
+    ReadyReporter ready,
     EventRecorder events,
     InformerFactory informers,
     IHsmKeys hsm,
     OperatorOptions options,
     OperatorEnvironment environment,
-    TimeProvider timeProvider,
     ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>, IControllerSetup<V1Alpha1Vault>
 {
     /// <summary>Keeps the master key from being deleted with the Vault while keys wrapped by it exist.</summary>
@@ -49,6 +49,7 @@ internal sealed partial class VaultController(
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
+    private readonly CachedChildMetadata _childMetadata = new(apply, informers, ChildSelector);
     /// <summary>
     /// The Vault's children (by the managed-by label), its Secrets (by the vault label: the master key deliberately has
     /// no owner reference), the PIN Secret it names, and the KeySets and CloudKeys whose keys its config serves.
@@ -105,17 +106,13 @@ internal sealed partial class VaultController(
         {
             // Not a fault to back off from: usually the garbage collector is still removing the children of a deleted
             // Vault of the same name. Look again soon (a deleted child also wakes us up at once).
-            var message = $"reconcile blocked: {ex.Message}";
-            await events.WarningAsync(vault, Reasons.ReconcileFailed, message, cancellationToken).ConfigureAwait(false);
-            await TryReportFailureAsync(vault, message, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1Vault, V1Alpha1VaultStatus>(vault, Reasons.ReconcileFailed, $"reconcile blocked: {ex.Message}", cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(ChildConflictRecheck);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !IsConflict(ex))
         {
             // The runtime retries with backoff; the user sees why in `kubectl describe` and in the Ready condition.
-            var message = $"reconcile failed, retrying with backoff: {Describe(ex)}";
-            await events.WarningAsync(vault, Reasons.ReconcileFailed, message, cancellationToken).ConfigureAwait(false);
-            await TryReportFailureAsync(vault, message, cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1Vault, V1Alpha1VaultStatus>(vault, Reasons.ReconcileFailed, $"reconcile failed, retrying with backoff: {Describe(ex)}", cancellationToken).ConfigureAwait(false);
             throw;
         }
     }
@@ -131,8 +128,7 @@ internal sealed partial class VaultController(
         await writer.AddFinalizerAsync(vault, Finalizer, cancellationToken).ConfigureAwait(false);
 
         var status = CustomResourceWriter.CopyOf(vault.Status);
-        var generation = vault.Metadata.Generation;
-        status.ObservedGeneration = generation;
+        status.ObservedGeneration = vault.Metadata.Generation;
         status.Endpoint = $"https://{vault.Spec.Hostname}";
         status.ConfigSecretName = VaultNames.ConfigSecret(vault);
 
@@ -140,9 +136,9 @@ internal sealed partial class VaultController(
         if (problems.Count > 0)
         {
             var message = string.Join("; ", problems);
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.InvalidSpec, message, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.InvalidSpec, message);
             await events.WarningAsync(vault, Reasons.InvalidSpec, message, cancellationToken).ConfigureAwait(false);
-            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+            await ready.WriteAsync(vault, status, cancellationToken).ConfigureAwait(false);
             Log.InvalidSpec(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, message);
             return ReconcileResult.Done;
         }
@@ -167,9 +163,9 @@ internal sealed partial class VaultController(
         {
             // Never hand the proxy a config it would refuse: its replicas keep serving the last good one.
             var message = $"the proxy would refuse the rendered config, so it is not applied: {string.Join("; ", configProblems)}";
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ConfigInvalid, message, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ConfigInvalid, message);
             await events.WarningAsync(vault, Reasons.ConfigInvalid, message, cancellationToken).ConfigureAwait(false);
-            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
+            await ready.WriteAsync(vault, status, cancellationToken).ConfigureAwait(false);
             Log.ConfigInvalid(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, string.Join("; ", configProblems));
             return ReconcileResult.Done;
         }
@@ -205,57 +201,43 @@ internal sealed partial class VaultController(
         var available = deployment?.Status?.AvailableReplicas ?? 0;
         if (available >= desiredReplicas)
         {
-            SetCondition(status, ConditionTypes.ProxyAvailable, ConditionStatus.True, Reasons.MinimumReplicasAvailable, $"{available}/{desiredReplicas} proxy replicas available", generation);
+            ready.Set(vault, status, ConditionTypes.ProxyAvailable, ConditionStatus.True, Reasons.MinimumReplicasAvailable, $"{available}/{desiredReplicas} proxy replicas available");
         }
         else
         {
-            SetCondition(status, ConditionTypes.ProxyAvailable, ConditionStatus.False, available == 0 ? Reasons.NoReplicasAvailable : Reasons.ReplicasUnavailable, $"{available}/{desiredReplicas} proxy replicas available", generation);
+            ready.Set(vault, status, ConditionTypes.ProxyAvailable, ConditionStatus.False, available == 0 ? Reasons.NoReplicasAvailable : Reasons.ReplicasUnavailable, $"{available}/{desiredReplicas} proxy replicas available");
         }
 
         status.CertificateSecretName = VaultNames.TlsSecret(vault);
         var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
             ? (ConditionStatus.False, Reasons.CertManagerNotInstalled, "the cert-manager.io/v1 Certificate API is not served: install cert-manager, or set spec.tls.secretName to an existing kubernetes.io/tls Secret and drop spec.tls.issuerRef")
             : await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
-        SetCondition(status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage, generation);
+        ready.Set(vault, status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage);
 
         if (masterKeyProblem is not null)
         {
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.MasterKeyInvalid, masterKeyProblem, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.MasterKeyInvalid, masterKeyProblem);
         }
         else if (hsmProblem is { } hsmFailure)
         {
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, hsmFailure.Reason, hsmFailure.Message, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, hsmFailure.Reason, hsmFailure.Message);
         }
         else if (Conditions.Get(status.Conditions, ConditionTypes.ProxyAvailable) is { Status: not ConditionStatus.True } proxy)
         {
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ProxyUnavailable, proxy.Message, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ProxyUnavailable, proxy.Message);
         }
         else if (Conditions.Get(status.Conditions, ConditionTypes.CertificateReady) is { Status: not ConditionStatus.True } certificate)
         {
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, certificate.Reason, certificate.Message, generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, certificate.Reason, certificate.Message);
         }
         else
         {
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Available, $"the proxy serves {status.Endpoint} with {available} replicas", generation);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Available, $"the proxy serves {status.Endpoint} with {available} replicas");
         }
 
-        var wasReady = Conditions.Get(vault.Status?.Conditions, ConditionTypes.Ready);
-        var ready = Conditions.Get(status.Conditions, ConditionTypes.Ready)!;
-        await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
-        if (wasReady?.Status != ready.Status || wasReady?.Reason != ready.Reason)
-        {
-            Log.ReadyChanged(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ready.Status, ready.Reason, ready.Message ?? "");
-            if (ready.Status == ConditionStatus.True)
-            {
-                await events.NormalAsync(vault, Reasons.Available, ready.Message ?? "ready", cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await events.WarningAsync(vault, ready.Reason, ready.Message ?? "not ready", cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return ready.Status == ConditionStatus.True ? ReconcileResult.Done : ReconcileResult.After(NotReadyRecheck);
+        // A Vault that stops being Ready is a Warning: its proxy (and every key it serves) is affected.
+        await ready.WriteAsync(vault, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
+        return Conditions.IsTrue(status.Conditions, ConditionTypes.Ready) ? ReconcileResult.Done : ReconcileResult.After(NotReadyRecheck);
     }
 
     /// <summary>
@@ -280,12 +262,11 @@ internal sealed partial class VaultController(
     /// </summary>
     private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
     {
-        var generation = vault.Metadata.Generation;
         try
         {
             var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
             var token = hsm.Check(target);
-            SetCondition(status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.LoggedIn, $"the operator logged in to {token} with the PIN from {target.PinSource}", generation);
+            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.LoggedIn, $"the operator logged in to {token} with the PIN from {target.PinSource}");
             return null;
         }
         catch (HsmException ex)
@@ -293,7 +274,7 @@ internal sealed partial class VaultController(
             var message = ex.Reason == HsmException.HsmUnavailable
                 ? $"the operator cannot use the HSM, so no key version can be generated: {ex.Message}"
                 : ex.Message;
-            SetCondition(status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message, generation);
+            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
             Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
             return (ex.Reason, message);
         }
@@ -301,7 +282,7 @@ internal sealed partial class VaultController(
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
     {
-        var existing = await apply.ReadMetadataAsync(child, cancellationToken).ConfigureAwait(false);
+        var existing = await _childMetadata.ReadAsync(child, cancellationToken).ConfigureAwait(false);
         if (existing is not null && !(existing.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == vault.Metadata.Uid))
         {
             // Never take over what someone else made (or what a deleted Vault of the same name still owns until the
@@ -496,28 +477,6 @@ internal sealed partial class VaultController(
         return [.. keys];
     }
 
-    private Task WriteStatusAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken) =>
-        writer.WriteStatusAsync(vault, status, cancellationToken);
-
-    private async Task TryReportFailureAsync(V1Alpha1Vault vault, string message, CancellationToken cancellationToken)
-    {
-        if (vault.Metadata.DeletionTimestamp is not null)
-        {
-            return;
-        }
-
-        try
-        {
-            var status = CustomResourceWriter.CopyOf(vault.Status);
-            SetCondition(status, ConditionTypes.Ready, ConditionStatus.False, Reasons.ReconcileFailed, message, vault.Metadata.Generation);
-            await WriteStatusAsync(vault, status, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.StatusWriteFailed(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, Describe(ex));
-        }
-    }
-
     /// <summary>
     /// What went wrong, for an Event or a condition: the API server's status message (names objects and fields, never
     /// Secret data), else the exception's type and message.
@@ -552,8 +511,6 @@ internal sealed partial class VaultController(
     private static bool IsConflict(Exception exception) =>
         exception is HttpOperationException { Response.StatusCode: HttpStatusCode.Conflict };
 
-    private void SetCondition(V1Alpha1VaultStatus status, string type, string value, string reason, string? message, long? generation) =>
-        Conditions.Set(status.Conditions, type, value, reason, message, generation, timeProvider);
 }
 
 /// <summary>A child's name is taken by an object the Vault does not control.</summary>

@@ -6,6 +6,7 @@ using Xks.Testing;
 
 namespace Xks.Operator.Api.Tests;
 
+[Trait("Category", "Cluster")]
 public sealed class EventRecorderClusterTests
 {
     [Fact]

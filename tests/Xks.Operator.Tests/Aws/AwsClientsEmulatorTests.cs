@@ -7,6 +7,7 @@ using Xks.Testing;
 namespace Xks.Operator.Aws.Tests;
 
 /// <summary>The AWS layer against the KMS emulator (real SDK clients, SigV4, the endpoint override).</summary>
+[Trait("Category", "Integration")]
 public sealed class AwsClientsEmulatorTests : IAsyncLifetime
 {
     private const string RoleArn = "arn:aws:iam::111122223333:role/xks-operator";

@@ -9,6 +9,7 @@ namespace Xks.Operator.Charts.Tests;
 /// of each kind (the scenario test runs them over the real status objects the operator wrote, see
 /// SeedScenarioClusterTests), the scripts kept in sync with their template, and the chart README's argocd-cm snippet.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ArgoCdHealthTests
 {
     public static TheoryData<string> Kinds => [.. ArgoCdHealthScript.Kinds];

@@ -16,6 +16,7 @@ public sealed class PublishCollection
 /// (APP_FROM=host, what <c>make images</c> builds with buildah) runs in the pod tier.
 /// </summary>
 [Collection(PublishCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed partial class DockerfileTests
 {
     [Theory]

@@ -17,6 +17,7 @@ namespace Xks.Operator.Charts.Tests;
 /// and they are kept on uninstall.
 /// </summary>
 [Collection(ChartCollection.Name)]
+[Trait("Category", "Cluster")]
 public sealed class HelmInstallClusterTests
 {
     private static readonly string[] CrdNames = ["vaults.xks.dev", "cspaccounts.xks.dev", "keysets.xks.dev", "cloudkeys.xks.dev"];

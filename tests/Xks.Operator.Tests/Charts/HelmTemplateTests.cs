@@ -7,6 +7,7 @@ namespace Xks.Operator.Charts.Tests;
 
 /// <summary><c>helm lint</c> and <c>helm template</c> of charts/xks-operator checked against expectations (no control plane).</summary>
 [Collection(ChartCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class HelmTemplateTests
 {
     [Theory]

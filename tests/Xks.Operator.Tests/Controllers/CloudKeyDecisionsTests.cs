@@ -100,4 +100,20 @@ public class CloudKeyDecisionsTests
     [InlineData(null, null, "spec.adopt.keyId k-1 is in key store (none) with external key (none), not in cks-1 with ext-1")]
     public void AdoptionRefusal_KeyOutsideOurStoreOrExternalKey_IsRefused(string? keyStore, string? externalKey, string? refusal) =>
         Assert.Equal(refusal, CloudKeyDecisions.AdoptionRefusal("k-1", keyStore, externalKey, "cks-1", "ext-1"));
+
+    [Theory]
+    [InlineData("alias/a", "", null, "alias/a", null)]
+    [InlineData("alias/a", "alias/a", "alias/a", null, null)]
+    [InlineData("alias/a", "alias/other-team", "alias/a", "alias/a", null)]
+    [InlineData("alias/b", "alias/a", "alias/a", "alias/b", "alias/a")]
+    [InlineData("alias/b", "alias/b,alias/a", "alias/a", null, "alias/a")]
+    [InlineData(null, "alias/a", "alias/a", null, "alias/a")]
+    [InlineData(null, "alias/someone-elses", null, null, null)]
+    [InlineData("alias/b", "", "alias/a", "alias/b", null)]
+    public void PlanAlias_DesiredAttachedRecorded_AttachesTheSpecsAndRemovesOnlyTheOneItRecorded(string? desired, string attached, string? recorded, string? attach, string? remove)
+    {
+        var names = attached.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal((attach, remove), CloudKeyDecisions.PlanAlias(desired, names, recorded));
+    }
 }

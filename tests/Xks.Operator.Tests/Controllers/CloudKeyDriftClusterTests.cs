@@ -10,6 +10,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// What the operator does when AWS changes under it or a key is handed over: drift found on resync and undone (the
 /// CR is the source of truth), a retained key taken over again only on purpose (spec.adopt), and expiry. The seed environment (samples + emulator + local proxy) with a 2 s AWS resync.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);

@@ -13,6 +13,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// The CspAccount reconciler as users meet it: the operator process against the local control plane, the KMS
 /// emulator (AWS STS and KMS) in the test process as <c>spec.endpoint</c>, CspAccounts applied with kubectl.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class CspAccountControllerClusterTests() : OperatorClusterTest("csp"), IAsyncLifetime
 {
     private const string AccessKeyId = "AKIAIOSFODNN7EXAMPLE";

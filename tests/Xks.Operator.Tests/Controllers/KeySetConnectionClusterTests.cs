@@ -11,6 +11,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// with KMS's ConnectionErrorCode and retried until the proxy is back, and deletion with both policies. The seed
 /// environment (samples + emulator + local proxy) with a 2 s AWS resync.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class KeySetConnectionClusterTests() : OperatorClusterTest("keyset")
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(45);

@@ -9,6 +9,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// What happens to and around the operator: crashes in the middle of a reconcile and several replicas competing for the
 /// Lease. Real processes against the real control plane; SIGKILL is a crash (no cleanup, no lease release).
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class OperatorResilienceClusterTests() : OperatorClusterTest("resil")
 {
     [Fact]

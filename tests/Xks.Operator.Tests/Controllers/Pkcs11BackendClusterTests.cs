@@ -15,6 +15,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// token — adopted when a crash left them there — and recorded without material. No proxy runs here (the seed
 /// scenario covers serving).
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class Pkcs11BackendClusterTests() : OperatorClusterTest("pkcs11"), IDisposable
 {
     private const string Token = "op-cluster";

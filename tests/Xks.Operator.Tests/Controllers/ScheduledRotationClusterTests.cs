@@ -10,6 +10,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// the KeySet's credential and the CloudKey's key material both rotate on their own, and what was encrypted before
 /// still decrypts. About 70 seconds of waiting, so one test covers both.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class ScheduledRotationClusterTests() : OperatorClusterTest("schedule")
 {
     [Fact]

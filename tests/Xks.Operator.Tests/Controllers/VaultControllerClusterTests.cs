@@ -12,6 +12,7 @@ namespace Xks.Operator.Controllers.Tests;
 /// kube-controller-manager with its garbage collector and Deployment/ReplicaSet controllers), Vaults applied with
 /// kubectl, one namespace and one operator per test.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
 {
     [Fact]

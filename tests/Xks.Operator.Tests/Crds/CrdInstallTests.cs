@@ -10,6 +10,7 @@ namespace Xks.Operator.Crds.Tests;
 /// The committed CRDs and samples against the local 1.20 API server. The CRDs are cluster-scoped and shared with every
 /// other test (see <see cref="ClusterCrds"/>); each test works in a namespace of its own.
 /// </summary>
+[Trait("Category", "Cluster")]
 public partial class CrdInstallTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);

@@ -20,6 +20,7 @@ namespace Xks.Operator.Scenarios.Tests;
 /// scenario also runs with the Vault on the PKCS#11 backend (a SoftHSM2 token of its own), adding a key rotation and a
 /// look into the token with pkcs11-tool.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : OperatorClusterTest("seed")
 {
     private static readonly Dictionary<string, string> ImageContext = new(StringComparer.Ordinal)

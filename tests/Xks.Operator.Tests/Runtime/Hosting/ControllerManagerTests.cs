@@ -15,6 +15,7 @@ using Xks.Testing;
 namespace Xks.Operator.Runtime.Hosting.Tests;
 
 /// <summary>The manager as the operator wires it, against the real local control plane (ConfigMaps owning Secrets).</summary>
+[Trait("Category", "Cluster")]
 public sealed class ControllerManagerTests : IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);

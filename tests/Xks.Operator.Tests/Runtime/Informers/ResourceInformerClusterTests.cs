@@ -9,6 +9,7 @@ using Xks.Testing;
 namespace Xks.Operator.Runtime.Informers.Tests;
 
 /// <summary>The informer against the real local control plane, with ConfigMaps (and a test CRD) in a namespace of its own.</summary>
+[Trait("Category", "Cluster")]
 public sealed class ResourceInformerClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);

@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace Xks.Operator.Runtime.LeaderElection.Tests;
 
 /// <summary>Lease-based leader election against the real local control plane, with short timings (3/2/0.5 s).</summary>
+[Trait("Category", "Cluster")]
 public sealed class LeaderElectionServiceTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);
