@@ -78,9 +78,21 @@ internal sealed partial class VaultController(
             // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
             .Watches<V1Secret>(secret => VaultsUsingPinSecret(vaults.Informer, secret))
             .Watches<V1Alpha1KeySet>(keySet => [new Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
-            .Watches<V1Alpha1CloudKey>(key => keySets.TryGet(new Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name), out var keySet)
+            // The config depends on a CloudKey's spec and its deletion, not on its status: a status write (most of the
+            // changes at scale) re-renders nothing.
+            .Watches<V1Alpha1CloudKey>(key => ConfigMayChange(key) && keySets.TryGet(new Runtime.ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name), out var keySet)
                 ? [new Runtime.ResourceKey(key.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)]
                 : []);
+    }
+
+    /// <summary>
+    /// True when <paramref name="key"/> may change what its Vault's config renders: new or with a spec not reconciled yet
+    /// (observedGeneration behind generation), or being deleted. A status write of a reconciled spec is not.
+    /// </summary>
+    public static bool ConfigMayChange(V1Alpha1CloudKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Metadata.DeletionTimestamp is not null || key.Status?.ObservedGeneration != key.Metadata.Generation;
     }
 
     /// <summary>The Vaults on the PKCS#11 backend whose pinSecretRef names <paramref name="secret"/>.</summary>
