@@ -14,12 +14,25 @@ public sealed record HsmKeyVersion(
     bool CanEncrypt,
     bool CanDecrypt,
     bool Sensitive,
-    bool Extractable)
+    bool Extractable,
+    bool NeverExtractable,
+    bool Local)
 {
     public bool IsUsableAes256 => KeyType == "CKK_AES" && ValueLength == AesKeyTemplate.KeyBytes;
 
     /// <summary>Neither encrypt nor decrypt allowed: the proxy reports the key DISABLED.</summary>
     public bool IsDisabled => !CanEncrypt && !CanDecrypt;
+
+    /// <summary>
+    /// Why the object may not be taken as a key version made by this software, or null: only an AES-256 key generated
+    /// inside the token (CKA_LOCAL) that never left it (SENSITIVE, not EXTRACTABLE, NEVER_EXTRACTABLE). An imported,
+    /// extractable or otherwise known-value object under a version's label may have been planted by whoever shares the
+    /// token; encrypting under it would hand them the data.
+    /// </summary>
+    public string? AdoptionProblem =>
+        Problem ?? (Sensitive && !Extractable && NeverExtractable && Local
+            ? null
+            : $"object '{Label}' is not a key generated in the token that never left it (sensitive {Sensitive}, extractable {Extractable}, never extractable {NeverExtractable}, local {Local})");
 
     /// <summary>Why the proxy cannot serve it, or null.</summary>
     public string? Problem => IsUsableAes256 ? null : $"object '{Label}' is {KeyType} with {ValueLength * 8} bits, not AES-256";

@@ -15,6 +15,7 @@ public sealed class Pkcs11KeyAdmin(ISession session)
     private static readonly List<CKA> DescribedAttributes =
     [
         CKA.CKA_LABEL, CKA.CKA_KEY_TYPE, CKA.CKA_VALUE_LEN, CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT, CKA.CKA_SENSITIVE, CKA.CKA_EXTRACTABLE,
+        CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_LOCAL,
     ];
 
     /// <summary>The versions of <paramref name="keyId"/> in the token, by version.</summary>
@@ -31,15 +32,26 @@ public sealed class Pkcs11KeyAdmin(ISession session)
 
     /// <summary>
     /// Version <paramref name="version"/> of <paramref name="keyId"/>: the existing object with its label (adopted as
-    /// it is, whatever its usage), or a new AES-256 key generated in the token with <see cref="AesKeyTemplate"/>.
+    /// it is, whatever its usage, if it is a key generated in the token that never left it — see
+    /// <see cref="HsmKeyVersion.AdoptionProblem"/>), or a new AES-256 key generated in the token with
+    /// <see cref="AesKeyTemplate"/>. Two objects under one label, or one that fails the check, throw
+    /// <see cref="Pkcs11KeyConflictException"/>: nothing is generated or adopted.
     /// </summary>
     public HsmKeyVersion EnsureVersion(string keyId, int version, bool canEncrypt, bool canDecrypt)
     {
         var label = KeyLabels.ForVersion(keyId, version);
         var existing = FindSecretKeys(label);
-        if (existing.Count > 0)
+        if (existing.Count > 1)
         {
-            return Describe(session, existing[0]);
+            throw new Pkcs11KeyConflictException($"{existing.Count} secret-key objects are labelled '{label}' in the token: which one is the key version cannot be told, so none is used; remove the ones this software did not make");
+        }
+
+        if (existing.Count == 1)
+        {
+            var found = Describe(session, existing[0]);
+            return found.AdoptionProblem is { } problem
+                ? throw new Pkcs11KeyConflictException($"{problem}: it is not adopted as version {version} of {keyId}; remove it from the token")
+                : found;
         }
 
         var factories = session.Factories;
@@ -108,7 +120,8 @@ public sealed class Pkcs11KeyAdmin(ISession session)
         }
 
         return new HsmKeyVersion(keyId, version, label, keyType, length,
-            CanEncrypt: Flag(values[3]), CanDecrypt: Flag(values[4]), Sensitive: Flag(values[5]), Extractable: Flag(values[6]));
+            CanEncrypt: Flag(values[3]), CanDecrypt: Flag(values[4]), Sensitive: Flag(values[5]), Extractable: Flag(values[6]),
+            NeverExtractable: Flag(values[7]), Local: Flag(values[8]));
     }
 
     private List<IObjectHandle> FindVersionHandles(string keyId) =>

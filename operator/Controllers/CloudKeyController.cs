@@ -187,6 +187,12 @@ internal sealed partial class CloudKeyController(
         }
 
         metadata ??= await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
+        if (metadata is not null && CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, storeId, material.KeyId) is { } notOurs)
+        {
+            // Nothing is changed on a key that is not provably ours: no policy, no enable/disable, no alias.
+            throw new ChildConflictException(notOurs + "; status.keyId names a key this CloudKey does not own (edited by hand?) — clear status.keyId or fix spec.adopt");
+        }
+
         if (metadata is null)
         {
             var lost = $"KMS key {status.KeyId} no longer exists in AWS (deleted outside the operator); the key material is kept";
@@ -254,7 +260,8 @@ internal sealed partial class CloudKeyController(
         }
 
         var ns = key.Metadata.NamespaceProperty;
-        var hasMaterial = await client.ReadSecretOrNullAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false) is not null;
+        var materialSecret = await client.ReadSecretOrNullAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false);
+        var hasMaterial = materialSecret is not null;
         if (key.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete && key.Status?.KeyId is { } keyId)
         {
             if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet) || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
@@ -266,6 +273,17 @@ internal sealed partial class CloudKeyController(
             {
                 var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
                 var metadata = await CloudKeyKmsKeyStep.DescribeAsync(session, keyId, cancellationToken).ConfigureAwait(false);
+                var xksKeyId = materialSecret is not null && KeyMaterialSecret.TryRead(materialSecret, out var materialKeyId, out _, out _, out _) ? materialKeyId! : CloudKeyNames.XksKeyId(key);
+                var notOurs = metadata is null ? null : CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, keySet.Status?.CustomKeyStoreId ?? "(none)", xksKeyId);
+                if (notOurs is not null)
+                {
+                    // status.keyId names somebody else's key: it is not scheduled for deletion, whatever the policy says.
+                    await events.WarningAsync(key, Reasons.Conflict, $"deletionPolicy Delete, but {notOurs}: that key is left alone", cancellationToken).ConfigureAwait(false);
+                    await ReleaseMaterialAsync(key, hasMaterial, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
+                    await writer.RemoveFinalizerAsync(key, Finalizer, cancellationToken).ConfigureAwait(false);
+                    return ReconcileResult.Done;
+                }
+
                 if (metadata is not null && metadata.KeyState != KeyState.PendingDeletion)
                 {
                     var scheduled = await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);

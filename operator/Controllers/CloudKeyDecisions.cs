@@ -186,6 +186,16 @@ internal static class CloudKeyDecisions
             recorded is not null && recorded != desired && attached.Contains(recorded) ? recorded : null);
     }
 
+    /// <summary>
+    /// Why the spec's alias, found on another KMS key, may not be moved to this CloudKey's key, or null when it may: only
+    /// when that key carries this CloudKey's UID tag (an earlier key of this CloudKey). An alias on anybody else's key is
+    /// theirs — moving it would make their applications encrypt under this key — so it is a Conflict, never a move.
+    /// </summary>
+    public static string? AliasTakeoverRefusal(string alias, string? targetKeyId, bool targetCarriesOurUid) =>
+        targetKeyId is null || targetCarriesOurUid
+            ? null
+            : $"{alias} already names KMS key {targetKeyId}, which is not this CloudKey's (it lacks the {Resources.CloudKeyNames.UidTag} tag with this CloudKey's UID); choose another spec.alias, or move or delete that alias in AWS";
+
     /// <summary>The Synced condition after drift correction: True when nothing had to be corrected.</summary>
     public static ConditionVerdict Synced(IReadOnlyCollection<string> corrected) => corrected.Count == 0
         ? new(ConditionStatus.True, Reasons.InSync, "the KMS key matches the spec")
@@ -227,9 +237,19 @@ internal static class CloudKeyDecisions
 
     /// <summary>Why the KMS key named in spec.adopt may not be adopted, or null when it is in our store with our external key.</summary>
     public static string? AdoptionRefusal(string adopt, string? keyStoreOfKey, string? externalKeyOfKey, string storeId, string xksKeyId) =>
+        KeyRefusal("spec.adopt.keyId", adopt, keyStoreOfKey, externalKeyOfKey, storeId, xksKeyId);
+
+    /// <summary>
+    /// Why the KMS key this reconcile found (by status.keyId, its alias or a create) may not be acted on, or null when it
+    /// is in this CloudKey's key store with this CloudKey's external key. That pair is the proof of ownership KMS itself
+    /// guarantees (one key per external key in a store, the store proven the KeySet's): status is a cache anyone with
+    /// <c>cloudkeys/status</c> can write, never an authority, so a key named there is checked before every call that
+    /// changes it.
+    /// </summary>
+    public static string? KeyRefusal(string source, string keyId, string? keyStoreOfKey, string? externalKeyOfKey, string storeId, string xksKeyId) =>
         keyStoreOfKey == storeId && externalKeyOfKey == xksKeyId
             ? null
-            : $"spec.adopt.keyId {adopt} is in key store {keyStoreOfKey ?? "(none)"} with external key {externalKeyOfKey ?? "(none)"}, not in {storeId} with {xksKeyId}";
+            : $"{source} {keyId} is in key store {keyStoreOfKey ?? "(none)"} with external key {externalKeyOfKey ?? "(none)"}, not in {storeId} with {xksKeyId}";
 
     /// <summary>True when <paramref name="adopt"/> (a key ID or ARN) names <paramref name="kmsKeyId"/>.</summary>
     private static bool NamesKey(string? adopt, string? kmsKeyId) =>

@@ -173,6 +173,13 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             }
             catch (AlreadyExistsException)
             {
+                var target = await DescribeAsync(session, attach, cancellationToken).ConfigureAwait(false);
+                var owned = target is not null && await IsOwnedAsync(key, target.KeyId, session, cancellationToken).ConfigureAwait(false);
+                if (CloudKeyDecisions.AliasTakeoverRefusal(attach, target?.KeyId, owned) is { } refused)
+                {
+                    throw new ChildConflictException(refused);
+                }
+
                 await session.CallAsync("UpdateAlias", (kms, ct) => kms.UpdateAliasAsync(new UpdateAliasRequest { AliasName = desired, TargetKeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
                 var message = $"alias {desired} pointed to another KMS key; moved it back to {keyId}";
                 if (status.Alias == desired)

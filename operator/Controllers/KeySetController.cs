@@ -137,7 +137,7 @@ internal sealed partial class KeySetController(
         var pendingServed = credentials.Pending is not { } pending || served.AccessKeyIds.Contains(pending.AccessKeyId);
 
         var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
-        var store = await _keyStore.FindAsync(keySet, status, session, cancellationToken).ConfigureAwait(false);
+        var store = await _keyStore.FindAsync(keySet, status, credentials.AccessKeyIds, session, cancellationToken).ConfigureAwait(false);
         if (store is null)
         {
             if (status.CustomKeyStoreId is { } lost)
@@ -246,6 +246,14 @@ internal sealed partial class KeySetController(
             store = null;
         }
 
+        if (store is not null && await NotOursAsync(keySet, store, cancellationToken).ConfigureAwait(false) is { } notOurs)
+        {
+            // status.customKeyStoreId names a store this KeySet cannot prove is its own: never disconnect or delete it.
+            await events.WarningAsync(keySet, Reasons.Conflict, $"the KeySet is being deleted, but {notOurs}", cancellationToken).ConfigureAwait(false);
+            await writer.RemoveFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
         if (store is not null)
         {
             if (store.ConnectionState != ConnectionStateType.DISCONNECTED)
@@ -275,6 +283,14 @@ internal sealed partial class KeySetController(
 
         await writer.RemoveFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
         return ReconcileResult.Done;
+    }
+
+    /// <summary>Why <paramref name="store"/> is not provably this KeySet's (its credential Secret unreadable counts), or null.</summary>
+    private async Task<string?> NotOursAsync(V1Alpha1KeySet keySet, CustomKeyStoresListEntry store, CancellationToken cancellationToken)
+    {
+        var secret = await client.ReadSecretOrNullAsync(keySet.Metadata.NamespaceProperty, KeySetNames.CredentialSecret(keySet), cancellationToken).ConfigureAwait(false);
+        var ours = secret is not null && KeySetCredentialSecret.TryRead(secret, out var credentials, out _) ? credentials!.AccessKeyIds : [];
+        return KeySetDecisions.StoreOwnershipRefusal(store.CustomKeyStoreId, store.CustomKeyStoreName, store.XksProxyConfiguration?.AccessKeyId, ours);
     }
 
     internal static List<string> Validate(V1Alpha1KeySet keySet)

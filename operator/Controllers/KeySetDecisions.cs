@@ -153,6 +153,20 @@ internal static class KeySetDecisions
             ? (lastRotation is { } last ? last + interval - now : interval)
             : otherwise;
 
+    /// <summary>
+    /// Why a key store this KeySet found (by status, spec.adopt or its name) is not provably its own, or null when it is:
+    /// the store's proxy credential must be one this KeySet generated (its credential Secret's current, pending or previous
+    /// access key ID, random and never shown). A name, a path or a status field anyone can write prove nothing, so a store
+    /// without that proof is never disconnected, updated or connected — it may be another namespace's.
+    /// </summary>
+    public static string? StoreOwnershipRefusal(string storeId, string? storeName, string? storeAccessKeyId, IReadOnlyCollection<string> ourAccessKeyIds)
+    {
+        ArgumentNullException.ThrowIfNull(ourAccessKeyIds);
+        return storeAccessKeyId is not null && ourAccessKeyIds.Contains(storeAccessKeyId)
+            ? null
+            : $"custom key store {storeId} ({storeName ?? "no name"}) authenticates to its proxy with access key ID {storeAccessKeyId ?? "(none)"}, which is not in this KeySet's credential Secret: it is not provably this KeySet's and is left as it is (to take over a store, give the KeySet a store of its own; a store whose credential was changed outside the operator must be set back in AWS)";
+    }
+
     /// <summary>What a KMS ConnectionErrorCode means, for messages.</summary>
     public static string DescribeConnectionError(string code) => code switch
     {

@@ -14,8 +14,11 @@ namespace Xks.Operator.Controllers;
 /// </summary>
 internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
 {
-    /// <summary>The key store this KeySet owns: by status, by spec.adopt, or by name (what a crashed create left).</summary>
-    public async Task<CustomKeyStoresListEntry?> FindAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, AwsSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// The key store this KeySet owns: by status, by spec.adopt, or by name (what a crashed create left) — each only with
+    /// the proof of <see cref="KeySetDecisions.StoreOwnershipRefusal"/>, else a Conflict before any call that changes it.
+    /// </summary>
+    public async Task<CustomKeyStoresListEntry?> FindAsync(V1Alpha1KeySet keySet, V1Alpha1KeySetStatus status, IReadOnlyCollection<string> ourAccessKeyIds, AwsSession session, CancellationToken cancellationToken)
     {
         var id = status.CustomKeyStoreId ?? keySet.Spec.Adopt?.CustomKeyStoreId;
         if (id is not null)
@@ -24,6 +27,11 @@ internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
             {
                 var byId = await session.CallAsync("DescribeCustomKeyStores", (kms, ct) => kms.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = id }, ct), cancellationToken).ConfigureAwait(false);
                 var found = byId.CustomKeyStores?.FirstOrDefault();
+                if (found is not null)
+                {
+                    Prove(found, ourAccessKeyIds);
+                }
+
                 if (found is not null && status.CustomKeyStoreId is null)
                 {
                     await events.NormalAsync(keySet, Reasons.Adopted, $"Adopted custom key store {found.CustomKeyStoreId} ({found.CustomKeyStoreName}) named in spec.adopt", cancellationToken).ConfigureAwait(false);
@@ -58,6 +66,8 @@ internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
                 throw new ChildConflictException(refusal);
             }
 
+            Prove(existing, ourAccessKeyIds);
+
             KeySetController.Log.Adopted(logger, keySet.Metadata.NamespaceProperty, keySet.Metadata.Name, existing.CustomKeyStoreId);
             await events.NormalAsync(keySet, Reasons.Adopted, $"Found custom key store {existing.CustomKeyStoreId} made by an earlier attempt; adopted it", cancellationToken).ConfigureAwait(false);
             return existing;
@@ -90,6 +100,14 @@ internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
             ConnectionState = ConnectionStateType.DISCONNECTED,
             XksProxyConfiguration = new XksProxyConfigurationType { AccessKeyId = credential.AccessKeyId, UriEndpoint = Endpoint(vault), UriPath = KeySetNames.UriPath(keySet), Connectivity = Connectivity(keySet) },
         };
+    }
+
+    private static void Prove(CustomKeyStoresListEntry store, IReadOnlyCollection<string> ourAccessKeyIds)
+    {
+        if (KeySetDecisions.StoreOwnershipRefusal(store.CustomKeyStoreId, store.CustomKeyStoreName, store.XksProxyConfiguration?.AccessKeyId, ourAccessKeyIds) is { } notOurs)
+        {
+            throw new ChildConflictException(notOurs);
+        }
     }
 
     public async Task DisconnectAsync(V1Alpha1KeySet keySet, AwsSession session, CustomKeyStoresListEntry store, string why, CancellationToken cancellationToken)

@@ -25,7 +25,17 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
         return OnFirstToken(target, $"generate version {version} of {keyId}", (admin, token) =>
         {
             var existed = admin.FindSecretKeys(KeyLabels.ForVersion(keyId, version)).Count > 0;
-            var made = admin.EnsureVersion(keyId, version, canEncrypt, canDecrypt);
+            HsmKeyVersion made;
+            try
+            {
+                made = admin.EnsureVersion(keyId, version, canEncrypt, canDecrypt);
+            }
+            catch (Pkcs11KeyConflictException ex)
+            {
+                // Somebody else's object under our label (a shared token): a Conflict for the CloudKey, never a key.
+                throw new Controllers.ChildConflictException($"{token}: {ex.Message}");
+            }
+
             if (!existed)
             {
                 Log.VersionGenerated(logger, made.Label, token);

@@ -21,6 +21,9 @@ public sealed record KeySetCredentialSecret(XksCredential Current, XksCredential
     public const string PreviousSecretAccessKeyKey = "previousSecretAccessKey";
     public const string ConsoleFileKey = "keystore.json";
 
+    /// <summary>Every access key ID the Secret holds (current, pending, previous): what a key store this KeySet owns signs with.</summary>
+    public IReadOnlyList<string> AccessKeyIds => [Current.AccessKeyId, .. Pending is { } p ? [p.AccessKeyId] : Array.Empty<string>(), .. Previous is { } o ? [o.AccessKeyId] : Array.Empty<string>()];
+
     /// <summary>Label naming the KeySet on its Secrets.</summary>
     public const string KeySetLabel = "xks.dev/keyset";
 

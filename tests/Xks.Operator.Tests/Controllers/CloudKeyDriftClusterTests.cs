@@ -34,18 +34,21 @@ public sealed class CloudKeyDriftClusterTests() : OperatorClusterTest("drift")
     }
 
     [Fact]
-    public async Task AliasMovedToAnotherKeyByHand_IsMovedBack()
+    public async Task AliasMovedToSomebodyElsesKeyByHand_IsLeftThereAndTheCloudKeyReportsConflict()
     {
         await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
-        var keyId = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
         var other = await seed.Admin.CreateKeyAsync(new CreateKeyRequest { Description = "someone else's key" });
 
         await seed.Admin.UpdateAliasAsync(new UpdateAliasRequest { AliasName = SeedEnvironment.Alias, TargetKeyId = other.KeyMetadata.KeyId });
+        var moves = seed.Kms.CallCount("UpdateAlias");
 
-        await Eventually.HoldsAsync(
-            async () => (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = SeedEnvironment.Alias })).KeyMetadata.KeyId == keyId,
-            Within, "the alias pointing at the CloudKey's KMS key again");
-        Assert.Contains("moved it back", await DriftEventsAsync(seed), StringComparison.Ordinal);
+        // The alias now names a key without this CloudKey's UID tag: taking it back would make that key's users encrypt
+        // under ours, so the operator reports it and changes nothing.
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync(CloudKey) == "Conflict", Within, "the CloudKey Ready=False Conflict");
+        Assert.Equal(other.KeyMetadata.KeyId, (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = SeedEnvironment.Alias })).KeyMetadata.KeyId);
+        Assert.Equal(moves, seed.Kms.CallCount("UpdateAlias"));
+        var ready = (await seed.GetAsync(CloudKey))["status"]!["conditions"]!.AsArray().First(c => c!["type"]!.ToString() == "Ready")!;
+        Assert.Contains($"already names KMS key {other.KeyMetadata.KeyId}", ready["message"]!.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

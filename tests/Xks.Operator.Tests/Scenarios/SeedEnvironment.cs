@@ -229,6 +229,10 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public Task PatchSpecAsync(string resource, object spec) =>
         KubectlAsync($"patch {resource} --type merge -p {Quote(JsonSerializer.Serialize(new { spec }))}");
 
+    /// <summary>A merge patch of an object's status through its status subresource, as anyone with <c>&lt;kind&gt;/status</c> patch can.</summary>
+    public Task PatchStatusAsync(string resource, object status) =>
+        KubectlAsync($"patch {resource} --subresource=status --type merge -p {Quote(JsonSerializer.Serialize(new { status }))}");
+
     public Task AnnotateAsync(string resource, string annotation, string value) =>
         KubectlAsync($"annotate {resource} --overwrite {annotation}={value}");
 

@@ -33,7 +33,7 @@ public sealed class Pkcs11KeyAdminTests : IDisposable
     {
         var version = _admin.EnsureVersion("payments", 1, canEncrypt: true, canDecrypt: true);
 
-        Assert.Equal(new HsmKeyVersion("payments", 1, "payments/v1", "CKK_AES", 32, true, true, Sensitive: true, Extractable: false), version);
+        Assert.Equal(new HsmKeyVersion("payments", 1, "payments/v1", "CKK_AES", 32, true, true, Sensitive: true, Extractable: false, NeverExtractable: true, Local: true), version);
         Assert.True(version.IsUsableAes256);
         var handle = Assert.Single(_admin.FindSecretKeys("payments/v1"));
         var flags = _session.GetAttributeValue(handle, [CKA.CKA_SIGN, CKA.CKA_VERIFY, CKA.CKA_WRAP, CKA.CKA_UNWRAP, CKA.CKA_DERIVE, CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_PRIVATE, CKA.CKA_ID]);
@@ -49,6 +49,38 @@ public sealed class Pkcs11KeyAdminTests : IDisposable
 
         Assert.Single(_admin.FindSecretKeys("orders/v1"));
         Assert.False(again.CanDecrypt);
+    }
+
+    [Fact]
+    public void EnsureVersion_ImportedKnownValueKeyUnderTheLabel_IsRefusedAndNothingIsGenerated()
+    {
+        // Somebody sharing the token plants a key whose bytes they know, under the label the next version would take.
+        var attributes = _session.Factories.ObjectAttributeFactory;
+        _session.CreateObject(
+        [
+            attributes.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY), attributes.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            attributes.Create(CKA.CKA_TOKEN, true), attributes.Create(CKA.CKA_LABEL, "payments/v2"),
+            attributes.Create(CKA.CKA_VALUE, new byte[32]), attributes.Create(CKA.CKA_ENCRYPT, true), attributes.Create(CKA.CKA_DECRYPT, true),
+            attributes.Create(CKA.CKA_SENSITIVE, true), attributes.Create(CKA.CKA_EXTRACTABLE, false),
+        ]);
+
+        var refused = Assert.Throws<Pkcs11KeyConflictException>(() => _admin.EnsureVersion("payments", 2, canEncrypt: true, canDecrypt: true));
+
+        Assert.Contains("object 'payments/v2' is not a key generated in the token that never left it", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("local False", refused.Message, StringComparison.Ordinal);
+        Assert.Single(_admin.FindSecretKeys("payments/v2"));
+    }
+
+    [Fact]
+    public void EnsureVersion_TwoObjectsUnderTheLabel_IsRefusedWhicheverIsGenuine()
+    {
+        _admin.EnsureVersion("ledger", 1, canEncrypt: true, canDecrypt: true);
+        _session.GenerateKey(_session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN),
+            AesKeyTemplate.ForVersion(_session.Factories.ObjectAttributeFactory, "ledger", 1, canEncrypt: true, canDecrypt: true));
+
+        var refused = Assert.Throws<Pkcs11KeyConflictException>(() => _admin.EnsureVersion("ledger", 1, canEncrypt: true, canDecrypt: true));
+
+        Assert.StartsWith("2 secret-key objects are labelled 'ledger/v1'", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,71 @@
+using Amazon.KeyManagementService;
+using Amazon.KeyManagementService.Model;
+using Xks.Operator.Scenarios.Tests;
+using Xks.Operator.Support.Tests;
+using Xks.Testing;
+
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>
+/// Status is a cache, never an authority: a CloudKey or KeySet whose status is pointed at somebody else's AWS object
+/// (anyone with <c>cloudkeys/status</c> or <c>keysets/status</c> patch can) reports Conflict, and that object sees no
+/// call that changes it. The seed environment with a 2 s AWS resync.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(45);
+    private static readonly string[] KeyMutations = ["PutKeyPolicy", "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "CreateAlias", "UpdateAlias", "DeleteAlias"];
+    private static readonly string[] StoreMutations = ["UpdateCustomKeyStore", "DisconnectCustomKeyStore", "ConnectCustomKeyStore", "DeleteCustomKeyStore"];
+    private const string CloudKey = "cloudkey/" + SeedEnvironment.CloudKeyName;
+
+    private Task<OperatorProcess> StartFastResyncOperatorAsync() => StartOperatorAsync(extraArguments: "--aws-resync-period 2s");
+
+    [Fact]
+    public async Task CloudKeyStatusPointedAtAnotherKey_ConflictAndThatKeyIsNeverChanged()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var theirs = (await seed.Admin.CreateKeyAsync(new CreateKeyRequest { Description = "another team's key", Policy = """{"Version":"2012-10-17","Statement":[]}""" })).KeyMetadata;
+        await seed.Admin.DisableKeyAsync(new DisableKeyRequest { KeyId = theirs.KeyId });
+        var policyBefore = (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy;
+        var mutationsBefore = Count(seed, KeyMutations);
+
+        await seed.PatchStatusAsync(CloudKey, new { keyId = theirs.KeyId });
+
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync(CloudKey) == "Conflict", Within, "the CloudKey Ready=False Conflict");
+        var described = (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = theirs.KeyId })).KeyMetadata;
+        Assert.Equal(KeyState.Disabled, described.KeyState);
+        Assert.Equal(policyBefore, (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy);
+        Assert.Equal(mutationsBefore, Count(seed, KeyMutations));
+        var message = (await seed.GetAsync(CloudKey))["status"]!["conditions"]!.AsArray().First(c => c!["type"]!.ToString() == "Ready")!["message"]!.ToString();
+        Assert.Contains($"KMS key {theirs.KeyId} is in key store (none)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeySetStatusPointedAtAnotherKeySetsStore_ConflictAndThatStoreIsNeverChanged()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var victim = (await seed.StatusFieldAsync("keyset/" + SeedEnvironment.KeySetName, "customKeyStoreId"))!;
+        await seed.KubectlAsync("apply -f -", $$"""
+            {"apiVersion":"xks.dev/v1alpha1","kind":"KeySet","metadata":{"name":"intruder"},
+             "spec":{"vaultRef":{"name":"{{SeedEnvironment.VaultName}}"},"cspAccountRef":{"name":"{{SeedEnvironment.CspAccountName}}"} } }
+            """);
+        await seed.WaitReadyAsync(TimeSpan.FromSeconds(90), "keyset/intruder");
+        var mutationsBefore = Count(seed, StoreMutations);
+
+        await seed.PatchStatusAsync("keyset/intruder", new { customKeyStoreId = victim });
+
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("keyset/intruder") == "Conflict", Within, "the intruding KeySet Ready=False Conflict");
+        Assert.Equal(mutationsBefore, Count(seed, StoreMutations));
+        var store = (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = victim })).CustomKeyStores[0];
+        Assert.Equal(ConnectionStateType.CONNECTED, store.ConnectionState);
+        await seed.WaitReadyAsync(resources: ["keyset/" + SeedEnvironment.KeySetName, CloudKey]);
+
+        // Deleting the intruder (deletionPolicy Delete would delete its store) leaves the victim's store alone too.
+        await seed.KubectlAsync("delete keyset/intruder --wait=true --timeout=60s");
+        Assert.Equal(mutationsBefore, Count(seed, StoreMutations));
+        Assert.Equal(ConnectionStateType.CONNECTED, (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = victim })).CustomKeyStores[0].ConnectionState);
+    }
+
+    private static int Count(SeedEnvironment seed, string[] operations) => operations.Sum(seed.Kms.CallCount);
+}

@@ -1,0 +1,47 @@
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>
+/// Ownership by proof, never by name or status: a key store by its proxy credential, a KMS key by its key store and
+/// external key, an alias by its target's UID tag. Each refusal is a Conflict before any call that changes the object.
+/// </summary>
+public class OwnershipProofTests
+{
+    private static readonly string[] Ours = ["AKIDCURRENT0000000001", "AKIDPENDING0000000002", "AKIDPREVIOUS000000003"];
+
+    [Theory]
+    [InlineData("AKIDCURRENT0000000001", true)]
+    [InlineData("AKIDPENDING0000000002", true)]
+    [InlineData("AKIDPREVIOUS000000003", true)]
+    [InlineData("AKIDTENANTA0000000009", false)]
+    [InlineData("akidcurrent0000000001", false)]
+    [InlineData(null, false)]
+    public void StoreOwnershipRefusal_StoreCredential_ProvesOwnershipOnlyWhenItIsOneOfOurs(string? storeAccessKeyId, bool ours)
+    {
+        var refusal = KeySetDecisions.StoreOwnershipRefusal("cks-1", "team-a-store", storeAccessKeyId, Ours);
+
+        Assert.Equal(ours, refusal is null);
+        if (!ours)
+        {
+            Assert.StartsWith($"custom key store cks-1 (team-a-store) authenticates to its proxy with access key ID {storeAccessKeyId ?? "(none)"}, which is not in this KeySet's credential Secret", refusal, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void StoreOwnershipRefusal_NoCredentialsOfOurOwn_RefusesEveryStore() =>
+        Assert.NotNull(KeySetDecisions.StoreOwnershipRefusal("cks-1", null, "AKIDCURRENT0000000001", []));
+
+    [Theory]
+    [InlineData("cks-ours", "payments-db-0b9e7f10", null)]
+    [InlineData("cks-theirs", "payments-db-0b9e7f10", "status.keyId k-1 is in key store cks-theirs with external key payments-db-0b9e7f10, not in cks-ours with payments-db-0b9e7f10")]
+    [InlineData("cks-ours", "orders-db-11aa22bb", "status.keyId k-1 is in key store cks-ours with external key orders-db-11aa22bb, not in cks-ours with payments-db-0b9e7f10")]
+    [InlineData(null, null, "status.keyId k-1 is in key store (none) with external key (none), not in cks-ours with payments-db-0b9e7f10")]
+    public void KeyRefusal_KeyStoreAndExternalKey_MustBothBeThisCloudKeys(string? store, string? externalKey, string? refusal) =>
+        Assert.Equal(refusal, CloudKeyDecisions.KeyRefusal("status.keyId", "k-1", store, externalKey, "cks-ours", "payments-db-0b9e7f10"));
+
+    [Theory]
+    [InlineData("k-old", true, null)]
+    [InlineData(null, false, null)]
+    [InlineData("k-theirs", false, "alias/payments/db already names KMS key k-theirs, which is not this CloudKey's (it lacks the xks.dev/cloudkey-uid tag with this CloudKey's UID); choose another spec.alias, or move or delete that alias in AWS")]
+    public void AliasTakeoverRefusal_AliasOnAnotherKey_MovesOnlyFromAKeyTaggedWithOurUid(string? target, bool taggedWithOurUid, string? refusal) =>
+        Assert.Equal(refusal, CloudKeyDecisions.AliasTakeoverRefusal("alias/payments/db", target, taggedWithOurUid));
+}
