@@ -84,11 +84,13 @@ bench: deps ## wrk against Encrypt/Decrypt: proxy vs bare Kestrel (HTTP, TLS), s
 
 bench-operator: deps ## the operator at scale: N CloudKeys (XKS_BENCH_KEYS, default 100,1000) applied at once against the KMS emulator; all Ready vs the AWS rate, AWS calls at rest, reconciles/s, RSS, CPU (artifacts/bench/operator.md)
 	$(DOTNET) build tests/Xks.Operator.Tests -c Debug -nologo -v:q
+	@# the operator as the image ships it (Release, self-contained, ReadyToRun): its memory is what users get
+	$(DOTNET) publish operator -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -o artifacts/bench/operator-published -nologo -v:q
 	@# like `make test`: the test acts as the kubelet, so a cluster with real nodes (a demo-cluster left running) goes first
 	@if [ -d .data/cluster/nodes ]; then ./scripts/demo-cluster.sh stop; fi
 	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
 	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
-	$(DOTNET) test tests/Xks.Operator.Tests -c Debug --no-build -nologo --filter "Category=Benchmark" --logger "console;verbosity=detailed"
+	XKS_OPERATOR_PUBLISHED=$(abspath artifacts/bench/operator-published) $(DOTNET) test tests/Xks.Operator.Tests -c Debug --no-build -nologo --filter "Category=Benchmark" --logger "console;verbosity=detailed"
 
 publish: ## publish the proxy and the operator to artifacts/proxy and artifacts/operator (what the Dockerfiles do)
 	$(DOTNET) publish proxy -c Release -o artifacts/proxy -nologo -v:q

@@ -81,6 +81,11 @@ if kubectl get namespace "$NS" >/dev/null 2>&1; then
   info "deleted the previous run's namespace"
 fi
 kubectl apply -f config/crd/bases/ >/dev/null
+# (a CRD a moment old may have no conditions yet, which kubectl wait reports as an error: ask again)
+for _ in $(seq 20); do
+  kubectl wait --for condition=Established --timeout=60s crd/vaults.xks.dev crd/cspaccounts.xks.dev crd/keysets.xks.dev crd/cloudkeys.xks.dev >/dev/null 2>&1 && break
+  sleep 0.25
+done
 kubectl wait --for condition=Established --timeout=60s crd/vaults.xks.dev crd/cspaccounts.xks.dev crd/keysets.xks.dev crd/cloudkeys.xks.dev >/dev/null
 kubectl create namespace "$NS" >/dev/null
 info "namespace $NS"

@@ -6,8 +6,5 @@ internal sealed partial class CspAccountController
     {
         [LoggerMessage(4100, LogLevel.Warning, "CspAccount {Namespace}/{Name} has an invalid spec: {Problems}", EventName = "CspAccountInvalidSpec")]
         public static partial void InvalidSpec(ILogger logger, string @namespace, string name, string problems);
-
-        [LoggerMessage(4101, LogLevel.Information, "CspAccount {Namespace}/{Name} Ready={Status} ({Reason}): {Message}", EventName = "CspAccountReadyChanged")]
-        public static partial void ReadyChanged(ILogger logger, string @namespace, string name, string status, string reason, string message);
     }
 }

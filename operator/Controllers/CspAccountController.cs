@@ -7,7 +7,6 @@ using Xks.Operator.Aws;
 using Xks.Operator.Entities;
 using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Controllers;
-using Xks.Operator.Runtime.Informers;
 
 namespace Xks.Operator.Controllers;
 
@@ -22,9 +21,8 @@ namespace Xks.Operator.Controllers;
 /// Never writes the spec; needs no finalizer (it creates nothing).
 /// </summary>
 internal sealed partial class CspAccountController(
-    CustomResourceWriter writer,
+    ReadyReporter ready,
     AwsClients aws,
-    EventRecorder events,
     TimeProvider timeProvider,
     ILogger<CspAccountController> logger) : IReconciler<V1Alpha1CspAccount>, IControllerSetup<V1Alpha1CspAccount>
 {
@@ -38,17 +36,19 @@ internal sealed partial class CspAccountController(
     public static void Setup(Controller<V1Alpha1CspAccount> accounts, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(accounts);
-        accounts.Watches<V1Secret>(secret => AccountsUsingSecret(accounts.Informer, secret));
+        accounts.Watches<V1Secret>(secret => AccountsUsingSecret(accounts.Informer.List, secret));
     }
 
     /// <summary>The CspAccounts (in the Secret's namespace, source Secret) whose secretRef names <paramref name="secret"/>.</summary>
-    public static IEnumerable<ResourceKey> AccountsUsingSecret(ResourceInformer<V1Alpha1CspAccount> accounts, V1Secret secret)
+    /// <param name="accountsIn">The cached CspAccounts of a namespace.</param>
+    /// <param name="secret">The Secret that changed.</param>
+    public static IEnumerable<ResourceKey> AccountsUsingSecret(Func<string, IEnumerable<V1Alpha1CspAccount>> accountsIn, V1Secret secret)
     {
-        ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(accountsIn);
         ArgumentNullException.ThrowIfNull(secret);
         var ns = secret.Metadata?.NamespaceProperty ?? "";
         var name = secret.Metadata?.Name;
-        return accounts.List(ns)
+        return accountsIn(ns)
             .Where(a => a.Spec?.Credentials is { Source: V1Alpha1CredentialsSource.Secret, SecretRef: { } reference } && reference.Name == name)
             .Select(ResourceKey.From)
             .ToList();
@@ -57,8 +57,7 @@ internal sealed partial class CspAccountController(
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken)
     {
         var status = CustomResourceWriter.CopyOf(account.Status);
-        var generation = account.Metadata.Generation;
-        status.ObservedGeneration = generation;
+        status.ObservedGeneration = account.Metadata.Generation;
 
         var verified = false;
         try
@@ -67,37 +66,27 @@ internal sealed partial class CspAccountController(
             var identity = await session.CallStsAsync(
                 "GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), cancellationToken).ConfigureAwait(false);
             status.AccountId = identity.Account;
-            SetReady(status, ConditionStatus.True, Reasons.Verified, $"AWS account {identity.Account} in {session.Region}: credentials verified as {identity.Arn}", generation);
+            ready.Set(account, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Verified, $"AWS account {identity.Account} in {session.Region}: credentials verified as {identity.Arn}");
             verified = true;
         }
         catch (Exception ex) when (IsAwsFailure(ex, cancellationToken))
         {
             var (reason, message) = AwsErrors.Describe(ex);
-            SetReady(status, ConditionStatus.False, reason, message, generation);
+            ready.Set(account, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
             if (reason == Reasons.InvalidSpec)
             {
                 Log.InvalidSpec(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, message);
             }
         }
 
-        var was = Conditions.Get(account.Status?.Conditions, ConditionTypes.Ready);
-        var ready = Conditions.Get(status.Conditions, ConditionTypes.Ready)!;
-        await writer.WriteStatusAsync(account, status, cancellationToken).ConfigureAwait(false);
-        if (was?.Status != ready.Status || was?.Reason != ready.Reason)
-        {
-            Log.ReadyChanged(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, ready.Status, ready.Reason, ready.Message ?? "");
-            if (verified)
-            {
-                await events.NormalAsync(account, Reasons.Verified, ready.Message ?? "verified", cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await events.WarningAsync(account, ready.Reason, ready.Message ?? "not verified", cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return ReconcileResult.After(verified ? VerifiedRecheck : RetryDelay(timeProvider.GetUtcNow().UtcDateTime - ready.LastTransitionTime));
+        // Every change of Ready is an Event: Normal when verified, Warning when not.
+        await ready.WriteAsync(account, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
+        var since = Conditions.Get(status.Conditions, ConditionTypes.Ready)!.LastTransitionTime;
+        return ReconcileResult.After(NextVerification(verified, timeProvider.GetUtcNow().UtcDateTime - since));
     }
+
+    /// <summary>When to verify again: a verified account after <see cref="VerifiedRecheck"/>, a failing one after <see cref="RetryDelay"/>.</summary>
+    public static TimeSpan NextVerification(bool verified, TimeSpan failingFor) => verified ? VerifiedRecheck : RetryDelay(failingFor);
 
     /// <summary>
     /// When to verify a failing account again: as long again as it has been failing (from Ready's last transition), at
@@ -115,6 +104,4 @@ internal sealed partial class CspAccountController(
         _ => false,
     };
 
-    private void SetReady(V1Alpha1CspAccountStatus status, string value, string reason, string message, long? generation) =>
-        Conditions.Set(status.Conditions, ConditionTypes.Ready, value, reason, message, generation, timeProvider);
 }

@@ -49,6 +49,22 @@ public sealed class LocalCluster
     public Task<CommandResult> KubectlAsync(string arguments, string? stdin = null, CancellationToken cancellationToken = default) =>
         RunAsync(Kubectl, $"--kubeconfig {KubeconfigPath} {arguments}", stdin, cancellationToken);
 
+    /// <summary>
+    /// <c>kubectl wait --for condition=Established</c> on CRDs (e.g. <c>crd/vaults.xks.dev</c>). A CRD created a moment
+    /// ago may have no status.conditions yet, which kubectl reports as an error instead of waiting: asked again then.
+    /// </summary>
+    public async Task WaitEstablishedAsync(string crds, CancellationToken cancellationToken = default)
+    {
+        var wait = await KubectlAsync($"wait --for condition=Established --timeout 60s {crds}", cancellationToken: cancellationToken);
+        for (var attempt = 1; attempt < 20 && wait.ExitCode != 0 && wait.Output.Contains(".status.conditions accessor error", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            wait = await KubectlAsync($"wait --for condition=Established --timeout 60s {crds}", cancellationToken: cancellationToken);
+        }
+
+        wait.EnsureSuccess("kubectl wait Established " + crds);
+    }
+
     /// <summary>Runs helm against this cluster.</summary>
     public Task<CommandResult> HelmAsync(string arguments, CancellationToken cancellationToken = default) =>
         RunAsync(Helm, $"--kubeconfig {KubeconfigPath} {arguments}", null, cancellationToken);

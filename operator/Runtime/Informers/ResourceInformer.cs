@@ -351,6 +351,9 @@ public sealed partial class ResourceInformer<T> : IResourceInformer
     /// <summary>Items of a list come without apiVersion and kind; fill them in so handlers and reconcilers can rely on them.</summary>
     private void Normalize(T item)
     {
+        // Nothing reads managedFields from a cache (server-side apply happens on the server), and for objects the
+        // operator applies they can be as large as the object: dropped, as client-go's TransformStripManagedFields does.
+        item.Metadata.ManagedFields = null;
         if (string.IsNullOrEmpty(item.ApiVersion))
         {
             item.ApiVersion = _api.Type.ApiVersion;

@@ -156,7 +156,8 @@ internal static class OperatorScaleReport
         md.AppendLine("# Operator at scale");
         md.AppendLine();
         md.Append(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; .NET {Environment.Version}; load average at the end {LoadAverage()}. ")
-            .Append(CultureInfo.InvariantCulture, $"The operator as a process with its defaults (--workers {options.Workers}, AWS rate limit {aws.RequestsPerSecond:0.#} calls/s per account and region, burst {aws.Burst}) ")
+            .Append(Environment.GetEnvironmentVariable("XKS_OPERATOR_PUBLISHED") is { Length: > 0 } ? "The operator as the image ships it (Release, self-contained, ReadyToRun), " : "The operator as the tests' Debug build, ")
+            .Append(CultureInfo.InvariantCulture, $"a process with its defaults (--workers {options.Workers}, AWS rate limit {aws.RequestsPerSecond:0.#} calls/s per account and region, burst {aws.Burst}) ")
             .Append(CultureInfo.InvariantCulture, $"but two periods shortened so that the rest window sees them: `{settings.OperatorArguments}` (defaults --aws-resync-period {Minutes(options.AwsResyncPeriod)}, --resync-period {Minutes(options.ResyncPeriod)}); ")
             .Append("log level Information. AWS is the KMS emulator (in the test process), the Vault's proxy a local process, the control plane etcd + ")
             .Append("kube-apiserver + kube-controller-manager: all on this machine. Per N: the seed samples Ready, then one `kubectl apply` of ")

@@ -30,7 +30,7 @@ public sealed class HelmTemplateTests
 
         var kinds = chart.Objects.Where(o => o.Kind != "CustomResourceDefinition").Select(o => o.Kind).Order().ToList();
         Assert.Equal(
-            ["ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"],
+            ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"],
             kinds);
         Assert.Equal(
             Directory.GetFiles(HelmChart.CrdSourceDirectory, "*.yaml").Length,
@@ -138,7 +138,7 @@ public sealed class HelmTemplateTests
     {
         var chart = await HelmChart.RenderAsync();
 
-        var clusterRole = chart.Single<V1ClusterRole>("ClusterRole");
+        var clusterRole = Assert.Single(chart.All<V1ClusterRole>("ClusterRole"), r => r.Metadata.Name == "xks-xks-operator");
         Assert.Equal(OperatorRbac.Expected.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
 
         var binding = chart.Single<V1ClusterRoleBinding>("ClusterRoleBinding");
@@ -154,12 +154,40 @@ public sealed class HelmTemplateTests
         Assert.Equal(leaderRole.Metadata.Name, chart.Single<V1RoleBinding>("RoleBinding").RoleRef.Name);
     }
 
+    /// <summary>The users' ClusterRoles of release "xks" (the operator itself has none with rbac.namespaced).</summary>
+    private static readonly string[] UserRoles = ["xks-xks-operator-admin", "xks-xks-operator-editor", "xks-xks-operator-viewer"];
+
     [Fact]
-    public async Task Template_NamespacedRbac_RendersRoleInTheWatchedNamespaceAndNoClusterRole()
+    public async Task Template_DefaultValues_UserRolesGrantTheirKindsAndNeverStatusSecretsOrOtherGroups()
+    {
+        var roles = (await HelmChart.RenderAsync("--set rbac.userRoles.namePrefix=team")).All<V1ClusterRole>("ClusterRole")
+            .Where(r => r.Metadata.Name.StartsWith("team-", StringComparison.Ordinal))
+            .ToDictionary(r => r.Metadata.Name, r => OperatorRbac.Flatten(r.Rules).ToList());
+        string[] kinds = ["cloudkeys", "cspaccounts", "keysets", "vaults"];
+        string[] read = ["get", "list", "watch"];
+        string[] write = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+        Assert.Equal(["team-admin", "team-editor", "team-viewer"], roles.Keys.Order());
+        Assert.Equal(kinds.SelectMany(k => write.Select(v => ("xks.dev", k, v))).Order(), roles["team-admin"].Order());
+        Assert.Equal(
+            write.Select(v => ("xks.dev", "cloudkeys", v)).Concat(kinds.Where(k => k != "cloudkeys").SelectMany(k => read.Select(v => ("xks.dev", k, v)))).Order(),
+            roles["team-editor"].Order());
+        Assert.Equal(kinds.SelectMany(k => read.Select(v => ("xks.dev", k, v))).Order(), roles["team-viewer"].Order());
+
+        var aggregated = (await HelmChart.RenderAsync("--set rbac.userRoles.aggregateToDefaultRoles=true")).All<V1ClusterRole>("ClusterRole")
+            .Where(r => UserRoles.Contains(r.Metadata.Name))
+            .Select(r => r.Metadata.Labels.Where(l => l.Key.StartsWith("rbac.authorization.k8s.io/aggregate-to-", StringComparison.Ordinal)).Select(l => l.Key).Single())
+            .Order();
+        Assert.Equal(["rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-edit", "rbac.authorization.k8s.io/aggregate-to-view"], aggregated);
+        Assert.DoesNotContain((await HelmChart.RenderAsync("--set rbac.userRoles.create=false")).All<V1ClusterRole>("ClusterRole"), r => UserRoles.Contains(r.Metadata.Name));
+    }
+
+    [Fact]
+    public async Task Template_NamespacedRbac_RendersRoleInTheWatchedNamespaceAndNoClusterRoleButTheUsers()
     {
         var chart = await HelmChart.RenderAsync("--set rbac.namespaced=true --set watchNamespaces={team-a}");
 
-        Assert.Empty(chart.OfKind("ClusterRole"));
+        Assert.Equal(UserRoles, chart.All<V1ClusterRole>("ClusterRole").Select(r => r.Metadata.Name).Order());
         Assert.Empty(chart.OfKind("ClusterRoleBinding"));
         var roles = chart.All<V1Role>("Role");
         Assert.Equal(2, roles.Count);
@@ -181,7 +209,7 @@ public sealed class HelmTemplateTests
     {
         var chart = await HelmChart.RenderAsync("--set rbac.namespaced=true");
 
-        Assert.Empty(chart.OfKind("ClusterRole"));
+        Assert.Equal(UserRoles, chart.All<V1ClusterRole>("ClusterRole").Select(r => r.Metadata.Name).Order());
         Assert.All(chart.All<V1Role>("Role"), r => Assert.Equal(HelmChart.ReleaseNamespace, r.Metadata.NamespaceProperty));
         Assert.Equal(2, chart.OfKind("Role").Count());
         var args = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers).Args.ToList();

@@ -343,7 +343,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
                 schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
             """;
         (await Cluster.KubectlAsync("apply -f -", crd)).EnsureSuccess("kubectl apply Certificate CRD");
-        (await Cluster.KubectlAsync("wait --for condition=Established --timeout 60s crd/certificates.cert-manager.io")).EnsureSuccess("Certificate CRD established");
+        await Cluster.WaitEstablishedAsync("crd/certificates.cert-manager.io");
     }
 
     /// <summary>A kubernetes.io/tls Secret (the operator checks that tls.crt and tls.key are there, not their content).</summary>

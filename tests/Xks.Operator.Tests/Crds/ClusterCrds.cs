@@ -39,8 +39,7 @@ public static partial class ClusterCrds
 
             apply.EnsureSuccess("kubectl apply config/crd/bases");
             var names = string.Join(' ', Plurals.Select(p => $"crd/{p}.xks.dev"));
-            (await cluster.KubectlAsync($"wait --for condition=Established --timeout 60s {names}", cancellationToken: cancellationToken))
-                .EnsureSuccess("kubectl wait Established");
+            await cluster.WaitEstablishedAsync(names, cancellationToken);
             _installed = true;
         }
         finally

@@ -55,7 +55,13 @@ internal sealed class OperatorProcess : IAsyncDisposable
             variables[name] = value;
         }
 
-        var process = ChildProcess.Start(DotnetApp.Command("xks-operator", arguments, environment: variables));
+        // XKS_OPERATOR_PUBLISHED: a directory with the operator published as the image ships it (self-contained,
+        // ReadyToRun); the scale benchmark measures that build's memory rather than the tests' Debug build.
+        var published = Environment.GetEnvironmentVariable("XKS_OPERATOR_PUBLISHED") is { Length: > 0 } directory ? Path.Combine(directory, "xks-operator") : null;
+        var command = published is null
+            ? DotnetApp.Command("xks-operator", arguments, environment: variables)
+            : new ChildProcessOptions(published, arguments) { Environment = variables };
+        var process = ChildProcess.Start(command);
         return Task.FromResult(new OperatorProcess(process, port, identity));
     }
 
