@@ -55,11 +55,17 @@ public sealed class Pkcs11ModuleLease : IDisposable
 
     /// <summary>A read-write session on the selected token, logged in as CKU_USER.</summary>
     /// <exception cref="Pkcs11SetupException">No such token, a wrong or locked PIN, or the token refuses a session.</exception>
-    public ISession OpenUserSession(TokenSelector selector, Pkcs11Pin pin) => OpenUserSession(FindToken(selector), selector, pin, LibraryPath);
+    public ISession OpenUserSession(TokenSelector selector, Pkcs11Pin pin, bool provePin = false) => OpenUserSession(FindToken(selector), selector, pin, LibraryPath, provePin);
 
-    /// <summary>A read-write session on <paramref name="slot"/>, logged in as CKU_USER (already logged in is fine).</summary>
+    /// <summary>
+    /// A read-write session on <paramref name="slot"/>, logged in as CKU_USER. A token's login belongs to the whole
+    /// process, so when another session is logged in already a login "succeeds" whatever the PIN. That is fine for one
+    /// owner's session pool; with <paramref name="provePin"/> (callers acting for several owners, such as the operator
+    /// for several Vaults) the token is logged out and in again with this PIN, so a wrong PIN fails even then (the other
+    /// sessions log in again on their next failure).
+    /// </summary>
     /// <exception cref="Pkcs11SetupException">A wrong or locked PIN, or the token refuses a session.</exception>
-    public static ISession OpenUserSession(ISlot slot, TokenSelector selector, Pkcs11Pin pin, string libraryPath)
+    public static ISession OpenUserSession(ISlot slot, TokenSelector selector, Pkcs11Pin pin, string libraryPath, bool provePin = false)
     {
         ISession session;
         try
@@ -77,27 +83,46 @@ public sealed class Pkcs11ModuleLease : IDisposable
             session.Login(CKU.CKU_USER, bytes);
             return session;
         }
-        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN && !provePin)
         {
             return session;
+        }
+        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+        {
+            try
+            {
+                session.Logout();
+                session.Login(CKU.CKU_USER, bytes);
+                return session;
+            }
+            catch (Pkcs11Exception again)
+            {
+                session.Dispose();
+                throw LoginFailed(again, selector, pin, libraryPath);
+            }
         }
         catch (Pkcs11Exception ex)
         {
             session.Dispose();
-            var problem = ex.RV switch
-            {
-                CKR.CKR_PIN_INCORRECT or CKR.CKR_PIN_INVALID or CKR.CKR_PIN_LEN_RANGE => $"wrong PIN for {selector} ({ex.RV}) from {pin.Source}",
-                CKR.CKR_PIN_LOCKED => $"the user PIN of {selector} is locked ({ex.RV}); the token's security officer must reset it",
-                CKR.CKR_PIN_EXPIRED => $"the user PIN of {selector} has expired ({ex.RV})",
-                CKR.CKR_USER_PIN_NOT_INITIALIZED => $"{selector} has no user PIN yet ({ex.RV}); initialise it",
-                _ => $"login to {selector} failed: {ex.RV}",
-            };
-            throw new Pkcs11SetupException($"PKCS#11 library '{libraryPath}': {problem}", ex);
+            throw LoginFailed(ex, selector, pin, libraryPath);
         }
         finally
         {
             Array.Clear(bytes);
         }
+    }
+
+    private static Pkcs11SetupException LoginFailed(Pkcs11Exception ex, TokenSelector selector, Pkcs11Pin pin, string libraryPath)
+    {
+        var problem = ex.RV switch
+        {
+            CKR.CKR_PIN_INCORRECT or CKR.CKR_PIN_INVALID or CKR.CKR_PIN_LEN_RANGE => $"wrong PIN for {selector} ({ex.RV}) from {pin.Source}",
+            CKR.CKR_PIN_LOCKED => $"the user PIN of {selector} is locked ({ex.RV}); the token's security officer must reset it",
+            CKR.CKR_PIN_EXPIRED => $"the user PIN of {selector} has expired ({ex.RV})",
+            CKR.CKR_USER_PIN_NOT_INITIALIZED => $"{selector} has no user PIN yet ({ex.RV}); initialise it",
+            _ => $"login to {selector} failed: {ex.RV}",
+        };
+        return new Pkcs11SetupException($"PKCS#11 library '{libraryPath}': {problem}", ex);
     }
 
     /// <summary>

@@ -169,20 +169,36 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
         {
             WasFresh = false;
             _lease ??= Pkcs11Modules.Acquire(library);
-            if (_session is not null && (_pinFingerprint != target.PinFingerprint || _generation != _lease.Generation))
+            if (_session is not null && (_pinFingerprint != target.PinFingerprint || _generation != _lease.Generation || !LoggedIn(_session)))
             {
+                // Another PIN, a re-initialised module, or the token logged out (another Vault's login proving its
+                // PIN logs the token out for the whole process): a not-logged-in session would see no private object.
                 CloseSession();
             }
 
             if (_session is null)
             {
-                _session = _lease.OpenUserSession(selector, target.Pin());
+                // Vaults share nothing but the module: each login proves its own PIN, even when another Vault's session
+                // has the token logged in already.
+                _session = _lease.OpenUserSession(selector, target.Pin(), provePin: true);
                 _pinFingerprint = target.PinFingerprint;
                 _generation = _lease.Generation;
                 WasFresh = true;
             }
 
             return _session;
+        }
+
+        private static bool LoggedIn(ISession session)
+        {
+            try
+            {
+                return session.GetSessionInfo().State == CKS.CKS_RW_USER_FUNCTIONS;
+            }
+            catch (Pkcs11Exception)
+            {
+                return false;
+            }
         }
 
         public void Reset(bool reinitialize)

@@ -35,6 +35,21 @@ public sealed class Pkcs11HsmKeysTests : IDisposable
     }
 
     [Fact]
+    public void ListVersions_AnotherVaultLoggedInToTheToken_AWrongPinIsStillRefusedAndTheOtherVaultKeepsWorking()
+    {
+        // Vault a logs in by label; Vault b names the same token by slot with a PIN it does not know. A token's login
+        // belongs to the process, so b's login would "succeed" if the operator did not make it prove its PIN.
+        _keys.EnsureVersion(Target(), "a-key", 1, canEncrypt: true, canDecrypt: true);
+        var slot = _hsm.WithSession(_token, _pin, session => (long)session.GetSessionInfo().SlotId);
+
+        var refused = Assert.Throws<HsmException>(() => _keys.ListVersions(Target("not-the-pin", null, new ProxyPkcs11TokenModel(null, slot, null)), "a-key"));
+
+        Assert.Contains("wrong PIN", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-pin", refused.Message, StringComparison.Ordinal);
+        Assert.Equal([1], _keys.ListVersions(Target(), "a-key").Select(v => v.Version));
+    }
+
+    [Fact]
     public void EnsureVersion_ObjectAlreadyThere_IsAdoptedNotGeneratedAgain()
     {
         // A crash after the HSM made the object and before the Secret recorded it: the restarted operator (a new
