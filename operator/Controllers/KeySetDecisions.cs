@@ -164,7 +164,7 @@ internal static class KeySetDecisions
         ArgumentNullException.ThrowIfNull(ourAccessKeyIds);
         return storeAccessKeyId is not null && ourAccessKeyIds.Contains(storeAccessKeyId)
             ? null
-            : $"custom key store {storeId} ({storeName ?? "no name"}) authenticates to its proxy with access key ID {storeAccessKeyId ?? "(none)"}, which is not in this KeySet's credential Secret: it is not provably this KeySet's and is left as it is (to take over a store, give the KeySet a store of its own; a store whose credential was changed outside the operator must be set back in AWS)";
+            : $"custom key store {storeId} ({storeName ?? "no name"}) authenticates to its proxy with a credential that is not in this KeySet's credential Secret: it is not provably this KeySet's and is left as it is (to take over a store, give the KeySet a store of its own; a store whose credential was changed outside the operator must be set back in AWS)";
     }
 
     /// <summary>What a KMS ConnectionErrorCode means, for messages.</summary>

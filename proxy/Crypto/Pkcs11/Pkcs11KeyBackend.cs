@@ -382,7 +382,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
                 Log.KeyCreated(_logger, spec.Id, 1, token.Id);
             }
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or Pkcs11KeyConflictException)
         {
             Log.ScanFailed(_logger, ex.Message);
         }

@@ -17,8 +17,6 @@ public sealed class KeySetConnectionClusterTests() : OperatorClusterTest("keyset
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(45);
     private const string KeySet = "keyset/" + SeedEnvironment.KeySetName;
 
-    private Task<OperatorProcess> StartFastResyncOperatorAsync() => StartOperatorAsync(extraArguments: "--aws-resync-period 2s");
-
     [Fact]
     public async Task KeyStoreDisconnectedByHand_IsConnectedAgain()
     {

@@ -19,8 +19,6 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
     private static readonly string[] StoreMutations = ["UpdateCustomKeyStore", "DisconnectCustomKeyStore", "ConnectCustomKeyStore", "DeleteCustomKeyStore"];
     private const string CloudKey = "cloudkey/" + SeedEnvironment.CloudKeyName;
 
-    private Task<OperatorProcess> StartFastResyncOperatorAsync() => StartOperatorAsync(extraArguments: "--aws-resync-period 2s");
-
     [Fact]
     public async Task CloudKeyStatusPointedAtAnotherKey_ConflictAndThatKeyIsNeverChanged()
     {
@@ -37,8 +35,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         Assert.Equal(KeyState.Disabled, described.KeyState);
         Assert.Equal(policyBefore, (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy);
         Assert.Equal(mutationsBefore, Count(seed, KeyMutations));
-        var message = (await seed.GetAsync(CloudKey))["status"]!["conditions"]!.AsArray().First(c => c!["type"]!.ToString() == "Ready")!["message"]!.ToString();
-        Assert.Contains($"KMS key {theirs.KeyId} is in key store (none)", message, StringComparison.Ordinal);
+        Assert.Contains($"KMS key {theirs.KeyId} is in key store (none)", await seed.ReadyMessageAsync(CloudKey), StringComparison.Ordinal);
     }
 
     [Fact]

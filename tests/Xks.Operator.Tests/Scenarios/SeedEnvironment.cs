@@ -240,6 +240,10 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public async Task<string?> ReadyReasonAsync(string resource) =>
         (await GetAsync(resource))["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["reason"]?.ToString();
 
+    /// <summary>The message of an object's Ready condition, or null.</summary>
+    public async Task<string?> ReadyMessageAsync(string resource) =>
+        (await GetAsync(resource))["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.ToString() == "Ready")?["message"]?.ToString();
+
     /// <summary>status.&lt;field&gt; of an object, or null.</summary>
     public async Task<string?> StatusFieldAsync(string resource, string field) =>
         (await GetAsync(resource))["status"]?[field]?.ToString();
