@@ -28,7 +28,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         var policyBefore = (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy;
         var mutationsBefore = Count(seed, KeyMutations);
 
-        await seed.PatchStatusAsync(CloudKey, new { keyId = theirs.KeyId });
+        await ForgeStatusAsync(seed, CloudKey, new { keyId = theirs.KeyId });
 
         await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync(CloudKey) == "Conflict", Within, "the CloudKey Ready=False Conflict");
         var described = (await seed.Admin.DescribeKeyAsync(new DescribeKeyRequest { KeyId = theirs.KeyId })).KeyMetadata;
@@ -50,7 +50,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         await seed.WaitReadyAsync(TimeSpan.FromSeconds(90), "keyset/intruder");
         var mutationsBefore = Count(seed, StoreMutations);
 
-        await seed.PatchStatusAsync("keyset/intruder", new { customKeyStoreId = victim });
+        await ForgeStatusAsync(seed, "keyset/intruder", new { customKeyStoreId = victim });
 
         await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("keyset/intruder") == "Conflict", Within, "the intruding KeySet Ready=False Conflict");
         Assert.Equal(mutationsBefore, Count(seed, StoreMutations));
@@ -65,4 +65,15 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
     }
 
     private static int Count(SeedEnvironment seed, string[] operations) => operations.Sum(seed.Kms.CallCount);
+
+    /// <summary>
+    /// The forgery, made while the operator is stopped: the operator writes its whole status, so a write it had in
+    /// flight could otherwise overwrite the forged field before any reconcile read it. The restarted operator finds it.
+    /// </summary>
+    private static async Task ForgeStatusAsync(SeedEnvironment seed, string resource, object status)
+    {
+        await seed.Operator!.DisposeAsync();
+        await seed.PatchStatusAsync(resource, status);
+        await seed.StartOperatorAsync();
+    }
 }

@@ -52,7 +52,13 @@ public sealed class ProxyServer : IAsyncDisposable
         System.IO.Directory.CreateDirectory(directory);
         for (var attempt = 0; ; attempt++)
         {
+            // Two ports picked free one after the other can be the same one: never the test's metrics port.
             var port = TestPorts.GetFree();
+            while (port == builder.MetricsPort)
+            {
+                port = TestPorts.GetFree();
+            }
+
             var configPath = Path.Combine(directory, "config.yaml");
             await File.WriteAllTextAsync(configPath, builder.Build(port, Path.Combine(directory, "data"), Path.Combine(directory, "audit.log")));
             var loaded = ProxyConfigurationLoader.LoadFile(configPath);
