@@ -100,6 +100,8 @@ cat > "$DEMO/values.yaml" <<EOF
 image: {repository: localhost/xks-operator, tag: "$VERSION", pullPolicy: Never}
 proxy:
   image: {repository: localhost/xks-proxy, tag: "$VERSION"}
+# The KMS emulator on the host speaks plain http (a real CspAccount endpoint must be https).
+aws: {allowHttpEndpoints: true}
 # Nothing here may reach the EC2 metadata address: the AWS SDK must not look for instance credentials.
 extraEnv:
   - {name: AWS_EC2_METADATA_DISABLED, value: "true"}

@@ -30,6 +30,9 @@ public sealed record AwsClientOptions
     /// </summary>
     public TimeSpan RefreshBeforeExpiry { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Which identities, roles and endpoints a CspAccount may use (the operator's flags).</summary>
+    public AwsIdentityPolicy Identity { get; init; } = new();
+
     /// <summary>A session replaced by a newer one (spec or Secret changed) is disposed after this delay, so calls still using it can finish.</summary>
     public TimeSpan RetiredSessionGrace { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -5,6 +5,8 @@ using Amazon.SecurityToken;
 using k8s.Models;
 using Xks.Operator.Controllers;
 using Xks.Operator.Entities;
+using Xks.Operator.Options;
+using Xks.Operator.Resources;
 using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Informers;
 
@@ -42,11 +44,11 @@ public sealed partial class AwsClients : IDisposable
     private readonly Lazy<DefaultAWSCredentialsIdentityResolver> _defaultChain = new(() => new DefaultAWSCredentialsIdentityResolver());
     private bool _disposed;
 
-    /// <summary>The production wiring: Secrets from the shared (unfiltered) Secret informer, metrics on the runtime's registry.</summary>
-    public AwsClients(InformerFactory informers, ControllerRuntimeMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    /// <summary>The production wiring: Secrets from the shared informer of the Secrets the operator did not make, metrics on the runtime's registry.</summary>
+    public AwsClients(InformerFactory informers, ControllerRuntimeMetrics metrics, OperatorOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
         : this(
-            FromInformer((informers ?? throw new ArgumentNullException(nameof(informers))).GetInformer<V1Secret>()),
-            new AwsClientOptions(),
+            FromInformer((informers ?? throw new ArgumentNullException(nameof(informers))).GetInformer<V1Secret>(VaultLabels.UnmanagedSelector)),
+            new AwsClientOptions { Identity = (options ?? throw new ArgumentNullException(nameof(options))).AwsIdentity() },
             new AwsMetrics((metrics ?? throw new ArgumentNullException(nameof(metrics))).Registry),
             timeProvider,
             loggerFactory)
@@ -86,6 +88,13 @@ public sealed partial class AwsClients : IDisposable
         if (problems.Count > 0)
         {
             throw new AwsAccountException(Reasons.InvalidSpec, $"CspAccount {Describe(account)}: {string.Join("; ", problems)}");
+        }
+
+        // Before any credential is read or any call made: what the operator's flags do not allow is refused outright.
+        var refusals = Options.Identity.Refusals(account);
+        if (refusals.Count > 0)
+        {
+            throw new AwsAccountException(Reasons.IdentityNotAllowed, $"CspAccount {Describe(account)}: {string.Join("; ", refusals)}");
         }
 
         var spec = account.Spec;
@@ -161,7 +170,7 @@ public sealed partial class AwsClients : IDisposable
         if (spec.AssumeRole is { } role)
         {
             var assumer = new AmazonSecurityTokenServiceClient(source, AwsClientConfigs.Sts(key.Region, spec.Endpoint, Options));
-            var assumed = new AssumeRoleCredentials(assumer, role.RoleArn, string.IsNullOrEmpty(role.SessionName) ? DefaultRoleSessionName : role.SessionName, role.ExternalId, Options);
+            var assumed = new AssumeRoleCredentials(assumer, role.RoleArn, string.IsNullOrEmpty(role.SessionName) ? DefaultRoleSessionName : role.SessionName, AwsIdentityPolicy.ExternalId(account), Options);
             owned.Add(assumed);
             credentials = assumed;
         }

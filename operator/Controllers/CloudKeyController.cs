@@ -200,20 +200,14 @@ internal sealed partial class CloudKeyController(
             return await ready.WaitAsync(key, status, Reasons.KeyNotFound, lost, options.AwsResyncPeriod, cancellationToken).ConfigureAwait(false);
         }
 
-        if (material.Secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation) != metadata.KeyId)
-        {
-            await _material.AnnotateAsync(key, CloudKeyNames.KmsKeyIdAnnotation, metadata.KeyId, cancellationToken).ConfigureAwait(false);
-        }
-
         status.KeyId = metadata.KeyId;
         status.Arn = metadata.Arn;
         var drift = new List<string>();
         var expired = expiresAt <= now;
-        // An expired key is refused by the proxy (the Vault renders it disabled) before KMS hears of it.
-        if (expired && material.Secret.Metadata.Annotation(CloudKeyNames.ExpiredAnnotation) != "true")
-        {
-            await _material.AnnotateAsync(key, CloudKeyNames.ExpiredAnnotation, "true", cancellationToken).ConfigureAwait(false);
-        }
+        // The material records its KMS key; an expired key is refused by the proxy (the Vault renders it disabled)
+        // before KMS hears of it.
+        var marks = KeyMaterialMarks.Of(material.Secret);
+        await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, Expired = marks.Expired || expired }, cancellationToken).ConfigureAwait(false);
         var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
         var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, cancellationToken).ConfigureAwait(false);
         status.KeyState = state.Value;
@@ -261,13 +255,12 @@ internal sealed partial class CloudKeyController(
 
         var ns = key.Metadata.NamespaceProperty;
         var materialSecret = await client.ReadSecretOrNullAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false);
-        var hasMaterial = materialSecret is not null;
         if (key.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete && key.Status?.KeyId is { } keyId)
         {
             if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet) || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
             {
                 await events.WarningAsync(key, Reasons.Retained, $"deletionPolicy Delete, but the KeySet or CspAccount is gone: KMS key {keyId} cannot be scheduled for deletion and stays in AWS; its material stays too", cancellationToken).ConfigureAwait(false);
-                await ReleaseMaterialAsync(key, hasMaterial, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
+                await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -279,7 +272,7 @@ internal sealed partial class CloudKeyController(
                 {
                     // status.keyId names somebody else's key: it is not scheduled for deletion, whatever the policy says.
                     await events.WarningAsync(key, Reasons.Conflict, $"deletionPolicy Delete, but {notOurs}: that key is left alone", cancellationToken).ConfigureAwait(false);
-                    await ReleaseMaterialAsync(key, hasMaterial, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
+                    await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
                     await writer.RemoveFinalizerAsync(key, Finalizer, cancellationToken).ConfigureAwait(false);
                     return ReconcileResult.Done;
                 }
@@ -291,12 +284,12 @@ internal sealed partial class CloudKeyController(
                     await events.NormalAsync(key, Reasons.DeletionScheduled, $"Scheduled KMS key {keyId} for deletion on {scheduled.DeletionDate:yyyy-MM-dd} ({key.Spec.PendingWindowDays} days); its key material is kept until AWS has deleted it", cancellationToken).ConfigureAwait(false);
                 }
 
-                await ReleaseMaterialAsync(key, hasMaterial, V1Alpha1DeletionPolicy.Delete, cancellationToken).ConfigureAwait(false);
+                await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Delete, cancellationToken).ConfigureAwait(false);
             }
         }
         else
         {
-            await ReleaseMaterialAsync(key, hasMaterial, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
+            await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
             if (key.Status?.KeyId is { } retained)
             {
                 await events.NormalAsync(key, Reasons.Retained, $"Left KMS key {retained} and its key material in place (deletionPolicy {key.Spec.DeletionPolicy}); adopt it again with spec.adopt.keyId", cancellationToken).ConfigureAwait(false);
@@ -307,8 +300,16 @@ internal sealed partial class CloudKeyController(
         return ReconcileResult.Done;
     }
 
-    private Task ReleaseMaterialAsync(V1Alpha1CloudKey key, bool hasMaterial, V1Alpha1DeletionPolicy policy, CancellationToken cancellationToken) =>
-        hasMaterial ? _material.AnnotateAsync(key, CloudKeyNames.ReleasedAnnotation, policy.ToString(), cancellationToken) : Task.CompletedTask;
+    private Task ReleaseMaterialAsync(V1Alpha1CloudKey key, V1Secret? material, V1Alpha1DeletionPolicy policy, CancellationToken cancellationToken)
+    {
+        if (material is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var marks = KeyMaterialMarks.Of(material);
+        return _material.MarkAsync(key, marks, marks with { Released = policy }, cancellationToken);
+    }
 
     /// <summary>
     /// When to look again: the drift check (a little later, so that 1,000 keys created together spread out), a rotation

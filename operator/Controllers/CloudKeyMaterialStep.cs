@@ -33,7 +33,7 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             var keyId = CloudKeyNames.XksKeyId(key);
             var target = await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false);
             var version = hsm.EnsureVersion(target!, keyId, 1, canEncrypt: true, canDecrypt: true);
-            secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [ProxyKeyVersionModel.InHsm(1, now)], backend.Name), keySet, RotationRequest(key));
+            secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [ProxyKeyVersionModel.InHsm(1, now)], backend.Name), keySet, KeyMaterialMarks.None with { HandledRotationRequest = RotationRequest(key) });
             secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
             CloudKeyController.Log.MaterialCreated(logger, ns, key.Metadata.Name, keyId);
             await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key {keyId} version 1 inside Vault {vault.Metadata.Name}'s HSM (object {version.Label}, AES-256, sensitive, not extractable); Secret {name} records the version", cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             try
             {
                 var first = KeyMaterial.Wrap(masterKey, keyId, 1, now);
-                secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [first]), keySet, RotationRequest(key));
+                secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [first]), keySet, KeyMaterialMarks.None with { HandledRotationRequest = RotationRequest(key) });
                 secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -67,22 +67,23 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             throw new ChildConflictException($"key material Secret {name} is unreadable ({problem}); it is left untouched — restore it from backup");
         }
 
+        var marks = KeyMaterialMarks.Of(secret);
         var refusal = CloudKeyDecisions.MaterialRefusal(new KeyMaterialClaim(
             name, materialBackend, backend.Name, vault.Metadata.Name, secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel), keySet.Metadata.Name,
-            id, CloudKeyNames.XksKeyId(key), secret.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation), key.Spec.Adopt?.KeyId));
+            id, CloudKeyNames.XksKeyId(key), marks.KmsKeyId, key.Spec.Adopt?.KeyId));
         if (refusal is not null)
         {
             throw new ChildConflictException(refusal);
         }
 
-        if (id != CloudKeyNames.XksKeyId(key) && secret.Metadata.Annotation(CloudKeyNames.ReleasedAnnotation) is not null)
+        if (id != CloudKeyNames.XksKeyId(key) && marks.Released is not null)
         {
             // Adopted material of an earlier CloudKey is no longer released.
-            await AnnotateAsync(key, CloudKeyNames.ReleasedAnnotation, null, cancellationToken).ConfigureAwait(false);
+            await MarkAsync(key, marks, marks with { Released = null }, cancellationToken).ConfigureAwait(false);
         }
 
         var request = RotationRequest(key);
-        var requested = request is not null && request != secret.Metadata.Annotation(CloudKeyNames.HandledRotationRequestAnnotation);
+        var requested = request is not null && request != marks.HandledRotationRequest;
         var current = versions.MaxBy(v => v.Version)!;
         var due = GoDuration.TryParse(key.Spec.Rotation?.Every, out var every) && now - current.CreatedAt >= every;
         if ((requested || due) && backend.IsPkcs11)
@@ -125,21 +126,31 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
     /// <summary>Replaces the material Secret with one more version (optimistic concurrency on its resourceVersion).</summary>
     private async Task<(V1Secret Secret, IReadOnlyList<ProxyKeyVersionModel> Versions)> AddVersionAsync(V1Alpha1CloudKey key, V1Alpha1KeySet keySet, V1Alpha1Vault vault, V1Secret secret, string id, IReadOnlyList<ProxyKeyVersionModel> versions, ProxyKeyVersionModel next, string backend, string? request, CancellationToken cancellationToken)
     {
-        var updated = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, id, [.. versions, next], backend), keySet, request);
-        foreach (var (k, v) in (secret.Metadata.Annotations ?? new Dictionary<string, string>()).Where(a => a.Key != CloudKeyNames.HandledRotationRequestAnnotation))
+        // The marks carry over, with this request handled; so does anything else someone annotated.
+        var updated = KeyMaterialSecret.Build(key, vault.Metadata.Name, id, [.. versions, next], backend);
+        updated.Metadata.Annotations ??= new Dictionary<string, string>();
+        foreach (var (k, v) in (secret.Metadata.Annotations ?? new Dictionary<string, string>()).Where(a => a.Key != KeyMaterialMarks.HandledRotationRequestAnnotation))
         {
-            updated.Metadata.Annotations![k] = v;
+            updated.Metadata.Annotations[k] = v;
         }
+
+        updated = Label(updated, keySet, KeyMaterialMarks.Of(secret) with { HandledRotationRequest = request });
 
         updated.Metadata.ResourceVersion = secret.Metadata.ResourceVersion;
         var stored = await client.CoreV1.ReplaceNamespacedSecretAsync(updated, secret.Metadata.Name, secret.Metadata.NamespaceProperty, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
         return (stored, [.. versions, next]);
     }
 
-    /// <summary>Sets (or with null removes) one annotation of the key's material Secret with a merge patch.</summary>
-    public async Task AnnotateAsync(V1Alpha1CloudKey key, string annotation, string? value, CancellationToken cancellationToken)
+    /// <summary>Moves the marks of the key's material Secret from <paramref name="from"/> to <paramref name="to"/> with one merge patch (none when equal).</summary>
+    public async Task MarkAsync(V1Alpha1CloudKey key, KeyMaterialMarks from, KeyMaterialMarks to, CancellationToken cancellationToken)
     {
-        var patch = new { metadata = new { annotations = new Dictionary<string, string?> { [annotation] = value } } };
+        var changes = KeyMaterialMarks.Changes(from, to);
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        var patch = new { metadata = new { annotations = changes } };
         await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), KeyMaterialSecret.Name(key), key.Metadata.NamespaceProperty,
             fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -150,14 +161,14 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         return secret?.Data?.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) == true && bytes.Length == ProxyLayout.MasterKeyLength ? bytes : null;
     }
 
-    private static V1Secret Label(V1Secret secret, V1Alpha1KeySet keySet, string? handledRotationRequest)
+    private static V1Secret Label(V1Secret secret, V1Alpha1KeySet keySet, KeyMaterialMarks marks)
     {
         secret.Metadata.Labels ??= new Dictionary<string, string>();
         secret.Metadata.Labels[KeySetCredentialSecret.KeySetLabel] = keySet.Metadata.Name;
         secret.Metadata.Annotations ??= new Dictionary<string, string>();
-        if (handledRotationRequest is not null)
+        foreach (var (name, value) in marks.Annotations())
         {
-            secret.Metadata.Annotations[CloudKeyNames.HandledRotationRequestAnnotation] = handledRotationRequest;
+            secret.Metadata.Annotations[name] = value;
         }
 
         return secret;

@@ -32,6 +32,9 @@ internal static class Reasons
     public const string EndpointUnreachable = "EndpointUnreachable";
     public const string Throttled = "Throttled";
 
+    /// <summary>A CspAccount asks for an identity the operator's flags do not allow it (see AwsIdentityPolicy).</summary>
+    public const string IdentityNotAllowed = "IdentityNotAllowed";
+
     // KeySet and CloudKey
     public const string VaultNotFound = "VaultNotFound";
     public const string CspAccountNotFound = "CspAccountNotFound";

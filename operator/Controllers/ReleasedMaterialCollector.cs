@@ -14,7 +14,7 @@ namespace Xks.Operator.Controllers;
 
 /// <summary>
 /// The end of key material: a CloudKey deleted with deletionPolicy Delete marks its material Secret released
-/// (<see cref="CloudKeyNames.ReleasedAnnotation"/>, with the KMS key ID in <see cref="CloudKeyNames.KmsKeyIdAnnotation"/>);
+/// (<see cref="KeyMaterialMarks.Released"/>, with the KMS key ID in <see cref="KeyMaterialMarks.KmsKeyId"/>);
 /// its KeySet destroys the material only once AWS reports the KMS key deleted — never while CancelKeyDeletion could
 /// still bring it back.
 /// </summary>
@@ -34,13 +34,14 @@ internal sealed class ReleasedMaterialCollector(
     /// </summary>
     public async Task CollectAsync(V1Alpha1KeySet keySet, AwsSession session, CancellationToken cancellationToken)
     {
-        var released = secrets.List(keySet.Metadata.NamespaceProperty).Where(s =>
-            s.Metadata.Label(KeySetCredentialSecret.KeySetLabel) == keySet.Metadata.Name
-            && s.Metadata.Annotation(CloudKeyNames.ReleasedAnnotation) == nameof(V1Alpha1DeletionPolicy.Delete)
-            && s.Metadata.Annotation(CloudKeyNames.KmsKeyIdAnnotation) is { Length: > 0 }).ToList();
-        foreach (var secret in released)
+        var released = secrets.List(keySet.Metadata.NamespaceProperty)
+            .Where(s => s.Metadata.Label(KeySetCredentialSecret.KeySetLabel) == keySet.Metadata.Name)
+            .Select(s => (Secret: s, Marks: KeyMaterialMarks.Of(s)))
+            .Where(s => s.Marks is { ReleasedForDeletion: true, KmsKeyId: { Length: > 0 } })
+            .ToList();
+        foreach (var (secret, marks) in released)
         {
-            var keyId = secret.Metadata.Annotations![CloudKeyNames.KmsKeyIdAnnotation];
+            var keyId = marks.KmsKeyId!;
             try
             {
                 // Still pending deletion, or its deletion was cancelled in AWS (a new CloudKey can adopt it): keep the material.

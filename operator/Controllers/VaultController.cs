@@ -40,7 +40,7 @@ internal sealed partial class VaultController(
     public const string Finalizer = "xks.dev/master-key";
 
     /// <summary>Selects the children the operator watches (every child carries this label).</summary>
-    public const string ChildSelector = VaultLabels.ManagedByLabel + "=" + VaultLabels.ManagedBy;
+    public const string ChildSelector = VaultLabels.ManagedSelector;
 
     private static readonly TimeSpan NotReadyRecheck = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ChildConflictRecheck = TimeSpan.FromSeconds(5);
@@ -74,9 +74,10 @@ internal sealed partial class VaultController(
                 secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
                     ? [new Runtime.ResourceKey(secret.Metadata.NamespaceProperty, vault)]
                     : [],
-                ChildSelector)
+                ChildSelector,
+                VaultDecisions.SecretChangeMatters)
             // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
-            .Watches<V1Secret>(secret => VaultsUsingPinSecret(vaults.Informer, secret))
+            .Watches<V1Secret>(secret => VaultsUsingPinSecret(vaults.Informer, secret), VaultLabels.UnmanagedSelector)
             .Watches<V1Alpha1KeySet>(keySet => [new Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
             // The config depends on a CloudKey's spec and its deletion, not on its status: a status write (most of the
             // changes at scale) re-renders nothing.
@@ -190,6 +191,12 @@ internal sealed partial class VaultController(
         var certificateMissingApi = false;
         foreach (var child in children.All())
         {
+            if (ReferenceEquals(child, children.ConfigSecret)
+                && VaultDecisions.ConfigSecretCurrent(_secrets.TryGet(new Runtime.ResourceKey(vault.Metadata.NamespaceProperty, children.ConfigSecret.Metadata.Name), out var cached) ? cached : null, children.ConfigSecret, vault.Metadata.Uid))
+            {
+                continue;
+            }
+
             try
             {
                 await ApplyChildAsync(vault, child, cancellationToken).ConfigureAwait(false);

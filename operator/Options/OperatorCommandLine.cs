@@ -34,6 +34,11 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --aws-resync-period DURATION      re-read KMS keys and key stores this often to find drift (default 3h)
           --credential-grace-period DURATION
                                             keep accepting a rotated-out SigV4 credential this long (default 2m)
+          --ambient-credentials-namespace NS
+                                            CspAccounts in NS may use the operator's own AWS identity
+                                            (credentials.source Default without assumeRole); repeatable (default: none)
+          --allowed-role-arn PATTERN        a role ARN (* wildcard) CspAccounts may assume; repeatable (default: any)
+          --allow-http-endpoints true|false accept http:// CspAccount endpoints beyond loopback (tests; default false)
         """;
 
     public static OperatorCommandLine Parse(IReadOnlyList<string> args)
@@ -190,6 +195,39 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     else
                     {
                         problems.Add($"--credential-grace-period: '{value}' is not a duration (e.g. 0s, 30s, 2m)");
+                    }
+
+                    break;
+                case "--ambient-credentials-namespace":
+                    if (value.Length == 0)
+                    {
+                        problems.Add("--ambient-credentials-namespace: a namespace is required");
+                    }
+                    else
+                    {
+                        options.AmbientCredentialsNamespaces.Add(value);
+                    }
+
+                    break;
+                case "--allowed-role-arn":
+                    if (value == "*" || value.StartsWith("arn:", StringComparison.Ordinal))
+                    {
+                        options.AllowedRoleArns.Add(value);
+                    }
+                    else
+                    {
+                        problems.Add($"--allowed-role-arn: '{value}' is not a role ARN pattern (arn:aws:iam::123456789012:role/xks-*, or *)");
+                    }
+
+                    break;
+                case "--allow-http-endpoints":
+                    if (bool.TryParse(value, out var allowHttp))
+                    {
+                        options.AllowHttpEndpoints = allowHttp;
+                    }
+                    else
+                    {
+                        problems.Add($"--allow-http-endpoints: '{value}' is not true or false");
                     }
 
                     break;

@@ -1,3 +1,4 @@
+using Xks.Operator.Aws;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Options;
@@ -36,4 +37,21 @@ public sealed class OperatorOptions
 
     /// <summary>How long the proxy still accepts a KeySet's previous SigV4 credential after KMS switched to the new one.</summary>
     public TimeSpan CredentialGracePeriod { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Namespaces whose CspAccounts may use the operator's own AWS identity (credentials.source Default without assumeRole).</summary>
+    public List<string> AmbientCredentialsNamespaces { get; } = [];
+
+    /// <summary>Role ARN patterns (<c>*</c> wildcard) a CspAccount may assume; empty: any role.</summary>
+    public List<string> AllowedRoleArns { get; } = [];
+
+    /// <summary>Accept plain-http CspAccount endpoints on non-loopback hosts (tests only).</summary>
+    public bool AllowHttpEndpoints { get; set; }
+
+    /// <summary>The identity policy these flags make.</summary>
+    public AwsIdentityPolicy AwsIdentity() => new()
+    {
+        AmbientNamespaces = new HashSet<string>(AmbientCredentialsNamespaces, StringComparer.Ordinal),
+        AllowedRoleArns = AllowedRoleArns.Count == 0 ? ["*"] : [.. AllowedRoleArns],
+        AllowHttpEndpoints = AllowHttpEndpoints,
+    };
 }

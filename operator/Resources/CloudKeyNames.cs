@@ -13,21 +13,6 @@ public static class CloudKeyNames
 
     public const string ManagedByTag = "xks.dev/managed-by";
 
-    /// <summary>Annotation on a key-material Secret: the KMS key ID it backs (set once the key exists).</summary>
-    public const string KmsKeyIdAnnotation = "xks.dev/kms-key-id";
-
-    /// <summary>
-    /// Annotation on a key-material Secret whose CloudKey is gone: Retain (the proxy keeps serving the key) or Delete (the
-    /// KMS key is scheduled for deletion; the proxy refuses it, and the material is destroyed once KMS has deleted the key).
-    /// </summary>
-    public const string ReleasedAnnotation = "xks.dev/released";
-
-    /// <summary>Annotation on a key-material Secret: "true" once the CloudKey's expiration has passed (the proxy refuses it).</summary>
-    public const string ExpiredAnnotation = "xks.dev/expired";
-
-    /// <summary>Annotation on a key-material Secret: the value of the CloudKey's rotate-key annotation already handled.</summary>
-    public const string HandledRotationRequestAnnotation = "xks.dev/handled-rotation-request";
-
     /// <summary>Annotation users set on a CloudKey to add a key version now (any new value).</summary>
     public const string RotateKeyAnnotation = "xks.dev/rotate-key";
 

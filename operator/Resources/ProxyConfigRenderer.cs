@@ -48,9 +48,11 @@ public static class ProxyConfigRenderer
     public static string Hash(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-        return Convert.ToHexStringLower(digest)[..16];
+        return Hash(Encoding.UTF8.GetBytes(text));
     }
+
+    /// <summary><see cref="Hash(string)"/> of text already encoded as UTF-8 (a config Secret's data).</summary>
+    public static string Hash(ReadOnlySpan<byte> utf8) => Convert.ToHexStringLower(SHA256.HashData(utf8))[..16];
 
     /// <summary>Hash of the whole rendered config; the config Secret carries it as <see cref="VaultLabels.ConfigHashAnnotation"/>.</summary>
     public static string ConfigHash(ProxyConfigModel model) => Hash(Render(model));

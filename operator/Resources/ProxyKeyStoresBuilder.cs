@@ -96,8 +96,8 @@ public static class ProxyKeyStoresBuilder
     /// </summary>
     private static bool IsEnabled(V1Secret material, V1Alpha1CloudKey? owner)
     {
-        var annotations = material.Metadata.Annotations ?? new Dictionary<string, string>();
-        if (annotations.TryGetValue(CloudKeyNames.ExpiredAnnotation, out var expired) && expired == "true")
+        var marks = KeyMaterialMarks.Of(material);
+        if (marks.Expired)
         {
             return false;
         }
@@ -107,7 +107,7 @@ public static class ProxyKeyStoresBuilder
             return owner.Spec.Enabled;
         }
 
-        return !(annotations.TryGetValue(CloudKeyNames.ReleasedAnnotation, out var released) && released == nameof(V1Alpha1DeletionPolicy.Delete));
+        return !marks.ReleasedForDeletion;
     }
 
     private static ProxyKeyAuthorizationModel? Authorization(V1Alpha1CloudKey? owner) =>

@@ -24,6 +24,16 @@ public static class VaultLabels
     public const string Component = "proxy";
     public const string ManagedBy = "xks-operator";
 
+    /// <summary>Selects what the operator made (every child of a Vault, key-material and credential Secrets).</summary>
+    public const string ManagedSelector = ManagedByLabel + "=" + ManagedBy;
+
+    /// <summary>
+    /// Selects what the operator did not make, such as a user's AWS credentials or HSM PIN Secret. Its informer and
+    /// the <see cref="ManagedSelector"/> one together see every Secret once: the managed Secrets (one per CloudKey, and
+    /// each Vault's config of up to hundreds of KB) are not cached twice.
+    /// </summary>
+    public const string UnmanagedSelector = ManagedByLabel + "!=" + ManagedBy;
+
     /// <summary>On the config Secret: hash of the whole rendered config (which config the proxies are serving).</summary>
     public const string ConfigHashAnnotation = "xks.dev/config-hash";
 

@@ -28,7 +28,7 @@ public interface IController
 /// <list type="bullet">
 /// <item>every event of the primary informer queues the object's key; every event of an owned kind
 /// (<see cref="Owns{TChild}(string?)"/>) queues the key of its controlling owner of kind <typeparamref name="T"/>; any other
-/// watched kind (<see cref="Watches{TOther}(Func{TOther, IEnumerable{ResourceKey}}, string?)"/>) queues what its map function returns;</item>
+/// watched kind (<see cref="Watches{TOther}(Func{TOther, IEnumerable{ResourceKey}}, string?, Func{TOther, TOther, bool}?)"/>) queues what its map function returns, unless its predicate says a modification does not matter;</item>
 /// <item>N workers take keys from the <see cref="WorkQueue"/> (one key is never held by two workers), look the
 /// object up in the cache — gone means nothing to do — and call the <see cref="IReconciler{T}"/> with a copy;</item>
 /// <item>success forgets the key's failures and honours <see cref="ReconcileResult.RequeueAfter"/>; 409 Conflict
@@ -111,10 +111,10 @@ public sealed partial class Controller<T> : IController
         where TChild : class, IKubernetesObject<V1ObjectMeta> =>
         Owns(RequireFactory().GetInformer(api, labelSelector));
 
-    /// <summary><see cref="Watches{TOther}(ResourceInformer{TOther}, Func{TOther, IEnumerable{ResourceKey}})"/> over the shared informer of <typeparamref name="TOther"/>.</summary>
-    public Controller<T> Watches<TOther>(Func<TOther, IEnumerable<ResourceKey>> map, string? labelSelector = null)
+    /// <summary><see cref="Watches{TOther}(ResourceInformer{TOther}, Func{TOther, IEnumerable{ResourceKey}}, Func{TOther, TOther, bool}?)"/> over the shared informer of <typeparamref name="TOther"/>.</summary>
+    public Controller<T> Watches<TOther>(Func<TOther, IEnumerable<ResourceKey>> map, string? labelSelector = null, Func<TOther, TOther, bool>? modifiedMatters = null)
         where TOther : class, IKubernetesObject<V1ObjectMeta> =>
-        Watches(RequireFactory().GetInformer<TOther>(labelSelector), map);
+        Watches(RequireFactory().GetInformer<TOther>(labelSelector), map, modifiedMatters);
 
     /// <summary>
     /// Reconcile the owner when a <typeparamref name="TChild"/> changes: the owner reference with <c>controller: true</c>,
@@ -129,8 +129,12 @@ public sealed partial class Controller<T> : IController
         return Watches(informer, child => ControllerOwners(child, kind, group));
     }
 
-    /// <summary>Reconcile the objects <paramref name="map"/> returns whenever a <typeparamref name="TOther"/> changes (old and new state).</summary>
-    public Controller<T> Watches<TOther>(ResourceInformer<TOther> informer, Func<TOther, IEnumerable<ResourceKey>> map)
+    /// <summary>
+    /// Reconcile the objects <paramref name="map"/> returns whenever a <typeparamref name="TOther"/> changes (old and new
+    /// state). <paramref name="modifiedMatters"/> (old, new) filters modifications, like controller-runtime's update
+    /// predicates: false ignores it (additions, deletions and relists of unchanged objects always count).
+    /// </summary>
+    public Controller<T> Watches<TOther>(ResourceInformer<TOther> informer, Func<TOther, IEnumerable<ResourceKey>> map, Func<TOther, TOther, bool>? modifiedMatters = null)
         where TOther : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(informer);
@@ -147,6 +151,12 @@ public sealed partial class Controller<T> : IController
 
         _subscriptions.Add(informer.Subscribe(change =>
         {
+            if (modifiedMatters is not null && change is { Type: ResourceEventType.Modified, OldObject: { } before }
+                && before.Metadata?.ResourceVersion != change.Object.Metadata?.ResourceVersion && !modifiedMatters(before, change.Object))
+            {
+                return;
+            }
+
             foreach (var key in map(change.Object))
             {
                 Queue.Add(key);

@@ -11,7 +11,8 @@ namespace Xks.Operator.Aws.Tests;
 public sealed class AwsClientsEmulatorTests : IAsyncLifetime
 {
     private const string RoleArn = "arn:aws:iam::111122223333:role/xks-operator";
-    private const string ExternalId = "xks-external-id-42";
+    // The external ID the operator derives for CspAccount team-a/production: the only one the role trusts.
+    private const string ExternalId = "xks:" + AwsTestAccounts.Namespace + "/production";
     private KmsEmulator.KmsEmulator _emulator = null!;
 
     public async Task InitializeAsync()
@@ -68,7 +69,7 @@ public sealed class AwsClientsEmulatorTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", AwsTestAccounts.SecretAccessKey);
         try
         {
-            using var aws = new AwsTestAccounts();
+            using var aws = new AwsTestAccounts(new AwsClientOptions { RetiredSessionGrace = TimeSpan.Zero, Identity = new() { AmbientNamespaces = new HashSet<string> { AwsTestAccounts.Namespace } } });
             var account = Account();
             account.Spec.Credentials = new V1Alpha1AwsCredentials { Source = V1Alpha1CredentialsSource.Default };
             var session = await aws.Clients.ForAccountAsync(account, null, default);
@@ -85,12 +86,12 @@ public sealed class AwsClientsEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ForAccountAsync_AssumeRoleWithExternalId_CallsAsTheRole()
+    public async Task ForAccountAsync_AssumeRole_PresentsTheDerivedExternalIdAndCallsAsTheRole()
     {
         using var aws = new AwsTestAccounts();
         aws.PutSecret();
         var account = Account();
-        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = ExternalId };
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn };
         var session = await aws.Clients.ForAccountAsync(account, null, default);
 
         var identity = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
@@ -101,12 +102,30 @@ public sealed class AwsClientsEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ForAccountAsync_AssumeRoleWithWrongExternalId_AccessDeniedNamingTheRole()
+    public async Task ForAccountAsync_TenantChosenExternalId_RefusedBeforeAnyCall()
     {
         using var aws = new AwsTestAccounts();
         aws.PutSecret();
         var account = Account();
         account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = "not-the-id" };
+
+        var error = await Assert.ThrowsAsync<AwsAccountException>(() => aws.Clients.ForAccountAsync(account, null, default));
+
+        Assert.Equal("IdentityNotAllowed", error.Reason);
+        Assert.Contains($"require sts:ExternalId '{ExternalId}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _emulator.CallCount("AssumeRole"));
+    }
+
+    [Fact]
+    public async Task ForAccountAsync_AnotherNamespaceNamesTheRole_AccessDeniedNamingTheRole()
+    {
+        // Tenant b copies tenant a's CspAccount: the operator presents b's external ID, which a's role does not trust.
+        using var aws = new AwsTestAccounts();
+        aws.Secrets[("team-b", "aws-credentials")] = aws.PutSecret();
+        var account = Account();
+        account.Metadata.NamespaceProperty = "team-b";
+        account.Metadata.Uid = "uid-team-b-production";
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn };
         var session = await aws.Clients.ForAccountAsync(account, null, default);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default));
@@ -130,7 +149,7 @@ public sealed class AwsClientsEmulatorTests : IAsyncLifetime
         using var aws = new AwsTestAccounts(options);
         aws.PutSecret();
         var account = Account();
-        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, ExternalId = ExternalId, SessionName = "renewal-test" };
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = RoleArn, SessionName = "renewal-test" };
         var session = await aws.Clients.ForAccountAsync(account, null, default);
 
         await session.CallAsync("ListKeys", (kms, ct) => kms.ListKeysAsync(new ListKeysRequest(), ct), default);

@@ -57,7 +57,8 @@ public sealed class HelmTemplateTests
         Assert.Equal("ghcr.io/xks-operator/xks-operator:0.1.0", container.Image);
         Assert.Equal(
             ["run", "--leader-elect", "true", "--leader-election-namespace", HelmChart.ReleaseNamespace, "--http-address", "0.0.0.0",
-             "--http-port", "8080", "--proxy-image", "ghcr.io/xks-operator/xks-proxy:0.1.0"],
+             "--http-port", "8080", "--proxy-image", "ghcr.io/xks-operator/xks-proxy:0.1.0",
+             "--ambient-credentials-namespace", HelmChart.ReleaseNamespace],
             container.Args);
         var security = container.SecurityContext;
         Assert.True(security.RunAsNonRoot);
@@ -103,6 +104,26 @@ public sealed class HelmTemplateTests
         Assert.Equal(9000, parsed.Options.HttpPort);
         Assert.Equal(9000, Assert.Single(container.Ports).ContainerPort);
         Assert.Equal("ghcr.io/xks-operator/xks-proxy:9.9.9", parsed.Options.ProxyImage);
+        var identity = parsed.Options.AwsIdentity();
+        Assert.Equal([HelmChart.ReleaseNamespace], identity.AmbientNamespaces);
+        Assert.Equal(["*"], identity.AllowedRoleArns);
+        Assert.False(identity.AllowHttpEndpoints);
+    }
+
+    [Fact]
+    public async Task Template_AwsIdentityValues_BecomeTheOperatorsIdentityPolicy()
+    {
+        var chart = await HelmChart.RenderAsync(
+            "--set aws.ambientCredentialsNamespaces={platform} --set aws.allowedRoleArns={arn:aws:iam::444455556666:role/xks-*} --set aws.allowHttpEndpoints=true");
+
+        var container = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        var identity = parsed.Options.AwsIdentity();
+        Assert.Equal(["platform", HelmChart.ReleaseNamespace], identity.AmbientNamespaces.Order(StringComparer.Ordinal));
+        Assert.Equal(["arn:aws:iam::444455556666:role/xks-*"], identity.AllowedRoleArns);
+        Assert.True(identity.AllowHttpEndpoints);
     }
 
     [Fact]
@@ -311,6 +332,8 @@ public sealed class HelmTemplateTests
     [InlineData("--set watchNamespaces={Team_A}", "/watchNamespaces/0")]
     [InlineData("--set watchNamespaces={team-a,team-b}", "/watchNamespaces")]
     [InlineData("--set metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval")]
+    [InlineData("--set aws.allowedRoleArns={role/admin}", "/aws/allowedRoleArns/0")]
+    [InlineData("--set aws.allowHttpEndpoints=sometimes", "/aws/allowHttpEndpoints")]
     public async Task Template_InvalidValues_FailsOnTheSchema(string arguments, string expectedLocation)
     {
         var result = await HelmChart.TemplateAsync("xks", arguments);

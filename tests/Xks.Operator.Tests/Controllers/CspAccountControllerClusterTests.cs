@@ -164,6 +164,60 @@ public sealed class CspAccountControllerClusterTests() : OperatorClusterTest("cs
         Assert.Contains("spec.credentials.secretRef.name is required", Conditions.Get(account.Status!.Conditions, ConditionTypes.Ready)!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CspAccount_TenantAsksForWhatTheOperatorDoesNotAllow_IdentityNotAllowedAndNoAwsCall()
+    {
+        // The operator runs as the tests start it: no ambient-credentials namespace, any role, https beyond loopback.
+        await using var op = await StartOperatorAsync();
+        await CreateCredentialsSecretAsync("aws-credentials", SecretAccessKey);
+        await ApplyAsync($"""
+            apiVersion: xks.dev/v1alpha1
+            kind: CspAccount
+            metadata:
+              name: ambient
+            spec:
+              region: eu-west-1
+              endpoint: {_emulator.Url}
+              credentials:
+                source: Default
+            ---
+            apiVersion: xks.dev/v1alpha1
+            kind: CspAccount
+            metadata:
+              name: deputy
+            spec:
+              region: eu-west-1
+              endpoint: {_emulator.Url}
+              credentials:
+                source: Secret
+                secretRef:
+                  name: aws-credentials
+              assumeRole:
+                roleArn: arn:aws:iam::444455556666:role/team-a
+                externalId: team-a-external-id
+            """);
+        await ApplyAsync(Account("collector", "http://192.0.2.10:4566/"));
+
+        var expected = new Dictionary<string, string>
+        {
+            ["ambient"] = "spec.credentials.source Default would lend the operator's own AWS identity to namespace " + Ns,
+            ["deputy"] = $"have the role's trust policy require sts:ExternalId 'xks:{Ns}/deputy'",
+            ["collector"] = "spec.endpoint http://192.0.2.10:4566 is plain http",
+        };
+        foreach (var (name, message) in expected)
+        {
+            var account = await WaitForAccountAsync(name, a => Conditions.Get(a.Status?.Conditions, ConditionTypes.Ready) is { Status: ConditionStatus.False, Reason: "IdentityNotAllowed" });
+            Assert.Contains(message, Conditions.Get(account.Status!.Conditions, ConditionTypes.Ready)!.Message, StringComparison.Ordinal);
+            Assert.Null(account.Status.AccountId);
+        }
+
+        await Eventually.HoldsAsync(
+            async () => (await Client.CoreV1.ListNamespacedEventAsync(Ns)).Items.Count(e => e.Reason == "IdentityNotAllowed" && e.Type == "Warning") >= 3,
+            Timeout, "a Warning Event per refused CspAccount");
+        Assert.Equal(0, _emulator.CallCount("GetCallerIdentity"));
+        Assert.Equal(0, _emulator.CallCount("AssumeRole"));
+    }
+
     private static string Account(string name, string endpoint, string secretName = "aws-credentials") => $"""
         apiVersion: xks.dev/v1alpha1
         kind: CspAccount

@@ -48,6 +48,44 @@ public sealed class OperatorCommandLineTests
     }
 
     [Fact]
+    public void Parse_IdentityFlags_MakeThePolicy()
+    {
+        var parsed = OperatorCommandLine.Parse(
+        [
+            "--ambient-credentials-namespace", "xks-system", "--ambient-credentials-namespace=platform",
+            "--allowed-role-arn", "arn:aws:iam::444455556666:role/xks-*", "--allow-http-endpoints", "true",
+        ]);
+
+        Assert.Empty(parsed.Problems);
+        var policy = parsed.Options.AwsIdentity();
+        Assert.Equal(["platform", "xks-system"], policy.AmbientNamespaces.Order(StringComparer.Ordinal));
+        Assert.Equal(["arn:aws:iam::444455556666:role/xks-*"], policy.AllowedRoleArns);
+        Assert.True(policy.AllowHttpEndpoints);
+    }
+
+    [Fact]
+    public void Parse_NoIdentityFlags_NoAmbientNamespaceAnyRoleHttpsOnly()
+    {
+        var policy = OperatorCommandLine.Parse([]).Options.AwsIdentity();
+
+        Assert.Empty(policy.AmbientNamespaces);
+        Assert.Equal(["*"], policy.AllowedRoleArns);
+        Assert.False(policy.AllowHttpEndpoints);
+    }
+
+    [Fact]
+    public void Parse_BadIdentityFlags_AreProblems()
+    {
+        var parsed = OperatorCommandLine.Parse(["--ambient-credentials-namespace=", "--allowed-role-arn", "role/admin", "--allow-http-endpoints", "yes"]);
+
+        Assert.Collection(
+            parsed.Problems,
+            p => Assert.Equal("--ambient-credentials-namespace: a namespace is required", p),
+            p => Assert.StartsWith("--allowed-role-arn: 'role/admin' is not a role ARN pattern", p, StringComparison.Ordinal),
+            p => Assert.Equal("--allow-http-endpoints: 'yes' is not true or false", p));
+    }
+
+    [Fact]
     public void Parse_CrdsWithoutOutput_IsAProblem()
     {
         Assert.Equal(["crds: --output DIR is required"], OperatorCommandLine.Parse(["crds"]).Problems);

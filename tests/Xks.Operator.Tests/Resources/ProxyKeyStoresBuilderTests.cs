@@ -82,8 +82,8 @@ public sealed class ProxyKeyStoresBuilderTests
             [keySet], [],
             [
                 new KeySetCredentialSecret(XksCredential.Generate()).Build(keySet, "/p/kms/xks/v1"),
-                Material(retained, keySet, (CloudKeyNames.ReleasedAnnotation, "Retain")),
-                Material(deleted, keySet, (CloudKeyNames.ReleasedAnnotation, "Delete")),
+                Material(retained, keySet, (KeyMaterialMarks.ReleasedAnnotation, "Retain")),
+                Material(deleted, keySet, (KeyMaterialMarks.ReleasedAnnotation, "Delete")),
             ],
             [Account()]);
 
@@ -99,7 +99,7 @@ public sealed class ProxyKeyStoresBuilderTests
         var key = CloudKey("db");
         var result = ProxyKeyStoresBuilder.Build(
             [keySet], [key],
-            [new KeySetCredentialSecret(XksCredential.Generate()).Build(keySet, "/p/kms/xks/v1"), Material(key, keySet, (CloudKeyNames.ExpiredAnnotation, "true"))],
+            [new KeySetCredentialSecret(XksCredential.Generate()).Build(keySet, "/p/kms/xks/v1"), Material(key, keySet, (KeyMaterialMarks.ExpiredAnnotation, "true"))],
             [Account()]);
 
         var store = Assert.Single(result.KeyStores);

@@ -195,6 +195,32 @@ public sealed class ControllerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Watches_ModificationThePredicateRejects_NothingQueued()
+    {
+        foreach (var name in new[] { "target", "b", "c" })
+        {
+            _widgets.Create(TestWidget.Create("ns", name));
+        }
+
+        static V1ConfigMap Ref(string name, string widget, string matters) =>
+            new() { Metadata = new V1ObjectMeta { NamespaceProperty = "ns", Name = name }, Data = new Dictionary<string, string> { ["widget"] = widget, ["matters"] = matters } };
+        _configMaps.Create(Ref("cm1", "target", "yes"));
+        _configMaps.Create(Ref("cm2", "target", "yes"));
+        Start(configure: c => c.Watches(
+            _configMapInformer,
+            cm => [new ResourceKey(cm.Metadata.NamespaceProperty, cm.Data["widget"])],
+            (_, now) => now.Data["matters"] == "yes"));
+        await Eventually.HoldsAsync(() => new[] { "target", "b", "c" }.All(n => _reconciler.Calls.Any(c => c.Metadata.Name == n)), Within, "initial reconciles");
+
+        // Rejected: neither its new nor its old state is queued. Then one that counts, dispatched after it.
+        _configMaps.Update(Ref("cm1", "b", "no"));
+        _configMaps.Update(Ref("cm2", "c", "yes"));
+
+        await Eventually.HoldsAsync(() => _reconciler.Calls.Count(c => c.Metadata.Name == "c") == 2, Within, "the modification that matters is reconciled");
+        Assert.Equal(1, _reconciler.Calls.Count(c => c.Metadata.Name == "b"));
+    }
+
+    [Fact]
     public async Task Reconcile_EachWorkItem_OneScopeWithKindNamespaceNameUidAndResourceVersion()
     {
         _reconciler.Behaviour = (_, _) => throw new InvalidOperationException("fails to produce a log line");

@@ -1,0 +1,68 @@
+using k8s.Models;
+using Xks.Operator.Resources;
+
+namespace Xks.Operator.Controllers;
+
+/// <summary>
+/// The Vault reconciler's choices about its config Secret (pure): which changes of the operator's Secrets may change
+/// what it renders, and when the config Secret already holds what it would apply. At 1,000 keys a render is a 300 KB
+/// document and its apply sends it twice over the wire, so neither happens for a change that cannot matter.
+/// </summary>
+public static class VaultDecisions
+{
+    /// <summary>
+    /// Whether a modification of one of the operator's Secrets may change what its Vault renders or applies: its labels
+    /// (which Vault and KeySet it belongs to), its owners, the marks the config reads (released, expired) or its data.
+    /// Not: a key-material Secret's KMS key ID or handled rotation request, nor the Vault's config Secret as the Vault
+    /// wrote it (its data matches its config-hash annotation, so it is the Vault's own write coming back).
+    /// </summary>
+    public static bool SecretChangeMatters(V1Secret before, V1Secret after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        if (!SameEntries(before.Metadata?.Labels, after.Metadata?.Labels) || !SameOwners(before.Metadata?.OwnerReferences, after.Metadata?.OwnerReferences))
+        {
+            return true;
+        }
+
+        var (was, now) = (KeyMaterialMarks.Of(before), KeyMaterialMarks.Of(after));
+        if (was.Released != now.Released || was.Expired != now.Expired)
+        {
+            return true;
+        }
+
+        return !SameData(before.Data, after.Data) && !IsConfigAsWritten(after);
+    }
+
+    /// <summary>
+    /// True when <paramref name="cached"/> (the config Secret in the informer cache) already is <paramref name="desired"/>:
+    /// controlled by the Vault <paramref name="vaultUid"/>, with the desired labels and config hash, and data that
+    /// still hashes to that annotation (not edited by hand). Applying it again would change nothing.
+    /// </summary>
+    public static bool ConfigSecretCurrent(V1Secret? cached, V1Secret desired, string vaultUid)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        return cached is not null
+            && (cached.Metadata.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == vaultUid)
+            && SameEntries(cached.Metadata.Labels, desired.Metadata.Labels)
+            && cached.Metadata.Annotation(VaultLabels.ConfigHashAnnotation) is { } hash
+            && hash == desired.Metadata.Annotation(VaultLabels.ConfigHashAnnotation)
+            && IsConfigAsWritten(cached);
+    }
+
+    /// <summary>A config Secret whose config hashes to its own config-hash annotation: as the operator wrote it.</summary>
+    private static bool IsConfigAsWritten(V1Secret secret) =>
+        secret.Metadata?.Annotation(VaultLabels.ConfigHashAnnotation) is { Length: > 0 } hash
+        && secret.Data is { } data && data.Count == 1
+        && data.TryGetValue(ProxyLayout.ConfigKey, out var config) && config is not null
+        && ProxyConfigRenderer.Hash(config) == hash;
+
+    private static bool SameEntries(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(e => b!.TryGetValue(e.Key, out var v) && v == e.Value));
+
+    private static bool SameOwners(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
+        (a ?? []).Select(o => (o.Uid, o.Controller)).SequenceEqual((b ?? []).Select(o => (o.Uid, o.Controller)));
+
+    private static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(e => b!.TryGetValue(e.Key, out var v) && (v ?? []).AsSpan().SequenceEqual(e.Value ?? [])));
+}

@@ -1,0 +1,89 @@
+using System.Text;
+using k8s.Models;
+using Xks.Operator.Resources;
+
+namespace Xks.Operator.Controllers.Tests;
+
+/// <summary>Which changes of the operator's Secrets make a Vault render its config again, and when its config Secret needs no apply.</summary>
+public sealed class VaultDecisionsTests
+{
+    private const string VaultUid = "0b1e4c1e-0000-4000-8000-000000000001";
+
+    private static V1Secret Material(string versions = "{\"keyId\":\"k\"}", params (string Name, string Value)[] annotations) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = "db-key-material",
+            NamespaceProperty = "team-a",
+            ResourceVersion = "1",
+            Labels = new Dictionary<string, string> { [VaultLabels.VaultLabel] = "xks", [VaultLabels.ManagedByLabel] = VaultLabels.ManagedBy },
+            Annotations = annotations.ToDictionary(a => a.Name, a => a.Value),
+        },
+        Data = new Dictionary<string, byte[]> { [KeyMaterialSecret.DataKey] = Encoding.UTF8.GetBytes(versions) },
+    };
+
+    private static V1Secret Config(string yaml, string? hash = null, string ownerUid = VaultUid) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = "xks-proxy-config",
+            NamespaceProperty = "team-a",
+            Labels = new Dictionary<string, string> { [VaultLabels.VaultLabel] = "xks", [VaultLabels.ManagedByLabel] = VaultLabels.ManagedBy },
+            Annotations = new Dictionary<string, string> { [VaultLabels.ConfigHashAnnotation] = hash ?? ProxyConfigRenderer.Hash(yaml) },
+            OwnerReferences = [new V1OwnerReference { ApiVersion = "xks.dev/v1alpha1", Kind = "Vault", Name = "xks", Uid = ownerUid, Controller = true }],
+        },
+        Data = new Dictionary<string, byte[]> { [ProxyLayout.ConfigKey] = Encoding.UTF8.GetBytes(yaml) },
+    };
+
+    private static V1Secret With(V1Secret secret, Action<V1Secret> change)
+    {
+        var copy = k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
+        change(copy);
+        return copy;
+    }
+
+    public static TheoryData<string, V1Secret, V1Secret, bool> Changes()
+    {
+        var material = Material();
+        var config = Config("keyStores: []\n");
+        return new()
+        {
+            { "the KMS key ID recorded on the material", material, With(material, s => s.Metadata.Annotations[KeyMaterialMarks.KmsKeyIdAnnotation] = "1234abcd"), false },
+            { "a handled rotation request recorded", material, With(material, s => s.Metadata.Annotations[KeyMaterialMarks.HandledRotationRequestAnnotation] = "r1"), false },
+            { "only the resourceVersion", material, With(material, s => s.Metadata.ResourceVersion = "2"), false },
+            { "a new key version (data)", material, With(material, s => s.Data[KeyMaterialSecret.DataKey] = Encoding.UTF8.GetBytes("{\"keyId\":\"k\",\"v\":2}")), true },
+            { "released with Delete: the proxy must refuse the key", material, With(material, s => s.Metadata.Annotations[KeyMaterialMarks.ReleasedAnnotation] = "Delete"), true },
+            { "adopted again: the release is lifted", Material(annotations: (KeyMaterialMarks.ReleasedAnnotation, "Retain")), Material(), true },
+            { "expired: the proxy must refuse the key", material, With(material, s => s.Metadata.Annotations[KeyMaterialMarks.ExpiredAnnotation] = "true"), true },
+            { "moved to another KeySet (labels)", material, With(material, s => s.Metadata.Labels["xks.dev/keyset"] = "other"), true },
+            { "the config Secret as the Vault wrote it comes back", config, Config("keyStores: [a]\n"), false },
+            { "the config Secret edited by hand (data no longer matches its hash)", config, With(config, s => s.Data[ProxyLayout.ConfigKey] = Encoding.UTF8.GetBytes("keyStores: [evil]\n")), true },
+            { "the config Secret with a second data key", config, With(config, s => s.Data["extra"] = [1]), true },
+            { "the config Secret's owner replaced", config, Config("keyStores: []\n", ownerUid: "someone-else"), true },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void SecretChangeMatters_OnlyWhatTheConfigReads(string because, V1Secret before, V1Secret after, bool matters) =>
+        Assert.True(matters == VaultDecisions.SecretChangeMatters(before, after), because);
+
+    public static TheoryData<string, V1Secret?, bool> Cached()
+    {
+        var desired = Config("keyStores: [a]\n");
+        return new()
+        {
+            { "none cached yet", null, false },
+            { "the same config, ours", Config("keyStores: [a]\n"), true },
+            { "an older config", Config("keyStores: []\n"), false },
+            { "the hash annotation forged over other data", Config("keyStores: [evil]\n", hash: ProxyConfigRenderer.Hash("keyStores: [a]\n")), false },
+            { "another Vault's", Config("keyStores: [a]\n", ownerUid: "someone-else"), false },
+            { "a label removed by hand", With(desired, s => s.Metadata.Labels.Remove(VaultLabels.ManagedByLabel)), false },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cached))]
+    public void ConfigSecretCurrent_OnlyTheVaultsOwnUnchangedConfig(string because, V1Secret? cached, bool current) =>
+        Assert.True(current == VaultDecisions.ConfigSecretCurrent(cached, Config("keyStores: [a]\n"), VaultUid), because);
+}
