@@ -41,6 +41,11 @@ public sealed class ServerOptions
 
     /// <summary>Seconds between checks of the config, key and certificate files for changes.</summary>
     public double ReloadIntervalSeconds { get; set; } = 1;
+
+    /// <summary>Most connections a replica holds open at once (beyond them Kestrel refuses new ones); absent: <see cref="DefaultMaxConnections"/>.</summary>
+    public int? MaxConnections { get; set; }
+
+    public const int DefaultMaxConnections = 4096;
 }
 
 public sealed class TlsOptions

@@ -97,6 +97,11 @@ public static partial class ProxyOptionsValidator
             problems.Add("server.metricsPort: must differ from server.port");
         }
 
+        if (server.MaxConnections is < 1 or > 1_000_000)
+        {
+            problems.Add($"server.maxConnections: {server.MaxConnections} is not from 1 to 1000000");
+        }
+
         if (server.ReloadIntervalSeconds is <= 0 or > 300)
         {
             problems.Add($"server.reloadIntervalSeconds: must be greater than 0 and at most 300 (got {server.ReloadIntervalSeconds})");

@@ -12,29 +12,48 @@ namespace Xks.Proxy.Audit;
 /// Writes audit lines off the hot path: requests enqueue a record (never blocking), a background writer
 /// serialises each as one JSON line to standard output or a file; under load one write
 /// carries every record queued since the last. If the queue overflows, records are counted
-/// as dropped rather than slowing requests down.
+/// as dropped rather than slowing requests down. Records of requests that failed authentication (no verified access
+/// key ID) have their own budget, <see cref="UnauthenticatedRecordsPerSecond"/>, so a flood of them never crowds out
+/// the records of real requests.
 /// </summary>
 public sealed partial class AuditLog : BackgroundService
 {
     private const int Capacity = 65536;
+
+    /// <summary>Audit records per second of requests that did not authenticate; beyond it they are counted, not written.</summary>
+    public const int UnauthenticatedRecordsPerSecond = 100;
     private readonly Channel<AuditRecord> _channel = Channel.CreateBounded<AuditRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly AuditOptions _options;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger<AuditLog> _logger;
+    private readonly RateBudget _unauthenticated;
 
-    public AuditLog(ProxyConfigurationHolder configuration, ProxyMetrics metrics, ILogger<AuditLog> logger)
+    public AuditLog(ProxyConfigurationHolder configuration, ProxyMetrics metrics, TimeProvider time, ILogger<AuditLog> logger)
     {
         _options = configuration.Current.Options.Audit;
         _metrics = metrics;
         _logger = logger;
+        _unauthenticated = new RateBudget(UnauthenticatedRecordsPerSecond, time);
     }
 
     public bool Enabled => _options.Enabled;
 
     public void Write(AuditRecord record)
     {
-        if (_options.Enabled && !_channel.Writer.TryWrite(record))
+        ArgumentNullException.ThrowIfNull(record);
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        if (record.AccessKeyId is null && record.Status == StatusCodes.Status401Unauthorized && !_unauthenticated.TryTake())
+        {
+            _metrics.AuditUnauthenticatedDropped.Inc();
+            return;
+        }
+
+        if (!_channel.Writer.TryWrite(record))
         {
             _metrics.AuditDropped.Inc();
         }

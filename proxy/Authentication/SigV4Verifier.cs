@@ -23,6 +23,14 @@ public sealed class SigV4Verifier
 
     public SigV4Verifier(TimeProvider time) => _time = time;
 
+    /// <summary>
+    /// The checks that need no body — the Authorization header's shape, service, region, signed headers, X-Amz-Date
+    /// within the skew, and an access key ID of this key store — so that a request that cannot authenticate is refused
+    /// before its body is read. Returns the credential the request claims (not yet proven), or throws.
+    /// </summary>
+    public SigV4Credential CheckHeaders(IHeaderDictionary headers, KeyStore keyStore, ProxyConfiguration configuration) =>
+        ParseHeaders(headers, keyStore, configuration).Credential;
+
     /// <summary>Returns the credential that signed the request, or throws.</summary>
     public SigV4Credential Verify(
         string method,
@@ -32,6 +40,70 @@ public sealed class SigV4Verifier
         ReadOnlySpan<byte> body,
         KeyStore keyStore,
         ProxyConfiguration configuration)
+    {
+        var parsed = ParseHeaders(headers, keyStore, configuration);
+        var credential = parsed.Credential;
+        var signedHeaders = parsed.SignedHeaders;
+        var signature = parsed.Signature;
+        var amzDate = parsed.AmzDate;
+        var scopeDate = parsed.ScopeDate;
+        var region = parsed.Region;
+
+        Span<byte> canonicalHash = stackalloc byte[32];
+        var canonical = new AsciiBuffer(1024);
+        try
+        {
+            if (!BuildCanonicalRequest(ref canonical, method, rawPath, rawQuery, headers, signedHeaders, body))
+            {
+                throw XksException.AuthenticationFailed("a header listed in SignedHeaders is missing from the request");
+            }
+
+            SHA256.HashData(canonical.Written, canonicalHash);
+        }
+        finally
+        {
+            canonical.Dispose();
+        }
+
+        Span<byte> expected = stackalloc byte[64];
+        var stringToSign = new AsciiBuffer(256);
+        try
+        {
+            stringToSign.Append("AWS4-HMAC-SHA256\n"u8);
+            stringToSign.Append(amzDate);
+            stringToSign.Append((byte)'\n');
+            stringToSign.Append(scopeDate);
+            stringToSign.Append((byte)'/');
+            stringToSign.Append(region);
+            stringToSign.Append("/kms-xks-proxy/aws4_request\n"u8);
+            stringToSign.AppendLowerHex(canonicalHash);
+
+            var signingKey = credential.SigningKeys.Get(scopeDate, region, Service);
+            Span<byte> mac = stackalloc byte[32];
+            HMACSHA256.HashData(signingKey, stringToSign.Written, mac);
+            Convert.TryToHexStringLower(mac, expected, out _);
+        }
+        finally
+        {
+            stringToSign.Dispose();
+        }
+
+        Span<byte> provided = stackalloc byte[64];
+        for (var i = 0; i < 64; i++)
+        {
+            var c = signature[i];
+            provided[i] = c < 128 ? (byte)c : (byte)0;
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(expected, provided))
+        {
+            throw XksException.AuthenticationFailed($"signature mismatch for access key id '{credential.AccessKeyId}'");
+        }
+
+        return credential;
+    }
+
+    private HeaderClaims ParseHeaders(IHeaderDictionary headers, KeyStore keyStore, ProxyConfiguration configuration)
     {
         var authorization = headers.Authorization;
         if (authorization.Count != 1 || string.IsNullOrEmpty(authorization[0]))
@@ -104,58 +176,23 @@ public sealed class SigV4Verifier
             throw XksException.AuthenticationFailed("signature is not 64 hex characters");
         }
 
-        Span<byte> canonicalHash = stackalloc byte[32];
-        var canonical = new AsciiBuffer(1024);
-        try
-        {
-            if (!BuildCanonicalRequest(ref canonical, method, rawPath, rawQuery, headers, signedHeaders, body))
-            {
-                throw XksException.AuthenticationFailed("a header listed in SignedHeaders is missing from the request");
-            }
+        return new HeaderClaims(credential, signedHeaders, signature, amzDate, scopeDate, region);
+    }
 
-            SHA256.HashData(canonical.Written, canonicalHash);
-        }
-        finally
-        {
-            canonical.Dispose();
-        }
+    /// <summary>What the headers claim, checked as far as it can be without the body.</summary>
+    private readonly ref struct HeaderClaims(SigV4Credential credential, ReadOnlySpan<char> signedHeaders, ReadOnlySpan<char> signature, ReadOnlySpan<char> amzDate, ReadOnlySpan<char> scopeDate, ReadOnlySpan<char> region)
+    {
+        public SigV4Credential Credential { get; } = credential;
 
-        Span<byte> expected = stackalloc byte[64];
-        var stringToSign = new AsciiBuffer(256);
-        try
-        {
-            stringToSign.Append("AWS4-HMAC-SHA256\n"u8);
-            stringToSign.Append(amzDate);
-            stringToSign.Append((byte)'\n');
-            stringToSign.Append(scopeDate);
-            stringToSign.Append((byte)'/');
-            stringToSign.Append(region);
-            stringToSign.Append("/kms-xks-proxy/aws4_request\n"u8);
-            stringToSign.AppendLowerHex(canonicalHash);
+        public ReadOnlySpan<char> SignedHeaders { get; } = signedHeaders;
 
-            var signingKey = credential.SigningKeys.Get(scopeDate, region, Service);
-            Span<byte> mac = stackalloc byte[32];
-            HMACSHA256.HashData(signingKey, stringToSign.Written, mac);
-            Convert.TryToHexStringLower(mac, expected, out _);
-        }
-        finally
-        {
-            stringToSign.Dispose();
-        }
+        public ReadOnlySpan<char> Signature { get; } = signature;
 
-        Span<byte> provided = stackalloc byte[64];
-        for (var i = 0; i < 64; i++)
-        {
-            var c = signature[i];
-            provided[i] = c < 128 ? (byte)c : (byte)0;
-        }
+        public ReadOnlySpan<char> AmzDate { get; } = amzDate;
 
-        if (!CryptographicOperations.FixedTimeEquals(expected, provided))
-        {
-            throw XksException.AuthenticationFailed($"signature mismatch for access key id '{credential.AccessKeyId}'");
-        }
+        public ReadOnlySpan<char> ScopeDate { get; } = scopeDate;
 
-        return credential;
+        public ReadOnlySpan<char> Region { get; } = region;
     }
 
     internal static bool TryParseAuthorization(

@@ -31,6 +31,17 @@ public sealed class ClusterModeOptions
     /// <summary>How long a stopping replica keeps serving while /readyz answers 503 (see ShutdownDrain).</summary>
     public TimeSpan DrainDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Fail closed: a replica whose configuration has not been confirmed by the API server for this long (watch events,
+    /// a list, or the periodic read every quarter of it, at most a minute apart) answers /readyz 503 and every XKS
+    /// request DependencyTimeoutException until it is again. Zero turns the bound off (the last configuration serves
+    /// for as long as the API server is unreachable).
+    /// </summary>
+    public TimeSpan ConfigMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the configuration is confirmed by a read when the watch has been quiet: a quarter of <see cref="ConfigMaxAge"/>, at most a minute.</summary>
+    public TimeSpan ConfirmInterval => ConfigMaxAge <= TimeSpan.Zero ? TimeSpan.FromMinutes(1) : TimeSpan.FromTicks(Math.Min(ConfigMaxAge.Ticks / 4, TimeSpan.FromMinutes(1).Ticks));
+
     /// <summary>Bound on one get or list request (the watch itself is bounded by <see cref="WatchTimeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -1,4 +1,5 @@
 using k8s;
+using Xks.Proxy.Health;
 using Xks.Proxy.Hosting;
 using Xks.Proxy.Metrics;
 
@@ -37,11 +38,13 @@ public static class ClusterProxyApplication
                 services.AddSingleton<IKubernetes>(_ => client);
                 services.AddSingleton(options);
                 services.AddSingleton(new DrainOptions(options.DrainDelay));
+                services.AddSingleton(sp => new ConfigFreshness(sp.GetRequiredService<TimeProvider>(), options.ConfigMaxAge > TimeSpan.Zero ? options.ConfigMaxAge : null));
                 services.AddSingleton(sp => new ConfigSecretWatcher(
                     sp.GetRequiredService<IKubernetes>(),
                     options,
                     initial.Document,
                     sp.GetRequiredService<ConfigurationReloader>(),
+                    sp.GetRequiredService<ConfigFreshness>(),
                     sp.GetRequiredService<ProxyMetrics>(),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetRequiredService<ILogger<ConfigSecretWatcher>>()));

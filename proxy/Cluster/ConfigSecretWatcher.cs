@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using k8s;
 using k8s.Models;
+using Xks.Proxy.Health;
 using Xks.Proxy.Hosting;
 using Xks.Proxy.Metrics;
 
@@ -12,13 +13,18 @@ namespace Xks.Proxy.Cluster;
 /// with bookmarks; each new <c>proxy.yaml</c> goes through <see cref="ConfigurationReloader.TryApply"/> (invalid:
 /// logged with every problem, the old configuration keeps serving). 410 Gone lists again; any other failure (API
 /// server down, forbidden, network) keeps the last good configuration serving, logs a warning and retries with
-/// jittered exponential backoff. A deleted Secret changes nothing until it comes back.
+/// jittered exponential backoff. A deleted Secret changes nothing until it comes back. Every answer of the API server
+/// confirms the configuration (<see cref="ConfigFreshness"/>); while the watch is quiet a read confirms it every
+/// <see cref="ClusterModeOptions.ConfirmInterval"/>, and past <see cref="ClusterModeOptions.ConfigMaxAge"/> without one
+/// the replica fails closed until the API server answers again.
 /// </summary>
 public sealed partial class ConfigSecretWatcher : BackgroundService
 {
     private readonly IKubernetes _client;
     private readonly ClusterModeOptions _options;
     private readonly ConfigurationReloader _reloader;
+    private readonly ConfigFreshness _freshness;
+    private readonly Lock _offering = new();
     private readonly ProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ConfigSecretWatcher> _logger;
@@ -31,6 +37,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
         ClusterModeOptions options,
         ConfigSecretDocument initial,
         ConfigurationReloader reloader,
+        ConfigFreshness freshness,
         ProxyMetrics metrics,
         TimeProvider time,
         ILogger<ConfigSecretWatcher> logger)
@@ -38,6 +45,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
         _client = client;
         _options = options;
         _reloader = reloader;
+        _freshness = freshness;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -48,6 +56,72 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var confirming = ConfirmWhileQuietAsync(stoppingToken);
+        try
+        {
+            await FollowAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await confirming.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads the Secret whenever nothing confirmed the configuration for a <see cref="ClusterModeOptions.ConfirmInterval"/>
+    /// (a quiet watch proves nothing: its connection may be dead), and reports each change between fresh and stale.
+    /// </summary>
+    private async Task ConfirmWhileQuietAsync(CancellationToken stoppingToken)
+    {
+        var interval = _options.ConfirmInterval;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (_freshness.Age >= interval)
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    timeout.CancelAfter(_options.RequestTimeout);
+                    Offer(await _client.CoreV1.ReadNamespacedSecretAsync(Secret.Name, Secret.Namespace, cancellationToken: timeout.Token).ConfigureAwait(false));
+                    _freshness.Confirm();
+                }
+                catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    // The API server answered: nothing newer exists (a deleted Secret changes nothing until it is back).
+                    _freshness.Confirm();
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.ConfirmFailed(_logger, Secret.Description, ConfigSecretSource.Describe(ex, Secret, _options.Kubernetes.Host));
+                }
+            }
+
+            _metrics.ConfigUnconfirmedSeconds.Set(Math.Round(_freshness.Age.TotalSeconds));
+            if (_freshness.Changed(out var stale))
+            {
+                if (stale)
+                {
+                    Log.Stale(_logger, Secret.Description, _freshness.Age.TotalSeconds);
+                }
+                else
+                {
+                    Log.Confirmed(_logger, Secret.Description);
+                }
+            }
+        }
+    }
+
+    private async Task FollowAsync(CancellationToken stoppingToken)
+    {
         string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -56,6 +130,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
                 if (resourceVersion is null)
                 {
                     resourceVersion = await ListAsync(stoppingToken).ConfigureAwait(false);
+                    _freshness.Confirm();
                     if (_failures > 0)
                     {
                         Log.Recovered(_logger, Secret.Description, _failures);
@@ -66,6 +141,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
 
                 // The server ended the watch as asked: the connection is healthy again.
                 _failures = 0;
+                _freshness.Confirm();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -148,6 +224,7 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
             await foreach (var (type, secret) in events.ConfigureAwait(false))
             {
                 _failures = 0;
+                _freshness.Confirm();
                 resourceVersion = secret?.Metadata?.ResourceVersion ?? resourceVersion;
                 switch (type)
                 {
@@ -171,6 +248,14 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
 
     /// <summary>A version of the Secret: applied when its proxy.yaml differs from the last one seen.</summary>
     private void Offer(V1Secret secret)
+    {
+        lock (_offering)
+        {
+            OfferLocked(secret);
+        }
+    }
+
+    private void OfferLocked(V1Secret secret)
     {
         if (_missing)
         {
@@ -210,6 +295,15 @@ public sealed partial class ConfigSecretWatcher : BackgroundService
 
         [LoggerMessage(607, LogLevel.Debug, "The resourceVersion of the watch on {Source} expired (410 Gone); listing again", EventName = "ClusterConfigRelist")]
         public static partial void ResourceVersionExpired(ILogger logger, string source);
+
+        [LoggerMessage(610, LogLevel.Warning, "The configuration from {Source} has not been confirmed by the API server for {Seconds:0} s: this replica refuses every request (DependencyTimeoutException) and reports not ready until it is", EventName = "ClusterConfigStale")]
+        public static partial void Stale(ILogger logger, string source, double seconds);
+
+        [LoggerMessage(611, LogLevel.Information, "The API server confirmed the configuration from {Source} again: serving", EventName = "ClusterConfigConfirmed")]
+        public static partial void Confirmed(ILogger logger, string source);
+
+        [LoggerMessage(612, LogLevel.Debug, "Could not confirm {Source}: {Problem}", EventName = "ClusterConfigConfirmFailed")]
+        public static partial void ConfirmFailed(ILogger logger, string source, string problem);
 
         [LoggerMessage(608, LogLevel.Debug, "Watching {Source} from resourceVersion {ResourceVersion}", EventName = "ClusterConfigWatching")]
         public static partial void Watching(ILogger logger, string source, string resourceVersion);

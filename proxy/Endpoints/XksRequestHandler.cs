@@ -8,20 +8,27 @@ using Xks.Proxy.Authentication;
 using Xks.Proxy.Authorization;
 using Xks.Proxy.Contracts;
 using Xks.Proxy.Errors;
+using Xks.Proxy.Health;
 using Xks.Proxy.Metrics;
 using Xks.Proxy.Options;
 
 namespace Xks.Proxy.Endpoints;
 
 /// <summary>
-/// The XKS request pipeline, in the order the checks run: path (404 InvalidUriPath) → method (405) → body size →
-/// SigV4 (401) → blocked key store (InvalidState) → per-prefix quota (429) → JSON and fields (400) → the operation.
-/// It is also the one place that writes error bodies, records metrics and queues the audit line.
+/// The XKS request pipeline, in the order the checks run: path (404 InvalidUriPath) → method (405) → the SigV4
+/// headers (401, before any body byte is read) → body size → SigV4 signature (401) → a configuration the API server
+/// has not confirmed for too long (503 DependencyTimeoutException, <see cref="ConfigFreshness"/>) → blocked key store
+/// (InvalidState) → per-prefix quota (429) → JSON and fields (400) → the operation.
+/// It is also the one place that writes error bodies, records metrics and queues the audit line. Authentication
+/// failures are logged within a budget (<see cref="AuthenticationFailureLogsPerSecond"/>); the rest are counted.
 /// </summary>
 public sealed partial class XksRequestHandler
 {
     // Headroom over the binary limits for Base64 expansion and requestMetadata (ARNs up to 2048 characters each).
     private const int BodyOverheadBytes = 32 * 1024;
+
+    /// <summary>Warnings per second about failed authentications; beyond it they are only counted.</summary>
+    public const int AuthenticationFailureLogsPerSecond = 10;
 
     private readonly ProxyConfigurationHolder _configuration;
     private readonly SigV4Verifier _verifier;
@@ -33,6 +40,8 @@ public sealed partial class XksRequestHandler
     private readonly ProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<XksRequestHandler> _logger;
+    private readonly RateBudget _authenticationFailureLogs;
+    private readonly ConfigFreshness _freshness;
 
     public XksRequestHandler(
         ProxyConfigurationHolder configuration,
@@ -44,8 +53,10 @@ public sealed partial class XksRequestHandler
         AuditLog audit,
         ProxyMetrics metrics,
         TimeProvider time,
+        ConfigFreshness freshness,
         ILogger<XksRequestHandler> logger)
     {
+        _freshness = freshness;
         _configuration = configuration;
         _verifier = verifier;
         _health = health;
@@ -56,6 +67,7 @@ public sealed partial class XksRequestHandler
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _authenticationFailureLogs = new RateBudget(AuthenticationFailureLogsPerSecond, time);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -96,6 +108,9 @@ public sealed partial class XksRequestHandler
         var bodyLength = 0;
         try
         {
+            // Who the request claims to be, checked before its body is read: a request that cannot authenticate costs
+            // no body, no buffer and no JSON parse.
+            _verifier.CheckHeaders(context.Request.Headers, keyStore, configuration);
             (body, bodyLength) = await ReadBodyAsync(context, configuration).ConfigureAwait(false);
             var credential = _verifier.Verify(
                 context.Request.Method,
@@ -106,6 +121,12 @@ public sealed partial class XksRequestHandler
                 keyStore,
                 configuration);
             audit.AccessKeyId = credential.AccessKeyId;
+
+            if (_freshness.IsStale)
+            {
+                // Fail closed: a blocked store, a disabled key or a revoked credential may be waiting behind the partition.
+                throw new XksException(XksErrorName.DependencyTimeoutException, "This proxy replica cannot confirm its configuration with the Kubernetes API server and refuses requests until it can.");
+            }
 
             if (operation != XksOperation.GetHealthStatus && keyStore.Blocked)
             {
@@ -207,8 +228,11 @@ public sealed partial class XksRequestHandler
     {
         switch (ex.Name)
         {
-            case XksErrorName.AuthenticationFailedException:
+            case XksErrorName.AuthenticationFailedException when _authenticationFailureLogs.TryTake():
                 Log.AuthenticationFailed(_logger, audit.KmsRequestId, audit.KeyStore, ex.Message);
+                break;
+            case XksErrorName.AuthenticationFailedException:
+                _metrics.AuthenticationFailuresNotLogged.Inc();
                 break;
             case XksErrorName.AccessDeniedException:
                 Log.AccessDenied(_logger, audit.KmsRequestId, audit.Operation, keyId, audit.DeniedBy, audit.AwsPrincipalArn);

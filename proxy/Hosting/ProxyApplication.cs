@@ -95,9 +95,26 @@ public static class ProxyApplication
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
+    /// <summary>How long a client has to send its request headers.</summary>
+    public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a request body may trickle in below 1 KB/s before the connection is dropped.</summary>
+    public static readonly TimeSpan BodyGracePeriod = TimeSpan.FromSeconds(2);
+
     private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
     {
         kestrel.AddServerHeader = false;
+        // The edge against slow or oversized clients. KMS sends small requests at once and waits at most 250 ms for an
+        // answer, so none of these limits can slow it: headers must arrive within 10 s, a body at 1 KB/s or more after
+        // 2 s of grace (a slow-body attacker is dropped, not waited for), and a replica holds at most MaxConnections.
+        kestrel.Limits.MaxConcurrentConnections = server.MaxConnections ?? ServerOptions.DefaultMaxConnections;
+        kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
+        kestrel.Limits.RequestHeadersTimeout = HeadersTimeout;
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: BodyGracePeriod);
+        kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+        kestrel.Limits.MaxRequestHeaderCount = 64;
+        kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 128;
         // The keep-alive timeout stays Kestrel's (130 s), longer than clients keep idle connections (.NET and most
         // SDKs: 60 s), so in steady state the client, not the proxy, closes an idle connection (see ShutdownDrain).
         var address = IPAddress.Parse(server.Address);

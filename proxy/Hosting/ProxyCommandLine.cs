@@ -38,6 +38,8 @@ public static class ProxyCommandLine
           --metrics-port M     instead of server.metricsPort (0 = no metrics endpoint)
         On SIGTERM the proxy stops at once, or with --drain-seconds N (0-60; the operator's pods use 5) first answers
         /readyz with 503 and keeps serving N seconds, so load balancers take it out before it stops accepting.
+        In cluster mode a replica whose configuration the API server has not confirmed for --config-max-age seconds
+        (default 300; 0 = never) fails closed: /readyz answers 503 and every XKS request DependencyTimeoutException.
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -48,6 +50,7 @@ public static class ProxyCommandLine
         string? kubeconfig = null;
         var startupTimeout = TimeSpan.FromSeconds(30);
         var drainDelay = TimeSpan.Zero;
+        var configMaxAge = TimeSpan.FromMinutes(5);
         var overrides = new ConfigurationOverrides();
         for (var i = 0; i < args.Length; i++)
         {
@@ -110,6 +113,14 @@ public static class ProxyCommandLine
 
                     drainDelay = TimeSpan.FromSeconds(drain);
                     break;
+                case "--config-max-age" when i + 1 < args.Length:
+                    if (!double.TryParse(args[++i], NumberStyles.Float, CultureInfo.InvariantCulture, out var maxAge) || maxAge is < 0 or > 86400 || maxAge is > 0 and < 1)
+                    {
+                        return Fail($"--config-max-age: '{args[i]}' is not a number of seconds from 1 to 86400 (0 turns the bound off)");
+                    }
+
+                    configMaxAge = TimeSpan.FromSeconds(maxAge);
+                    break;
                 case "--help" or "-h":
                     Console.Out.WriteLine(positional is ["keys", ..] ? KeyAdminCommand.Usage : Usage);
                     return ExitOk;
@@ -158,7 +169,7 @@ public static class ProxyCommandLine
         {
             return command == "keys"
                 ? Fail("the keys commands work on a configuration file (--config): in cluster mode the operator owns key material")
-                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout, drainDelay, overrides).ConfigureAwait(false);
+                : await RunClusterAsync(command, configSecret, kubeconfig, startupTimeout, drainDelay, configMaxAge, overrides).ConfigureAwait(false);
         }
 
         if (string.IsNullOrWhiteSpace(configPath))
@@ -206,7 +217,7 @@ public static class ProxyCommandLine
         return ExitOk;
     }
 
-    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout, TimeSpan drainDelay, ConfigurationOverrides overrides)
+    private static async Task<int> RunClusterAsync(string command, string configSecret, string? kubeconfig, TimeSpan startupTimeout, TimeSpan drainDelay, TimeSpan configMaxAge, ConfigurationOverrides overrides)
     {
         ClusterModeOptions options;
         try
@@ -223,6 +234,7 @@ public static class ProxyCommandLine
                 Kubernetes = kubernetes,
                 StartupTimeout = command == "validate" ? TimeSpan.Zero : startupTimeout,
                 DrainDelay = drainDelay,
+                ConfigMaxAge = configMaxAge,
                 Overrides = overrides.IsEmpty ? null : overrides,
             };
         }

@@ -30,6 +30,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<ShutdownDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
         services.AddSingleton<HealthMonitor>();
+        services.AddSingleton(sp => new ConfigFreshness(sp.GetRequiredService<TimeProvider>(), maxAge: null));
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<AuditLog>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());

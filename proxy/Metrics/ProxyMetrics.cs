@@ -40,6 +40,12 @@ public sealed class ProxyMetrics
 
         InvalidPath = factory.CreateCounter("xks_invalid_requests_total", "Requests refused before reaching an operation (unknown path, wrong method).");
         AuditDropped = factory.CreateCounter("xks_audit_records_dropped_total", "Audit records dropped because the writer could not keep up.");
+        AuthenticationFailuresNotLogged = factory.CreateCounter("xks_authentication_failures_not_logged_total",
+            "Failed SigV4 authentications beyond the log's budget: counted here instead of each writing a warning.");
+        AuditUnauthenticatedDropped = factory.CreateCounter("xks_audit_unauthenticated_records_dropped_total",
+            "Audit records of requests that failed authentication, beyond their own budget (they never crowd out records of authenticated requests).");
+        ConfigUnconfirmedSeconds = factory.CreateGauge("xks_config_unconfirmed_seconds",
+            "Seconds since the API server last confirmed the configuration (cluster mode); past the bound the replica refuses requests.");
         ConfigReloads = factory.CreateCounter("xks_config_reloads_total", "Configuration reloads by result.", new CounterConfiguration { LabelNames = ["result"] });
         _ekmMembers = factory.CreateGauge("xks_health_ekm_members", "Key managers by health status at the last deep health check.",
             new GaugeConfiguration { LabelNames = ["status"] });
@@ -53,6 +59,12 @@ public sealed class ProxyMetrics
     public Counter InvalidPath { get; }
 
     public Counter AuditDropped { get; }
+
+    public Counter AuthenticationFailuresNotLogged { get; }
+
+    public Gauge ConfigUnconfirmedSeconds { get; }
+
+    public Counter AuditUnauthenticatedDropped { get; }
 
     public Counter ConfigReloads { get; }
 

@@ -97,7 +97,38 @@ public sealed class ConfigSecretWatcherTests : IAsyncLifetime
         Assert.DoesNotContain(_logs.Lines, l => l.Contains("[ClusterConfigSecretMissing]", StringComparison.Ordinal));
     }
 
-    private async Task<Microsoft.AspNetCore.Builder.WebApplication> StartProxyAsync()
+    [Fact]
+    public async Task Partition_LongerThanTheBound_FailsClosedThenServesAgainOnceTheApiServerAnswers()
+    {
+        _api.Secret = FakeSecretApiServer.NewSecret(Namespace, Name, "10", _layout.Render());
+        await using var app = await StartProxyAsync(configMaxAge: TimeSpan.FromSeconds(2));
+        using var client = new XksClient(_layout.BaseAddress);
+        using var http = new HttpClient { BaseAddress = _layout.BaseAddress };
+        int Reads() => _api.Requests.Count(r => r == $"GET /api/v1/namespaces/{Namespace}/secrets/{Name}");
+
+        // The watch stays quiet; reads every half second confirm the configuration well past the 2 s bound.
+        await Eventually.HoldsAsync(() => Reads() >= 7, TimeSpan.FromSeconds(15), "six confirming reads (3 s)");
+        Assert.Equal(HttpStatusCode.OK, (await client.EncryptAsync("foo", [1])).Status);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+
+        _api.Partition();
+        var closedAfter = await Eventually.HoldsAsync(async () => (await client.EncryptAsync("foo", [1])).ErrorName == "DependencyTimeoutException", TimeSpan.FromSeconds(15), "fails closed");
+
+        Assert.True(closedAfter >= TimeSpan.FromSeconds(1), $"failed closed {closedAfter.TotalSeconds:F1} s after the partition, before the bound could pass");
+        var encrypt = await client.EncryptAsync("foo", [1]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, encrypt.Status);
+        var readyz = await http.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+        Assert.Contains("configuration not confirmed by the API server", await readyz.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await Eventually.HoldsAsync(() => _logs.Lines.Any(l => l.Contains("[ClusterConfigStale]", StringComparison.Ordinal)), TimeSpan.FromSeconds(5), "the stale warning");
+
+        _api.Heal();
+        await Eventually.HoldsAsync(async () => (await client.EncryptAsync("foo", [1])).Status == HttpStatusCode.OK, TimeSpan.FromSeconds(15), "serves again");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+        await Eventually.HoldsAsync(() => _logs.Lines.Any(l => l.Contains("[ClusterConfigConfirmed]", StringComparison.Ordinal)), TimeSpan.FromSeconds(5), "the confirmed line");
+    }
+
+    private async Task<Microsoft.AspNetCore.Builder.WebApplication> StartProxyAsync(TimeSpan? configMaxAge = null)
     {
         var options = new ClusterModeOptions
         {
@@ -105,6 +136,7 @@ public sealed class ConfigSecretWatcherTests : IAsyncLifetime
             Kubernetes = new KubernetesClientConfiguration { Host = _api.Host },
             RetryInitialDelay = TimeSpan.FromMilliseconds(100),
             RetryMaxDelay = TimeSpan.FromMilliseconds(500),
+            ConfigMaxAge = configMaxAge ?? TimeSpan.FromMinutes(5),
         };
         var app = await ClusterProxyApplication.BuildAsync(options, l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
         await app.StartAsync();

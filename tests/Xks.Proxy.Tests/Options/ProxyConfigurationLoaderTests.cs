@@ -20,7 +20,7 @@ public sealed class ProxyConfigurationLoaderTests
     {
         const string yaml = """
             regions: [US_EAST]
-            server: { port: 70000, metricsPort: 8080 }
+            server: { port: 70000, metricsPort: 8080, maxConnections: 0 }
             limits: { maxPlaintextBytes: 100, maxAadBytes: 70000 }
             health: { fleetSize: 0, cacheSeconds: 120 }
             keyStores:
@@ -45,7 +45,7 @@ public sealed class ProxyConfigurationLoaderTests
         Assert.False(result.Succeeded);
         string[] expectedFields =
         [
-            "regions[0]", "server.port", "health.fleetSize", "health.cacheSeconds", "limits.maxPlaintextBytes", "limits.maxAadBytes",
+            "regions[0]", "server.port", "server.maxConnections", "health.fleetSize", "health.cacheSeconds", "limits.maxPlaintextBytes", "limits.maxAadBytes",
             "keyStores[0].name", "keyStores[0].uriPathPrefix", "keyStores[0].credentials[0].accessKeyId",
             "keyStores[0].credentials[0].secretAccessKey", "keyStores[0].keys[0].id", "keyStores[0].keys[0].usage",
             "keyStores[0].keys[2].id", "keyStores[1].credentials", "backend",

@@ -20,6 +20,7 @@ public sealed class FakeSecretApiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly Channel<WatchScript> _watchScripts = Channel.CreateUnbounded<WatchScript>();
+    private CancellationTokenSource _partition = new();
 
     private FakeSecretApiServer(WebApplication app) => _app = app;
 
@@ -30,6 +31,23 @@ public sealed class FakeSecretApiServer : IAsyncDisposable
     public IReadOnlyCollection<string> Requests => _requests;
 
     public string Host { get; private set; } = "";
+
+    /// <summary>While true every request fails with 503 and no watch delivers anything: a replica cut off from the API server.</summary>
+    public bool Partitioned { get; private set; }
+
+    /// <summary>Cuts the API server off: open watches drop, every request answers 503.</summary>
+    public void Partition()
+    {
+        Partitioned = true;
+        _partition.Cancel();
+    }
+
+    /// <summary>Ends <see cref="Partition"/>.</summary>
+    public void Heal()
+    {
+        _partition = new CancellationTokenSource();
+        Partitioned = false;
+    }
 
     public static async Task<FakeSecretApiServer> StartAsync()
     {
@@ -77,6 +95,14 @@ public sealed class FakeSecretApiServer : IAsyncDisposable
     {
         _requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
         context.Response.ContentType = "application/json";
+        if (Partitioned)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync("""{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}""");
+            return;
+        }
+
+        var partition = _partition.Token;
         var secret = Secret;
         if (context.Request.Query["watch"] is ["true" or "1"])
         {
@@ -98,7 +124,12 @@ public sealed class FakeSecretApiServer : IAsyncDisposable
 
             try
             {
-                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                using var open = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, partition);
+                await Task.Delay(Timeout.Infinite, open.Token);
+            }
+            catch (OperationCanceledException) when (partition.IsCancellationRequested)
+            {
+                context.Abort();
             }
             catch (OperationCanceledException)
             {
