@@ -2,11 +2,11 @@ using Amazon.KeyManagementService;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.SecurityToken;
+using Xks.Operator.Api;
 using k8s.Models;
 using Xks.Operator.Controllers;
 using Xks.Operator.Entities;
 using Xks.Operator.Options;
-using Xks.Operator.Resources;
 using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Informers;
 
@@ -16,7 +16,8 @@ namespace Xks.Operator.Aws;
 /// Turns a CspAccount into an <see cref="AwsSession"/> (singleton; shared by every reconciler that calls AWS).
 /// <list type="bullet">
 /// <item>Credentials: source Secret — access key id, secret access key and optional session token from the Secret
-/// named by <c>spec.credentials.secretRef</c> (read from the shared Secret informer); source Default — the SDK's
+/// named by <c>spec.credentials.secretRef</c> (its resourceVersion from the metadata-only cache of users' Secrets,
+/// <see cref="UserSecrets"/>; its data read with a GET only when that version is new); source Default — the SDK's
 /// default chain (environment, IRSA web identity, EKS Pod Identity / container credentials, instance profile).</item>
 /// <item><c>spec.assumeRole</c>: sts:AssumeRole with those credentials (external id, session name default
 /// <c>xks-operator</c>), renewed before expiry.</item>
@@ -34,6 +35,7 @@ public sealed partial class AwsClients : IDisposable
     public const string DefaultRoleSessionName = "xks-operator";
 
     private readonly Func<string, string, CancellationToken, Task<V1Secret?>> _readSecret;
+    private readonly Func<string, string, CancellationToken, Task<string?>>? _secretVersion;
     private readonly AwsMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly ILoggerFactory _loggerFactory;
@@ -44,26 +46,37 @@ public sealed partial class AwsClients : IDisposable
     private readonly Lazy<DefaultAWSCredentialsIdentityResolver> _defaultChain = new(() => new DefaultAWSCredentialsIdentityResolver());
     private bool _disposed;
 
-    /// <summary>The production wiring: Secrets from the shared informer of the Secrets the operator did not make, metrics on the runtime's registry.</summary>
+    /// <summary>
+    /// The production wiring: which version of a credentials Secret exists from the metadata-only cache of users'
+    /// Secrets, its data with a GET; metrics on the runtime's registry.
+    /// </summary>
     public AwsClients(InformerFactory informers, ControllerRuntimeMetrics metrics, OperatorOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
         : this(
-            FromInformer((informers ?? throw new ArgumentNullException(nameof(informers))).GetInformer<V1Secret>(VaultLabels.UnmanagedSelector)),
+            (ns, name, ct) => (informers ?? throw new ArgumentNullException(nameof(informers))).Client.ReadSecretOrNullAsync(ns, name, ct),
             new AwsClientOptions { Identity = (options ?? throw new ArgumentNullException(nameof(options))).AwsIdentity() },
             new AwsMetrics((metrics ?? throw new ArgumentNullException(nameof(metrics))).Registry),
             timeProvider,
-            loggerFactory)
+            loggerFactory,
+            VersionFromInformer(UserSecrets.Informer(informers)))
     {
     }
 
-    /// <summary><paramref name="readSecret"/>: (namespace, name) → the Secret, or null when it does not exist.</summary>
+    /// <summary>
+    /// <paramref name="readSecret"/>: (namespace, name) → the Secret, or null when it does not exist.
+    /// <paramref name="secretVersion"/>: (namespace, name) → its resourceVersion from a cache, or null when it does not
+    /// exist; a session whose Secret version is current is reused without reading the Secret. Without it every call
+    /// reads the Secret.
+    /// </summary>
     internal AwsClients(
         Func<string, string, CancellationToken, Task<V1Secret?>> readSecret,
         AwsClientOptions options,
         AwsMetrics metrics,
         TimeProvider timeProvider,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        Func<string, string, CancellationToken, Task<string?>>? secretVersion = null)
     {
         _readSecret = readSecret ?? throw new ArgumentNullException(nameof(readSecret));
+        _secretVersion = secretVersion;
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
@@ -107,6 +120,20 @@ public sealed partial class AwsClients : IDisposable
         if (spec.Credentials.Source == V1Alpha1CredentialsSource.Secret)
         {
             var reference = spec.Credentials.SecretRef!;
+            if (_secretVersion is not null)
+            {
+                // The cache says which version exists; a session made from that version needs no read at all.
+                var cachedVersion = await _secretVersion(ns, reference.Name, cancellationToken).ConfigureAwait(false)
+                    ?? throw new AwsAccountException(Reasons.CredentialsSecretNotFound, $"Secret {ns}/{reference.Name} (spec.credentials.secretRef) does not exist");
+                lock (_lock)
+                {
+                    if (_sessions.TryGetValue((identity, region), out var current) && current.Key == new AwsSessionKey(identity, account.Metadata.Generation ?? 0, cachedVersion, region))
+                    {
+                        return current;
+                    }
+                }
+            }
+
             var secret = await _readSecret(ns, reference.Name, cancellationToken).ConfigureAwait(false)
                 ?? throw new AwsAccountException(Reasons.CredentialsSecretNotFound, $"Secret {ns}/{reference.Name} (spec.credentials.secretRef) does not exist");
             if (!AwsCredentialsSecret.TryRead(secret, reference, out keys, out var problem))
@@ -213,13 +240,13 @@ public sealed partial class AwsClients : IDisposable
     }
 
     /// <summary>Reads Secrets from the shared informer's cache, once it has synced.</summary>
-    internal static Func<string, string, CancellationToken, Task<V1Secret?>> FromInformer(ResourceInformer<V1Secret> informer)
+    internal static Func<string, string, CancellationToken, Task<string?>> VersionFromInformer(ResourceInformer<V1Secret> informer)
     {
         ArgumentNullException.ThrowIfNull(informer);
         return async (ns, name, cancellationToken) =>
         {
             await informer.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
-            return informer.TryGet(new ResourceKey(ns, name), out var secret) ? secret : null;
+            return informer.TryGet(new ResourceKey(ns, name), out var secret) ? secret.Metadata.ResourceVersion ?? "" : null;
         };
     }
 

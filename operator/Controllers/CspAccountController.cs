@@ -5,9 +5,9 @@ using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
 using Xks.Operator.Entities;
-using Xks.Operator.Resources;
 using Xks.Operator.Runtime;
 using Xks.Operator.Runtime.Controllers;
+using Xks.Operator.Runtime.Informers;
 
 namespace Xks.Operator.Controllers;
 
@@ -37,7 +37,7 @@ internal sealed partial class CspAccountController(
     public static void Setup(Controller<V1Alpha1CspAccount> accounts, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(accounts);
-        accounts.Watches<V1Secret>(secret => AccountsUsingSecret(accounts.Informer.List, secret), VaultLabels.UnmanagedSelector);
+        accounts.Watches(UserSecrets.Informer(services.GetRequiredService<InformerFactory>()), secret => AccountsUsingSecret(accounts.Informer.List, secret));
     }
 
     /// <summary>The CspAccounts (in the Secret's namespace, source Secret) whose secretRef names <paramref name="secret"/>.</summary>

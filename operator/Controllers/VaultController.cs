@@ -77,7 +77,7 @@ internal sealed partial class VaultController(
                 ChildSelector,
                 VaultDecisions.SecretChangeMatters)
             // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
-            .Watches<V1Secret>(secret => VaultsUsingPinSecret(vaults.Informer, secret), VaultLabels.UnmanagedSelector)
+            .Watches(UserSecrets.Informer(services.GetRequiredService<InformerFactory>()), secret => VaultsUsingPinSecret(vaults.Informer, secret))
             .Watches<V1Alpha1KeySet>(keySet => [new Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
             // The config depends on a CloudKey's spec and its deletion, not on its status: a status write (most of the
             // changes at scale) re-renders nothing.

@@ -56,8 +56,12 @@ public sealed class InformerFactory
         where T : class, IKubernetesObject<V1ObjectMeta> =>
         GetInformer(ResourceApi.For<T>(_client, Namespace), labelSelector);
 
-    /// <summary>The shared informer over <paramref name="api"/> (e.g. <see cref="ResourceApi.Custom{T}"/> with another version).</summary>
-    public ResourceInformer<T> GetInformer<T>(IResourceApi<T> api, string? labelSelector = null, string? fieldSelector = null)
+    /// <summary>
+    /// The shared informer over <paramref name="api"/> (e.g. <see cref="ResourceApi.Custom{T}"/> with another version).
+    /// <paramref name="transform"/> is applied to each object before it is cached; every caller of one selector must
+    /// pass the same delegate instance (a static field), or this throws.
+    /// </summary>
+    public ResourceInformer<T> GetInformer<T>(IResourceApi<T> api, string? labelSelector = null, string? fieldSelector = null, Action<T>? transform = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(api);
@@ -66,10 +70,16 @@ public sealed class InformerFactory
         {
             if (_informers.TryGetValue(key, out var existing))
             {
-                return (ResourceInformer<T>)existing;
+                var shared = (ResourceInformer<T>)existing;
+                if (!ReferenceEquals(shared.Options.Transform, transform))
+                {
+                    throw new InvalidOperationException($"The informer of {api.Type.Kind} with labels '{labelSelector}' is shared with another transform; ask for it in one place.");
+                }
+
+                return shared;
             }
 
-            var options = Defaults with { LabelSelector = labelSelector, FieldSelector = fieldSelector };
+            var options = Defaults with { LabelSelector = labelSelector, FieldSelector = fieldSelector, Transform = transform };
             var informer = new ResourceInformer<T>(api, options, _loggerFactory.CreateLogger<ResourceInformer<T>>(), _timeProvider);
             _informers.Add(key, informer);
             if (_runToken is { } token)

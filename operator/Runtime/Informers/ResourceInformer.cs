@@ -354,6 +354,7 @@ public sealed partial class ResourceInformer<T> : IResourceInformer
         // Nothing reads managedFields from a cache (server-side apply happens on the server), and for objects the
         // operator applies they can be as large as the object: dropped, as client-go's TransformStripManagedFields does.
         item.Metadata.ManagedFields = null;
+        (_options.Transform as Action<T>)?.Invoke(item);
         if (string.IsNullOrEmpty(item.ApiVersion))
         {
             item.ApiVersion = _api.Type.ApiVersion;

@@ -9,6 +9,13 @@ public sealed record ResourceInformerOptions
     /// <summary>Only objects matching this field selector are listed, watched and cached.</summary>
     public string? FieldSelector { get; init; }
 
+    /// <summary>
+    /// Applied to every object before it is cached (an <see cref="Action{T}"/> of the informer's kind), e.g. to keep only
+    /// the metadata of objects whose contents must not stay in memory. Informers are shared, so the same selector must
+    /// always come with the same transform (<see cref="InformerFactory"/> checks it).
+    /// </summary>
+    public Delegate? Transform { get; init; }
+
     /// <summary>Page size of the list calls (<c>limit</c>); <see langword="null"/> or 0 lists in one call.</summary>
     public int? PageSize { get; init; } = 500;
 

@@ -20,6 +20,38 @@ public sealed class AwsClientsTests
     }
 
     [Fact]
+    public async Task ForAccountAsync_VersionCached_ReadsTheSecretOnlyWhenItsVersionChanges()
+    {
+        using var aws = new AwsTestAccounts(versionCache: true);
+        aws.PutSecret();
+
+        var first = await aws.Clients.ForAccountAsync(AwsTestAccounts.Account(), null, default);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Same(first, await aws.Clients.ForAccountAsync(AwsTestAccounts.Account(), null, default));
+        }
+
+        var readsBefore = aws.SecretReads;
+        aws.PutSecret(secretAccessKey: "AnotherSecretAccessKeyOfFortyCharacters00");
+        var after = await aws.Clients.ForAccountAsync(AwsTestAccounts.Account(), null, default);
+
+        Assert.Equal(1, readsBefore);
+        Assert.Equal(2, aws.SecretReads);
+        Assert.NotSame(first, after);
+    }
+
+    [Fact]
+    public async Task ForAccountAsync_VersionCacheHasNoSuchSecret_CredentialsSecretNotFoundWithoutARead()
+    {
+        using var aws = new AwsTestAccounts(versionCache: true);
+
+        var error = await Assert.ThrowsAsync<AwsAccountException>(() => aws.Clients.ForAccountAsync(AwsTestAccounts.Account(), null, default));
+
+        Assert.Equal("CredentialsSecretNotFound", error.Reason);
+        Assert.Equal(0, aws.SecretReads);
+    }
+
+    [Fact]
     public async Task ForAccountAsync_SecretChanged_NewSessionAndTheOldOneIsDisposed()
     {
         using var aws = new AwsTestAccounts();

@@ -16,16 +16,28 @@ internal sealed class AwsTestAccounts : IDisposable
 
     public const string SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-    public AwsTestAccounts(AwsClientOptions? options = null)
+    /// <param name="options">The clients' options (default: retired sessions disposed at once).</param>
+    /// <param name="versionCache">Give the clients the Secrets' resourceVersions as the operator's metadata-only cache does.</param>
+    public AwsTestAccounts(AwsClientOptions? options = null, bool versionCache = false)
     {
         Metrics = new AwsMetrics(Prometheus.Metrics.NewCustomRegistry());
         Clients = new AwsClients(
-            (ns, name, _) => Task.FromResult(Secrets.TryGetValue((ns, name), out var secret) ? secret : null),
+            (ns, name, _) =>
+            {
+                Interlocked.Increment(ref _reads);
+                return Task.FromResult(Secrets.TryGetValue((ns, name), out var secret) ? secret : null);
+            },
             options ?? new AwsClientOptions { RetiredSessionGrace = TimeSpan.Zero },
             Metrics,
             TimeProvider.System,
-            NullLoggerFactory.Instance);
+            NullLoggerFactory.Instance,
+            versionCache ? (ns, name, _) => Task.FromResult(Secrets.TryGetValue((ns, name), out var secret) ? secret.Metadata.ResourceVersion : null) : null);
     }
+
+    private int _reads;
+
+    /// <summary>How often the clients read a Secret's data.</summary>
+    public int SecretReads => Volatile.Read(ref _reads);
 
     public ConcurrentDictionary<(string Namespace, string Name), V1Secret> Secrets { get; } = new();
 
