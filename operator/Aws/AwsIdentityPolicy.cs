@@ -1,5 +1,6 @@
 using System.Net;
 using Xks.Operator.Entities;
+using Xks.Operator.Options;
 
 namespace Xks.Operator.Aws;
 
@@ -55,7 +56,7 @@ public sealed record AwsIdentityPolicy
 
         if (spec.AssumeRole is { RoleArn: { Length: > 0 } roleArn } role)
         {
-            if (!AllowedRoleArns.Any(pattern => Matches(pattern, roleArn)))
+            if (!AllowedRoleArns.Any(pattern => Glob.Matches(pattern, roleArn)))
             {
                 refusals.Add($"spec.assumeRole.roleArn {roleArn} is not among the roles this operator may assume (operator flag --allowed-role-arn: {string.Join(", ", AllowedRoleArns)})");
             }
@@ -76,34 +77,4 @@ public sealed record AwsIdentityPolicy
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-
-    /// <summary>Glob match where <c>*</c> is any run of characters (ARNs contain no other wildcard characters worth honouring).</summary>
-    internal static bool Matches(string pattern, string value)
-    {
-        var parts = pattern.Split('*');
-        if (parts.Length == 1)
-        {
-            return string.Equals(pattern, value, StringComparison.Ordinal);
-        }
-
-        if (!value.StartsWith(parts[0], StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var at = parts[0].Length;
-        for (var i = 1; i < parts.Length - 1; i++)
-        {
-            var found = value.IndexOf(parts[i], at, StringComparison.Ordinal);
-            if (found < 0)
-            {
-                return false;
-            }
-
-            at = found + parts[i].Length;
-        }
-
-        var last = parts[^1];
-        return value.Length - at >= last.Length && value.EndsWith(last, StringComparison.Ordinal);
-    }
 }

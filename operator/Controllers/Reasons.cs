@@ -35,6 +35,9 @@ internal static class Reasons
     /// <summary>A CspAccount asks for an identity the operator's flags do not allow it (see AwsIdentityPolicy).</summary>
     public const string IdentityNotAllowed = "IdentityNotAllowed";
 
+    /// <summary>A Vault names an image, a PKCS#11 library or an annotation the operator's allow-lists do not allow.</summary>
+    public const string NotAllowed = "NotAllowed";
+
     // KeySet and CloudKey
     public const string VaultNotFound = "VaultNotFound";
     public const string CspAccountNotFound = "CspAccountNotFound";

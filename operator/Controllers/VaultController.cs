@@ -156,6 +156,17 @@ internal sealed partial class VaultController(
             return ReconcileResult.Done;
         }
 
+        var refusals = options.VaultAllowList().Refusals(vault);
+        if (refusals.Count > 0)
+        {
+            // Nothing is applied and no HSM is touched: what the spec asks for would run beyond the Vault.
+            var message = string.Join("; ", refusals);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.NotAllowed, message);
+            await events.WarningAsync(vault, Reasons.NotAllowed, message, cancellationToken).ConfigureAwait(false);
+            await ready.WriteAsync(vault, status, cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
         var backend = ProxyBackendModel.ForVault(vault);
         var masterKeyProblem = backend.IsPkcs11 ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
         var hsmProblem = backend.IsPkcs11 ? await CheckHsmAsync(vault, status, cancellationToken).ConfigureAwait(false) : null;

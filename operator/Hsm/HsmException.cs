@@ -16,5 +16,8 @@ internal sealed class HsmException(string reason, string message, Exception? inn
     /// <summary>The library, a token or the login failed (the message says which and why).</summary>
     public const string HsmUnavailable = "HsmUnavailable";
 
+    /// <summary>The PKCS#11 library is not on the operator's allow-list (--allowed-pkcs11-library): it is never loaded.</summary>
+    public const string LibraryNotAllowed = "NotAllowed";
+
     public string Reason { get; } = reason;
 }

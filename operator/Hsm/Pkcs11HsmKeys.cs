@@ -1,5 +1,6 @@
 using Net.Pkcs11Interop.Common;
 using ISession = Net.Pkcs11Interop.HighLevelAPI.ISession;
+using Xks.Operator.Options;
 using Xks.Operator.Resources;
 using Xks.Pkcs11;
 
@@ -12,8 +13,10 @@ namespace Xks.Operator.Hsm;
 /// the call is then tried once more on a fresh session before the next token is tried. Messages name libraries and
 /// tokens, never the PIN.
 /// </summary>
-internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHsmKeys, IDisposable
+internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger, VaultAllowList? allowList = null) : IHsmKeys, IDisposable
 {
+    private readonly VaultAllowList _allowList = allowList ?? new VaultAllowList();
+
     private readonly object _gate = new();
     private readonly Dictionary<string, TokenSession> _sessions = new(StringComparer.Ordinal);
     private bool _disposed;
@@ -101,6 +104,12 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger) : IHs
         foreach (var token in target.Tokens)
         {
             var library = target.LibraryOf(token);
+            if (!_allowList.LibraryAllowed(library))
+            {
+                // Checked before anything loads it: the library would run inside the operator's own process.
+                throw new HsmException(HsmException.LibraryNotAllowed, $"PKCS#11 library {library} is not one this operator loads (operator flag --allowed-pkcs11-library: {string.Join(", ", _allowList.Pkcs11Libraries)})");
+            }
+
             var name = $"{token} of {library}";
             var entry = Entry(library, token);
             lock (entry)

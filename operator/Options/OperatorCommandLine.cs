@@ -39,6 +39,11 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                                             (credentials.source Default without assumeRole); repeatable (default: none)
           --allowed-role-arn PATTERN        a role ARN (* wildcard) CspAccounts may assume; repeatable (default: any)
           --allow-http-endpoints true|false accept http:// CspAccount endpoints beyond loopback (tests; default false)
+          --allowed-proxy-image PATTERN     an image (* wildcard) Vaults may run as their proxy; repeatable
+                                            (default: any tag or digest of --proxy-image's repository)
+          --allowed-pkcs11-library PATTERN  a PKCS#11 library path (* wildcard) Vaults may use; repeatable (default: any)
+          --allowed-annotation-key PATTERN  an annotation key (* wildcard) for a Vault's Ingress, Service and pods;
+                                            repeatable (default: any; keys naming a snippet never)
         """;
 
     public static OperatorCommandLine Parse(IReadOnlyList<string> args)
@@ -217,6 +222,22 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     else
                     {
                         problems.Add($"--allowed-role-arn: '{value}' is not a role ARN pattern (arn:aws:iam::123456789012:role/xks-*, or *)");
+                    }
+
+                    break;
+                case "--allowed-proxy-image" or "--allowed-pkcs11-library" or "--allowed-annotation-key":
+                    if (value.Length == 0)
+                    {
+                        problems.Add($"{name}: a pattern is required");
+                    }
+                    else
+                    {
+                        (name switch
+                        {
+                            "--allowed-proxy-image" => options.AllowedProxyImages,
+                            "--allowed-pkcs11-library" => options.AllowedPkcs11Libraries,
+                            _ => options.AllowedAnnotationKeys,
+                        }).Add(value);
                     }
 
                     break;

@@ -47,6 +47,24 @@ public sealed class OperatorOptions
     /// <summary>Accept plain-http CspAccount endpoints on non-loopback hosts (tests only).</summary>
     public bool AllowHttpEndpoints { get; set; }
 
+    /// <summary>Proxy image patterns Vaults may name in spec.proxy.image; empty: the repository of <see cref="ProxyImage"/>.</summary>
+    public List<string> AllowedProxyImages { get; } = [];
+
+    /// <summary>PKCS#11 library path patterns Vaults may name; empty: any.</summary>
+    public List<string> AllowedPkcs11Libraries { get; } = [];
+
+    /// <summary>Annotation key patterns for a Vault's Ingress, Service and pods; empty: any (snippets never).</summary>
+    public List<string> AllowedAnnotationKeys { get; } = [];
+
+    /// <summary>The Vault allow-list these flags make.</summary>
+    public VaultAllowList VaultAllowList() => new()
+    {
+        ProxyImages = [.. AllowedProxyImages],
+        DefaultProxyImage = ProxyImage,
+        Pkcs11Libraries = AllowedPkcs11Libraries.Count == 0 ? ["*"] : [.. AllowedPkcs11Libraries],
+        AnnotationKeys = AllowedAnnotationKeys.Count == 0 ? ["*"] : [.. AllowedAnnotationKeys],
+    };
+
     /// <summary>The identity policy these flags make.</summary>
     public AwsIdentityPolicy AwsIdentity() => new()
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -66,34 +68,35 @@ public sealed partial class AuditLog : BackgroundService
             return;
         }
 
-        Stream output = string.IsNullOrEmpty(_options.File)
-            ? Console.OpenStandardOutput()
-            : new FileStream(_options.File, FileMode.Append, FileAccess.Write, FileShare.Read);
-        await using (output.ConfigureAwait(false))
+        // Standard output is shared with the console logger: lines go through Console.Out, whose lock the logger
+        // takes for each whole message too, so an audit line and a log line never interleave (a log message is more
+        // than one write(2) to the pipe; bytes written past Console.Out could land between them).
+        var file = string.IsNullOrEmpty(_options.File) ? null : new FileStream(_options.File, FileMode.Append, FileAccess.Write, FileShare.Read);
+        await using (file.ConfigureAwait(false))
         {
-            var buffer = new BufferedStream(output, 64 * 1024);
-            await using (buffer.ConfigureAwait(false))
+            var batch = new ArrayBufferWriter<byte>(BatchBytes);
+            using var writer = new Utf8JsonWriter(batch, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            var reader = _channel.Reader;
+            try
             {
-                using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-                var reader = _channel.Reader;
-                try
+                while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
-                    {
-                        await DrainAsync(reader, writer, buffer).ConfigureAwait(false);
-                    }
+                    await DrainAsync(reader, writer, batch, file).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    // Shutting down: write what is queued.
-                }
-
-                await DrainAsync(reader, writer, buffer).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: write what is queued.
+            }
+
+            await DrainAsync(reader, writer, batch, file).ConfigureAwait(false);
         }
     }
 
-    private async Task DrainAsync(ChannelReader<AuditRecord> reader, Utf8JsonWriter writer, Stream buffer)
+    private const int BatchBytes = 64 * 1024;
+
+    /// <summary>Writes every queued record, in batches of whole lines (about 64 KB each).</summary>
+    private async Task DrainAsync(ChannelReader<AuditRecord> reader, Utf8JsonWriter writer, ArrayBufferWriter<byte> batch, FileStream? file)
     {
         try
         {
@@ -102,15 +105,42 @@ public sealed partial class AuditLog : BackgroundService
                 JsonSerializer.Serialize(writer, record, XksJsonContext.Default.AuditRecord);
                 writer.Flush();
                 writer.Reset();
-                buffer.WriteByte((byte)'\n');
+                batch.GetSpan(1)[0] = (byte)'\n';
+                batch.Advance(1);
+                if (batch.WrittenCount >= BatchBytes)
+                {
+                    await EmitAsync(batch, file).ConfigureAwait(false);
+                }
             }
 
-            await buffer.FlushAsync().ConfigureAwait(false);
+            await EmitAsync(batch, file).ConfigureAwait(false);
         }
         catch (IOException ex)
         {
+            batch.ResetWrittenCount();
             Log.AuditWriteFailed(_logger, ex.Message);
         }
+    }
+
+    private static async Task EmitAsync(ArrayBufferWriter<byte> batch, FileStream? file)
+    {
+        if (batch.WrittenCount == 0)
+        {
+            return;
+        }
+
+        if (file is not null)
+        {
+            await file.WriteAsync(batch.WrittenMemory).ConfigureAwait(false);
+            await file.FlushAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            Console.Out.Write(Encoding.UTF8.GetString(batch.WrittenSpan));
+            Console.Out.Flush();
+        }
+
+        batch.ResetWrittenCount();
     }
 
     private static partial class Log

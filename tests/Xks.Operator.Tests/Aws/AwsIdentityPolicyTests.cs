@@ -77,17 +77,4 @@ public sealed class AwsIdentityPolicyTests
     [Fact]
     public void ExternalId_NamespaceAndName() =>
         Assert.Equal("xks:team-b/prod", AwsIdentityPolicy.ExternalId(Account("team-b", _ => { })));
-
-    [Theory]
-    [InlineData("*", "arn:aws:iam::1:role/x", true)]
-    [InlineData("arn:aws:iam::1:role/x", "arn:aws:iam::1:role/x", true)]
-    [InlineData("arn:aws:iam::1:role/x", "arn:aws:iam::1:role/xy", false)]
-    [InlineData("arn:aws:iam::1:role/xks-*", "arn:aws:iam::1:role/xks-a", true)]
-    [InlineData("arn:aws:iam::1:role/xks-*", "arn:aws:iam::2:role/xks-a", false)]
-    [InlineData("arn:aws:iam::*:role/xks-*", "arn:aws:iam::2:role/xks-a", true)]
-    [InlineData("arn:aws:iam::*:role/xks-*", "arn:aws:iam::2:role/admin", false)]
-    [InlineData("arn:*:role/a*a", "arn:x:role/a", false)]
-    [InlineData("arn:*:role/a*a", "arn:x:role/aa", true)]
-    public void Matches_StarIsAnyRun(string pattern, string value, bool matches) =>
-        Assert.Equal(matches, AwsIdentityPolicy.Matches(pattern, value));
 }

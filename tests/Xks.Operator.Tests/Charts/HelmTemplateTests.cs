@@ -111,6 +111,22 @@ public sealed class HelmTemplateTests
     }
 
     [Fact]
+    public async Task Template_VaultAllowListValues_BecomeTheOperatorsAllowList()
+    {
+        var chart = await HelmChart.RenderAsync(
+            "--set vaults.allowedProxyImages={registry.example/xks/*} --set vaults.allowedPkcs11Libraries={/opt/nfast/lib.so} --set vaults.allowedAnnotationKeys={service.beta.kubernetes.io/*}");
+
+        var container = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        var allowList = parsed.Options.VaultAllowList();
+        Assert.Equal(["registry.example/xks/*"], allowList.EffectiveProxyImages);
+        Assert.Equal(["/opt/nfast/lib.so"], allowList.Pkcs11Libraries);
+        Assert.Equal(["service.beta.kubernetes.io/*"], allowList.AnnotationKeys);
+    }
+
+    [Fact]
     public async Task Template_AwsIdentityValues_BecomeTheOperatorsIdentityPolicy()
     {
         var chart = await HelmChart.RenderAsync(

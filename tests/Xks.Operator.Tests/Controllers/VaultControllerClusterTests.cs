@@ -321,6 +321,29 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("solo-proxy", Ns)) is { Spec.Replicas: 1 }, Timeout, "Deployment with one replica");
     }
 
+    [Fact]
+    public async Task Vault_HostileImageOrSnippet_NotAllowedAndCreatesNothing()
+    {
+        // The operator runs as the tests start it: --proxy-image registry.test/xks-proxy:test, no other allow-list flag.
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("hostile")
+            .Replace("ingress: {className: nginx}", "ingress:\n      className: nginx\n      annotations: {nginx.ingress.kubernetes.io/server-snippet: 'location / { return 200; }'}", StringComparison.Ordinal)
+            .Replace("replicas: 2", "replicas: 2\n  proxy: {image: attacker.example/miner:latest}", StringComparison.Ordinal));
+
+        var vault = await WaitForVaultAsync("hostile", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.Ready) is { Reason: "NotAllowed" });
+        var ready = Conditions.Get(vault.Status!.Conditions, ConditionTypes.Ready)!;
+        Assert.Equal(ConditionStatus.False, ready.Status);
+        Assert.Contains("spec.proxy.image attacker.example/miner:latest is not an image this operator runs", ready.Message, StringComparison.Ordinal);
+        Assert.Contains("nginx.ingress.kubernetes.io/server-snippet would hand the controller raw configuration", ready.Message, StringComparison.Ordinal);
+        await AssertNotFoundAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("hostile-proxy", Ns));
+        await AssertNotFoundAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("hostile", Ns));
+        await AssertNotFoundAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("hostile-master-key", Ns));
+
+        // Another tag of the operator's own proxy image is allowed.
+        await ApplyAsync(IngressVault("hostile").Replace("replicas: 2", "replicas: 2\n  proxy: {image: registry.test/xks-proxy:other}", StringComparison.Ordinal));
+        await Eventually.HoldsAsync(async () => await TryAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync("hostile-proxy", Ns)) is { } d && d.Spec.Template.Spec.Containers[0].Image == "registry.test/xks-proxy:other", Timeout, "the Deployment with the allowed image");
+    }
+
     /// <summary>
     /// The cert-manager Certificate API without cert-manager: a schemaless CRD of the same group, version and kind, so
     /// the operator can create Certificates and the test can act as cert-manager. Cluster-scoped and left installed.

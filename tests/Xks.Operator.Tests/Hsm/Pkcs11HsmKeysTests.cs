@@ -50,6 +50,18 @@ public sealed class Pkcs11HsmKeysTests : IDisposable
     }
 
     [Fact]
+    public void EnsureVersion_LibraryOffTheAllowList_RefusedBeforeItIsLoaded()
+    {
+        using var keys = new Pkcs11HsmKeys(NullLogger<Pkcs11HsmKeys>.Instance, new Options.VaultAllowList { Pkcs11Libraries = ["/usr/lib/softhsm/*"] });
+
+        // A path that does not exist: loading it would fail differently (HsmUnavailable, "does not exist").
+        var refused = Assert.Throws<HsmException>(() => keys.EnsureVersion(Target(library: "/var/run/xks/uploads/evil.so"), "k", 1, canEncrypt: true, canDecrypt: true));
+
+        Assert.Equal(HsmException.LibraryNotAllowed, refused.Reason);
+        Assert.Contains("PKCS#11 library /var/run/xks/uploads/evil.so is not one this operator loads", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EnsureVersion_ObjectAlreadyThere_IsAdoptedNotGeneratedAgain()
     {
         // A crash after the HSM made the object and before the Secret recorded it: the restarted operator (a new

@@ -74,6 +74,32 @@ public sealed class OperatorCommandLineTests
     }
 
     [Fact]
+    public void Parse_VaultAllowListFlags_MakeTheAllowList()
+    {
+        var parsed = OperatorCommandLine.Parse(
+        [
+            "--proxy-image", "r.example/xks-proxy:2", "--allowed-proxy-image", "r.example/*", "--allowed-pkcs11-library", "/usr/lib/softhsm/*",
+            "--allowed-pkcs11-library=/opt/nfast/lib.so", "--allowed-annotation-key", "service.beta.kubernetes.io/*",
+        ]);
+
+        Assert.Empty(parsed.Problems);
+        var allowList = parsed.Options.VaultAllowList();
+        Assert.Equal(["r.example/*"], allowList.EffectiveProxyImages);
+        Assert.Equal(["/usr/lib/softhsm/*", "/opt/nfast/lib.so"], allowList.Pkcs11Libraries);
+        Assert.Equal(["service.beta.kubernetes.io/*"], allowList.AnnotationKeys);
+    }
+
+    [Fact]
+    public void Parse_NoVaultAllowListFlags_TheProxyImagesRepositoryAnyLibraryAnyAnnotation()
+    {
+        var allowList = OperatorCommandLine.Parse(["--proxy-image", "r.example:5000/xks-proxy:2"]).Options.VaultAllowList();
+
+        Assert.Equal(["r.example:5000/xks-proxy:*", "r.example:5000/xks-proxy@*"], allowList.EffectiveProxyImages);
+        Assert.Equal(["*"], allowList.Pkcs11Libraries);
+        Assert.Equal(["*"], allowList.AnnotationKeys);
+    }
+
+    [Fact]
     public void Parse_BadIdentityFlags_AreProblems()
     {
         var parsed = OperatorCommandLine.Parse(["--ambient-credentials-namespace=", "--allowed-role-arn", "role/admin", "--allow-http-endpoints", "yes"]);

@@ -1,0 +1,96 @@
+using Xks.Operator.Entities;
+
+namespace Xks.Operator.Options;
+
+/// <summary>
+/// What a Vault's spec may choose that runs code or steers traffic beyond the Vault itself, set by the operator's flags
+/// (pure) — so that whoever may create a Vault cannot run an image of their choosing with the proxy's mounts, make the
+/// operator load a library of their choosing into its own process, or hand the Ingress controller a configuration
+/// snippet:
+/// <list type="bullet">
+/// <item><c>spec.proxy.image</c> must match one of <see cref="ProxyImages"/>; none given: any tag or digest of the
+/// repository of the operator's default proxy image (<c>--proxy-image</c>);</item>
+/// <item>every PKCS#11 library path (<c>spec.keyBackend.pkcs11.library</c> and each additional token's) must match one
+/// of <see cref="Pkcs11Libraries"/> (the operator itself loads it to generate keys);</item>
+/// <item>every Ingress, Service and pod annotation key must match one of <see cref="AnnotationKeys"/>, and no key that
+/// names a snippet (<c>nginx.ingress.kubernetes.io/configuration-snippet</c> and its kind: raw controller configuration)
+/// is ever allowed.</item>
+/// </list>
+/// Patterns use <c>*</c> for any run of characters (<see cref="Glob"/>).
+/// </summary>
+public sealed record VaultAllowList
+{
+    /// <summary>Proxy image patterns; empty: the repository of <see cref="DefaultProxyImage"/>, any tag or digest.</summary>
+    public IReadOnlyList<string> ProxyImages { get; init; } = [];
+
+    /// <summary>The operator's default proxy image (<c>--proxy-image</c>).</summary>
+    public string DefaultProxyImage { get; init; } = V1Alpha1VaultProxy.DefaultImage;
+
+    /// <summary>PKCS#11 library path patterns. Default: any path (set it wherever tenants may create Vaults).</summary>
+    public IReadOnlyList<string> Pkcs11Libraries { get; init; } = ["*"];
+
+    /// <summary>Annotation key patterns for the Vault's Ingress, Service and pods. Default: any key but snippets.</summary>
+    public IReadOnlyList<string> AnnotationKeys { get; init; } = ["*"];
+
+    /// <summary>The image patterns in force: <see cref="ProxyImages"/>, or the default image's repository.</summary>
+    public IReadOnlyList<string> EffectiveProxyImages =>
+        ProxyImages.Count > 0 ? ProxyImages : [Repository(DefaultProxyImage) + ":*", Repository(DefaultProxyImage) + "@*"];
+
+    /// <summary>What in <paramref name="vault"/>'s spec the flags do not allow; empty when all is allowed. Each names its field and the flag.</summary>
+    public IReadOnlyList<string> Refusals(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        var spec = vault.Spec ?? new V1Alpha1VaultSpec();
+        var refusals = new List<string>();
+        if (spec.Proxy?.Image is { Length: > 0 } image && !ImageAllowed(image))
+        {
+            refusals.Add($"spec.proxy.image {image} is not an image this operator runs (operator flag --allowed-proxy-image: {string.Join(", ", EffectiveProxyImages)})");
+        }
+
+        if (spec.KeyBackend?.Pkcs11 is { } pkcs11)
+        {
+            var libraries = new[] { pkcs11.Library }.Concat((pkcs11.AdditionalTokens ?? []).Select(t => t.Library));
+            foreach (var library in libraries.OfType<string>().Where(l => l.Length > 0).Distinct(StringComparer.Ordinal))
+            {
+                if (!LibraryAllowed(library))
+                {
+                    refusals.Add($"PKCS#11 library {library} is not one this operator loads (operator flag --allowed-pkcs11-library: {string.Join(", ", Pkcs11Libraries)})");
+                }
+            }
+        }
+
+        Check("spec.exposure.ingress.annotations", spec.Exposure?.Ingress?.Annotations);
+        Check("spec.exposure.loadBalancer.annotations", spec.Exposure?.LoadBalancer?.Annotations);
+        Check("spec.proxy.podAnnotations", spec.Proxy?.PodAnnotations);
+        return refusals;
+
+        void Check(string field, IDictionary<string, string>? annotations)
+        {
+            foreach (var key in (annotations ?? new Dictionary<string, string>()).Keys.Order(StringComparer.Ordinal))
+            {
+                if (key.Contains("snippet", StringComparison.OrdinalIgnoreCase))
+                {
+                    refusals.Add($"{field}: {key} would hand the controller raw configuration (snippets are never allowed)");
+                }
+                else if (!AnnotationKeys.Any(pattern => Glob.Matches(pattern, key)))
+                {
+                    refusals.Add($"{field}: {key} is not an annotation key this operator sets (operator flag --allowed-annotation-key: {string.Join(", ", AnnotationKeys)})");
+                }
+            }
+        }
+    }
+
+    public bool ImageAllowed(string image) => EffectiveProxyImages.Any(pattern => Glob.Matches(pattern, image));
+
+    public bool LibraryAllowed(string path) => Pkcs11Libraries.Any(pattern => Glob.Matches(pattern, path));
+
+    /// <summary>An image reference without its digest and tag (<c>registry:5000/a/b:1@sha256:…</c> → <c>registry:5000/a/b</c>).</summary>
+    public static string Repository(string image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var at = image.IndexOf('@', StringComparison.Ordinal);
+        var name = at >= 0 ? image[..at] : image;
+        var colon = name.LastIndexOf(':');
+        return colon > name.LastIndexOf('/') ? name[..colon] : name;
+    }
+}
