@@ -72,7 +72,7 @@ public sealed partial class AuditLog : BackgroundService
         // takes for each whole message too, so an audit line and a log line never interleave (a log message is more
         // than one write(2) to the pipe; bytes written past Console.Out could land between them).
         var file = string.IsNullOrEmpty(_options.File) ? null : new FileStream(_options.File, FileMode.Append, FileAccess.Write, FileShare.Read);
-        await using (file.ConfigureAwait(false))
+        try
         {
             var batch = new ArrayBufferWriter<byte>(BatchBytes);
             using var writer = new Utf8JsonWriter(batch, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -90,6 +90,13 @@ public sealed partial class AuditLog : BackgroundService
             }
 
             await DrainAsync(reader, writer, batch, file).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
