@@ -86,7 +86,8 @@ internal sealed partial class CloudKeyController(
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
     private readonly CloudKeyMaterialStep _material = new(client, events, hsm, logger);
-    private readonly CloudKeyKmsKeyStep _kmsKey = new(writer, events, logger);
+    // A KMS key tagged with the UID of a CloudKey that still exists is that CloudKey's (CloudKeyDecisions.KeyTagOwnership).
+    private readonly CloudKeyKmsKeyStep _kmsKey = new(writer, events, logger, uid => informers.GetInformer<V1Alpha1CloudKey>().List().Any(k => k.Metadata.Uid == uid));
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CloudKey key, CancellationToken cancellationToken)
     {
@@ -186,7 +187,12 @@ internal sealed partial class CloudKeyController(
             aliasVerified = true;
         }
 
-        metadata ??= await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
+        var tagProven = false;
+        if (metadata is null)
+        {
+            (metadata, tagProven) = await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
+        }
+
         if (metadata is not null && CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, storeId, material.KeyId) is { } notOurs)
         {
             // Nothing is changed on a key that is not provably ours: no policy, no enable/disable, no alias.
@@ -209,15 +215,16 @@ internal sealed partial class CloudKeyController(
         var marks = KeyMaterialMarks.Of(material.Secret);
         await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, Expired = marks.Expired || expired }, cancellationToken).ConfigureAwait(false);
         var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
-        var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, cancellationToken).ConfigureAwait(false);
+        var proof = _kmsKey.Proof(key, metadata.KeyId, session, proven: tagProven);
+        var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, proof, cancellationToken).ConfigureAwait(false);
         status.KeyState = state.Value;
         if (CloudKeyDecisions.AwaitsProxyRefusal(state, key.Spec.Enabled, expired))
         {
             return await ready.WaitAsync(key, status, Reasons.Disabling, $"the proxy refuses external key {material.KeyId} once Vault {vault.Metadata.Name}'s config says so; KMS key {metadata.KeyId} is disabled right after", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
-        status.Alias = aliasVerified ? desiredAlias : await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, cancellationToken).ConfigureAwait(false);
-        await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, CloudKeyKmsKeyStep.PartitionOf(metadata.Arn), session, cancellationToken).ConfigureAwait(false);
+        status.Alias = aliasVerified ? desiredAlias : await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, proof, cancellationToken).ConfigureAwait(false);
+        await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, CloudKeyKmsKeyStep.PartitionOf(metadata.Arn), session, proof, cancellationToken).ConfigureAwait(false);
 
         var synced = CloudKeyDecisions.Synced(drift);
         ready.Set(key, status, ConditionTypes.Synced, synced.Status, synced.Reason, synced.Message);
@@ -268,6 +275,18 @@ internal sealed partial class CloudKeyController(
                 var metadata = await CloudKeyKmsKeyStep.DescribeAsync(session, keyId, cancellationToken).ConfigureAwait(false);
                 var xksKeyId = materialSecret is not null && KeyMaterialSecret.TryRead(materialSecret, out var materialKeyId, out _, out _, out _) ? materialKeyId! : CloudKeyNames.XksKeyId(key);
                 var notOurs = metadata is null ? null : CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, keySet.Status?.CustomKeyStoreId ?? "(none)", xksKeyId);
+                if (notOurs is null && metadata is not null && metadata.KeyState != KeyState.PendingDeletion)
+                {
+                    try
+                    {
+                        await _kmsKey.Proof(key, keyId, session).EnsureAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ChildConflictException ex)
+                    {
+                        notOurs = ex.Message;
+                    }
+                }
+
                 if (notOurs is not null)
                 {
                     // status.keyId names somebody else's key: it is not scheduled for deletion, whatever the policy says.

@@ -235,6 +235,43 @@ internal static class CloudKeyDecisions
         return null;
     }
 
+    /// <summary>
+    /// Who may change a KMS key that passed the store and external-key proof (<see cref="KeyRefusal"/>), by the
+    /// CloudKey UID tag it carries: this CloudKey's → <see cref="KeyTagVerdict.Owned"/>; none (a key made before the
+    /// operator tagged, or adopted before it tagged adoptions) → <see cref="KeyTagVerdict.Claim"/> (tag it, then act);
+    /// another CloudKey's → refused, unless this CloudKey adopts it explicitly (spec.adopt) and that CloudKey no longer
+    /// exists (a key it retained). The key store and the key material can be forged together by someone who writes
+    /// Secrets and KeySet status; the tag of a live CloudKey cannot be taken over that way.
+    /// </summary>
+    /// <param name="keyId">The KMS key.</param>
+    /// <param name="taggedUid">The value of its <c>xks.dev/cloudkey-uid</c> tag, or null.</param>
+    /// <param name="taggedName">The value of its <c>xks.dev/cloudkey</c> tag (namespace/name), for the message.</param>
+    /// <param name="ownUid">This CloudKey's UID.</param>
+    /// <param name="adopting">This CloudKey adopts the key through spec.adopt.keyId.</param>
+    /// <param name="isLiveCloudKey">Whether a CloudKey with this UID exists.</param>
+    public static (KeyTagVerdict Verdict, string? Refusal) KeyTagOwnership(string keyId, string? taggedUid, string? taggedName, string ownUid, bool adopting, Func<string, bool> isLiveCloudKey)
+    {
+        ArgumentNullException.ThrowIfNull(isLiveCloudKey);
+        if (taggedUid == ownUid)
+        {
+            return (KeyTagVerdict.Owned, null);
+        }
+
+        if (string.IsNullOrEmpty(taggedUid))
+        {
+            return (KeyTagVerdict.Claim, null);
+        }
+
+        var live = isLiveCloudKey(taggedUid);
+        if (adopting && !live)
+        {
+            return (KeyTagVerdict.Claim, null);
+        }
+
+        return (KeyTagVerdict.Refuse,
+            $"KMS key {keyId} is tagged as CloudKey {taggedName ?? "(unnamed)"}'s (uid {taggedUid}{(live ? ", which exists" : ", deleted: take it over with spec.adopt.keyId")}); a CloudKey changes only its own key");
+    }
+
     /// <summary>Why the KMS key named in spec.adopt may not be adopted, or null when it is in our store with our external key.</summary>
     public static string? AdoptionRefusal(string adopt, string? keyStoreOfKey, string? externalKeyOfKey, string storeId, string xksKeyId) =>
         KeyRefusal("spec.adopt.keyId", adopt, keyStoreOfKey, externalKeyOfKey, storeId, xksKeyId);
@@ -326,3 +363,16 @@ public sealed record KeyMaterialClaim(
     string ExpectedKeyId,
     string? KmsKeyOfMaterial,
     string? AdoptKeyId);
+
+/// <summary>What the CloudKey UID tag on a KMS key allows (<see cref="CloudKeyDecisions.KeyTagOwnership"/>).</summary>
+public enum KeyTagVerdict
+{
+    /// <summary>Tagged with this CloudKey's UID.</summary>
+    Owned,
+
+    /// <summary>Untagged, or retained by a deleted CloudKey and adopted: tag it with this CloudKey's UID, then act.</summary>
+    Claim,
+
+    /// <summary>Another CloudKey's: Conflict, no call that changes it.</summary>
+    Refuse,
+}

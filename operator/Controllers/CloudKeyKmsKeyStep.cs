@@ -14,14 +14,21 @@ namespace Xks.Operator.Controllers;
 /// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration, drift
 /// undone), its alias and its key policy. What to refuse is decided by <see cref="CloudKeyDecisions"/>.
 /// </summary>
-internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger)
+internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger, Func<string, bool> isLiveCloudKey)
 {
-    /// <summary>Finds the KMS key (status, adopt, alias with our UID tag, then the UID tag) or creates it.</summary>
-    public async Task<KeyMetadata?> FindOrCreateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string storeId, string xksKeyId, string accountId, AwsSession session, CancellationToken cancellationToken)
+    /// <summary>The UID-tag proof of <paramref name="keyId"/> for this reconcile, read before the first call that changes the key.</summary>
+    /// <paramref name="proven"/>: this reconcile already saw the key carry this CloudKey's UID tag (it created or found it so).
+    public KmsKeyProof Proof(V1Alpha1CloudKey key, string keyId, AwsSession session, bool adopting = false, bool proven = false) => new(this, key, keyId, session, adopting, proven);
+
+    /// <summary>
+    /// Finds the KMS key (status, adopt, alias with our UID tag, then the UID tag) or creates it; <c>TagProven</c> when
+    /// this call saw it carry this CloudKey's UID tag (created, found by it, or adopted and tagged).
+    /// </summary>
+    public async Task<(KeyMetadata? Key, bool TagProven)> FindOrCreateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string storeId, string xksKeyId, string accountId, AwsSession session, CancellationToken cancellationToken)
     {
         if (status.KeyId is { } known)
         {
-            return await DescribeAsync(session, known, cancellationToken).ConfigureAwait(false);
+            return (await DescribeAsync(session, known, cancellationToken).ConfigureAwait(false), false);
         }
 
         if (key.Spec.Adopt?.KeyId is { } adopt)
@@ -33,8 +40,11 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
                 throw new ChildConflictException(refused);
             }
 
+            // Store and external key can be forged together (KeySet status, key material); a live CloudKey's tag cannot.
+            await Proof(key, adopted.KeyId, session, adopting: true).EnsureAsync(cancellationToken).ConfigureAwait(false);
+
             await RecordKeyAsync(key, status, adopted, Reasons.Adopted, $"Adopted KMS key {adopted.KeyId} named in spec.adopt", cancellationToken).ConfigureAwait(false);
-            return adopted;
+            return (adopted, true);
         }
 
         // The alias is one call; it names our key unless a crash came between CreateKey and CreateAlias.
@@ -42,7 +52,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             && await IsOwnedAsync(key, aliased.KeyId, session, cancellationToken).ConfigureAwait(false))
         {
             await RecordKeyAsync(key, status, aliased, Reasons.Adopted, $"Found KMS key {aliased.KeyId} an earlier attempt created (its alias and its UID tag); adopted it", cancellationToken).ConfigureAwait(false);
-            return aliased;
+            return (aliased, true);
         }
 
         CreateKeyResponse created;
@@ -67,12 +77,12 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             var found = await FindTaggedKeyAsync(key, session, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildConflictException($"external key {xksKeyId} is already used by a KMS key in key store {storeId} that is not tagged with this CloudKey's UID; adopt it with spec.adopt.keyId");
             await RecordKeyAsync(key, status, found, Reasons.Adopted, $"Found KMS key {found.KeyId} an earlier attempt created (tagged with this CloudKey's UID); adopted it", cancellationToken).ConfigureAwait(false);
-            return found;
+            return (found, true);
         }
 
         CloudKeyController.Log.KeyCreated(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, created.KeyMetadata.KeyId, xksKeyId);
         await RecordKeyAsync(key, status, created.KeyMetadata, Reasons.Created, $"Created KMS key {created.KeyMetadata.KeyId} in key store {storeId} backed by external key {xksKeyId}", cancellationToken).ConfigureAwait(false);
-        return created.KeyMetadata;
+        return (created.KeyMetadata, true);
     }
 
     /// <summary>Records the key ID in status at once, so every later reconcile goes straight to it.</summary>
@@ -122,14 +132,49 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         }
     }
 
+    /// <summary>
+    /// Reads the key's tags and acts on <see cref="CloudKeyDecisions.KeyTagOwnership"/>: another CloudKey's key is a
+    /// Conflict; an untagged one (or one a deleted CloudKey retained, when adopted) is tagged with this CloudKey's UID.
+    /// </summary>
+    internal async Task ProveAsync(V1Alpha1CloudKey key, string keyId, AwsSession session, bool adopting, CancellationToken cancellationToken)
+    {
+        ListResourceTagsResponse listed;
+        try
+        {
+            listed = await session.CallAsync("ListResourceTags", (kms, ct) => kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonServiceException ex) when (ex.ErrorCode == "AccessDeniedException")
+        {
+            throw new ChildConflictException($"the tags of KMS key {keyId} cannot be read (AccessDenied), so it cannot be proven this CloudKey's; nothing is changed on it");
+        }
+
+        var tags = listed.Tags ?? [];
+        var uid = tags.FirstOrDefault(t => t.TagKey == CloudKeyNames.UidTag)?.TagValue;
+        var (verdict, refusal) = CloudKeyDecisions.KeyTagOwnership(keyId, uid, tags.FirstOrDefault(t => t.TagKey == CloudKeyNames.NameTag)?.TagValue, key.Metadata.Uid, adopting, isLiveCloudKey);
+        switch (verdict)
+        {
+            case KeyTagVerdict.Refuse:
+                throw new ChildConflictException(refusal!);
+            case KeyTagVerdict.Claim:
+                await session.CallAsync("TagResource", (kms, ct) => kms.TagResourceAsync(new TagResourceRequest
+                {
+                    KeyId = keyId,
+                    Tags = [.. CloudKeyNames.Tags(key).Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })],
+                }, ct), cancellationToken).ConfigureAwait(false);
+                await events.NormalAsync(key, Reasons.Adopted, $"Tagged KMS key {keyId} with this CloudKey's UID (it carried {(uid is null ? "none" : "the UID of a deleted CloudKey")})", cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
     /// <summary>Enabled/disabled as the spec and expiration ask (<see cref="CloudKeyDecisions.PlanKeyState"/>); a change made in AWS by hand is reported and undone.</summary>
-    public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, CancellationToken cancellationToken)
+    public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
         var keyId = metadata.KeyId;
         var plan = CloudKeyDecisions.PlanKeyState(new KeyStateInputs(
             metadata.KeyState, status.KeyState, key.Spec.Enabled, expired, key.Spec.Expiration?.Action == V1Alpha1ExpirationAction.ScheduleDeletion, proxyRefuses));
         foreach (var action in plan.Actions)
         {
+            await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
             switch (action)
             {
                 case KeyStateAction.CancelDeletion:
@@ -158,12 +203,17 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
     }
 
     /// <summary>alias/&lt;spec.alias&gt; on this key: created, moved back if pointed elsewhere by hand, the old one removed on rename.</summary>
-    public async Task<string?> ConvergeAliasAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string keyId, List<string> drift, AwsSession session, CancellationToken cancellationToken)
+    public async Task<string?> ConvergeAliasAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string keyId, List<string> drift, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
         var desired = CloudKeyNames.AliasName(key);
         var attached = await session.CallAsync("ListAliases", (kms, ct) => kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
         var names = (attached.Aliases ?? []).Select(a => a.AliasName).ToHashSet(StringComparer.Ordinal);
         var (attach, remove) = CloudKeyDecisions.PlanAlias(desired, names, status.Alias);
+        if (attach is not null || remove is not null)
+        {
+            await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (attach is not null)
         {
             try
@@ -200,12 +250,13 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         return desired;
     }
 
-    public async Task ConvergePolicyAsync(V1Alpha1CloudKey key, string keyId, string accountId, string partition, AwsSession session, CancellationToken cancellationToken)
+    public async Task ConvergePolicyAsync(V1Alpha1CloudKey key, string keyId, string accountId, string partition, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
         var desired = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users);
         var current = await session.CallAsync("GetKeyPolicy", (kms, ct) => kms.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = keyId, PolicyName = "default" }, ct), cancellationToken).ConfigureAwait(false);
         if (!KeyPolicyBuilder.AreEquivalent(current.Policy, desired))
         {
+            await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
             await session.CallAsync("PutKeyPolicy", (kms, ct) => kms.PutKeyPolicyAsync(new PutKeyPolicyRequest { KeyId = keyId, PolicyName = "default", Policy = desired }, ct), cancellationToken).ConfigureAwait(false);
             await events.NormalAsync(key, Reasons.Updated, $"Set the key policy of KMS key {keyId} from spec.administrators and spec.users", cancellationToken).ConfigureAwait(false);
         }
@@ -225,4 +276,25 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
     }
 
     public static string PartitionOf(string arn) => arn.Split(':') is { Length: > 1 } parts ? parts[1] : "aws";
+}
+
+/// <summary>
+/// The UID-tag proof of one KMS key for one reconcile (<see cref="CloudKeyDecisions.KeyTagOwnership"/>): the tags are
+/// read only before the first call that changes the key, so a steady key costs no extra read; once proven (or claimed),
+/// the rest of the reconcile acts without reading them again.
+/// </summary>
+internal sealed class KmsKeyProof(CloudKeyKmsKeyStep step, V1Alpha1CloudKey key, string keyId, AwsSession session, bool adopting, bool proven)
+{
+    private bool _proven = proven;
+
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (_proven)
+        {
+            return;
+        }
+
+        await step.ProveAsync(key, keyId, session, adopting, cancellationToken).ConfigureAwait(false);
+        _proven = true;
+    }
 }

@@ -64,6 +64,39 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         Assert.Equal(ConnectionStateType.CONNECTED, (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = victim })).CustomKeyStores[0].ConnectionState);
     }
 
+    [Fact]
+    public async Task CloudKeyAdoptsALiveCloudKeysKeyThroughForgedMaterial_ConflictAndThatKeyIsNeverChanged()
+    {
+        // Whoever writes Secrets in the namespace can copy a CloudKey's key material under another CloudKey's name and
+        // adopt its KMS key: store and external key then prove nothing. The key's UID tag names a CloudKey that exists.
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
+        var victimKey = (await seed.StatusFieldAsync(CloudKey, "keyId"))!;
+        var policyBefore = (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = victimKey, PolicyName = "default" })).Policy;
+        var material = await seed.Client.CoreV1.ReadNamespacedSecretAsync(SeedEnvironment.CloudKeyName + "-key-material", Ns);
+        material.Metadata = new k8s.Models.V1ObjectMeta
+        {
+            Name = "intruder-key-material",
+            NamespaceProperty = Ns,
+            Labels = material.Metadata.Labels.ToDictionary(l => l.Key, l => l.Key == "xks.dev/cloudkey" ? "intruder" : l.Value),
+            Annotations = new Dictionary<string, string> { ["xks.dev/kms-key-id"] = victimKey },
+        };
+        await seed.Client.CoreV1.CreateNamespacedSecretAsync(material, Ns);
+        var mutationsBefore = Count(seed, KeyMutations);
+
+        await seed.KubectlAsync("apply -f -", $$"""
+            {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"intruder"},
+             "spec":{"keySetRef":{"name":"{{SeedEnvironment.KeySetName}}"},"alias":"intruder","adopt":{"keyId":"{{victimKey}}"},
+                     "users":["arn:aws:iam::111122223333:role/intruder"]}}
+            """);
+
+        await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("cloudkey/intruder") == "Conflict", Within, "the intruding CloudKey Ready=False Conflict");
+        Assert.Contains($"KMS key {victimKey} is tagged as CloudKey {Ns}/{SeedEnvironment.CloudKeyName}'s", await seed.ReadyMessageAsync("cloudkey/intruder"), StringComparison.Ordinal);
+        Assert.Equal(mutationsBefore, Count(seed, KeyMutations));
+        Assert.Equal(0, seed.Kms.CallCount("TagResource"));
+        Assert.Equal(policyBefore, (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = victimKey, PolicyName = "default" })).Policy);
+        await seed.WaitReadyAsync(resources: [CloudKey]);
+    }
+
     private static int Count(SeedEnvironment seed, string[] operations) => operations.Sum(seed.Kms.CallCount);
 
     /// <summary>

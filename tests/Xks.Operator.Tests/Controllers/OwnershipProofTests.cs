@@ -8,6 +8,32 @@ public class OwnershipProofTests
 {
     private static readonly string[] Ours = ["AKIDCURRENT0000000001", "AKIDPENDING0000000002", "AKIDPREVIOUS000000003"];
 
+    private const string Own = "uid-own";
+    private const string LiveOther = "uid-live-other";
+    private const string DeletedOther = "uid-deleted-other";
+
+    [Theory]
+    [InlineData("our own tag", Own, false, KeyTagVerdict.Owned)]
+    [InlineData("our own tag, adopting", Own, true, KeyTagVerdict.Owned)]
+    [InlineData("untagged: made before tags, claimed", null, false, KeyTagVerdict.Claim)]
+    [InlineData("untagged, adopting", null, true, KeyTagVerdict.Claim)]
+    [InlineData("empty tag value", "", false, KeyTagVerdict.Claim)]
+    [InlineData("a live CloudKey's key named by status", LiveOther, false, KeyTagVerdict.Refuse)]
+    [InlineData("a live CloudKey's key adopted through forged material", LiveOther, true, KeyTagVerdict.Refuse)]
+    [InlineData("a deleted CloudKey's key named by status", DeletedOther, false, KeyTagVerdict.Refuse)]
+    [InlineData("a deleted CloudKey's retained key adopted", DeletedOther, true, KeyTagVerdict.Claim)]
+    public void KeyTagOwnership_UidTag_OnlyOurKeyOrOneNoLiveCloudKeyHolds(string because, string? taggedUid, bool adopting, KeyTagVerdict expected)
+    {
+        var (verdict, refusal) = CloudKeyDecisions.KeyTagOwnership("1234abcd", taggedUid, "team-a/db", Own, adopting, uid => uid == LiveOther || uid == Own);
+
+        Assert.True(expected == verdict, $"{because}: {verdict} ({refusal})");
+        Assert.Equal(verdict == KeyTagVerdict.Refuse, refusal is not null);
+        if (refusal is not null)
+        {
+            Assert.StartsWith($"KMS key 1234abcd is tagged as CloudKey team-a/db's (uid {taggedUid}", refusal, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("AKIDCURRENT0000000001", true)]
     [InlineData("AKIDPENDING0000000002", true)]
