@@ -1,5 +1,6 @@
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
+using k8s;
 using Xks.Operator.Scenarios.Tests;
 using Xks.Operator.Support.Tests;
 using Xks.Testing;
@@ -86,7 +87,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         await seed.KubectlAsync("apply -f -", $$"""
             {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"intruder"},
              "spec":{"keySetRef":{"name":"{{SeedEnvironment.KeySetName}}"},"alias":"intruder","adopt":{"keyId":"{{victimKey}}"},
-                     "users":["arn:aws:iam::111122223333:role/intruder"]}}
+                     "users":["arn:aws:iam::111122223333:role/intruder"]} }
             """);
 
         await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("cloudkey/intruder") == "Conflict", Within, "the intruding CloudKey Ready=False Conflict");
