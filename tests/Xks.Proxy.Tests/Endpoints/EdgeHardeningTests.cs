@@ -33,6 +33,18 @@ public sealed class EdgeHardeningTests : ProxyTestBase
             + $"SignedHeaders=content-type;host;x-amz-date, Signature={new string('a', 64)}\r\n\r\n";
     }
 
+    /// <summary>
+    /// A few real requests before any is timed: the first Encrypt of a test process JITs the whole path, which is not
+    /// what a flood or a slow client does to the proxy.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await Client.EncryptAsync("foo", [1])).Status);
+        }
+    }
+
     [Fact]
     public async Task Encrypt_UnknownAccessKeyId_RefusedBeforeTheBodyIsSent()
     {
@@ -56,6 +68,7 @@ public sealed class EdgeHardeningTests : ProxyTestBase
     {
         const int Flood = 2000;
         var metrics = Server.GetRequiredService<ProxyMetrics>();
+        await WarmUpAsync();
         var started = Stopwatch.StartNew();
         using var attackers = new XksClient(Server.BaseAddress) { Secret = "V3Jvbmcgc2VjcmV0IGZvciB0aGUgZmxvb2QgdGVzdCBvZiB0aGUgcHJveHku" };
         using var strangers = new XksClient(Server.BaseAddress) { AccessKeyId = "AKIDSTRANGERSTRANGER23" };
@@ -108,6 +121,7 @@ public sealed class EdgeHardeningTests : ProxyTestBase
     public async Task SlowBody_ConnectionDroppedAfterItsGracePeriodWhileRealRequestsStayFast()
     {
         const int Slow = 20;
+        await WarmUpAsync();
         var connections = new List<TcpClient>();
         try
         {
@@ -144,13 +158,12 @@ public sealed class EdgeHardeningTests : ProxyTestBase
             })).ToList();
 
             var latencies = new List<TimeSpan>();
-            while (trickles.Any(t => !t.IsCompleted) && latencies.Count < 500)
+            while (trickles.Any(t => !t.IsCompleted) && latencies.Count < 2000)
             {
                 var one = Stopwatch.StartNew();
                 var ok = await Client.EncryptAsync("foo", [1]);
                 latencies.Add(one.Elapsed);
                 Assert.Equal(System.Net.HttpStatusCode.OK, ok.Status);
-                await Task.Delay(10);
             }
 
             var ends = await Task.WhenAll(trickles);
@@ -158,6 +171,7 @@ public sealed class EdgeHardeningTests : ProxyTestBase
             Assert.All(ends, end => Assert.InRange(end, TimeSpan.FromSeconds(1), ProxyApplication.BodyGracePeriod + TimeSpan.FromSeconds(2)));
             latencies.Sort();
             var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+            Assert.True(latencies.Count >= 100, $"only {latencies.Count} real requests ran beside the slow bodies");
             Assert.True(p99 < P99Bound, $"p99 of {latencies.Count} real requests beside {Slow} slow bodies: {p99.TotalMilliseconds:F1} ms");
         }
         finally
