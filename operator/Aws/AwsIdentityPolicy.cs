@@ -1,6 +1,6 @@
 using System.Net;
+using Xks.Contracts.ProxyConfig;
 using Xks.Operator.Entities;
-using Xks.Operator.Options;
 
 namespace Xks.Operator.Aws;
 
@@ -56,7 +56,7 @@ public sealed record AwsIdentityPolicy
 
         if (spec.AssumeRole is { RoleArn: { Length: > 0 } roleArn } role)
         {
-            if (!AllowedRoleArns.Any(pattern => Glob.Matches(pattern, roleArn)))
+            if (!AllowedRoleArns.Any(pattern => Wildcard.Matches(pattern, roleArn)))
             {
                 refusals.Add($"spec.assumeRole.roleArn {roleArn} is not among the roles this operator may assume (operator flag --allowed-role-arn: {string.Join(", ", AllowedRoleArns)})");
             }

@@ -1,3 +1,4 @@
+using Xks.Contracts.ProxyConfig;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Options;
@@ -16,7 +17,7 @@ namespace Xks.Operator.Options;
 /// names a snippet (<c>nginx.ingress.kubernetes.io/configuration-snippet</c> and its kind: raw controller configuration)
 /// is ever allowed.</item>
 /// </list>
-/// Patterns use <c>*</c> for any run of characters (<see cref="Glob"/>).
+/// Patterns use <c>*</c> for any run of characters (<see cref="Wildcard"/>).
 /// </summary>
 public sealed record VaultAllowList
 {
@@ -72,7 +73,7 @@ public sealed record VaultAllowList
                 {
                     refusals.Add($"{field}: {key} would hand the controller raw configuration (snippets are never allowed)");
                 }
-                else if (!AnnotationKeys.Any(pattern => Glob.Matches(pattern, key)))
+                else if (!AnnotationKeys.Any(pattern => Wildcard.Matches(pattern, key)))
                 {
                     refusals.Add($"{field}: {key} is not an annotation key this operator sets (operator flag --allowed-annotation-key: {string.Join(", ", AnnotationKeys)})");
                 }
@@ -80,9 +81,9 @@ public sealed record VaultAllowList
         }
     }
 
-    public bool ImageAllowed(string image) => EffectiveProxyImages.Any(pattern => Glob.Matches(pattern, image));
+    public bool ImageAllowed(string image) => EffectiveProxyImages.Any(pattern => Wildcard.Matches(pattern, image));
 
-    public bool LibraryAllowed(string path) => Pkcs11Libraries.Any(pattern => Glob.Matches(pattern, path));
+    public bool LibraryAllowed(string path) => Pkcs11Libraries.Any(pattern => Wildcard.Matches(pattern, path));
 
     /// <summary>An image reference without its digest and tag (<c>registry:5000/a/b:1@sha256:…</c> → <c>registry:5000/a/b</c>).</summary>
     public static string Repository(string image)

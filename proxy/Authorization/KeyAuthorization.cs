@@ -34,7 +34,7 @@ public sealed class KeyAuthorization
     /// <summary>Returns null when allowed, otherwise the rule that denied the request (e.g. "principals").</summary>
     public string? Evaluate(XksOperation operation, RequestMetadata metadata)
     {
-        if (_principals.Length > 0 && !_principals.Any(p => WildcardMatch(p, metadata.AwsPrincipalArn ?? "")))
+        if (_principals.Length > 0 && !_principals.Any(p => Wildcard.Matches(p, metadata.AwsPrincipalArn ?? "")))
         {
             return "principals";
         }
@@ -57,40 +57,5 @@ public sealed class KeyAuthorization
         }
 
         return null;
-    }
-
-    /// <summary>Glob match where '*' stands for any run of characters (including none); everything else is literal.</summary>
-    public static bool WildcardMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
-    {
-        int p = 0, t = 0, star = -1, mark = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] != '*' && pattern[p] == text[t])
-            {
-                p++;
-                t++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                mark = t;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++mark;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
     }
 }

@@ -16,8 +16,12 @@ public sealed class KeyAuthorizationTests
     [InlineData("a*b*c", "aXXbYYc", true)]
     [InlineData("a*b*c", "aXXbYY", false)]
     [InlineData("", "x", false)]
-    public void WildcardMatch_Pattern_MatchesOnlyWhatTheStarsAllow(string pattern, string text, bool match) =>
-        Assert.Equal(match, KeyAuthorization.WildcardMatch(pattern, text));
+    [InlineData("arn:aws:iam::1:role/x", "arn:aws:iam::1:role/xy", false)]
+    [InlineData("registry.example:5000/xks/xks-proxy:*", "registry.example:5000/xks/xks-proxy-evil:1", false)]
+    [InlineData("arn:*:role/a*a", "arn:x:role/a", false)]
+    [InlineData("arn:*:role/a*a", "arn:x:role/aa", true)]
+    public void WildcardMatches_Pattern_MatchesOnlyWhatTheStarsAllow(string pattern, string text, bool match) =>
+        Assert.Equal(match, Wildcard.Matches(pattern, text));
 
     private static readonly KeyAuthorization Policy = new(new AuthorizationOptions
     {
