@@ -93,27 +93,31 @@ public sealed partial class AwsClients : IDisposable
     /// spec is invalid or the credentials cannot be read; AWS itself is not called here (a wrong key shows on the
     /// first call).
     /// </summary>
-    public async Task<AwsSession> ForAccountAsync(V1Alpha1CspAccount account, string? region, CancellationToken cancellationToken)
+    public Task<AwsSession> ForAccountAsync(V1Alpha1CspAccount account, string? region, CancellationToken cancellationToken) =>
+        ForAccountAsync(AwsAccount.Of(account), region, cancellationToken);
+
+    /// <summary>The session of a CspAccount or ClusterCspAccount (<see cref="ForAccountAsync(V1Alpha1CspAccount, string?, CancellationToken)"/>).</summary>
+    public async Task<AwsSession> ForAccountAsync(AwsAccount account, string? region, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(account);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var problems = CspAccountSpecValidator.Validate(account);
+        var problems = CspAccountSpecValidator.Validate(account.Spec);
         if (problems.Count > 0)
         {
-            throw new AwsAccountException(Reasons.InvalidSpec, $"CspAccount {Describe(account)}: {string.Join("; ", problems)}");
+            throw new AwsAccountException(Reasons.InvalidSpec, $"{account.Description}: {string.Join("; ", problems)}");
         }
 
         // Before any credential is read or any call made: what the operator's flags do not allow is refused outright.
         var refusals = Options.Identity.Refusals(account);
         if (refusals.Count > 0)
         {
-            throw new AwsAccountException(Reasons.IdentityNotAllowed, $"CspAccount {Describe(account)}: {string.Join("; ", refusals)}");
+            throw new AwsAccountException(Reasons.IdentityNotAllowed, $"{account.Description}: {string.Join("; ", refusals)}");
         }
 
         var spec = account.Spec;
         region = string.IsNullOrEmpty(region) ? spec.Region : region;
-        var ns = account.Metadata.NamespaceProperty ?? "";
-        var identity = account.Metadata.Uid is { Length: > 0 } uid ? uid : $"{ns}/{account.Metadata.Name}";
+        var ns = account.SecretNamespace;
+        var identity = account.Identity;
 
         AwsSecretKeys? keys = null;
         var secretVersion = "";
@@ -127,7 +131,7 @@ public sealed partial class AwsClients : IDisposable
                     ?? throw new AwsAccountException(Reasons.CredentialsSecretNotFound, $"Secret {ns}/{reference.Name} (spec.credentials.secretRef) does not exist");
                 lock (_lock)
                 {
-                    if (_sessions.TryGetValue((identity, region), out var current) && current.Key == new AwsSessionKey(identity, account.Metadata.Generation ?? 0, cachedVersion, region))
+                    if (_sessions.TryGetValue((identity, region), out var current) && current.Key == new AwsSessionKey(identity, account.Generation, cachedVersion, region))
                     {
                         return current;
                     }
@@ -144,7 +148,7 @@ public sealed partial class AwsClients : IDisposable
             secretVersion = secret.Metadata.ResourceVersion ?? "";
         }
 
-        var key = new AwsSessionKey(identity, account.Metadata.Generation ?? 0, secretVersion, region);
+        var key = new AwsSessionKey(identity, account.Generation, secretVersion, region);
         lock (_lock)
         {
             if (_sessions.TryGetValue((identity, region), out var cached) && cached.Key == key)
@@ -167,7 +171,7 @@ public sealed partial class AwsClients : IDisposable
             _sessions[(identity, region)] = session;
         }
 
-        Log.SessionCreated(_logger, Describe(account), region, spec.Endpoint ?? "public endpoint", spec.Credentials.Source.ToString(), spec.AssumeRole?.RoleArn ?? "none");
+        Log.SessionCreated(_logger, account.Description, region, spec.Endpoint ?? "public endpoint", spec.Credentials.Source.ToString(), spec.AssumeRole?.RoleArn ?? "none");
         if (retired is not null)
         {
             _ = RetireAsync(retired);
@@ -176,7 +180,7 @@ public sealed partial class AwsClients : IDisposable
         return session;
     }
 
-    private async Task<AwsSession> CreateSessionAsync(V1Alpha1CspAccount account, AwsSessionKey key, AwsSecretKeys? keys, CancellationToken cancellationToken)
+    private async Task<AwsSession> CreateSessionAsync(AwsAccount account, AwsSessionKey key, AwsSecretKeys? keys, CancellationToken cancellationToken)
     {
         var spec = account.Spec;
         var stsConfig = AwsClientConfigs.Sts(key.Region, spec.Endpoint, Options);
@@ -197,7 +201,7 @@ public sealed partial class AwsClients : IDisposable
         if (spec.AssumeRole is { } role)
         {
             var assumer = new AmazonSecurityTokenServiceClient(source, AwsClientConfigs.Sts(key.Region, spec.Endpoint, Options));
-            var assumed = new AssumeRoleCredentials(assumer, role.RoleArn, string.IsNullOrEmpty(role.SessionName) ? DefaultRoleSessionName : role.SessionName, AwsIdentityPolicy.ExternalId(account), Options);
+            var assumed = new AssumeRoleCredentials(assumer, role.RoleArn, string.IsNullOrEmpty(role.SessionName) ? DefaultRoleSessionName : role.SessionName, account.ExternalId, Options);
             owned.Add(assumed);
             credentials = assumed;
         }
@@ -249,8 +253,6 @@ public sealed partial class AwsClients : IDisposable
             return informer.TryGet(new ResourceKey(ns, name), out var secret) ? secret.Metadata.ResourceVersion ?? "" : null;
         };
     }
-
-    private static string Describe(V1Alpha1CspAccount account) => $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
 
     public void Dispose()
     {

@@ -13,7 +13,7 @@ internal readonly record struct AwsSessionKey(string Account, long Generation, s
 /// Every call goes through <see cref="CallAsync{T}"/> / <see cref="CallStsAsync{T}"/>: first a token from the
 /// account's client-side bucket (waiting, not failing), then the call with the SDK's standard retry mode; each call
 /// is counted in <see cref="AwsMetrics"/> and logged at Debug (operation, duration, outcome, AWS request id).
-/// Obtained from <see cref="AwsClients.ForAccountAsync"/>; do not keep it across reconciles (a changed spec or
+/// Obtained from <see cref="AwsClients.ForAccountAsync(AwsAccount, string?, CancellationToken)"/>; do not keep it across reconciles (a changed spec or
 /// Secret gives a new session, and the old one is disposed after a grace period).
 /// </summary>
 public sealed partial class AwsSession : IDisposable

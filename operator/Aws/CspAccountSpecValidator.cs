@@ -2,13 +2,19 @@ using Xks.Operator.Entities;
 
 namespace Xks.Operator.Aws;
 
-/// <summary>Cross-field rules of a CspAccount spec the CRD schema cannot express (pure). Each problem names its field.</summary>
+/// <summary>Cross-field rules of a CspAccount's (or a ClusterCspAccount's) spec the CRD schema cannot express (pure). Each problem names its field.</summary>
 public static class CspAccountSpecValidator
 {
     public static IReadOnlyList<string> Validate(V1Alpha1CspAccount account)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var spec = account.Spec ?? new V1Alpha1CspAccountSpec();
+        return Validate(account.Spec ?? new V1Alpha1CspAccountSpec());
+    }
+
+    /// <summary>The rules for the spec of a CspAccount or a ClusterCspAccount.</summary>
+    public static IReadOnlyList<string> Validate(V1Alpha1CspAccountSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(spec.Region))
         {

@@ -84,7 +84,7 @@ internal sealed partial class CloudKeyController(
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Secret> _operatorSecrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
-    private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
+    private readonly CspAccountResolver _accounts = new(informers, options);
     private readonly CloudKeyMaterialStep _material = new(client, events, hsm, logger);
     // A KMS key tagged with the UID of a CloudKey that still exists is that CloudKey's (CloudKeyDecisions.KeyTagOwnership).
     private readonly CloudKeyKmsKeyStep _kmsKey = new(writer, events, logger, uid => informers.GetInformer<V1Alpha1CloudKey>().List().Any(k => k.Metadata.Uid == uid));
@@ -154,9 +154,16 @@ internal sealed partial class CloudKeyController(
             return await ready.WaitAsync(key, status, Reasons.WaitingForKeySet, $"waiting for KeySet {keySet.Metadata.Name}'s key store to be connected", WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account) || account.Status?.AccountId is not { Length: > 0 } accountId)
+        // The KeySet's account, checked again here: a ClusterCspAccount no longer shared with this namespace stops every call.
+        var lookup = await _accounts.ResolveAsync(keySet, cancellationToken).ConfigureAwait(false);
+        if (lookup.Account is not { } account)
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {keySet.Spec.CspAccountRef.Name} to report its account ID", WaitForDependency, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(key, status, lookup.Reason, $"KeySet {keySet.Metadata.Name}: {lookup.Message}", WaitForDependency, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (account.Status?.AccountId is not { Length: > 0 } accountId)
+        {
+            return await ready.WaitAsync(key, status, Reasons.WaitingForCspAccount, $"waiting for {account.Description} to report its account ID", WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         var desiredAlias = CloudKeyNames.AliasName(key);
@@ -176,7 +183,7 @@ internal sealed partial class CloudKeyController(
         }
 
         Log.AwsCheck(logger, ns, key.Metadata.Name, checkReason);
-        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
+        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account.Spec), cancellationToken).ConfigureAwait(false);
         KeyMetadata? metadata = null;
         var aliasVerified = false;
         if (CloudKeyDecisions.DescribeThroughAlias(status.KeyId, key.Status?.Alias, desiredAlias, specChanged) is { } probe
@@ -264,14 +271,16 @@ internal sealed partial class CloudKeyController(
         var materialSecret = await client.ReadSecretOrNullAsync(ns, KeyMaterialSecret.Name(key), cancellationToken).ConfigureAwait(false);
         if (key.Spec.DeletionPolicy == V1Alpha1DeletionPolicy.Delete && key.Status?.KeyId is { } keyId)
         {
-            if (!_keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var keySet) || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
+            var keySet = _keySets.TryGet(new(ns, key.Spec.KeySetRef.Name), out var found) ? found : null;
+            var lookup = keySet is null ? null : await _accounts.ResolveAsync(keySet, cancellationToken).ConfigureAwait(false);
+            if (keySet is null || lookup?.Account is not { } account)
             {
-                await events.WarningAsync(key, Reasons.Retained, $"deletionPolicy Delete, but the KeySet or CspAccount is gone: KMS key {keyId} cannot be scheduled for deletion and stays in AWS; its material stays too", cancellationToken).ConfigureAwait(false);
+                await events.WarningAsync(key, Reasons.Retained, $"deletionPolicy Delete, but {(keySet is null ? "the KeySet is gone" : lookup!.Message)}: KMS key {keyId} cannot be scheduled for deletion and stays in AWS; its material stays too", cancellationToken).ConfigureAwait(false);
                 await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Retain, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
+                var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account.Spec), cancellationToken).ConfigureAwait(false);
                 var metadata = await CloudKeyKmsKeyStep.DescribeAsync(session, keyId, cancellationToken).ConfigureAwait(false);
                 var xksKeyId = materialSecret is not null && KeyMaterialSecret.TryRead(materialSecret, out var materialKeyId, out _, out _, out _) ? materialKeyId! : CloudKeyNames.XksKeyId(key);
                 var notOurs = metadata is null ? null : CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, keySet.Status?.CustomKeyStoreId ?? "(none)", xksKeyId);

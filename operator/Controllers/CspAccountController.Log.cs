@@ -4,7 +4,7 @@ internal sealed partial class CspAccountController
 {
     private static partial class Log
     {
-        [LoggerMessage(4100, LogLevel.Warning, "CspAccount {Namespace}/{Name} has an invalid spec: {Problems}", EventName = "CspAccountInvalidSpec")]
-        public static partial void InvalidSpec(ILogger logger, string @namespace, string name, string problems);
+        [LoggerMessage(4100, LogLevel.Warning, "{Account} has an invalid spec: {Problems}", EventName = "CspAccountInvalidSpec")]
+        public static partial void InvalidSpec(ILogger logger, string account, string problems);
     }
 }

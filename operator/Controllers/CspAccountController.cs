@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.SecurityToken.Model;
+using k8s;
 using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
@@ -37,6 +38,7 @@ internal sealed partial class CspAccountController(
     public static void Setup(Controller<V1Alpha1CspAccount> accounts, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(services);
         accounts.Watches(UserSecrets.Informer(services.GetRequiredService<InformerFactory>()), secret => AccountsUsingSecret(accounts.Informer.List, secret));
     }
 
@@ -47,18 +49,35 @@ internal sealed partial class CspAccountController(
     {
         ArgumentNullException.ThrowIfNull(accountsIn);
         ArgumentNullException.ThrowIfNull(secret);
-        var ns = secret.Metadata?.NamespaceProperty ?? "";
+        return UsingSecret(accountsIn(secret.Metadata?.NamespaceProperty ?? ""), a => a.Spec, secret);
+    }
+
+    /// <summary>Of <paramref name="accounts"/> (all read their Secrets where <paramref name="secret"/> is), those whose secretRef names it.</summary>
+    internal static IEnumerable<ResourceKey> UsingSecret<TAccount>(IEnumerable<TAccount> accounts, Func<TAccount, V1Alpha1CspAccountSpec?> spec, V1Secret secret)
+        where TAccount : IKubernetesObject<V1ObjectMeta>
+    {
         var name = secret.Metadata?.Name;
-        return accountsIn(ns)
-            .Where(a => a.Spec?.Credentials is { Source: V1Alpha1CredentialsSource.Secret, SecretRef: { } reference } && reference.Name == name)
-            .Select(ResourceKey.From)
+        return accounts
+            .Where(a => spec(a)?.Credentials is { Source: V1Alpha1CredentialsSource.Secret, SecretRef: { } reference } && reference.Name == name)
+            .Select(a => ResourceKey.From(a))
             .ToList();
     }
 
-    public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken)
+    public Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken) =>
+        VerifyAsync(ready, aws, timeProvider, logger, account, AwsAccount.Of(account), cancellationToken);
+
+    /// <summary>
+    /// Verifies <paramref name="account"/> (declared by <paramref name="resource"/>, a CspAccount or ClusterCspAccount):
+    /// sts:GetCallerIdentity through its session; writes Ready and status.accountId; says when to verify again.
+    /// </summary>
+    internal static async Task<ReconcileResult> VerifyAsync<TResource>(
+        ReadyReporter ready, AwsClients aws, TimeProvider timeProvider, ILogger logger, TResource resource, AwsAccount account, CancellationToken cancellationToken)
+        where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<V1Alpha1CspAccountStatus>
     {
-        var status = CustomResourceWriter.CopyOf(account.Status);
-        status.ObservedGeneration = account.Metadata.Generation;
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentNullException.ThrowIfNull(account);
+        var status = CustomResourceWriter.CopyOf(resource.Status);
+        status.ObservedGeneration = resource.Metadata.Generation;
 
         var verified = false;
         try
@@ -67,21 +86,21 @@ internal sealed partial class CspAccountController(
             var identity = await session.CallStsAsync(
                 "GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), cancellationToken).ConfigureAwait(false);
             status.AccountId = identity.Account;
-            ready.Set(account, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Verified, $"AWS account {identity.Account} in {session.Region}: credentials verified as {identity.Arn}");
+            ready.Set(resource, status, ConditionTypes.Ready, ConditionStatus.True, Reasons.Verified, $"AWS account {identity.Account} in {session.Region}: credentials verified as {identity.Arn}");
             verified = true;
         }
         catch (Exception ex) when (IsAwsFailure(ex, cancellationToken))
         {
             var (reason, message) = AwsErrors.Describe(ex);
-            ready.Set(account, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
+            ready.Set(resource, status, ConditionTypes.Ready, ConditionStatus.False, reason, message);
             if (reason == Reasons.InvalidSpec)
             {
-                Log.InvalidSpec(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, message);
+                Log.InvalidSpec(logger, account.Description, message);
             }
         }
 
         // Every change of Ready is an Event: Normal when verified, Warning when not.
-        await ready.WriteAsync(account, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
+        await ready.WriteAsync(resource, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
         var since = Conditions.Get(status.Conditions, ConditionTypes.Ready)!.LastTransitionTime;
         return ReconcileResult.After(NextVerification(verified, timeProvider.GetUtcNow().UtcDateTime - since));
     }
@@ -97,7 +116,7 @@ internal sealed partial class CspAccountController(
         failingFor < FirstRetry ? FirstRetry : failingFor > MaxRetry ? MaxRetry : failingFor;
 
     /// <summary>What verifying an account can run into; anything else is a fault for the runtime's backoff.</summary>
-    private static bool IsAwsFailure(Exception exception, CancellationToken cancellationToken) => exception switch
+    internal static bool IsAwsFailure(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => false,
         AwsAccountException or AmazonServiceException or AmazonClientException or HttpRequestException or SocketException

@@ -35,14 +35,27 @@ internal sealed partial class KeySetController(
 {
     public const string Finalizer = "xks.dev/key-store";
 
-    /// <summary>Its credential Secret, and the Vault, CspAccount and CloudKeys a KeySet depends on.</summary>
+    /// <summary>
+    /// Its credential Secret, and the Vault, CspAccount (or ClusterCspAccount, and the labels of its own Namespace that
+    /// decide whether it may use one) and CloudKeys a KeySet depends on.
+    /// </summary>
     public static void Setup(Controller<V1Alpha1KeySet> keySets, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(keySets);
+        ArgumentNullException.ThrowIfNull(services);
+        if (CspAccountResolver.ServesClusterAccounts(services.GetRequiredService<InformerFactory>()))
+        {
+            keySets
+                .Watches<V1Alpha1ClusterCspAccount>(account => CspAccountResolver.KeySetsUsingClusterAccount(keySets.Informer.List(), account.Metadata.Name))
+                .Watches<V1Namespace>(
+                    ns => CspAccountResolver.KeySetsOfNamespaceUsingClusterAccounts(keySets.Informer.List(ns.Metadata.Name)),
+                    modifiedMatters: (before, after) => !LabelsEqual(before.Metadata?.Labels, after.Metadata?.Labels));
+        }
+
         keySets
             .Owns<V1Secret>(VaultController.ChildSelector)
             .Watches<V1Alpha1Vault>(vault => Referencing(keySets, vault, k => k.Spec.VaultRef.Name))
-            .Watches<V1Alpha1CspAccount>(account => Referencing(keySets, account, k => k.Spec.CspAccountRef.Name))
+            .Watches<V1Alpha1CspAccount>(account => Referencing(keySets, account, k => k.Spec.CspAccountRef.Kind == V1Alpha1CspAccountKind.CspAccount ? k.Spec.CspAccountRef.Name : ""))
             // A CloudKey going away releases its material (collected here) and may be what a deleting KeySet waits for;
             // its other changes (status writes above all) are no concern of the KeySet's and cost no key store read.
             .Watches<V1Alpha1CloudKey>(key => key.Metadata.DeletionTimestamp is null ? [] : [new ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)])
@@ -57,6 +70,9 @@ internal sealed partial class KeySetController(
                 VaultController.ChildSelector);
     }
 
+    private static bool LabelsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(pair => b is not null && b.TryGetValue(pair.Key, out var value) && value == pair.Value);
+
     private static IEnumerable<ResourceKey> Referencing(Controller<V1Alpha1KeySet> keySets, IKubernetesObject<V1ObjectMeta> target, Func<V1Alpha1KeySet, string> reference)
     {
         var ns = target.Metadata.NamespaceProperty;
@@ -67,7 +83,7 @@ internal sealed partial class KeySetController(
     private static readonly TimeSpan WaitForDependency = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FailedStoreRetry = TimeSpan.FromSeconds(15);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
-    private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
+    private readonly CspAccountResolver _accounts = new(informers, options);
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
     private readonly KeySetCredentialStep _credentials = new(client, events, options, timeProvider, logger);
@@ -80,7 +96,7 @@ internal sealed partial class KeySetController(
         {
             return await ConvergeAsync(keySet, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (TransientFailure.Classify(ex, $"CspAccount {keySet.Spec.CspAccountRef.Name}", cancellationToken.IsCancellationRequested) is { } failure)
+        catch (Exception ex) when (TransientFailure.Classify(ex, $"{keySet.Spec.CspAccountRef.Kind} {keySet.Spec.CspAccountRef.Name}", cancellationToken.IsCancellationRequested) is { } failure)
         {
             return await ready.FailAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, failure, cancellationToken).ConfigureAwait(false);
         }
@@ -107,9 +123,11 @@ internal sealed partial class KeySetController(
             return ReconcileResult.After(WaitForDependency);
         }
 
-        if (!_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
+        // Not found, or a ClusterCspAccount not shared with this namespace: nothing is called in AWS for this KeySet.
+        var lookup = await _accounts.ResolveAsync(keySet, cancellationToken).ConfigureAwait(false);
+        if (lookup.Account is not { } account)
         {
-            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.CspAccountNotFound, $"CspAccount {keySet.Spec.CspAccountRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, lookup.Reason, lookup.Message, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(WaitForDependency);
         }
 
@@ -122,7 +140,7 @@ internal sealed partial class KeySetController(
         var credentials = await _credentials.EnsureAsync(keySet, status, cancellationToken).ConfigureAwait(false);
         if (!Conditions.IsTrue(account.Status?.Conditions, ConditionTypes.Ready))
         {
-            return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for CspAccount {account.Metadata.Name} to be Ready", Poll, cancellationToken).ConfigureAwait(false);
+            return await ready.WaitAsync(keySet, status, Reasons.WaitingForCspAccount, $"waiting for {account.Description} to be Ready", Poll, cancellationToken).ConfigureAwait(false);
         }
 
         // KMS checks the proxy's health with the credential when the store is created, updated or connected: wait
@@ -136,7 +154,7 @@ internal sealed partial class KeySetController(
         // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
         var pendingServed = credentials.Pending is not { } pending || served.AccessKeyIds.Contains(pending.AccessKeyId);
 
-        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
+        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account.Spec), cancellationToken).ConfigureAwait(false);
         var store = await _keyStore.FindAsync(keySet, status, credentials.AccessKeyIds, session, cancellationToken).ConfigureAwait(false);
         if (store is null)
         {
@@ -214,11 +232,12 @@ internal sealed partial class KeySetController(
 
         var status = CustomResourceWriter.CopyOf(keySet.Status);
         var ns = keySet.Metadata.NamespaceProperty;
-        if (status.CustomKeyStoreId is not { } id || !_accounts.TryGet(new(ns, keySet.Spec.CspAccountRef.Name), out var account))
+        var lookup = status.CustomKeyStoreId is null ? null : await _accounts.ResolveAsync(keySet, cancellationToken).ConfigureAwait(false);
+        if (status.CustomKeyStoreId is not { } id || lookup?.Account is not { } account)
         {
-            if (status.CustomKeyStoreId is not null)
+            if (lookup is not null)
             {
-                await events.WarningAsync(keySet, Reasons.CspAccountNotFound, $"CspAccount {keySet.Spec.CspAccountRef.Name} is gone: custom key store {status.CustomKeyStoreId} is left in AWS as it is", cancellationToken).ConfigureAwait(false);
+                await events.WarningAsync(keySet, lookup.Reason, $"{lookup.Message}: custom key store {status.CustomKeyStoreId} is left in AWS as it is", cancellationToken).ConfigureAwait(false);
             }
 
             await writer.RemoveFinalizerAsync(keySet, Finalizer, cancellationToken).ConfigureAwait(false);
@@ -234,7 +253,7 @@ internal sealed partial class KeySetController(
             }
         }
 
-        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account), cancellationToken).ConfigureAwait(false);
+        var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account.Spec), cancellationToken).ConfigureAwait(false);
         CustomKeyStoresListEntry? store;
         try
         {

@@ -27,7 +27,7 @@ public static partial class CrdGenerator
 {
     /// <summary>The entities that get a CRD, in file order.</summary>
     public static IReadOnlyList<Type> EntityTypes { get; } =
-        [typeof(V1Alpha1Vault), typeof(V1Alpha1CspAccount), typeof(V1Alpha1KeySet), typeof(V1Alpha1CloudKey)];
+        [typeof(V1Alpha1Vault), typeof(V1Alpha1CspAccount), typeof(V1Alpha1ClusterCspAccount), typeof(V1Alpha1KeySet), typeof(V1Alpha1CloudKey)];
 
     /// <summary>The CRD of every entity in <see cref="EntityTypes"/>.</summary>
     public static IReadOnlyList<GeneratedCrd> Generate() => [.. EntityTypes.Select(Generate)];

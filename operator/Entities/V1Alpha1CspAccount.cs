@@ -18,7 +18,7 @@ public sealed class V1Alpha1CspAccount : CustomResource<V1Alpha1CspAccountSpec, 
 public sealed class V1Alpha1CspAccountList : CustomResourceList<V1Alpha1CspAccount>;
 
 [Description("Desired state of the CspAccount.")]
-public sealed class V1Alpha1CspAccountSpec
+public class V1Alpha1CspAccountSpec
 {
     [JsonPropertyName("region")]
     [Required]
@@ -50,7 +50,7 @@ public sealed class V1Alpha1AwsCredentials
     public V1Alpha1CredentialsSource Source { get; set; } = V1Alpha1CredentialsSource.Secret;
 
     [JsonPropertyName("secretRef")]
-    [Description("Secret in the same namespace holding the access keys (source Secret).")]
+    [Description("Secret holding the access keys (source Secret): in the CspAccount's namespace; for a ClusterCspAccount, in the operator's cluster resource namespace.")]
     public V1Alpha1AwsSecretReference? SecretRef { get; set; }
 }
 
@@ -67,7 +67,7 @@ public sealed class V1Alpha1AwsSecretReference
     [JsonPropertyName("name")]
     [Required]
     [Length(1, 253)]
-    [Description("Name of the Secret, in the same namespace.")]
+    [Description("Name of the Secret: in the CspAccount's namespace; for a ClusterCspAccount, in the operator's cluster resource namespace (flag --cluster-resource-namespace, the chart's release namespace).")]
     public string Name { get; set; } = "";
 
     [JsonPropertyName("accessKeyIdKey")]
@@ -106,7 +106,7 @@ public sealed class V1Alpha1AssumeRole
     public string? SessionName { get; set; }
 }
 
-[Description("Observed state of the CspAccount.")]
+[Description("Observed state of the CspAccount or ClusterCspAccount.")]
 public sealed class V1Alpha1CspAccountStatus : V1Alpha1Status
 {
     [JsonPropertyName("accountId")]

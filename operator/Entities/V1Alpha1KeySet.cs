@@ -28,8 +28,8 @@ public sealed class V1Alpha1KeySetSpec
 
     [JsonPropertyName("cspAccountRef")]
     [Required]
-    [Description("The CspAccount (same namespace) the key store is created in.")]
-    public V1Alpha1LocalObjectReference CspAccountRef { get; set; } = new();
+    [Description("The account the key store is created in: a CspAccount in the same namespace (default), or a ClusterCspAccount whose namespaceSelector selects this namespace.")]
+    public V1Alpha1CspAccountReference CspAccountRef { get; set; } = new();
 
     [JsonPropertyName("region")]
     [Pattern(Patterns.AwsRegion)]
@@ -127,4 +127,26 @@ public sealed class V1Alpha1KeySetStatus : V1Alpha1Status
     [JsonPropertyName("lastRotationTime")]
     [Description("When the SigV4 credential was last rotated.")]
     public DateTime? LastRotationTime { get; set; }
+}
+
+[Description("A reference to a CspAccount in the same namespace or to a ClusterCspAccount.")]
+public sealed class V1Alpha1CspAccountReference
+{
+    [JsonPropertyName("kind")]
+    [DefaultValue(V1Alpha1CspAccountKind.CspAccount)]
+    [Description("CspAccount (default; in the KeySet's namespace) or ClusterCspAccount (cluster-scoped; its namespaceSelector must select the KeySet's namespace).")]
+    public V1Alpha1CspAccountKind Kind { get; set; } = V1Alpha1CspAccountKind.CspAccount;
+
+    [JsonPropertyName("name")]
+    [Required]
+    [Length(1, 253)]
+    [Description("Name of the CspAccount or ClusterCspAccount.")]
+    public string Name { get; set; } = "";
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1CspAccountKind>))]
+public enum V1Alpha1CspAccountKind
+{
+    CspAccount,
+    ClusterCspAccount,
 }

@@ -38,7 +38,7 @@ public static class OperatorServiceCollectionExtensions
             Instance = environment.PodName,
         });
 
-        services
+        var controllers = services
             .AddXksControllerRuntime(runtime =>
             {
                 runtime.Namespace = options.Namespace;
@@ -52,6 +52,12 @@ public static class OperatorServiceCollectionExtensions
             .AddReconciler<V1Alpha1CspAccount, CspAccountController>()
             .AddReconciler<V1Alpha1KeySet, KeySetController>()
             .AddReconciler<V1Alpha1CloudKey, CloudKeyController>();
+        if (string.IsNullOrEmpty(options.Namespace))
+        {
+            // Cluster-scoped kinds only for an operator that watches every namespace (a namespaced install may not read them).
+            controllers.AddReconciler<V1Alpha1ClusterCspAccount, ClusterCspAccountController>();
+        }
+
         return services;
     }
 }

@@ -37,6 +37,8 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --ambient-credentials-namespace NS
                                             CspAccounts in NS may use the operator's own AWS identity
                                             (credentials.source Default without assumeRole); repeatable (default: none)
+          --cluster-resource-namespace NS   where ClusterCspAccounts' credentials Secrets live
+                                            (default: the operator's namespace, $POD_NAMESPACE)
           --allowed-role-arn PATTERN        a role ARN (* wildcard) CspAccounts may assume; repeatable (default: any)
           --allow-http-endpoints true|false accept http:// CspAccount endpoints beyond loopback (tests; default false)
           --allowed-proxy-image PATTERN     an image (* wildcard) Vaults may run as their proxy; repeatable
@@ -200,6 +202,17 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     else
                     {
                         problems.Add($"--credential-grace-period: '{value}' is not a duration (e.g. 0s, 30s, 2m)");
+                    }
+
+                    break;
+                case "--cluster-resource-namespace":
+                    if (value.Length == 0)
+                    {
+                        problems.Add("--cluster-resource-namespace: a namespace is required");
+                    }
+                    else
+                    {
+                        options.ClusterResourceNamespace = value;
                     }
 
                     break;

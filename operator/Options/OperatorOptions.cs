@@ -41,6 +41,12 @@ public sealed class OperatorOptions
     /// <summary>Namespaces whose CspAccounts may use the operator's own AWS identity (credentials.source Default without assumeRole).</summary>
     public List<string> AmbientCredentialsNamespaces { get; } = [];
 
+    /// <summary>
+    /// Where the Secrets of cluster-scoped kinds live (a ClusterCspAccount's credentials), like cert-manager's cluster
+    /// resource namespace. Default: the operator's own namespace ($POD_NAMESPACE), else xks-system.
+    /// </summary>
+    public string ClusterResourceNamespace { get; set; } = Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNamespace ? podNamespace : "xks-system";
+
     /// <summary>Role ARN patterns (<c>*</c> wildcard) a CspAccount may assume; empty: any role.</summary>
     public List<string> AllowedRoleArns { get; } = [];
 

@@ -46,9 +46,9 @@ public static class KeySetNames
         };
     }
 
-    /// <summary>The region the key store lives in: spec.region, or the CspAccount's.</summary>
-    public static string Region(V1Alpha1KeySet keySet, V1Alpha1CspAccount? account) =>
-        keySet.Spec.Region is { Length: > 0 } region ? region : account?.Spec.Region ?? "";
+    /// <summary>The region the key store lives in: spec.region, or its account's (a CspAccount's or ClusterCspAccount's spec).</summary>
+    public static string Region(V1Alpha1KeySet keySet, V1Alpha1CspAccountSpec? account) =>
+        keySet.Spec.Region is { Length: > 0 } region ? region : account?.Region ?? "";
 
     private static string Name(V1Alpha1KeySet keySet)
     {

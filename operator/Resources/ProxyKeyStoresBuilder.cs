@@ -19,11 +19,13 @@ public static class ProxyKeyStoresBuilder
         IEnumerable<V1Alpha1CloudKey> cloudKeys,
         IEnumerable<V1Secret> secrets,
         IEnumerable<V1Alpha1CspAccount> accounts,
-        string backend = KeyMaterialSecret.SoftwareBackend)
+        string backend = KeyMaterialSecret.SoftwareBackend,
+        IEnumerable<V1Alpha1ClusterCspAccount>? clusterAccounts = null)
     {
         var secretList = secrets.ToList();
         var keysByName = cloudKeys.ToDictionary(k => k.Metadata.Name, StringComparer.Ordinal);
-        var accountsByName = accounts.ToDictionary(a => a.Metadata.Name, StringComparer.Ordinal);
+        var accountsByName = accounts.ToDictionary(a => a.Metadata.Name, a => (V1Alpha1CspAccountSpec)a.Spec, StringComparer.Ordinal);
+        var clusterAccountsByName = (clusterAccounts ?? []).ToDictionary(a => a.Metadata.Name, a => (V1Alpha1CspAccountSpec)a.Spec, StringComparer.Ordinal);
         var stores = new List<ProxyKeyStoreModel>();
         var problems = new List<string>();
         var regions = new SortedSet<string>(StringComparer.Ordinal);
@@ -42,7 +44,8 @@ public static class ProxyKeyStoresBuilder
                 continue;
             }
 
-            var region = KeySetNames.Region(keySet, accountsByName.GetValueOrDefault(keySet.Spec.CspAccountRef.Name));
+            var reference = keySet.Spec.CspAccountRef;
+            var region = KeySetNames.Region(keySet, (reference.Kind == V1Alpha1CspAccountKind.ClusterCspAccount ? clusterAccountsByName : accountsByName).GetValueOrDefault(reference.Name));
             if (region.Length == 0)
             {
                 anyRegionUnknown = true;

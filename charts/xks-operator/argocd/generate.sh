@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes health-<kind>.lua for the four xks.dev kinds from health.lua.tmpl: the same logic, each kind with its own list
+# Writes health-<kind>.lua for the five xks.dev kinds from health.lua.tmpl: the same logic, each kind with its own list
 # of Ready=False reasons that mean "converging" (Progressing) rather than "broken" (Degraded). Argo CD's argocd-cm
 # cannot share code between health checks, so each script is self-contained.
 #   generate.sh           rewrite the scripts
@@ -11,6 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 declare -A CONVERGING=(
   [Vault]="ProxyUnavailable CertificatePending"
   [CspAccount]="Throttled EndpointUnreachable"
+  [ClusterCspAccount]="Throttled EndpointUnreachable"
   [KeySet]="WaitingForVault WaitingForCspAccount Creating Connecting Disconnecting Throttled EndpointUnreachable Deleting"
   [CloudKey]="WaitingForKeySet WaitingForVault WaitingForCspAccount Creating Disabling Throttled EndpointUnreachable PendingDeletion Deleting"
 )
@@ -24,7 +25,7 @@ render() { # $1 = kind
 }
 
 status=0
-for kind in Vault CspAccount KeySet CloudKey; do
+for kind in Vault CspAccount ClusterCspAccount KeySet CloudKey; do
   file="health-$(tr '[:upper:]' '[:lower:]' <<<"$kind").lua"
   if [ "${1:-}" = --check ]; then
     if ! render "$kind" | cmp -s - "$file"; then echo "$file is stale: run charts/xks-operator/argocd/generate.sh" >&2; status=1; fi

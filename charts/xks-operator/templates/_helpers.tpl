@@ -148,3 +148,19 @@ the per-namespace Roles (rbac.namespaced=true), so both modes grant exactly the 
   resources: ["certificates"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+
+{{/*
+What only an operator watching every namespace needs (rbac.namespaced=false): the cluster-scoped ClusterCspAccounts it
+verifies, and the Namespaces whose labels say which of them a KeySet may use.
+*/}}
+{{- define "xks-operator.clusterRules" -}}
+- apiGroups: ["xks.dev"]
+  resources: ["clustercspaccounts"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["xks.dev"]
+  resources: ["clustercspaccounts/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "list", "watch"]
+{{- end }}

@@ -77,4 +77,48 @@ public sealed class AwsIdentityPolicyTests
     [Fact]
     public void ExternalId_NamespaceAndName() =>
         Assert.Equal("xks:team-b/prod", AwsIdentityPolicy.ExternalId(Account("team-b", _ => { })));
+
+    private static AwsAccount ClusterAccount(Action<V1Alpha1CspAccountSpec> change)
+    {
+        var account = new V1Alpha1ClusterCspAccount
+        {
+            Metadata = new V1ObjectMeta { Name = "shared" },
+            Spec = new V1Alpha1ClusterCspAccountSpec { Region = "eu-west-1", Credentials = new V1Alpha1AwsCredentials { Source = V1Alpha1CredentialsSource.Default } },
+        };
+        change(account.Spec);
+        return AwsAccount.Of(account, "xks-system");
+    }
+
+    [Fact]
+    public void Refusals_ClusterCspAccount_MayUseTheOperatorsOwnIdentityUnderTheDefaultPolicy() =>
+        Assert.Empty(new AwsIdentityPolicy().Refusals(ClusterAccount(_ => { })));
+
+    [Fact]
+    public void Refusals_ClusterCspAccount_RoleAllowListAndHttpRulesStillApply()
+    {
+        var refusals = Platform.Refusals(ClusterAccount(s =>
+        {
+            s.AssumeRole = new V1Alpha1AssumeRole { RoleArn = "arn:aws:iam::111122223333:role/admin", ExternalId = "xks:team-a/prod" };
+            s.Endpoint = "http://collector.team-b.svc:8080";
+        }));
+
+        Assert.Collection(
+            refusals,
+            r => Assert.Contains("is not among the roles", r, StringComparison.Ordinal),
+            r => Assert.Contains("require sts:ExternalId 'xks:cluster:shared'", r, StringComparison.Ordinal),
+            r => Assert.Contains("is plain http", r, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ExternalId_ClusterCspAccount_NeverEqualsANamespacedOne()
+    {
+        var cluster = ClusterAccount(_ => { });
+        var namespaced = AwsAccount.Of(Account("cluster", _ => { }));
+        namespaced = namespaced with { Name = "shared" };
+
+        Assert.Equal("xks:cluster:shared", cluster.ExternalId);
+        Assert.Equal("xks:cluster/shared", namespaced.ExternalId);
+        Assert.Equal("xks-system", cluster.SecretNamespace);
+        Assert.Equal("ClusterCspAccount shared", cluster.Description);
+    }
 }

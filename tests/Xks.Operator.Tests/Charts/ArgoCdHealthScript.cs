@@ -10,7 +10,7 @@ namespace Xks.Operator.Charts.Tests;
 /// </summary>
 internal static class ArgoCdHealthScript
 {
-    public static readonly string[] Kinds = ["Vault", "CspAccount", "KeySet", "CloudKey"];
+    public static readonly string[] Kinds = ["Vault", "CspAccount", "ClusterCspAccount", "KeySet", "CloudKey"];
 
     private const string Harness = """
         local cjson = require("cjson")

@@ -20,7 +20,7 @@ namespace Xks.Operator.Charts.Tests;
 [Trait("Category", "Cluster")]
 public sealed class HelmInstallClusterTests
 {
-    private static readonly string[] CrdNames = ["vaults.xks.dev", "cspaccounts.xks.dev", "keysets.xks.dev", "cloudkeys.xks.dev"];
+    private static readonly string[] CrdNames = ["vaults.xks.dev", "cspaccounts.xks.dev", "clustercspaccounts.xks.dev", "keysets.xks.dev", "cloudkeys.xks.dev"];
 
     private static LocalCluster Cluster => LocalCluster.Instance;
 
@@ -46,7 +46,7 @@ public sealed class HelmInstallClusterTests
             await Cluster.Client.CoreV1.ReadNamespacedServiceAsync(fullname + "-metrics", ns);
             (await Cluster.KubectlAsync($"get poddisruptionbudget {fullname} -n {ns}")).EnsureSuccess("get the PodDisruptionBudget");
             var clusterRole = await Cluster.Client.RbacAuthorizationV1.ReadClusterRoleAsync(fullname);
-            Assert.Equal(OperatorRbac.Expected.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
+            Assert.Equal(OperatorRbac.ExpectedClusterWide.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
             await Cluster.Client.RbacAuthorizationV1.ReadClusterRoleBindingAsync(fullname);
             await Cluster.Client.RbacAuthorizationV1.ReadNamespacedRoleAsync(fullname + "-leader-election", ns);
             foreach (var name in CrdNames)

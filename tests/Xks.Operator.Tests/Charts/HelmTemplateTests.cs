@@ -58,7 +58,7 @@ public sealed class HelmTemplateTests
         Assert.Equal(
             ["run", "--leader-elect", "true", "--leader-election-namespace", HelmChart.ReleaseNamespace, "--http-address", "0.0.0.0",
              "--http-port", "8080", "--proxy-image", "ghcr.io/xks-operator/xks-proxy:0.1.0",
-             "--ambient-credentials-namespace", HelmChart.ReleaseNamespace],
+             "--cluster-resource-namespace", HelmChart.ReleaseNamespace],
             container.Args);
         var security = container.SecurityContext;
         Assert.True(security.RunAsNonRoot);
@@ -105,7 +105,8 @@ public sealed class HelmTemplateTests
         Assert.Equal(9000, Assert.Single(container.Ports).ContainerPort);
         Assert.Equal("ghcr.io/xks-operator/xks-proxy:9.9.9", parsed.Options.ProxyImage);
         var identity = parsed.Options.AwsIdentity();
-        Assert.Equal([HelmChart.ReleaseNamespace], identity.AmbientNamespaces);
+        Assert.Empty(identity.AmbientNamespaces);
+        Assert.Equal(HelmChart.ReleaseNamespace, parsed.Options.ClusterResourceNamespace);
         Assert.Equal(["*"], identity.AllowedRoleArns);
         Assert.False(identity.AllowHttpEndpoints);
     }
@@ -137,7 +138,8 @@ public sealed class HelmTemplateTests
 
         Assert.Empty(parsed.Problems);
         var identity = parsed.Options.AwsIdentity();
-        Assert.Equal(["platform", HelmChart.ReleaseNamespace], identity.AmbientNamespaces.Order(StringComparer.Ordinal));
+        Assert.Equal(["platform"], identity.AmbientNamespaces.Order(StringComparer.Ordinal));
+        Assert.Equal(HelmChart.ReleaseNamespace, parsed.Options.ClusterResourceNamespace);
         Assert.Equal(["arn:aws:iam::444455556666:role/xks-*"], identity.AllowedRoleArns);
         Assert.True(identity.AllowHttpEndpoints);
     }
@@ -176,7 +178,7 @@ public sealed class HelmTemplateTests
         var chart = await HelmChart.RenderAsync();
 
         var clusterRole = Assert.Single(chart.All<V1ClusterRole>("ClusterRole"), r => r.Metadata.Name == "xks-xks-operator");
-        Assert.Equal(OperatorRbac.Expected.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
+        Assert.Equal(OperatorRbac.ExpectedClusterWide.Order(), OperatorRbac.Flatten(clusterRole.Rules).Order());
 
         var binding = chart.Single<V1ClusterRoleBinding>("ClusterRoleBinding");
         Assert.Equal(("ClusterRole", clusterRole.Metadata.Name), (binding.RoleRef.Kind, binding.RoleRef.Name));

@@ -14,6 +14,20 @@ internal static class OperatorRbac
 
     public static IReadOnlySet<(string Group, string Resource, string Verb)> Expected { get; } = Build();
 
+    /// <summary><see cref="Expected"/> plus what only a cluster-wide install holds: ClusterCspAccounts and Namespaces.</summary>
+    public static IReadOnlySet<(string Group, string Resource, string Verb)> ExpectedClusterWide { get; } = new HashSet<(string, string, string)>(Expected)
+    {
+        ("xks.dev", "clustercspaccounts", "get"),
+        ("xks.dev", "clustercspaccounts", "list"),
+        ("xks.dev", "clustercspaccounts", "watch"),
+        ("xks.dev", "clustercspaccounts/status", "get"),
+        ("xks.dev", "clustercspaccounts/status", "update"),
+        ("xks.dev", "clustercspaccounts/status", "patch"),
+        ("", "namespaces", "get"),
+        ("", "namespaces", "list"),
+        ("", "namespaces", "watch"),
+    };
+
     /// <summary>Flattens policy rules into triples (no wildcards or resourceNames are expected in the chart).</summary>
     public static HashSet<(string Group, string Resource, string Verb)> Flatten(IEnumerable<V1PolicyRule> rules)
     {

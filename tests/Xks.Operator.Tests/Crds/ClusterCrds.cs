@@ -13,7 +13,7 @@ public static partial class ClusterCrds
     private static readonly SemaphoreSlim Lock = new(1, 1);
     private static bool _installed;
 
-    public static IReadOnlyList<string> Plurals { get; } = ["vaults", "cspaccounts", "keysets", "cloudkeys"];
+    public static IReadOnlyList<string> Plurals { get; } = ["vaults", "cspaccounts", "clustercspaccounts", "keysets", "cloudkeys"];
 
     /// <summary>config/crd/bases of the repository.</summary>
     public static string Directory => Path.Combine(LocalCluster.RepositoryRoot, "config", "crd", "bases");

@@ -52,25 +52,26 @@ public class CrdGeneratorTests
     }
 
     [Fact]
-    public void Generate_FourEntities_NamedAfterGroupAndPlural()
+    public void Generate_FiveEntities_NamedAfterGroupAndPlural()
     {
         Assert.Equal(
-            ["xks.dev_vaults.yaml", "xks.dev_cspaccounts.yaml", "xks.dev_keysets.yaml", "xks.dev_cloudkeys.yaml"],
+            ["xks.dev_vaults.yaml", "xks.dev_cspaccounts.yaml", "xks.dev_clustercspaccounts.yaml", "xks.dev_keysets.yaml", "xks.dev_cloudkeys.yaml"],
             Generated.Select(c => c.FileName));
     }
 
     [Theory]
-    [InlineData("Vault", "vaults", "xv")]
-    [InlineData("CspAccount", "cspaccounts", "csp")]
-    [InlineData("KeySet", "keysets", "ks")]
-    [InlineData("CloudKey", "cloudkeys", "ck")]
-    public void Generate_Names_KindPluralShortNameAndCategory(string kind, string plural, string shortName)
+    [InlineData("Vault", "vaults", "xv", "Namespaced")]
+    [InlineData("CspAccount", "cspaccounts", "csp", "Namespaced")]
+    [InlineData("ClusterCspAccount", "clustercspaccounts", "ccsp", "Cluster")]
+    [InlineData("KeySet", "keysets", "ks", "Namespaced")]
+    [InlineData("CloudKey", "cloudkeys", "ck", "Namespaced")]
+    public void Generate_Names_KindPluralShortNameScopeAndCategory(string kind, string plural, string shortName, string scope)
     {
         var crd = Crd(plural);
 
         Assert.Equal($"{plural}.xks.dev", crd.Metadata.Name);
         Assert.Equal("xks.dev", crd.Spec.Group);
-        Assert.Equal("Namespaced", crd.Spec.Scope);
+        Assert.Equal(scope, crd.Spec.Scope);
         Assert.Equal(kind, crd.Spec.Names.Kind);
         Assert.Equal(kind + "List", crd.Spec.Names.ListKind);
         Assert.Equal(kind.ToLowerInvariant(), crd.Spec.Names.Singular);
@@ -87,6 +88,7 @@ public class CrdGeneratorTests
     [Theory]
     [InlineData("vaults", "Hostname,Ready,Replicas,Endpoint,Age")]
     [InlineData("cspaccounts", "Region,Account,Ready,Age")]
+    [InlineData("clustercspaccounts", "Region,Account,Ready,Age")]
     [InlineData("keysets", "Vault,KeyStore,State,Ready,Age")]
     [InlineData("cloudkeys", "Alias,Enabled,KeyId,State,Ready,Age")]
     public void Generate_PrinterColumns_InOrderWithReadyFromConditions(string plural, string names)
@@ -107,7 +109,7 @@ public class CrdGeneratorTests
         Assert.All(columns.Where(c => c.Name != "Endpoint"), c => Assert.True(c.Priority is null or 0));
     }
 
-    public static TheoryData<string> Plurals() => ["vaults", "cspaccounts", "keysets", "cloudkeys"];
+    public static TheoryData<string> Plurals() => ["vaults", "cspaccounts", "clustercspaccounts", "keysets", "cloudkeys"];
 
     [Theory]
     [MemberData(nameof(Plurals))]

@@ -64,6 +64,13 @@ public sealed class OperatorCommandLineTests
     }
 
     [Fact]
+    public void Parse_ClusterResourceNamespace_WhereClusterCspAccountsSecretsAreRead()
+    {
+        Assert.Equal("platform", OperatorCommandLine.Parse(["--cluster-resource-namespace", "platform"]).Options.ClusterResourceNamespace);
+        Assert.Equal("--cluster-resource-namespace: a namespace is required", Assert.Single(OperatorCommandLine.Parse(["--cluster-resource-namespace="]).Problems));
+    }
+
+    [Fact]
     public void Parse_NoIdentityFlags_NoAmbientNamespaceAnyRoleHttpsOnly()
     {
         var policy = OperatorCommandLine.Parse([]).Options.AwsIdentity();
