@@ -18,7 +18,7 @@ internal sealed record AccountLookup(AwsAccount? Account, string Reason, string 
 /// CspAccount in the KeySet's namespace, or a ClusterCspAccount whose namespace selector selects that namespace
 /// (<see cref="CspAccountDecisions.ClusterAccountRefusal"/>, re-checked on every reconcile, so relabelling a
 /// namespace or narrowing the selector takes the account away at once). From the informers' caches: no API call.
-/// An operator that watches one namespace serves no cluster-scoped kinds.
+/// An operator that watches one namespace serves no cluster-scoped kinds unless told to (<see cref="OperatorOptions.ServesClusterKinds"/>).
 /// </summary>
 internal sealed class CspAccountResolver
 {
@@ -32,7 +32,7 @@ internal sealed class CspAccountResolver
         ArgumentNullException.ThrowIfNull(informers);
         ArgumentNullException.ThrowIfNull(options);
         _accounts = informers.GetInformer<V1Alpha1CspAccount>();
-        if (ServesClusterAccounts(informers))
+        if (options.ServesClusterKinds)
         {
             _clusterAccounts = informers.GetInformer<V1Alpha1ClusterCspAccount>();
             _namespaces = informers.GetInformer<V1Namespace>();
@@ -40,9 +40,6 @@ internal sealed class CspAccountResolver
 
         _clusterResourceNamespace = options.ClusterResourceNamespace;
     }
-
-    /// <summary>ClusterCspAccounts are served by an operator that watches all namespaces.</summary>
-    public static bool ServesClusterAccounts(InformerFactory informers) => (informers ?? throw new ArgumentNullException(nameof(informers))).Namespace is null;
 
     public async Task<AccountLookup> ResolveAsync(V1Alpha1KeySet keySet, CancellationToken cancellationToken)
     {
@@ -59,7 +56,7 @@ internal sealed class CspAccountResolver
 
         if (_clusterAccounts is null || _namespaces is null)
         {
-            return new AccountLookup(null, Reasons.NotAllowed, $"cspAccountRef names ClusterCspAccount {reference.Name}, but this operator watches only namespace {ns} (a namespaced install serves no cluster-scoped kinds): use a CspAccount in {ns}");
+            return new AccountLookup(null, Reasons.NotAllowed, $"cspAccountRef names ClusterCspAccount {reference.Name}, but this operator serves no cluster-scoped kinds (a namespaced install; --serve-cluster-kinds): use a CspAccount in {ns}");
         }
 
         await Task.WhenAll(_clusterAccounts.WaitForSyncAsync(cancellationToken), _namespaces.WaitForSyncAsync(cancellationToken)).ConfigureAwait(false);

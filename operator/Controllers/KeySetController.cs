@@ -43,7 +43,7 @@ internal sealed partial class KeySetController(
     {
         ArgumentNullException.ThrowIfNull(keySets);
         ArgumentNullException.ThrowIfNull(services);
-        if (CspAccountResolver.ServesClusterAccounts(services.GetRequiredService<InformerFactory>()))
+        if (services.GetRequiredService<OperatorOptions>().ServesClusterKinds)
         {
             keySets
                 .Watches<V1Alpha1ClusterCspAccount>(account => CspAccountResolver.KeySetsUsingClusterAccount(keySets.Informer.List(), account.Metadata.Name))

@@ -48,7 +48,7 @@ internal sealed partial class VaultController(
     private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Alpha1CspAccount> _accounts = informers.GetInformer<V1Alpha1CspAccount>();
-    private readonly ResourceInformer<V1Alpha1ClusterCspAccount>? _clusterAccounts = CspAccountResolver.ServesClusterAccounts(informers) ? informers.GetInformer<V1Alpha1ClusterCspAccount>() : null;
+    private readonly ResourceInformer<V1Alpha1ClusterCspAccount>? _clusterAccounts = options.ServesClusterKinds ? informers.GetInformer<V1Alpha1ClusterCspAccount>() : null;
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
     private readonly CachedChildMetadata _childMetadata = new(apply, informers, ChildSelector);
     /// <summary>

@@ -52,9 +52,9 @@ public static class OperatorServiceCollectionExtensions
             .AddReconciler<V1Alpha1CspAccount, CspAccountController>()
             .AddReconciler<V1Alpha1KeySet, KeySetController>()
             .AddReconciler<V1Alpha1CloudKey, CloudKeyController>();
-        if (string.IsNullOrEmpty(options.Namespace))
+        if (options.ServesClusterKinds)
         {
-            // Cluster-scoped kinds only for an operator that watches every namespace (a namespaced install may not read them).
+            // Cluster-scoped kinds by default only for an operator that watches every namespace (a namespaced install may not read them).
             controllers.AddReconciler<V1Alpha1ClusterCspAccount, ClusterCspAccountController>();
         }
 

@@ -37,6 +37,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --ambient-credentials-namespace NS
                                             CspAccounts in NS may use the operator's own AWS identity
                                             (credentials.source Default without assumeRole); repeatable (default: none)
+          --serve-cluster-kinds true|false  serve ClusterCspAccounts (default: true without --namespace)
           --cluster-resource-namespace NS   where ClusterCspAccounts' credentials Secrets live
                                             (default: the operator's namespace, $POD_NAMESPACE)
           --allowed-role-arn PATTERN        a role ARN (* wildcard) CspAccounts may assume; repeatable (default: any)
@@ -202,6 +203,17 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     else
                     {
                         problems.Add($"--credential-grace-period: '{value}' is not a duration (e.g. 0s, 30s, 2m)");
+                    }
+
+                    break;
+                case "--serve-cluster-kinds":
+                    if (bool.TryParse(value, out var serveClusterKinds))
+                    {
+                        options.ServeClusterKinds = serveClusterKinds;
+                    }
+                    else
+                    {
+                        problems.Add($"--serve-cluster-kinds: '{value}' is not true or false");
                     }
 
                     break;

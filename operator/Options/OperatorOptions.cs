@@ -42,6 +42,15 @@ public sealed class OperatorOptions
     public List<string> AmbientCredentialsNamespaces { get; } = [];
 
     /// <summary>
+    /// Serve the cluster-scoped kinds (ClusterCspAccounts, and read Namespaces' labels for them). Null: when watching
+    /// all namespaces — a namespaced install's RBAC grants neither.
+    /// </summary>
+    public bool? ServeClusterKinds { get; set; }
+
+    /// <summary>Whether this operator serves the cluster-scoped kinds (<see cref="ServeClusterKinds"/>).</summary>
+    public bool ServesClusterKinds => ServeClusterKinds ?? string.IsNullOrEmpty(Namespace);
+
+    /// <summary>
     /// Where the Secrets of cluster-scoped kinds live (a ClusterCspAccount's credentials), like cert-manager's cluster
     /// resource namespace. Default: the operator's own namespace ($POD_NAMESPACE), else xks-system.
     /// </summary>

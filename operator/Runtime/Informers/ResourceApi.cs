@@ -1,7 +1,9 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Entities.Attributes;
 
 namespace Xks.Operator.Runtime.Informers;
 
@@ -21,13 +23,14 @@ public static class ResourceApi
     /// Services, ServiceAccounts, Pods, Namespaces), which the generic object endpoints cannot reach; those endpoints
     /// (<c>/apis/{group}/{version}/…</c>) for every kind of a named group (Deployments, Ingresses, Roles, custom
     /// resources, cert-manager Certificates…). <paramref name="namespace"/>
-    /// <see langword="null"/> means all namespaces.
+    /// <see langword="null"/> means all namespaces; a cluster-scoped custom resource (<see cref="EntityScopeAttribute"/>)
+    /// ignores it, as Namespaces do.
     /// </summary>
     public static IResourceApi<T> For<T>(IKubernetes client, string? @namespace = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(client);
-        var ns = string.IsNullOrEmpty(@namespace) ? null : @namespace;
+        var ns = string.IsNullOrEmpty(@namespace) || typeof(T).GetCustomAttribute<EntityScopeAttribute>()?.Scope == EntityScope.Cluster ? null : @namespace;
         return (IResourceApi<T>?)BuiltIn(typeof(T), client, ns) ?? new CustomResourceApi<T>(client, ResourceType.Of<T>(), ns);
     }
 
