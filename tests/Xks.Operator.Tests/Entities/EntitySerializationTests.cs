@@ -122,6 +122,19 @@ public class EntitySerializationTests
         Assert.True(key.Spec.Enabled);
     }
 
+    [Fact]
+    public void Deserialize_ClusterCspAccountSample_SharesTheOperatorsIdentityBySelector()
+    {
+        var path = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples", "cluster", "xks.dev_v1alpha1_clustercspaccount.yaml");
+
+        var account = KubernetesYaml.Deserialize<V1Alpha1ClusterCspAccount>(File.ReadAllText(path));
+
+        Assert.Equal(V1Alpha1CredentialsSource.Default, account.Spec.Credentials.Source);
+        Assert.Equal("shared-production", account.Spec.NamespaceSelector.MatchLabels["xks.dev/aws-account"]);
+        Assert.Empty(new Xks.Operator.Aws.AwsIdentityPolicy().Refusals(Xks.Operator.Aws.AwsAccount.Of(account, "xks-system")));
+        Assert.Equal("xks:cluster:shared-production", Xks.Operator.Aws.AwsAccount.Of(account, "xks-system").ExternalId);
+    }
+
     public static TheoryData<Type> SchemaTypes()
     {
         var data = new TheoryData<Type>();
