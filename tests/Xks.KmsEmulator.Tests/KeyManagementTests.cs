@@ -35,6 +35,35 @@ public sealed class KeyManagementTests
     }
 
     [Fact]
+    public async Task Calls_TwoCallers_RecordedWithCallerTargetsAndOutcome()
+    {
+        const string otherKeyId = "AKIAEMULATORTESTUSER2";
+        const string otherSecret = "c2Vjb25kIHNlY3JldCBvZiB0aGUgZW11bGF0b3IgdGVzdA";
+        await using var emulator = await EmulatorHarness.StartAsync(configure: o => o.Credentials[otherKeyId] = otherSecret);
+        using var other = emulator.KmsClient(otherKeyId, otherSecret);
+        var mine = (await emulator.Kms.CreateKeyAsync(new CreateKeyRequest())).KeyMetadata;
+        var theirs = (await other.CreateKeyAsync(new CreateKeyRequest())).KeyMetadata;
+        await emulator.Kms.CreateAliasAsync(new CreateAliasRequest { AliasName = "alias/mine", TargetKeyId = mine.Arn });
+        await other.DescribeKeyAsync(new DescribeKeyRequest { KeyId = "alias/mine" });
+        await other.DisableKeyAsync(new DisableKeyRequest { KeyId = theirs.KeyId });
+        await Assert.ThrowsAsync<NotFoundException>(() => other.DisableKeyAsync(new DisableKeyRequest { KeyId = Guid.NewGuid().ToString() }));
+
+        var calls = emulator.Server.Calls();
+
+        var alias = Assert.Single(calls, c => c.Operation == "CreateAlias");
+        Assert.Equal(["alias/mine", mine.Arn], alias.Targets.Order(StringComparer.Ordinal));
+        Assert.Equal(200, alias.Status);
+        Assert.Equal($"arn:aws:iam::{EmulatorHarness.Account}:user/{EmulatorHarness.AccessKeyId}", alias.Caller);
+        Assert.True(alias.Names(mine.KeyId), "an ARN names its key ID");
+        var failed = Assert.Single(calls, c => c.Operation == "DisableKey" && c.Status != 200);
+        Assert.Equal(400, failed.Status);
+        Assert.Equal(["CreateAlias"], emulator.Server.MutatingCallsNaming(mine.KeyId).Select(c => c.Operation));
+        Assert.Equal(["DisableKey"], emulator.Server.MutatingCallsNaming(theirs.KeyId).Select(c => c.Operation));
+        Assert.NotEqual(alias.Caller, emulator.Server.MutatingCallsNaming(theirs.KeyId)[0].Caller);
+        Assert.Empty(emulator.Server.MutatingCallsNaming("alias/nobody"));
+    }
+
+    [Fact]
     public async Task TagsAndPolicy_StoredAndValidated()
     {
         await using var emulator = await EmulatorHarness.StartAsync();

@@ -21,6 +21,7 @@ public sealed class KmsEmulator : IAsyncDisposable
     private readonly KmsEmulatorOptions _options;
     private readonly ILogger _logger;
     private readonly OperationControls _controls = new();
+    private readonly CallLog _calls = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly RequestVerifier _verifier;
@@ -74,6 +75,13 @@ public sealed class KmsEmulator : IAsyncDisposable
     /// <summary>A snapshot of the calls that arrived so far, by operation (KMS and STS; including failed ones).</summary>
     public IReadOnlyDictionary<string, int> CallCounts() => _controls.CallCounts();
 
+    /// <summary>Every call so far (the last <see cref="CallLog.Capacity"/>) with its caller and the objects it named.</summary>
+    public IReadOnlyList<EmulatorCall> Calls() => _calls.Snapshot();
+
+    /// <summary>The successful calls that changed something and named one of <paramref name="targets"/> (key IDs, ARNs, aliases, key store IDs).</summary>
+    public IReadOnlyList<EmulatorCall> MutatingCallsNaming(params string[] targets) =>
+        [.. _calls.Snapshot().Where(c => c.IsMutating && c.Status is >= 200 and < 300 && targets.Any(c.Names))];
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -96,12 +104,13 @@ public sealed class KmsEmulator : IAsyncDisposable
         var target = request.Headers["X-Amz-Target"].ToString();
         Response response;
         string service, operation;
+        Caller? caller = null;
         if (target.StartsWith("TrentService.", StringComparison.Ordinal))
         {
             service = "KMS";
             operation = target["TrentService.".Length..];
             _controls.Count(operation);
-            response = await HandleKmsAsync(request, body, operation, requestId, context.RequestAborted).ConfigureAwait(false);
+            (response, caller) = await HandleKmsAsync(request, body, operation, requestId, context.RequestAborted).ConfigureAwait(false);
         }
         else if (request.Method == "POST" && request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
         {
@@ -109,7 +118,7 @@ public sealed class KmsEmulator : IAsyncDisposable
             var form = QueryHelpers.ParseQuery(System.Text.Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
             operation = form.GetValueOrDefault("Action") ?? "";
             _controls.Count(operation);
-            response = HandleSts(request, body, form, operation, requestId);
+            (response, caller) = HandleSts(request, body, form, operation, requestId);
         }
         else
         {
@@ -118,6 +127,7 @@ public sealed class KmsEmulator : IAsyncDisposable
             response = Response.Kms(400, "UnknownOperationException", "Missing or unknown X-Amz-Target, and not an STS form request.");
         }
 
+        _calls.Record(new EmulatorCall(service, operation, caller?.Arn, service == "KMS" ? CallLog.TargetsOf(body) : [], response.Status));
         if (_controls.TryTakeHold(operation, out var gate))
         {
             gate.MarkReached();
@@ -137,57 +147,59 @@ public sealed class KmsEmulator : IAsyncDisposable
         Log.Call(_logger, service, operation, requestId, response.Outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private async Task<Response> HandleKmsAsync(HttpRequest request, byte[] body, string operation, string requestId, CancellationToken cancellationToken)
+    private async Task<(Response Response, Caller? Caller)> HandleKmsAsync(HttpRequest request, byte[] body, string operation, string requestId, CancellationToken cancellationToken)
     {
+        Caller? caller = null;
         try
         {
             if (_controls.TryTakeFailure(operation, out var injected))
             {
-                return Response.Kms(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).");
+                return (Response.Kms(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext)."), null);
             }
 
-            var caller = _verifier.Verify(request, body, "kms");
+            caller = _verifier.Verify(request, body, "kms");
             if (!_kms.Knows(operation))
             {
-                return Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}.");
+                return (Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}."), caller);
             }
 
             var json = await _kms.InvokeAsync(operation, body, new CallContext(caller, requestId, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            return new Response(200, "application/x-amz-json-1.1", json, "OK");
+            return (new Response(200, "application/x-amz-json-1.1", json, "OK"), caller);
         }
         catch (AuthFailure failure)
         {
-            return Response.Kms(400, failure.Kind switch
+            return (Response.Kms(400, failure.Kind switch
             {
                 AuthFailureKind.MissingAuthentication => "MissingAuthenticationTokenException",
                 AuthFailureKind.IncompleteSignature => "IncompleteSignatureException",
                 AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => "UnrecognizedClientException",
                 AuthFailureKind.ExpiredToken => "ExpiredTokenException",
                 _ => "InvalidSignatureException",
-            }, failure.Message);
+            }, failure.Message), null);
         }
         catch (KmsException error)
         {
-            return Response.Kms(error.Status, error.Type, error.Message);
+            return (Response.Kms(error.Status, error.Type, error.Message), caller);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.InternalFault(_logger, "KMS", operation, requestId, ex);
-            return Response.Kms(500, "KMSInternalException", "The request was rejected because an internal exception occurred.");
+            return (Response.Kms(500, "KMSInternalException", "The request was rejected because an internal exception occurred."), caller);
         }
     }
 
-    private Response HandleSts(HttpRequest request, byte[] body, Dictionary<string, string> form, string action, string requestId)
+    private (Response Response, Caller? Caller) HandleSts(HttpRequest request, byte[] body, Dictionary<string, string> form, string action, string requestId)
     {
+        Caller? caller = null;
         try
         {
             if (_controls.TryTakeFailure(action, out var injected))
             {
-                return Response.Sts(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).", requestId);
+                return (Response.Sts(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).", requestId), null);
             }
 
-            var caller = _verifier.Verify(request, body, "sts");
-            return new Response(200, "text/xml", _sts.Invoke(action, form, caller, requestId, _time.GetUtcNow()), "OK");
+            caller = _verifier.Verify(request, body, "sts");
+            return (new Response(200, "text/xml", _sts.Invoke(action, form, caller, requestId, _time.GetUtcNow()), "OK"), caller);
         }
         catch (AuthFailure failure)
         {
@@ -199,16 +211,16 @@ public sealed class KmsEmulator : IAsyncDisposable
                 AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
                 _ => ("SignatureDoesNotMatch", 403),
             };
-            return Response.Sts(status, code, failure.Message, requestId);
+            return (Response.Sts(status, code, failure.Message, requestId), null);
         }
         catch (StsException error)
         {
-            return Response.Sts(error.Status, error.Code, error.Message, requestId);
+            return (Response.Sts(error.Status, error.Code, error.Message, requestId), caller);
         }
         catch (Exception ex)
         {
             Log.InternalFault(_logger, "STS", action, requestId, ex);
-            return Response.Sts(500, "InternalFailure", "The request processing has failed because of an unknown error.", requestId);
+            return (Response.Sts(500, "InternalFailure", "The request processing has failed because of an unknown error.", requestId), caller);
         }
     }
 

@@ -56,6 +56,9 @@ public sealed class ClusterCspAccountClusterTests() : OperatorClusterTest("ccsp"
             await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync(KeySet) == "NotAllowed", Within, "the KeySet NotAllowed once its namespace is no longer selected");
             await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.Equal(storeCallsWhileShared, StoreCalls.Sum(seed.Kms.CallCount));
+            var storeCallsNamingIt = seed.Kms.MutatingCallsNaming(store!).Count;
+            await seed.KubectlAsync("delete keyset/shared --wait=true --timeout=60s");
+            Assert.Equal(storeCallsNamingIt, seed.Kms.MutatingCallsNaming(store!).Count);
         }
         finally
         {

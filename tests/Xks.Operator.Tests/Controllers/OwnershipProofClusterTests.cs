@@ -28,6 +28,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         await seed.Admin.DisableKeyAsync(new DisableKeyRequest { KeyId = theirs.KeyId });
         var policyBefore = (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy;
         var mutationsBefore = Count(seed, KeyMutations);
+        var theirCallsBefore = seed.Kms.MutatingCallsNaming(theirs.KeyId).Count; // the test's own CreateKey and DisableKey
 
         await ForgeStatusAsync(seed, CloudKey, new { keyId = theirs.KeyId });
 
@@ -36,6 +37,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         Assert.Equal(KeyState.Disabled, described.KeyState);
         Assert.Equal(policyBefore, (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = theirs.KeyId, PolicyName = "default" })).Policy);
         Assert.Equal(mutationsBefore, Count(seed, KeyMutations));
+        Assert.Equal(theirCallsBefore, seed.Kms.MutatingCallsNaming(theirs.KeyId).Count);
         Assert.Contains($"KMS key {theirs.KeyId} is in key store (none)", await seed.ReadyMessageAsync(CloudKey), StringComparison.Ordinal);
     }
 
@@ -55,6 +57,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
 
         await Eventually.HoldsAsync(async () => await seed.ReadyReasonAsync("keyset/intruder") == "Conflict", Within, "the intruding KeySet Ready=False Conflict");
         Assert.Equal(mutationsBefore, Count(seed, StoreMutations));
+        var victimCallsBefore = seed.Kms.MutatingCallsNaming(victim).Count;
         var store = (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = victim })).CustomKeyStores[0];
         Assert.Equal(ConnectionStateType.CONNECTED, store.ConnectionState);
         await seed.WaitReadyAsync(resources: ["keyset/" + SeedEnvironment.KeySetName, CloudKey]);
@@ -62,6 +65,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         // Deleting the intruder (deletionPolicy Delete would delete its store) leaves the victim's store alone too.
         await seed.KubectlAsync("delete keyset/intruder --wait=true --timeout=60s");
         Assert.Equal(mutationsBefore, Count(seed, StoreMutations));
+        Assert.Equal(victimCallsBefore, seed.Kms.MutatingCallsNaming(victim).Count);
         Assert.Equal(ConnectionStateType.CONNECTED, (await seed.Admin.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = victim })).CustomKeyStores[0].ConnectionState);
     }
 
@@ -83,6 +87,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         };
         await seed.Client.CoreV1.CreateNamespacedSecretAsync(material, Ns);
         var mutationsBefore = Count(seed, KeyMutations);
+        var victimCallsBefore = seed.Kms.MutatingCallsNaming(victimKey).Count;
 
         await seed.KubectlAsync("apply -f -", $$"""
             {"apiVersion":"xks.dev/v1alpha1","kind":"CloudKey","metadata":{"name":"intruder"},
@@ -94,6 +99,7 @@ public sealed class OwnershipProofClusterTests() : OperatorClusterTest("owner")
         Assert.Contains($"KMS key {victimKey} is tagged as CloudKey {Ns}/{SeedEnvironment.CloudKeyName}'s", await seed.ReadyMessageAsync("cloudkey/intruder"), StringComparison.Ordinal);
         Assert.Equal(mutationsBefore, Count(seed, KeyMutations));
         Assert.Equal(0, seed.Kms.CallCount("TagResource"));
+        Assert.Equal(victimCallsBefore, seed.Kms.MutatingCallsNaming(victimKey).Count);
         Assert.Equal(policyBefore, (await seed.Admin.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = victimKey, PolicyName = "default" })).Policy);
         await seed.WaitReadyAsync(resources: [CloudKey]);
     }
