@@ -164,3 +164,10 @@ verifies, and the Namespaces whose labels say which of them a KeySet may use.
   resources: ["namespaces"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+
+{{/* The user roles' read access to Events (the operator's refusals and transitions, shown by kubectl describe). */}}
+{{- define "xks-operator.userRoles.events" }}
+  - apiGroups: ["", "events.k8s.io"]
+    resources: ["events"]
+    verbs: ["get", "list", "watch"]
+{{- end }}

@@ -4,7 +4,7 @@ namespace Xks.Operator.Charts.Tests;
 
 /// <summary>
 /// The chart's user ClusterRoles on the real API server's RBAC authorizer: bound in tenant namespace b to three
-/// ServiceAccounts, each may do what its role says in b, nothing in a, never a /status write, never a Secret.
+/// ServiceAccounts, each may do what its role says in b, nothing in a, never a /status write, never a Secret; each reads its namespace's Events.
 /// </summary>
 [Collection(ChartCollection.Name)]
 [Trait("Category", "Cluster")]
@@ -51,15 +51,19 @@ public sealed class UserRolesClusterTests
                 ("auditor", "watch", "vaults", true, true),
                 ("auditor", "create", "cloudkeys", true, false),
                 ("auditor", "get", "cloudkeys", false, false),
+                ("auditor", "list", "events", true, true),
+                ("dev", "watch", "events", true, true),
+                ("dev", "list", "events", false, false),
+                ("lead", "create", "events", true, false),
             ];
             var wrong = new List<string>();
             foreach (var c in cases)
             {
                 var (resource, subresource) = c.Resource.Split('/') is [var r, var s] ? (r, $" --subresource={s}") : (c.Resource, "");
                 var answer = await Cluster.KubectlAsync($"auth can-i {c.Verb} {resource}.xks.dev{subresource} -n {(c.InB ? b : a)} --as system:serviceaccount:{b}:{c.User}");
-                if (resource == "secrets")
+                if (resource is "secrets" or "events")
                 {
-                    answer = await Cluster.KubectlAsync($"auth can-i {c.Verb} secrets -n {(c.InB ? b : a)} --as system:serviceaccount:{b}:{c.User}");
+                    answer = await Cluster.KubectlAsync($"auth can-i {c.Verb} {resource} -n {(c.InB ? b : a)} --as system:serviceaccount:{b}:{c.User}");
                 }
 
                 var allowed = answer.StandardOutput.Trim() == "yes";
