@@ -28,8 +28,21 @@ public sealed record ProxyConfigModel
     /// <summary>The key backend (startup section): software by default, or the Vault's PKCS#11 settings.</summary>
     public ProxyBackendModel Backend { get; init; } = ProxyBackendModel.Software;
 
+    /// <summary>
+    /// Mutual TLS (only with <see cref="ServeTls"/>): the subject names a client certificate must carry, checked against
+    /// the CA mounted at <see cref="ProxyLayout.ClientCaFile"/>. Empty: no client certificate is asked for.
+    /// </summary>
+    public IReadOnlyList<string> ClientCertificateSubjects { get; init; } = [];
+
     /// <summary>Port of the XKS API inside the pod.</summary>
     public int Port => ProxyLayout.XksPort(ServeTls);
+
+    /// <summary>
+    /// The Vault's spec.tls.clientCertificate when it applies: the proxy terminates TLS (an Ingress never passes the
+    /// client certificate on, and the validator refuses the combination).
+    /// </summary>
+    public static V1Alpha1VaultClientCertificate? ClientCertificateOf(V1Alpha1Vault vault) =>
+        ProxyTerminatesTls(vault) ? vault.Spec.Tls?.ClientCertificate : null;
 
     /// <summary>True when the Vault is exposed through a LoadBalancer Service, so the proxy itself terminates TLS.</summary>
     public static bool ProxyTerminatesTls(V1Alpha1Vault vault)
@@ -53,6 +66,7 @@ public sealed record ProxyConfigModel
             Regions = regions ?? [],
             KeyStores = keyStores ?? [],
             Backend = ProxyBackendModel.ForVault(vault),
+            ClientCertificateSubjects = ClientCertificateOf(vault) is { } mtls ? [.. mtls.AllowedSubjects] : [],
         };
     }
 }

@@ -29,6 +29,7 @@ public static class ProxyDeploymentBuilder
     private const string MasterKeyVolume = "master-key";
     private const string PinVolume = "pkcs11-pin";
     private const string TlsVolume = "tls";
+    private const string ClientCaVolume = "client-ca";
     private const string DataVolume = "data";
     private const string TmpVolume = "tmp";
 
@@ -118,6 +119,11 @@ public static class ProxyDeploymentBuilder
         if (tls)
         {
             mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = ProxyLayout.TlsDirectory, ReadOnlyProperty = true });
+        }
+
+        if (ProxyConfigModel.ClientCertificateOf(vault) is not null)
+        {
+            mounts.Add(new V1VolumeMount { Name = ClientCaVolume, MountPath = ProxyLayout.ClientCaDirectory, ReadOnlyProperty = true });
         }
 
         return new V1Container
@@ -211,6 +217,28 @@ public static class ProxyDeploymentBuilder
                     [
                         new V1KeyToPath { Key = "tls.crt", Path = "tls.crt" },
                         new V1KeyToPath { Key = "tls.key", Path = "tls.key" },
+                    ],
+                },
+            });
+        }
+
+        if (ProxyConfigModel.ClientCertificateOf(vault) is { } mtls)
+        {
+            // Only the CA bundle: the kubelet refreshes it in place and the proxy reloads it with its certificate.
+            volumes.Add(new V1Volume
+            {
+                Name = ClientCaVolume,
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = mtls.CaSecretRef.Name,
+                    DefaultMode = SecretFileMode,
+                    Items =
+                    [
+                        new V1KeyToPath
+                        {
+                            Key = string.IsNullOrEmpty(mtls.CaSecretRef.Key) ? V1Alpha1VaultClientCertificate.DefaultCaKey : mtls.CaSecretRef.Key,
+                            Path = ProxyLayout.ClientCaKey,
+                        },
                     ],
                 },
             });

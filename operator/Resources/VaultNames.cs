@@ -8,7 +8,7 @@ namespace Xks.Operator.Resources;
 /// </summary>
 public static class VaultNames
 {
-    /// <summary>ServiceAccount, Role, RoleBinding, Deployment, ClusterIP Service and PodDisruptionBudget.</summary>
+    /// <summary>ServiceAccount, Role, RoleBinding, Deployment, ClusterIP Service, PodDisruptionBudget and NetworkPolicy.</summary>
     public static string Proxy(V1Alpha1Vault vault) => Name(vault) + "-proxy";
 
     public static string ServiceAccount(V1Alpha1Vault vault) => Proxy(vault);
@@ -22,6 +22,9 @@ public static class VaultNames
     public static string Service(V1Alpha1Vault vault) => Proxy(vault);
 
     public static string PodDisruptionBudget(V1Alpha1Vault vault) => Proxy(vault);
+
+    /// <summary>The NetworkPolicy limiting who may connect to the proxy pods (unless disabled).</summary>
+    public static string NetworkPolicy(V1Alpha1Vault vault) => Proxy(vault);
 
     /// <summary>The LoadBalancer Service (exposure LoadBalancer only).</summary>
     public static string LoadBalancerService(V1Alpha1Vault vault) => Name(vault) + "-proxy-lb";

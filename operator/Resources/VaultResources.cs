@@ -9,9 +9,11 @@ namespace Xks.Operator.Resources;
 /// <param name="DefaultProxyImage">The operator's --proxy-image, for Vaults without spec.proxy.image.</param>
 /// <param name="PodDisruptionBudgetApiVersion">policy/v1, or policy/v1beta1 on servers before 1.21
 /// (<see cref="ProxyPodDisruptionBudgetBuilder.SelectApiVersion"/>).</param>
+/// <param name="NetworkPolicy">The operator's NetworkPolicy defaults; null: <see cref="VaultNetworkPolicyDefaults.Default"/>.</param>
 public sealed record VaultResourceOptions(
     string DefaultProxyImage = V1Alpha1VaultProxy.DefaultImage,
-    string PodDisruptionBudgetApiVersion = ProxyPodDisruptionBudgetBuilder.PolicyV1);
+    string PodDisruptionBudgetApiVersion = ProxyPodDisruptionBudgetBuilder.PolicyV1,
+    VaultNetworkPolicyDefaults? NetworkPolicy = null);
 
 /// <summary>A child the Vault must not have (any more), e.g. the Ingress after a switch to LoadBalancer.</summary>
 public sealed record VaultChildReference(string ApiVersion, string Kind, string Name);
@@ -31,18 +33,19 @@ public sealed record VaultChildren(
     V1Deployment Deployment,
     V1PodDisruptionBudget PodDisruptionBudget,
     V1Ingress? Ingress,
+    V1NetworkPolicy? NetworkPolicy,
     IReadOnlyList<VaultChildReference> Unwanted)
 {
     /// <summary>
     /// The children that exist, in apply order: identity and config before the pods that use them, the Certificate
-    /// before the Ingress that serves it.
+    /// before the Ingress that serves it, the NetworkPolicy last (it only narrows who reaches pods that exist).
     /// </summary>
     public IEnumerable<IKubernetesObject<V1ObjectMeta>> All()
     {
         IKubernetesObject<V1ObjectMeta>?[] all =
         [
             ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, Service, LoadBalancerService, Deployment,
-            PodDisruptionBudget, Ingress,
+            PodDisruptionBudget, Ingress, NetworkPolicy,
         ];
         return all.OfType<IKubernetesObject<V1ObjectMeta>>();
     }
@@ -66,6 +69,7 @@ public static class VaultResources
         var certificate = ProxyCertificateBuilder.Build(vault);
         var loadBalancer = ProxyServiceBuilder.BuildLoadBalancerService(vault);
         var ingress = ProxyIngressBuilder.Build(vault);
+        var networkPolicy = ProxyNetworkPolicyBuilder.Build(vault, options.NetworkPolicy ?? VaultNetworkPolicyDefaults.Default);
 
         var unwanted = new List<VaultChildReference>();
         if (certificate is null)
@@ -83,6 +87,11 @@ public static class VaultResources
             unwanted.Add(new VaultChildReference("networking.k8s.io/v1", "Ingress", VaultNames.Ingress(vault)));
         }
 
+        if (networkPolicy is null)
+        {
+            unwanted.Add(new VaultChildReference("networking.k8s.io/v1", "NetworkPolicy", VaultNames.NetworkPolicy(vault)));
+        }
+
         return new VaultChildren(
             ProxyRbacBuilder.BuildServiceAccount(vault),
             ProxyRbacBuilder.BuildRole(vault, additionalSecretNames),
@@ -94,6 +103,7 @@ public static class VaultResources
             ProxyDeploymentBuilder.Build(vault, options.DefaultProxyImage),
             ProxyPodDisruptionBudgetBuilder.Build(vault, options.PodDisruptionBudgetApiVersion),
             ingress,
+            networkPolicy,
             unwanted);
     }
 }

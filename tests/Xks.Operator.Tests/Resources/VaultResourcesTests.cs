@@ -1,6 +1,7 @@
 using System.Text;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
 
 namespace Xks.Operator.Resources.Tests;
@@ -96,6 +97,29 @@ public class VaultResourcesTests
             children.Unwanted);
     }
 
+    [Fact]
+    public void Build_NetworkPolicyDisabled_ListsItAsUnwantedSoTheReconcilerDeletesIt()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        vault.Spec.NetworkPolicy = new V1Alpha1VaultNetworkPolicy { Enabled = false };
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions());
+
+        Assert.Null(children.NetworkPolicy);
+        Assert.DoesNotContain(children.All(), c => c is V1NetworkPolicy);
+        Assert.Contains(new VaultChildReference("networking.k8s.io/v1", "NetworkPolicy", "payments-proxy"), children.Unwanted);
+    }
+
+    [Fact]
+    public void Build_OperatorNetworkPolicyDefaults_ReachTheNetworkPolicy()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var off = new VaultResourceOptions(NetworkPolicy: VaultNetworkPolicyDefaults.Default with { Enabled = false });
+
+        Assert.Null(VaultResources.Build(vault, off).NetworkPolicy);
+        Assert.NotNull(VaultResources.Build(vault, new VaultResourceOptions()).NetworkPolicy);
+    }
+
     [Theory]
     [MemberData(nameof(Samples))]
     public void Build_NonSecretChildren_CarryNoKeyMaterialOrCredentials(string sample, string pdbApiVersion)
@@ -128,7 +152,7 @@ public class VaultResourcesTests
         var kinds = children.All().Select(c => c.Kind).ToList();
 
         Assert.Equal(
-            ["ServiceAccount", "Role", "RoleBinding", "Secret", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "Ingress"],
+            ["ServiceAccount", "Role", "RoleBinding", "Secret", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "Ingress", "NetworkPolicy"],
             kinds);
         Assert.IsType<V1Certificate>(children.All().ElementAt(4));
     }
