@@ -32,6 +32,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
             ("Service", (await Client.CoreV1.ReadNamespacedServiceAsync("edge-proxy", Ns)).Metadata),
             ("Deployment", (await Client.AppsV1.ReadNamespacedDeploymentAsync("edge-proxy", Ns)).Metadata),
             ("Ingress", (await Client.NetworkingV1.ReadNamespacedIngressAsync("edge", Ns)).Metadata),
+            ("NetworkPolicy", (await Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("edge-proxy", Ns)).Metadata),
             ("PodDisruptionBudget", await ReadGenericMetadataAsync("policy", "v1beta1", "poddisruptionbudgets", "edge-proxy")),
         };
         foreach (var (kind, meta) in owned)
@@ -210,6 +211,37 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         var describe = (await Cluster.KubectlAsync($"describe vault moving -n {Ns}")).EnsureSuccess("kubectl describe");
         Assert.Contains("Deleted Ingress moving", describe.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("Updated Deployment moving-proxy", describe.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Vault_NetworkPolicy_FollowsTheExposureAndIsDeletedWhenDisabled()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("fenced"));
+
+        // Exposure Ingress: the API port admits the ingress controller's namespace only, metrics the monitoring namespace.
+        var policy = await WaitForAsync(() => Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns), "NetworkPolicy created");
+        var vault = await WaitForVaultAsync("fenced", v => v.Status?.ObservedGeneration == 1);
+        Assert.Contains(policy.Metadata.OwnerReferences ?? [], o => o.Controller == true && o.Uid == vault.Metadata.Uid);
+        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        Assert.Equal("fenced", policy.Spec.PodSelector.MatchLabels[VaultLabels.VaultLabel]);
+        Assert.Equal(["xks", "metrics"], policy.Spec.Ingress.Select(r => Assert.Single(r.Ports).Port.Value));
+        Assert.Equal("ingress-nginx", Assert.Single(policy.Spec.Ingress[0].FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+
+        // Exposure LoadBalancer: AWS KMS calls from outside the cluster, so the API port admits any address.
+        await CreateTlsSecretAsync("fenced-tls");
+        await ApplyAsync(LoadBalancerVault("fenced"));
+        await Eventually.HoldsAsync(
+            async () => (await Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns)).Spec.Ingress[0].FromProperty.Any(p => p.IpBlock?.Cidr == "0.0.0.0/0"),
+            Timeout, "NetworkPolicy admits any address to the API port");
+
+        // Disabled in the spec: the operator deletes the one it made.
+        await ApplyAsync(LoadBalancerVault("fenced") + "\n  networkPolicy: {enabled: false}\n");
+        await Eventually.HoldsAsync(
+            async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns)) is null,
+            Timeout, "NetworkPolicy deleted");
+        var describe = (await Cluster.KubectlAsync($"describe vault fenced -n {Ns}")).EnsureSuccess("kubectl describe");
+        Assert.Contains("Deleted NetworkPolicy fenced-proxy", describe.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
