@@ -242,7 +242,7 @@ internal sealed partial class VaultController(
         status.CertificateSecretName = VaultNames.TlsSecret(vault);
         var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
             ? (ConditionStatus.False, Reasons.CertManagerNotInstalled, "the cert-manager.io/v1 Certificate API is not served: install cert-manager, or set spec.tls.secretName to an existing kubernetes.io/tls Secret and drop spec.tls.issuerRef")
-            : await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+            : await BothCertificatesStateAsync(vault, cancellationToken).ConfigureAwait(false);
         ready.Set(vault, status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage);
 
         if (masterKeyProblem is not null)
@@ -372,6 +372,23 @@ internal sealed partial class VaultController(
         }
 
         return null;
+    }
+
+    /// <summary>The public certificate's state and, with backend TLS, the backend Certificate's: Ready needs both.</summary>
+    private async Task<(string Status, string Reason, string Message)> BothCertificatesStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var state = await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+        if (state.Status != ConditionStatus.True || !ProxyConfigModel.BackendTls(vault))
+        {
+            return state;
+        }
+
+        var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", vault.Metadata.NamespaceProperty, "certificates", VaultNames.BackendCertificate(vault), cancellationToken).ConfigureAwait(false);
+        var backend = KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(stored));
+        var ready = backend.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready);
+        return ready?.Status == ConditionStatus.True
+            ? (ConditionStatus.True, state.Reason, $"{state.Message}; backend Certificate {backend.Metadata.Name} is issued into Secret {VaultNames.BackendTlsSecret(vault)}")
+            : (ConditionStatus.False, Reasons.CertificatePending, $"waiting for cert-manager to issue the backend Certificate {backend.Metadata.Name} (spec.tls.backendIssuerRef): {ready?.Reason ?? "no Ready condition yet"}{(string.IsNullOrEmpty(ready?.Message) ? "" : " - " + ready.Message)}");
     }
 
     private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)

@@ -103,6 +103,10 @@ public sealed class V1Alpha1VaultTls
     [Description("How long before expiry cert-manager renews the certificate, as a Go duration, e.g. 360h. Only with issuerRef; default: cert-manager's (a third of the duration).")]
     public string? RenewBefore { get; set; }
 
+    [JsonPropertyName("backendIssuerRef")]
+    [Description("Backend TLS for exposure Ingress: cert-manager issuer (typically a CA issuer the platform team runs, so the Secret carries ca.crt) of a certificate for the proxy Service's cluster name <vault>-proxy.<namespace>.svc. With it the proxy serves HTTPS on its backend port and the Ingress verifies it (ingress-nginx proxy-ssl-* annotations), so data keys never cross the pod network in clear. Only with spec.exposure.type Ingress.")]
+    public V1Alpha1IssuerReference? BackendIssuerRef { get; set; }
+
     [JsonPropertyName("clientCertificate")]
     [Description("Mutual TLS: the proxy completes a handshake only with clients whose certificate chains to the CA in caSecretRef and names one of allowedSubjects (AWS KMS presents a certificate for cks.kms.<region>.amazonaws.com). Only with spec.exposure.type LoadBalancer, where the proxy terminates TLS; with an Ingress the Vault is not Ready (reason InvalidSpec).")]
     public V1Alpha1VaultClientCertificate? ClientCertificate { get; set; }

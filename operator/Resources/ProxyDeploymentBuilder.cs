@@ -69,7 +69,7 @@ public static class ProxyDeploymentBuilder
     public static V1PodTemplateSpec BuildPodTemplate(V1Alpha1Vault vault, string defaultImage)
     {
         var proxy = vault.Spec.Proxy ?? new V1Alpha1VaultProxy();
-        var tls = ProxyConfigModel.ProxyTerminatesTls(vault);
+        var tls = ProxyConfigModel.ProxyServesTls(vault);
         var annotations = Annotations.Merge(proxy.PodAnnotations, new Dictionary<string, string>
         {
             [VaultLabels.StartupConfigHashAnnotation] = ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(vault)),
@@ -211,7 +211,7 @@ public static class ProxyDeploymentBuilder
                 Name = TlsVolume,
                 Secret = new V1SecretVolumeSource
                 {
-                    SecretName = VaultNames.TlsSecret(vault),
+                    SecretName = VaultNames.ServingTlsSecret(vault),
                     DefaultMode = SecretFileMode,
                     Items =
                     [

@@ -41,6 +41,26 @@ public static class VaultNames
     /// <summary>The cert-manager Certificate (when spec.tls.issuerRef is set).</summary>
     public static string Certificate(V1Alpha1Vault vault) => Name(vault);
 
+    /// <summary>The cert-manager Certificate of the backend (spec.tls.backendIssuerRef, exposure Ingress).</summary>
+    public static string BackendCertificate(V1Alpha1Vault vault) => Name(vault) + "-backend";
+
+    /// <summary>The Secret cert-manager writes for <see cref="BackendCertificate"/> (tls.crt, tls.key, ca.crt).</summary>
+    public static string BackendTlsSecret(V1Alpha1Vault vault) => Name(vault) + "-backend-tls";
+
+    /// <summary>The in-cluster DNS name of the proxy Service, which the backend certificate names.</summary>
+    public static string ServiceDnsName(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return $"{Service(vault)}.{vault.Metadata?.NamespaceProperty}.svc";
+    }
+
+    /// <summary>
+    /// The Secret whose certificate the proxy serves when it serves TLS: the public one behind a LoadBalancer, the
+    /// backend one behind an Ingress.
+    /// </summary>
+    public static string ServingTlsSecret(V1Alpha1Vault vault) =>
+        ProxyConfigModel.ProxyTerminatesTls(vault) ? TlsSecret(vault) : BackendTlsSecret(vault);
+
     /// <summary>The kubernetes.io/tls Secret: spec.tls.secretName, or &lt;vault&gt;-tls for the Certificate to write.</summary>
     public static string TlsSecret(V1Alpha1Vault vault)
     {

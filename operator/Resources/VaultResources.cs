@@ -28,6 +28,7 @@ public sealed record VaultChildren(
     V1RoleBinding RoleBinding,
     V1Secret ConfigSecret,
     V1Certificate? Certificate,
+    V1Certificate? BackendCertificate,
     V1Service Service,
     V1Service? LoadBalancerService,
     V1Deployment Deployment,
@@ -44,7 +45,7 @@ public sealed record VaultChildren(
     {
         IKubernetesObject<V1ObjectMeta>?[] all =
         [
-            ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, Service, LoadBalancerService, Deployment,
+            ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, BackendCertificate, Service, LoadBalancerService, Deployment,
             PodDisruptionBudget, Ingress, NetworkPolicy,
         ];
         return all.OfType<IKubernetesObject<V1ObjectMeta>>();
@@ -67,6 +68,7 @@ public static class VaultResources
         ArgumentNullException.ThrowIfNull(vault);
         ArgumentNullException.ThrowIfNull(options);
         var certificate = ProxyCertificateBuilder.Build(vault);
+        var backendCertificate = ProxyCertificateBuilder.BuildBackend(vault);
         var loadBalancer = ProxyServiceBuilder.BuildLoadBalancerService(vault);
         var ingress = ProxyIngressBuilder.Build(vault);
         var networkPolicy = ProxyNetworkPolicyBuilder.Build(vault, options.NetworkPolicy ?? VaultNetworkPolicyDefaults.Default);
@@ -75,6 +77,11 @@ public static class VaultResources
         if (certificate is null)
         {
             unwanted.Add(new VaultChildReference("cert-manager.io/v1", "Certificate", VaultNames.Certificate(vault)));
+        }
+
+        if (backendCertificate is null)
+        {
+            unwanted.Add(new VaultChildReference("cert-manager.io/v1", "Certificate", VaultNames.BackendCertificate(vault)));
         }
 
         if (loadBalancer is null)
@@ -98,6 +105,7 @@ public static class VaultResources
             ProxyRbacBuilder.BuildRoleBinding(vault),
             ProxyConfigSecretBuilder.Build(vault, config ?? ProxyConfigModel.ForVault(vault)),
             certificate,
+            backendCertificate,
             ProxyServiceBuilder.BuildClusterService(vault),
             loadBalancer,
             ProxyDeploymentBuilder.Build(vault, options.DefaultProxyImage),

@@ -52,6 +52,7 @@ public static partial class VaultSpecValidator
         ValidateTls(spec.Tls, problems);
         ValidateExposure(spec.Exposure, problems);
         ValidateClientCertificate(spec, problems);
+        ValidateBackendTls(spec, problems);
         ValidateNetworkPolicy(spec.NetworkPolicy, problems);
         ValidateKeyBackend(spec.KeyBackend, problems);
         if (spec.Proxy?.Image is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
@@ -163,6 +164,23 @@ public static partial class VaultSpecValidator
             {
                 problems.Add($"spec.tls.clientCertificate.allowedSubjects[{i}]: '{subjects[i]}' is not a subject name (a common name or DNS name without spaces, e.g. cks.kms.us-east-1.amazonaws.com).");
             }
+        }
+    }
+
+    private static void ValidateBackendTls(V1Alpha1VaultSpec spec, List<string> problems)
+    {
+        if (spec.Tls?.BackendIssuerRef is not { } issuer)
+        {
+            return;
+        }
+
+        if (spec.Exposure?.Type == V1Alpha1ExposureType.LoadBalancer)
+        {
+            problems.Add("spec.tls.backendIssuerRef: only applies to spec.exposure.type Ingress (backend TLS between the Ingress and the proxy); with a LoadBalancer the proxy already serves the public certificate itself. Remove it or change the type.");
+        }
+        else if (string.IsNullOrEmpty(issuer.Name))
+        {
+            problems.Add("spec.tls.backendIssuerRef.name: required.");
         }
     }
 

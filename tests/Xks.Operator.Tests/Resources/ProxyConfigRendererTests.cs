@@ -49,6 +49,7 @@ public sealed class ProxyConfigRendererTests : IDisposable
     [Theory]
     [InlineData("ingress-issuer", 8080, false)]
     [InlineData("loadbalancer-secret", 8443, true)]
+    [InlineData("ingress-backend-tls", 8443, true)]
     public void Render_VaultWithoutKeyStores_IsAcceptedByTheProxyInClusterMode(string sample, int port, bool tls)
     {
         var vault = ResourceTestSupport.LoadVault(sample);

@@ -337,6 +337,30 @@ public class VaultSpecValidatorTests
     }
 
     [Fact]
+    public void Validate_BackendIssuerRefWithLoadBalancer_IsAProblem()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Exposure = new V1Alpha1VaultExposure { Type = V1Alpha1ExposureType.LoadBalancer };
+            s.Tls!.BackendIssuerRef = new V1Alpha1IssuerReference { Name = "platform-ca" };
+        });
+
+        Assert.Equal(
+            "spec.tls.backendIssuerRef: only applies to spec.exposure.type Ingress (backend TLS between the Ingress and the proxy); with a LoadBalancer the proxy already serves the public certificate itself. Remove it or change the type.",
+            Single(vault));
+    }
+
+    [Fact]
+    public void Validate_BackendIssuerRefWithoutName_IsAProblem() =>
+        Assert.Equal(
+            "spec.tls.backendIssuerRef.name: required.",
+            Single(ResourceTestSupport.MinimalVault(s => s.Tls!.BackendIssuerRef = new V1Alpha1IssuerReference())));
+
+    [Fact]
+    public void Validate_BackendTlsSample_HasNoProblems() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault("ingress-backend-tls")));
+
+    [Fact]
     public void Validate_NetworkPolicyPeers_NameTheListAndIndexOfEachBadPeer()
     {
         var vault = ResourceTestSupport.MinimalVault(s => s.NetworkPolicy = new V1Alpha1VaultNetworkPolicy
