@@ -147,6 +147,39 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
     }
 
     [Fact]
+    public async Task Vault_WithBackendIssuerRef_ServesVerifiedHttpsBehindTheIngressAndWaitsForBothCertificates()
+    {
+        await InstallCertificateApiAsync();
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("sealed").Replace(
+            "issuerRef: {name: letsencrypt, kind: ClusterIssuer}",
+            "issuerRef: {name: letsencrypt, kind: ClusterIssuer}\n    backendIssuerRef: {name: platform-ca, kind: ClusterIssuer}",
+            StringComparison.Ordinal));
+
+        var backend = await WaitForAsync(
+            () => Client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", Ns, "certificates", "sealed-backend"), "backend Certificate created");
+        var spec = System.Text.Json.JsonDocument.Parse(KubernetesJson.Serialize(backend)).RootElement.GetProperty("spec");
+        Assert.Equal("sealed-backend-tls", spec.GetProperty("secretName").GetString());
+        Assert.Equal([$"sealed-proxy.{Ns}.svc", $"sealed-proxy.{Ns}.svc.cluster.local"], spec.GetProperty("dnsNames").EnumerateArray().Select(e => e.GetString()));
+        var ingress = await WaitForAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("sealed", Ns), "Ingress created");
+        Assert.Equal("HTTPS", ingress.Metadata.Annotations["nginx.ingress.kubernetes.io/backend-protocol"]);
+        Assert.Equal($"{Ns}/sealed-backend-tls", ingress.Metadata.Annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"]);
+        var deployment = await Client.AppsV1.ReadNamespacedDeploymentAsync("sealed-proxy", Ns);
+        Assert.Equal(8443, deployment.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort);
+
+        // The public certificate alone is not enough: Ready waits for the backend one too.
+        var issued = new { status = new { conditions = new[] { new { type = "Ready", status = "True", reason = "Ready", message = "Certificate is up to date and has not expired", lastTransitionTime = DateTime.UtcNow } } } };
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", Ns, "certificates", "sealed");
+        await Kubelet.MakeDeploymentAvailableAsync(Ns, "sealed-proxy", 2, Timeout);
+        var pending = await WaitForVaultAsync("sealed", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.CertificateReady)?.Message?.Contains("backend Certificate sealed-backend", StringComparison.Ordinal) == true);
+        Assert.Equal(ConditionStatus.False, Conditions.Get(pending.Status!.Conditions, ConditionTypes.Ready)!.Status);
+
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", Ns, "certificates", "sealed-backend");
+        var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready vault/sealed -n {Ns} --timeout=60s");
+        Assert.True(wait.ExitCode == 0, wait.Output);
+    }
+
+    [Fact]
     public async Task Vault_ChildNameTakenByAnUnownedObject_LeavesItAloneAndReportsReconcileFailedThenRecovers()
     {
         // Someone's own Deployment already has the name the Vault needs.
