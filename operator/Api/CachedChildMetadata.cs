@@ -26,6 +26,7 @@ internal sealed class CachedChildMetadata(ServerSideApply apply, InformerFactory
             V1RoleBinding => Cached<V1RoleBinding>(key),
             V1Deployment => Cached<V1Deployment>(key),
             V1Ingress => Cached<V1Ingress>(key),
+            V1NetworkPolicy => Cached<V1NetworkPolicy>(key),
             _ => null,
         };
         return cached ?? await apply.ReadMetadataAsync(desired, cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,7 @@ internal sealed class ServerSideApply(IKubernetes client)
             V1RoleBinding => await client.RbacAuthorizationV1.PatchNamespacedRoleBindingAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1Deployment => await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
             V1Ingress => await client.NetworkingV1.PatchNamespacedIngressAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
+            V1NetworkPolicy => await client.NetworkingV1.PatchNamespacedNetworkPolicyAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken).ConfigureAwait(false),
             _ => await ApplyGenericAsync(desired, patch, cancellationToken).ConfigureAwait(false),
         } is var stored && stored is IKubernetesObject<V1ObjectMeta> typed ? typed.Metadata : (V1ObjectMeta)stored;
     }
@@ -50,6 +51,7 @@ internal sealed class ServerSideApply(IKubernetes client)
                 V1RoleBinding => (await client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
                 V1Deployment => (await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
                 V1Ingress => (await client.NetworkingV1.ReadNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                V1NetworkPolicy => (await client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
                 _ => await ReadGenericMetadataAsync(desired, cancellationToken).ConfigureAwait(false),
             };
         }

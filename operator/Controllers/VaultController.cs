@@ -18,7 +18,7 @@ namespace Xks.Operator.Controllers;
 
 /// <summary>
 /// Converges one Vault: the proxy's identity and RBAC, its master key (created once, never overwritten), its rendered
-/// config, Deployment, Services, Ingress or LoadBalancer, Certificate and PodDisruptionBudget — applied with
+/// config, Deployment, Services, Ingress or LoadBalancer, Certificate, PodDisruptionBudget and NetworkPolicy — applied with
 /// server-side apply, so an unchanged world costs no writes and a child edited or deleted by hand is restored.
 /// Status (endpoint, replicas, Ready / ProxyAvailable / CertificateReady, and HsmAvailable on the PKCS#11 backend) is
 /// derived from the children and written through /status only when it changed. A Vault on the PKCS#11 backend has no
@@ -70,6 +70,7 @@ internal sealed partial class VaultController(
             .Owns<V1Role>(ChildSelector)
             .Owns<V1RoleBinding>(ChildSelector)
             .Owns<V1Ingress>(ChildSelector)
+            .Owns<V1NetworkPolicy>(ChildSelector)
             .Owns(ResourceApi.Custom<V1PodDisruptionBudget>(client, options.Namespace, ResourceType.Of<V1PodDisruptionBudget>() with { Version = version }), ChildSelector)
             .Watches<V1Secret>(
                 secret => secret.Metadata.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
@@ -197,7 +198,7 @@ internal sealed partial class VaultController(
 
         var children = VaultResources.Build(
             vault,
-            new VaultResourceOptions(options.ProxyImage, $"policy/{environment.PodDisruptionBudgetVersion}"),
+            new VaultResourceOptions(options.ProxyImage, $"policy/{environment.PodDisruptionBudgetVersion}", options.NetworkPolicyDefaults()),
             config);
 
         var certificateMissingApi = false;
@@ -242,7 +243,7 @@ internal sealed partial class VaultController(
         status.CertificateSecretName = VaultNames.TlsSecret(vault);
         var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
             ? (ConditionStatus.False, Reasons.CertManagerNotInstalled, "the cert-manager.io/v1 Certificate API is not served: install cert-manager, or set spec.tls.secretName to an existing kubernetes.io/tls Secret and drop spec.tls.issuerRef")
-            : await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+            : await BothCertificatesStateAsync(vault, cancellationToken).ConfigureAwait(false);
         ready.Set(vault, status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage);
 
         if (masterKeyProblem is not null)
@@ -375,6 +376,23 @@ internal sealed partial class VaultController(
         return null;
     }
 
+    /// <summary>The public certificate's state and, with backend TLS, the backend Certificate's: Ready needs both.</summary>
+    private async Task<(string Status, string Reason, string Message)> BothCertificatesStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var state = await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+        if (state.Status != ConditionStatus.True || !ProxyConfigModel.BackendTls(vault))
+        {
+            return state;
+        }
+
+        var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", vault.Metadata.NamespaceProperty, "certificates", VaultNames.BackendCertificate(vault), cancellationToken).ConfigureAwait(false);
+        var backend = KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(stored));
+        var ready = backend.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready);
+        return ready?.Status == ConditionStatus.True
+            ? (ConditionStatus.True, state.Reason, $"{state.Message}; backend Certificate {backend.Metadata.Name} is issued into Secret {VaultNames.BackendTlsSecret(vault)}")
+            : (ConditionStatus.False, Reasons.CertificatePending, $"waiting for cert-manager to issue the backend Certificate {backend.Metadata.Name} (spec.tls.backendIssuerRef): {ready?.Reason ?? "no Ready condition yet"}{(string.IsNullOrEmpty(ready?.Message) ? "" : " - " + ready.Message)}");
+    }
+
     private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         var ns = vault.Metadata.NamespaceProperty;
@@ -411,6 +429,7 @@ internal sealed partial class VaultController(
             V1ObjectMeta meta = unwanted.Kind switch
             {
                 "Ingress" => (await client.NetworkingV1.ReadNamespacedIngressAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
+                "NetworkPolicy" => (await client.NetworkingV1.ReadNamespacedNetworkPolicyAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
                 "Service" => (await client.CoreV1.ReadNamespacedServiceAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata,
                 "Certificate" => KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", ns, "certificates", unwanted.Name, cancellationToken).ConfigureAwait(false))).Metadata,
                 _ => throw new InvalidOperationException($"no delete path for unwanted {unwanted.Kind}"),
@@ -425,6 +444,9 @@ internal sealed partial class VaultController(
                 case "Ingress":
                     await client.NetworkingV1.DeleteNamespacedIngressAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                     break;
+                case "NetworkPolicy":
+                    await client.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    break;
                 case "Service":
                     await client.CoreV1.DeleteNamespacedServiceAsync(unwanted.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                     break;
@@ -433,7 +455,7 @@ internal sealed partial class VaultController(
                     break;
             }
 
-            await events.NormalAsync(vault, Reasons.Deleted, $"Deleted {unwanted.Kind} {unwanted.Name}: no longer part of the Vault's exposure", cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(vault, Reasons.Deleted, $"Deleted {unwanted.Kind} {unwanted.Name}: no longer part of the Vault's {(unwanted.Kind == "NetworkPolicy" ? "spec (its NetworkPolicy is disabled)" : "exposure")}", cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {

@@ -57,6 +57,28 @@ public sealed class V1Alpha1VaultSpec
     [DefaultValue("{}")]
     [Description("Settings of the proxy pods: image, resources, scheduling, log level.")]
     public V1Alpha1VaultProxy Proxy { get; set; } = new();
+
+    [JsonPropertyName("networkPolicy")]
+    [Description("The NetworkPolicy <vault>-proxy that limits who may connect to the proxy pods: the XKS API port only from apiFrom, the metrics port only from metricsFrom, nothing else. Every field left out takes the operator's default (chart values vaults.networkPolicy.*). Enforced only by a CNI that implements NetworkPolicy (Calico, Cilium, ...).")]
+    public V1Alpha1VaultNetworkPolicy? NetworkPolicy { get; set; }
+}
+
+[Description("This Vault's NetworkPolicy; every field left out takes the operator's default.")]
+public sealed class V1Alpha1VaultNetworkPolicy
+{
+    [JsonPropertyName("enabled")]
+    [Description("Whether the operator keeps a NetworkPolicy for the proxy pods. Default: the operator's --network-policy (chart value vaults.networkPolicy.enabled, true unless changed). false deletes the one it made.")]
+    public bool? Enabled { get; set; }
+
+    [JsonPropertyName("apiFrom")]
+    [PreserveUnknownFields]
+    [Description("Who may connect to the XKS API port (networking.k8s.io/v1 NetworkPolicyPeer: podSelector, namespaceSelector, ipBlock). Replaces the operator's default for this Vault: exposure Ingress, the ingress controller's namespace (kubernetes.io/metadata.name: ingress-nginx unless changed); exposure LoadBalancer, any address (0.0.0.0/0 and ::/0), since AWS KMS calls from outside the cluster. An empty list lets no one in.")]
+    public IList<V1NetworkPolicyPeer>? ApiFrom { get; set; }
+
+    [JsonPropertyName("metricsFrom")]
+    [PreserveUnknownFields]
+    [Description("Who may scrape the metrics port (networking.k8s.io/v1 NetworkPolicyPeer). Replaces the operator's default for this Vault (the namespace labelled kubernetes.io/metadata.name: monitoring unless changed). An empty list lets no one in.")]
+    public IList<V1NetworkPolicyPeer>? MetricsFrom { get; set; }
 }
 
 [Description("Serving certificate of the proxy endpoint.")]
@@ -80,6 +102,47 @@ public sealed class V1Alpha1VaultTls
     [Pattern(Patterns.Duration)]
     [Description("How long before expiry cert-manager renews the certificate, as a Go duration, e.g. 360h. Only with issuerRef; default: cert-manager's (a third of the duration).")]
     public string? RenewBefore { get; set; }
+
+    [JsonPropertyName("backendIssuerRef")]
+    [Description("Backend TLS for exposure Ingress: cert-manager issuer (typically a CA issuer the platform team runs, so the Secret carries ca.crt) of a certificate for the proxy Service's cluster name <vault>-proxy.<namespace>.svc. With it the proxy serves HTTPS on its backend port and the Ingress verifies it (ingress-nginx proxy-ssl-* annotations), so data keys never cross the pod network in clear. Only with spec.exposure.type Ingress.")]
+    public V1Alpha1IssuerReference? BackendIssuerRef { get; set; }
+
+    [JsonPropertyName("clientCertificate")]
+    [Description("Mutual TLS: the proxy completes a handshake only with clients whose certificate chains to the CA in caSecretRef and names one of allowedSubjects (AWS KMS presents a certificate for cks.kms.<region>.amazonaws.com). Only with spec.exposure.type LoadBalancer, where the proxy terminates TLS; with an Ingress the Vault is not Ready (reason InvalidSpec).")]
+    public V1Alpha1VaultClientCertificate? ClientCertificate { get; set; }
+}
+
+[Description("Client certificates the proxy accepts (mutual TLS).")]
+public sealed class V1Alpha1VaultClientCertificate
+{
+    /// <summary>Default key of the CA bundle in <see cref="CaSecretRef"/>.</summary>
+    public const string DefaultCaKey = "ca.crt";
+
+    [JsonPropertyName("caSecretRef")]
+    [Required]
+    [Description("Secret in the Vault's namespace holding the PEM bundle of the CAs that issue accepted client certificates (key default ca.crt). Mounted read-only into the proxy pods at /var/run/xks/client-ca/ca.crt.")]
+    public V1Alpha1CaSecretReference CaSecretRef { get; set; } = new();
+
+    [JsonPropertyName("allowedSubjects")]
+    [Required]
+    [Length(1, 32)]
+    [Description("Accepted subject names, matched against the client certificate's common name and DNS names, e.g. cks.kms.us-east-1.amazonaws.com (AWS KMS in us-east-1). Required: a Vault serves KeySets of any region, so the operator cannot choose them.")]
+    public IList<string> AllowedSubjects { get; set; } = [];
+}
+
+[Description("A key of a Secret in the same namespace holding a PEM CA bundle.")]
+public sealed class V1Alpha1CaSecretReference
+{
+    [JsonPropertyName("name")]
+    [Required]
+    [Length(1, 253)]
+    [Description("Name of the Secret, in the same namespace.")]
+    public string Name { get; set; } = "";
+
+    [JsonPropertyName("key")]
+    [DefaultValue(V1Alpha1VaultClientCertificate.DefaultCaKey)]
+    [Description("Key in the Secret's data. Default ca.crt.")]
+    public string Key { get; set; } = V1Alpha1VaultClientCertificate.DefaultCaKey;
 }
 
 [Description("A reference to a cert-manager Issuer or ClusterIssuer.")]

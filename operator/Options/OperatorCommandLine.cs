@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
 using Xks.Operator.Resources;
 
 namespace Xks.Operator.Options;
@@ -47,6 +50,18 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --allowed-pkcs11-library PATTERN  a PKCS#11 library path (* wildcard) Vaults may use; repeatable (default: any)
           --allowed-annotation-key PATTERN  an annotation key (* wildcard) for a Vault's Ingress, Service and pods;
                                             repeatable (default: any; keys naming a snippet never)
+          --network-policy true|false       give every Vault a NetworkPolicy for its proxy pods unless its
+                                            spec.networkPolicy.enabled says otherwise (default true)
+          --network-policy-api-from PEER    a NetworkPolicyPeer as JSON, e.g. {"namespaceSelector":{"matchLabels":
+                                            {"kubernetes.io/metadata.name":"ingress-nginx"}}}, that may reach the XKS
+                                            API port of Vaults exposed through an Ingress; repeatable; none: no one
+                                            (default: the namespace ingress-nginx)
+          --network-policy-load-balancer-api-from PEER
+                                            the same for Vaults exposed through a LoadBalancer (AWS KMS calls from
+                                            outside the cluster); repeatable; none: no one (default: 0.0.0.0/0, ::/0)
+          --network-policy-metrics-from PEER
+                                            a NetworkPolicyPeer that may scrape the proxies' metrics port; repeatable;
+                                            none: no one (default: the namespace monitoring)
         """;
 
     public static OperatorCommandLine Parse(IReadOnlyList<string> args)
@@ -266,6 +281,37 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     }
 
                     break;
+                case "--network-policy":
+                    if (bool.TryParse(value, out var networkPolicy))
+                    {
+                        options.NetworkPolicy = networkPolicy;
+                    }
+                    else
+                    {
+                        problems.Add($"--network-policy: '{value}' is not true or false");
+                    }
+
+                    break;
+                case "--network-policy-api-from" or "--network-policy-load-balancer-api-from" or "--network-policy-metrics-from":
+                    var peers = name switch
+                    {
+                        "--network-policy-api-from" => options.NetworkPolicyApiFrom ??= [],
+                        "--network-policy-load-balancer-api-from" => options.NetworkPolicyLoadBalancerApiFrom ??= [],
+                        _ => options.NetworkPolicyMetricsFrom ??= [],
+                    };
+                    if (value != "none")
+                    {
+                        if (TryParsePeer(value, out var peer, out var peerProblem))
+                        {
+                            peers.Add(peer);
+                        }
+                        else
+                        {
+                            problems.Add($"{name}: {peerProblem}");
+                        }
+                    }
+
+                    break;
                 case "--allow-http-endpoints":
                     if (bool.TryParse(value, out var allowHttp))
                     {
@@ -289,6 +335,28 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
         }
 
         return new OperatorCommandLine(command, options, crdOutput, problems);
+    }
+
+    /// <summary>
+    /// A networking.k8s.io/v1 NetworkPolicyPeer from its JSON: at least one of podSelector, namespaceSelector and
+    /// ipBlock, and an ipBlock's cidr and except are CIDRs.
+    /// </summary>
+    public static bool TryParsePeer(string json, out V1NetworkPolicyPeer peer, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        peer = new V1NetworkPolicyPeer();
+        try
+        {
+            peer = KubernetesJson.Deserialize<V1NetworkPolicyPeer>(json) ?? new V1NetworkPolicyPeer();
+        }
+        catch (JsonException ex)
+        {
+            problem = $"'{json}' is not a NetworkPolicyPeer in JSON ({ex.Message})";
+            return false;
+        }
+
+        problem = NetworkPolicyPeers.Problem(peer) is { } peerProblem ? $"'{json}' {peerProblem}" : "";
+        return problem.Length == 0;
     }
 
     /// <summary>Parses 90s, 10m, 1h, 1h30m.</summary>

@@ -1,5 +1,7 @@
+using k8s.Models;
 using Xks.Operator.Aws;
 using Xks.Operator.Entities;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Options;
 
@@ -70,6 +72,31 @@ public sealed class OperatorOptions
 
     /// <summary>Annotation key patterns for a Vault's Ingress, Service and pods; empty: any (snippets never).</summary>
     public List<string> AllowedAnnotationKeys { get; } = [];
+
+    /// <summary>Whether Vaults get a NetworkPolicy unless their spec.networkPolicy.enabled says otherwise (--network-policy).</summary>
+    public bool NetworkPolicy { get; set; } = true;
+
+    /// <summary>Sources of the XKS API port with exposure Ingress (--network-policy-api-from); null: the ingress-nginx namespace.</summary>
+    public List<V1NetworkPolicyPeer>? NetworkPolicyApiFrom { get; set; }
+
+    /// <summary>Sources of the XKS API port with exposure LoadBalancer (--network-policy-load-balancer-api-from); null: any address.</summary>
+    public List<V1NetworkPolicyPeer>? NetworkPolicyLoadBalancerApiFrom { get; set; }
+
+    /// <summary>Sources of the metrics port (--network-policy-metrics-from); null: the monitoring namespace.</summary>
+    public List<V1NetworkPolicyPeer>? NetworkPolicyMetricsFrom { get; set; }
+
+    /// <summary>The NetworkPolicy defaults these flags make.</summary>
+    public VaultNetworkPolicyDefaults NetworkPolicyDefaults()
+    {
+        var defaults = VaultNetworkPolicyDefaults.Default;
+        return defaults with
+        {
+            Enabled = NetworkPolicy,
+            IngressApiFrom = NetworkPolicyApiFrom is { } api ? [.. api] : defaults.IngressApiFrom,
+            LoadBalancerApiFrom = NetworkPolicyLoadBalancerApiFrom is { } lb ? [.. lb] : defaults.LoadBalancerApiFrom,
+            MetricsFrom = NetworkPolicyMetricsFrom is { } metrics ? [.. metrics] : defaults.MetricsFrom,
+        };
+    }
 
     /// <summary>The Vault allow-list these flags make.</summary>
     public VaultAllowList VaultAllowList() => new()

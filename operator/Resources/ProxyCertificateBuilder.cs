@@ -33,12 +33,7 @@ public static class ProxyCertificateBuilder
             {
                 SecretName = VaultNames.TlsSecret(vault),
                 DnsNames = [vault.Spec.Hostname],
-                IssuerRef = new V1CertificateIssuerReference
-                {
-                    Name = issuer.Name,
-                    Kind = string.IsNullOrEmpty(issuer.Kind) ? "Issuer" : issuer.Kind,
-                    Group = string.IsNullOrEmpty(issuer.Group) ? "cert-manager.io" : issuer.Group,
-                },
+                IssuerRef = IssuerOf(issuer),
                 Duration = NullIfEmpty(vault.Spec.Tls.Duration),
                 RenewBefore = NullIfEmpty(vault.Spec.Tls.RenewBefore),
                 PrivateKey = new V1CertificatePrivateKey
@@ -51,6 +46,44 @@ public static class ProxyCertificateBuilder
             },
         };
     }
+
+    /// <summary>
+    /// The backend Certificate (exposure Ingress with spec.tls.backendIssuerRef): the Service's cluster DNS names, so
+    /// the Ingress can verify the proxy; or null without backend TLS.
+    /// </summary>
+    public static V1Certificate? BuildBackend(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        if (!ProxyConfigModel.BackendTls(vault) || vault.Spec.Tls?.BackendIssuerRef is not { } issuer)
+        {
+            return null;
+        }
+
+        var service = VaultNames.ServiceDnsName(vault);
+        return new V1Certificate
+        {
+            Metadata = VaultOwnership.OwnedMetadata(vault, VaultNames.BackendCertificate(vault)),
+            Spec = new V1CertificateSpec
+            {
+                SecretName = VaultNames.BackendTlsSecret(vault),
+                DnsNames = [service, service + ".cluster.local"],
+                IssuerRef = IssuerOf(issuer),
+                PrivateKey = new V1CertificatePrivateKey
+                {
+                    Algorithm = PrivateKeyAlgorithm,
+                    Size = PrivateKeySize,
+                    RotationPolicy = V1CertificatePrivateKey.RotationPolicyAlways,
+                },
+            },
+        };
+    }
+
+    private static V1CertificateIssuerReference IssuerOf(V1Alpha1IssuerReference issuer) => new()
+    {
+        Name = issuer.Name,
+        Kind = string.IsNullOrEmpty(issuer.Kind) ? "Issuer" : issuer.Kind,
+        Group = string.IsNullOrEmpty(issuer.Group) ? "cert-manager.io" : issuer.Group,
+    };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -13,7 +13,7 @@ public sealed record ProxyConfigModel
     /// <summary>Origin shown in the header comment of the rendered file, e.g. "Vault team-a/payments".</summary>
     public required string Source { get; init; }
 
-    /// <summary>True when the proxy terminates TLS itself (exposure LoadBalancer) with the mounted certificate.</summary>
+    /// <summary>True when the proxy serves TLS with the mounted certificate (exposure LoadBalancer, or backend TLS).</summary>
     public required bool ServeTls { get; init; }
 
     /// <summary>Replicas serving the endpoint, reported by the health call as xksProxyFleetSize.</summary>
@@ -28,8 +28,34 @@ public sealed record ProxyConfigModel
     /// <summary>The key backend (startup section): software by default, or the Vault's PKCS#11 settings.</summary>
     public ProxyBackendModel Backend { get; init; } = ProxyBackendModel.Software;
 
+    /// <summary>
+    /// Mutual TLS (only with <see cref="ServeTls"/>): the subject names a client certificate must carry, checked against
+    /// the CA mounted at <see cref="ProxyLayout.ClientCaFile"/>. Empty: no client certificate is asked for.
+    /// </summary>
+    public IReadOnlyList<string> ClientCertificateSubjects { get; init; } = [];
+
     /// <summary>Port of the XKS API inside the pod.</summary>
     public int Port => ProxyLayout.XksPort(ServeTls);
+
+    /// <summary>
+    /// The Vault's spec.tls.clientCertificate when it applies: the proxy terminates TLS (an Ingress never passes the
+    /// client certificate on, and the validator refuses the combination).
+    /// </summary>
+    public static V1Alpha1VaultClientCertificate? ClientCertificateOf(V1Alpha1Vault vault) =>
+        ProxyTerminatesTls(vault) ? vault.Spec.Tls?.ClientCertificate : null;
+
+    /// <summary>
+    /// True when the proxy serves HTTPS on its XKS port: it terminates the public TLS (exposure LoadBalancer), or it
+    /// serves the backend certificate to the Ingress (exposure Ingress with spec.tls.backendIssuerRef).
+    /// </summary>
+    public static bool ProxyServesTls(V1Alpha1Vault vault) => ProxyTerminatesTls(vault) || BackendTls(vault);
+
+    /// <summary>Exposure Ingress with spec.tls.backendIssuerRef: the Ingress speaks HTTPS to the proxy and verifies it.</summary>
+    public static bool BackendTls(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return !ProxyTerminatesTls(vault) && vault.Spec.Tls?.BackendIssuerRef is not null;
+    }
 
     /// <summary>True when the Vault is exposed through a LoadBalancer Service, so the proxy itself terminates TLS.</summary>
     public static bool ProxyTerminatesTls(V1Alpha1Vault vault)
@@ -48,11 +74,12 @@ public sealed record ProxyConfigModel
         return new ProxyConfigModel
         {
             Source = $"Vault {vault.Metadata.NamespaceProperty}/{vault.Metadata.Name}",
-            ServeTls = ProxyTerminatesTls(vault),
+            ServeTls = ProxyServesTls(vault),
             FleetSize = vault.Spec.Replicas,
             Regions = regions ?? [],
             KeyStores = keyStores ?? [],
             Backend = ProxyBackendModel.ForVault(vault),
+            ClientCertificateSubjects = ClientCertificateOf(vault) is { } mtls ? [.. mtls.AllowedSubjects] : [],
         };
     }
 }

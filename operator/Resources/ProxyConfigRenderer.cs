@@ -75,7 +75,14 @@ public static class ProxyConfigRenderer
         Port = model.Port,
         MetricsPort = ProxyLayout.MetricsPort,
         Tls = model.ServeTls
-            ? new TlsOptions { CertificateFile = ProxyLayout.TlsCertificateFile, PrivateKeyFile = ProxyLayout.TlsPrivateKeyFile }
+            ? new TlsOptions
+            {
+                CertificateFile = ProxyLayout.TlsCertificateFile,
+                PrivateKeyFile = ProxyLayout.TlsPrivateKeyFile,
+                ClientCertificate = model.ClientCertificateSubjects.Count > 0
+                    ? new ClientCertificateOptions { CaFile = ProxyLayout.ClientCaFile, AllowedSubjects = SortedSet(model.ClientCertificateSubjects) }
+                    : null,
+            }
             : null,
     };
 

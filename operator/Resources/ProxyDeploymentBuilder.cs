@@ -29,6 +29,7 @@ public static class ProxyDeploymentBuilder
     private const string MasterKeyVolume = "master-key";
     private const string PinVolume = "pkcs11-pin";
     private const string TlsVolume = "tls";
+    private const string ClientCaVolume = "client-ca";
     private const string DataVolume = "data";
     private const string TmpVolume = "tmp";
 
@@ -68,7 +69,7 @@ public static class ProxyDeploymentBuilder
     public static V1PodTemplateSpec BuildPodTemplate(V1Alpha1Vault vault, string defaultImage)
     {
         var proxy = vault.Spec.Proxy ?? new V1Alpha1VaultProxy();
-        var tls = ProxyConfigModel.ProxyTerminatesTls(vault);
+        var tls = ProxyConfigModel.ProxyServesTls(vault);
         var annotations = Annotations.Merge(proxy.PodAnnotations, new Dictionary<string, string>
         {
             [VaultLabels.StartupConfigHashAnnotation] = ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(vault)),
@@ -118,6 +119,11 @@ public static class ProxyDeploymentBuilder
         if (tls)
         {
             mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = ProxyLayout.TlsDirectory, ReadOnlyProperty = true });
+        }
+
+        if (ProxyConfigModel.ClientCertificateOf(vault) is not null)
+        {
+            mounts.Add(new V1VolumeMount { Name = ClientCaVolume, MountPath = ProxyLayout.ClientCaDirectory, ReadOnlyProperty = true });
         }
 
         return new V1Container
@@ -205,12 +211,34 @@ public static class ProxyDeploymentBuilder
                 Name = TlsVolume,
                 Secret = new V1SecretVolumeSource
                 {
-                    SecretName = VaultNames.TlsSecret(vault),
+                    SecretName = VaultNames.ServingTlsSecret(vault),
                     DefaultMode = SecretFileMode,
                     Items =
                     [
                         new V1KeyToPath { Key = "tls.crt", Path = "tls.crt" },
                         new V1KeyToPath { Key = "tls.key", Path = "tls.key" },
+                    ],
+                },
+            });
+        }
+
+        if (ProxyConfigModel.ClientCertificateOf(vault) is { } mtls)
+        {
+            // Only the CA bundle: the kubelet refreshes it in place and the proxy reloads it with its certificate.
+            volumes.Add(new V1Volume
+            {
+                Name = ClientCaVolume,
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = mtls.CaSecretRef.Name,
+                    DefaultMode = SecretFileMode,
+                    Items =
+                    [
+                        new V1KeyToPath
+                        {
+                            Key = string.IsNullOrEmpty(mtls.CaSecretRef.Key) ? V1Alpha1VaultClientCertificate.DefaultCaKey : mtls.CaSecretRef.Key,
+                            Path = ProxyLayout.ClientCaKey,
+                        },
                     ],
                 },
             });

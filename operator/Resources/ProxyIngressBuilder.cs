@@ -3,7 +3,10 @@ using Xks.Operator.Entities;
 
 namespace Xks.Operator.Resources;
 
-/// <summary>The Ingress for exposure Ingress: TLS for the hostname terminates there, plain HTTP to the proxy Service.</summary>
+/// <summary>
+/// The Ingress for exposure Ingress: TLS for the hostname terminates there; plain HTTP to the proxy Service, or
+/// verified HTTPS with backend TLS (spec.tls.backendIssuerRef).
+/// </summary>
 public static class ProxyIngressBuilder
 {
     /// <summary>
@@ -16,6 +19,25 @@ public static class ProxyIngressBuilder
         ["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTP",
     };
 
+    /// <summary>
+    /// Backend TLS (spec.tls.backendIssuerRef), for ingress-nginx: HTTPS to the proxy, whose certificate must chain to
+    /// the backend Secret's ca.crt and name the Service's cluster DNS name. These win over the user's annotations:
+    /// a Vault cannot ask for backend TLS and switch its verification off.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> BackendTlsAnnotations(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS",
+            ["nginx.ingress.kubernetes.io/proxy-ssl-verify"] = "on",
+            ["nginx.ingress.kubernetes.io/proxy-ssl-verify-depth"] = "2",
+            ["nginx.ingress.kubernetes.io/proxy-ssl-name"] = VaultNames.ServiceDnsName(vault),
+            ["nginx.ingress.kubernetes.io/proxy-ssl-server-name"] = "on",
+            ["nginx.ingress.kubernetes.io/proxy-ssl-secret"] = $"{vault.Metadata.NamespaceProperty}/{VaultNames.BackendTlsSecret(vault)}",
+        };
+    }
+
     /// <summary>The Ingress, or null when the Vault is exposed through a LoadBalancer.</summary>
     public static V1Ingress? Build(V1Alpha1Vault vault)
     {
@@ -26,7 +48,10 @@ public static class ProxyIngressBuilder
         }
 
         var ingress = vault.Spec.Exposure?.Ingress;
-        var annotations = Annotations.Merge(DefaultAnnotations, ingress?.Annotations);
+        var backendTls = ProxyConfigModel.BackendTls(vault);
+        var annotations = backendTls
+            ? Annotations.Merge(ingress?.Annotations, new Dictionary<string, string>(BackendTlsAnnotations(vault), StringComparer.Ordinal))
+            : Annotations.Merge(DefaultAnnotations, ingress?.Annotations);
         return new V1Ingress
         {
             ApiVersion = "networking.k8s.io/v1",
@@ -54,7 +79,7 @@ public static class ProxyIngressBuilder
                                         Service = new V1IngressServiceBackend
                                         {
                                             Name = VaultNames.Service(vault),
-                                            Port = new V1ServiceBackendPort { Name = ProxyServiceBuilder.HttpPortName },
+                                            Port = new V1ServiceBackendPort { Name = backendTls ? ProxyServiceBuilder.HttpsPortName : ProxyServiceBuilder.HttpPortName },
                                         },
                                     },
                                 },

@@ -48,6 +48,15 @@ public static class ProxyLayout
     public const string TlsCertificateFile = TlsDirectory + "/tls.crt";
     public const string TlsPrivateKeyFile = TlsDirectory + "/tls.key";
 
+    /// <summary>Where the client CA bundle of mutual TLS (spec.tls.clientCertificate.caSecretRef) is mounted.</summary>
+    public const string ClientCaDirectory = "/var/run/xks/client-ca";
+
+    /// <summary>Key of the CA bundle inside the mounted client-CA volume (the Secret's own key is mapped to it).</summary>
+    public const string ClientCaKey = "ca.crt";
+
+    /// <summary>The file the rendered config's server.tls.clientCertificate.caFile names.</summary>
+    public const string ClientCaFile = ClientCaDirectory + "/" + ClientCaKey;
+
     /// <summary>Software backend data directory: an emptyDir (the key material itself lives in Secrets).</summary>
     public const string DataDirectory = "/var/lib/xks";
 

@@ -13,12 +13,13 @@ public static class ProxyServiceBuilder
     public const string HttpsPortName = "https";
 
     /// <summary>
-    /// ClusterIP <c>&lt;vault&gt;-proxy</c>: the Ingress backend (http 80 → xks 8080) or in-cluster HTTPS (443 → 8443),
+    /// ClusterIP <c>&lt;vault&gt;-proxy</c>: the Ingress backend (http 80 → xks 8080, or https 443 → 8443 with backend
+    /// TLS) or in-cluster HTTPS (443 → 8443),
     /// plus metrics 9090 for Prometheus. Metrics are only ever on this in-cluster Service.
     /// </summary>
     public static V1Service BuildClusterService(V1Alpha1Vault vault)
     {
-        var tls = ProxyConfigModel.ProxyTerminatesTls(vault);
+        var tls = ProxyConfigModel.ProxyServesTls(vault);
         return new V1Service
         {
             ApiVersion = "v1",

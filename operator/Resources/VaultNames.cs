@@ -8,7 +8,7 @@ namespace Xks.Operator.Resources;
 /// </summary>
 public static class VaultNames
 {
-    /// <summary>ServiceAccount, Role, RoleBinding, Deployment, ClusterIP Service and PodDisruptionBudget.</summary>
+    /// <summary>ServiceAccount, Role, RoleBinding, Deployment, ClusterIP Service, PodDisruptionBudget and NetworkPolicy.</summary>
     public static string Proxy(V1Alpha1Vault vault) => Name(vault) + "-proxy";
 
     public static string ServiceAccount(V1Alpha1Vault vault) => Proxy(vault);
@@ -22,6 +22,9 @@ public static class VaultNames
     public static string Service(V1Alpha1Vault vault) => Proxy(vault);
 
     public static string PodDisruptionBudget(V1Alpha1Vault vault) => Proxy(vault);
+
+    /// <summary>The NetworkPolicy limiting who may connect to the proxy pods (unless disabled).</summary>
+    public static string NetworkPolicy(V1Alpha1Vault vault) => Proxy(vault);
 
     /// <summary>The LoadBalancer Service (exposure LoadBalancer only).</summary>
     public static string LoadBalancerService(V1Alpha1Vault vault) => Name(vault) + "-proxy-lb";
@@ -37,6 +40,26 @@ public static class VaultNames
 
     /// <summary>The cert-manager Certificate (when spec.tls.issuerRef is set).</summary>
     public static string Certificate(V1Alpha1Vault vault) => Name(vault);
+
+    /// <summary>The cert-manager Certificate of the backend (spec.tls.backendIssuerRef, exposure Ingress).</summary>
+    public static string BackendCertificate(V1Alpha1Vault vault) => Name(vault) + "-backend";
+
+    /// <summary>The Secret cert-manager writes for <see cref="BackendCertificate"/> (tls.crt, tls.key, ca.crt).</summary>
+    public static string BackendTlsSecret(V1Alpha1Vault vault) => Name(vault) + "-backend-tls";
+
+    /// <summary>The in-cluster DNS name of the proxy Service, which the backend certificate names.</summary>
+    public static string ServiceDnsName(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return $"{Service(vault)}.{vault.Metadata?.NamespaceProperty}.svc";
+    }
+
+    /// <summary>
+    /// The Secret whose certificate the proxy serves when it serves TLS: the public one behind a LoadBalancer, the
+    /// backend one behind an Ingress.
+    /// </summary>
+    public static string ServingTlsSecret(V1Alpha1Vault vault) =>
+        ProxyConfigModel.ProxyTerminatesTls(vault) ? TlsSecret(vault) : BackendTlsSecret(vault);
 
     /// <summary>The kubernetes.io/tls Secret: spec.tls.secretName, or &lt;vault&gt;-tls for the Certificate to write.</summary>
     public static string TlsSecret(V1Alpha1Vault vault)

@@ -9,9 +9,11 @@ namespace Xks.Operator.Resources;
 /// <param name="DefaultProxyImage">The operator's --proxy-image, for Vaults without spec.proxy.image.</param>
 /// <param name="PodDisruptionBudgetApiVersion">policy/v1, or policy/v1beta1 on servers before 1.21
 /// (<see cref="ProxyPodDisruptionBudgetBuilder.SelectApiVersion"/>).</param>
+/// <param name="NetworkPolicy">The operator's NetworkPolicy defaults; null: <see cref="VaultNetworkPolicyDefaults.Default"/>.</param>
 public sealed record VaultResourceOptions(
     string DefaultProxyImage = V1Alpha1VaultProxy.DefaultImage,
-    string PodDisruptionBudgetApiVersion = ProxyPodDisruptionBudgetBuilder.PolicyV1);
+    string PodDisruptionBudgetApiVersion = ProxyPodDisruptionBudgetBuilder.PolicyV1,
+    VaultNetworkPolicyDefaults? NetworkPolicy = null);
 
 /// <summary>A child the Vault must not have (any more), e.g. the Ingress after a switch to LoadBalancer.</summary>
 public sealed record VaultChildReference(string ApiVersion, string Kind, string Name);
@@ -26,23 +28,25 @@ public sealed record VaultChildren(
     V1RoleBinding RoleBinding,
     V1Secret ConfigSecret,
     V1Certificate? Certificate,
+    V1Certificate? BackendCertificate,
     V1Service Service,
     V1Service? LoadBalancerService,
     V1Deployment Deployment,
     V1PodDisruptionBudget PodDisruptionBudget,
     V1Ingress? Ingress,
+    V1NetworkPolicy? NetworkPolicy,
     IReadOnlyList<VaultChildReference> Unwanted)
 {
     /// <summary>
     /// The children that exist, in apply order: identity and config before the pods that use them, the Certificate
-    /// before the Ingress that serves it.
+    /// before the Ingress that serves it, the NetworkPolicy last (it only narrows who reaches pods that exist).
     /// </summary>
     public IEnumerable<IKubernetesObject<V1ObjectMeta>> All()
     {
         IKubernetesObject<V1ObjectMeta>?[] all =
         [
-            ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, Service, LoadBalancerService, Deployment,
-            PodDisruptionBudget, Ingress,
+            ServiceAccount, Role, RoleBinding, ConfigSecret, Certificate, BackendCertificate, Service, LoadBalancerService, Deployment,
+            PodDisruptionBudget, Ingress, NetworkPolicy,
         ];
         return all.OfType<IKubernetesObject<V1ObjectMeta>>();
     }
@@ -64,13 +68,20 @@ public static class VaultResources
         ArgumentNullException.ThrowIfNull(vault);
         ArgumentNullException.ThrowIfNull(options);
         var certificate = ProxyCertificateBuilder.Build(vault);
+        var backendCertificate = ProxyCertificateBuilder.BuildBackend(vault);
         var loadBalancer = ProxyServiceBuilder.BuildLoadBalancerService(vault);
         var ingress = ProxyIngressBuilder.Build(vault);
+        var networkPolicy = ProxyNetworkPolicyBuilder.Build(vault, options.NetworkPolicy ?? VaultNetworkPolicyDefaults.Default);
 
         var unwanted = new List<VaultChildReference>();
         if (certificate is null)
         {
             unwanted.Add(new VaultChildReference("cert-manager.io/v1", "Certificate", VaultNames.Certificate(vault)));
+        }
+
+        if (backendCertificate is null)
+        {
+            unwanted.Add(new VaultChildReference("cert-manager.io/v1", "Certificate", VaultNames.BackendCertificate(vault)));
         }
 
         if (loadBalancer is null)
@@ -83,17 +94,24 @@ public static class VaultResources
             unwanted.Add(new VaultChildReference("networking.k8s.io/v1", "Ingress", VaultNames.Ingress(vault)));
         }
 
+        if (networkPolicy is null)
+        {
+            unwanted.Add(new VaultChildReference("networking.k8s.io/v1", "NetworkPolicy", VaultNames.NetworkPolicy(vault)));
+        }
+
         return new VaultChildren(
             ProxyRbacBuilder.BuildServiceAccount(vault),
             ProxyRbacBuilder.BuildRole(vault, additionalSecretNames),
             ProxyRbacBuilder.BuildRoleBinding(vault),
             ProxyConfigSecretBuilder.Build(vault, config ?? ProxyConfigModel.ForVault(vault)),
             certificate,
+            backendCertificate,
             ProxyServiceBuilder.BuildClusterService(vault),
             loadBalancer,
             ProxyDeploymentBuilder.Build(vault, options.DefaultProxyImage),
             ProxyPodDisruptionBudgetBuilder.Build(vault, options.PodDisruptionBudgetApiVersion),
             ingress,
+            networkPolicy,
             unwanted);
     }
 }

@@ -51,6 +51,9 @@ public static partial class VaultSpecValidator
 
         ValidateTls(spec.Tls, problems);
         ValidateExposure(spec.Exposure, problems);
+        ValidateClientCertificate(spec, problems);
+        ValidateBackendTls(spec, problems);
+        ValidateNetworkPolicy(spec.NetworkPolicy, problems);
         ValidateKeyBackend(spec.KeyBackend, problems);
         if (spec.Proxy?.Image is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
         {
@@ -128,6 +131,70 @@ public static partial class VaultSpecValidator
         if (duration is { } dd && renewBefore is { } rr && rr >= dd)
         {
             problems.Add($"spec.tls.renewBefore: must be shorter than spec.tls.duration ({tls.RenewBefore} is not less than {tls.Duration}).");
+        }
+    }
+
+    private static void ValidateClientCertificate(V1Alpha1VaultSpec spec, List<string> problems)
+    {
+        if (spec.Tls?.ClientCertificate is not { } mtls)
+        {
+            return;
+        }
+
+        if ((spec.Exposure?.Type ?? V1Alpha1ExposureType.Ingress) != V1Alpha1ExposureType.LoadBalancer)
+        {
+            problems.Add("spec.tls.clientCertificate: only applies to spec.exposure.type LoadBalancer, where the proxy terminates TLS; with an Ingress the ingress controller ends the TLS connection and the proxy never sees AWS KMS's client certificate. Remove it or change the type.");
+            return;
+        }
+
+        if (string.IsNullOrEmpty(mtls.CaSecretRef?.Name))
+        {
+            problems.Add("spec.tls.clientCertificate.caSecretRef.name: required: the Secret (in the Vault's namespace) holding the PEM CA bundle that issues accepted client certificates.");
+        }
+
+        var subjects = mtls.AllowedSubjects ?? [];
+        if (subjects.Count == 0)
+        {
+            problems.Add("spec.tls.clientCertificate.allowedSubjects: list at least one subject name, e.g. cks.kms.us-east-1.amazonaws.com for AWS KMS in us-east-1 (one per region of the Vault's KeySets); a Vault has no region of its own, so there is no default.");
+        }
+
+        for (var i = 0; i < subjects.Count; i++)
+        {
+            if (string.IsNullOrEmpty(subjects[i]) || subjects[i].Any(char.IsWhiteSpace))
+            {
+                problems.Add($"spec.tls.clientCertificate.allowedSubjects[{i}]: '{subjects[i]}' is not a subject name (a common name or DNS name without spaces, e.g. cks.kms.us-east-1.amazonaws.com).");
+            }
+        }
+    }
+
+    private static void ValidateBackendTls(V1Alpha1VaultSpec spec, List<string> problems)
+    {
+        if (spec.Tls?.BackendIssuerRef is not { } issuer)
+        {
+            return;
+        }
+
+        if (spec.Exposure?.Type == V1Alpha1ExposureType.LoadBalancer)
+        {
+            problems.Add("spec.tls.backendIssuerRef: only applies to spec.exposure.type Ingress (backend TLS between the Ingress and the proxy); with a LoadBalancer the proxy already serves the public certificate itself. Remove it or change the type.");
+        }
+        else if (string.IsNullOrEmpty(issuer.Name))
+        {
+            problems.Add("spec.tls.backendIssuerRef.name: required.");
+        }
+    }
+
+    private static void ValidateNetworkPolicy(V1Alpha1VaultNetworkPolicy? networkPolicy, List<string> problems)
+    {
+        foreach (var (field, peers) in new[] { ("apiFrom", networkPolicy?.ApiFrom), ("metricsFrom", networkPolicy?.MetricsFrom) })
+        {
+            for (var i = 0; i < (peers?.Count ?? 0); i++)
+            {
+                if (NetworkPolicyPeers.Problem(peers![i]) is { } problem)
+                {
+                    problems.Add($"spec.networkPolicy.{field}[{i}]: {problem}.");
+                }
+            }
         }
     }
 

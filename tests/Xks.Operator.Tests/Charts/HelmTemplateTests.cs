@@ -58,7 +58,12 @@ public sealed class HelmTemplateTests
         Assert.Equal(
             ["run", "--leader-elect", "true", "--leader-election-namespace", HelmChart.ReleaseNamespace, "--http-address", "0.0.0.0",
              "--http-port", "8080", "--proxy-image", "ghcr.io/xks-operator/xks-proxy:0.1.0",
-             "--cluster-resource-namespace", HelmChart.ReleaseNamespace],
+             "--cluster-resource-namespace", HelmChart.ReleaseNamespace,
+             "--network-policy", "true",
+             "--network-policy-api-from", """{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}""",
+             "--network-policy-load-balancer-api-from", """{"ipBlock":{"cidr":"0.0.0.0/0"}}""",
+             "--network-policy-load-balancer-api-from", """{"ipBlock":{"cidr":"::/0"}}""",
+             "--network-policy-metrics-from", """{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}"""],
             container.Args);
         var security = container.SecurityContext;
         Assert.True(security.RunAsNonRoot);
@@ -125,6 +130,37 @@ public sealed class HelmTemplateTests
         Assert.Equal(["registry.example/xks/*"], allowList.EffectiveProxyImages);
         Assert.Equal(["/opt/nfast/lib.so"], allowList.Pkcs11Libraries);
         Assert.Equal(["service.beta.kubernetes.io/*"], allowList.AnnotationKeys);
+    }
+
+    [Fact]
+    public async Task Template_DefaultNetworkPolicyValues_AreTheOperatorsBuiltInDefaults()
+    {
+        var container = Assert.Single((await HelmChart.RenderAsync()).Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        Assert.Equal(
+            KubernetesJson.Serialize(new OperatorOptions().NetworkPolicyDefaults()),
+            KubernetesJson.Serialize(parsed.Options.NetworkPolicyDefaults()));
+    }
+
+    [Fact]
+    public async Task Template_NetworkPolicyValues_BecomeTheOperatorsDefaultsAndAnEmptyListAdmitsNoOne()
+    {
+        var chart = await HelmChart.RenderAsync(
+            "--set vaults.networkPolicy.enabled=false --set vaults.networkPolicy.apiFrom[0].namespaceSelector.matchLabels.ingress=traefik"
+            + " --set vaults.networkPolicy.loadBalancerApiFrom[0].ipBlock.cidr=10.20.0.0/16 --set vaults.networkPolicy.metricsFrom=null");
+
+        var container = Assert.Single(chart.Single<V1Deployment>("Deployment").Spec.Template.Spec.Containers);
+        var parsed = OperatorCommandLine.Parse(container.Args.ToList());
+
+        Assert.Empty(parsed.Problems);
+        var defaults = parsed.Options.NetworkPolicyDefaults();
+        Assert.False(defaults.Enabled);
+        Assert.Equal("traefik", Assert.Single(defaults.IngressApiFrom).NamespaceSelector.MatchLabels["ingress"]);
+        Assert.Equal("10.20.0.0/16", Assert.Single(defaults.LoadBalancerApiFrom).IpBlock.Cidr);
+        Assert.Empty(defaults.MetricsFrom);
     }
 
     [Fact]

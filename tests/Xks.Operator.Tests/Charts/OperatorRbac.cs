@@ -86,7 +86,7 @@ internal static class OperatorRbac
         Children("", "secrets", "serviceaccounts", "services");
         Children("apps", "deployments");
         Children("policy", "poddisruptionbudgets");
-        Children("networking.k8s.io", "ingresses");
+        Children("networking.k8s.io", "ingresses", "networkpolicies");
         Children("rbac.authorization.k8s.io", "roles", "rolebindings");
         Children("cert-manager.io", "certificates");
         foreach (var group in new[] { "", "events.k8s.io" })

@@ -32,6 +32,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
             ("Service", (await Client.CoreV1.ReadNamespacedServiceAsync("edge-proxy", Ns)).Metadata),
             ("Deployment", (await Client.AppsV1.ReadNamespacedDeploymentAsync("edge-proxy", Ns)).Metadata),
             ("Ingress", (await Client.NetworkingV1.ReadNamespacedIngressAsync("edge", Ns)).Metadata),
+            ("NetworkPolicy", (await Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("edge-proxy", Ns)).Metadata),
             ("PodDisruptionBudget", await ReadGenericMetadataAsync("policy", "v1beta1", "poddisruptionbudgets", "edge-proxy")),
         };
         foreach (var (kind, meta) in owned)
@@ -146,6 +147,39 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
     }
 
     [Fact]
+    public async Task Vault_WithBackendIssuerRef_ServesVerifiedHttpsBehindTheIngressAndWaitsForBothCertificates()
+    {
+        await InstallCertificateApiAsync();
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("sealed").Replace(
+            "issuerRef: {name: letsencrypt, kind: ClusterIssuer}",
+            "issuerRef: {name: letsencrypt, kind: ClusterIssuer}\n    backendIssuerRef: {name: platform-ca, kind: ClusterIssuer}",
+            StringComparison.Ordinal));
+
+        var backend = await WaitForAsync(
+            () => Client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", Ns, "certificates", "sealed-backend"), "backend Certificate created");
+        var spec = System.Text.Json.JsonDocument.Parse(KubernetesJson.Serialize(backend)).RootElement.GetProperty("spec");
+        Assert.Equal("sealed-backend-tls", spec.GetProperty("secretName").GetString());
+        Assert.Equal([$"sealed-proxy.{Ns}.svc", $"sealed-proxy.{Ns}.svc.cluster.local"], spec.GetProperty("dnsNames").EnumerateArray().Select(e => e.GetString()));
+        var ingress = await WaitForAsync(() => Client.NetworkingV1.ReadNamespacedIngressAsync("sealed", Ns), "Ingress created");
+        Assert.Equal("HTTPS", ingress.Metadata.Annotations["nginx.ingress.kubernetes.io/backend-protocol"]);
+        Assert.Equal($"{Ns}/sealed-backend-tls", ingress.Metadata.Annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"]);
+        var deployment = await Client.AppsV1.ReadNamespacedDeploymentAsync("sealed-proxy", Ns);
+        Assert.Equal(8443, deployment.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort);
+
+        // The public certificate alone is not enough: Ready waits for the backend one too.
+        var issued = new { status = new { conditions = new[] { new { type = "Ready", status = "True", reason = "Ready", message = "Certificate is up to date and has not expired", lastTransitionTime = DateTime.UtcNow } } } };
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", Ns, "certificates", "sealed");
+        await Kubelet.MakeDeploymentAvailableAsync(Ns, "sealed-proxy", 2, Timeout);
+        var pending = await WaitForVaultAsync("sealed", v => Conditions.Get(v.Status?.Conditions, ConditionTypes.CertificateReady)?.Message?.Contains("backend Certificate sealed-backend", StringComparison.Ordinal) == true);
+        Assert.Equal(ConditionStatus.False, Conditions.Get(pending.Status!.Conditions, ConditionTypes.Ready)!.Status);
+
+        await Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(issued, V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", Ns, "certificates", "sealed-backend");
+        var wait = await Cluster.KubectlAsync($"wait --for=condition=Ready vault/sealed -n {Ns} --timeout=60s");
+        Assert.True(wait.ExitCode == 0, wait.Output);
+    }
+
+    [Fact]
     public async Task Vault_ChildNameTakenByAnUnownedObject_LeavesItAloneAndReportsReconcileFailedThenRecovers()
     {
         // Someone's own Deployment already has the name the Vault needs.
@@ -210,6 +244,37 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         var describe = (await Cluster.KubectlAsync($"describe vault moving -n {Ns}")).EnsureSuccess("kubectl describe");
         Assert.Contains("Deleted Ingress moving", describe.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("Updated Deployment moving-proxy", describe.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Vault_NetworkPolicy_FollowsTheExposureAndIsDeletedWhenDisabled()
+    {
+        await using var op = await StartOperatorAsync();
+        await ApplyAsync(IngressVault("fenced"));
+
+        // Exposure Ingress: the API port admits the ingress controller's namespace only, metrics the monitoring namespace.
+        var policy = await WaitForAsync(() => Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns), "NetworkPolicy created");
+        var vault = await WaitForVaultAsync("fenced", v => v.Status?.ObservedGeneration == 1);
+        Assert.Contains(policy.Metadata.OwnerReferences ?? [], o => o.Controller == true && o.Uid == vault.Metadata.Uid);
+        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        Assert.Equal("fenced", policy.Spec.PodSelector.MatchLabels[VaultLabels.VaultLabel]);
+        Assert.Equal(["xks", "metrics"], policy.Spec.Ingress.Select(r => Assert.Single(r.Ports).Port.Value));
+        Assert.Equal("ingress-nginx", Assert.Single(policy.Spec.Ingress[0].FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+
+        // Exposure LoadBalancer: AWS KMS calls from outside the cluster, so the API port admits any address.
+        await CreateTlsSecretAsync("fenced-tls");
+        await ApplyAsync(LoadBalancerVault("fenced"));
+        await Eventually.HoldsAsync(
+            async () => (await Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns)).Spec.Ingress[0].FromProperty.Any(p => p.IpBlock?.Cidr == "0.0.0.0/0"),
+            Timeout, "NetworkPolicy admits any address to the API port");
+
+        // Disabled in the spec: the operator deletes the one it made.
+        await ApplyAsync(LoadBalancerVault("fenced") + "\n  networkPolicy: {enabled: false}\n");
+        await Eventually.HoldsAsync(
+            async () => await TryAsync(() => Client.NetworkingV1.ReadNamespacedNetworkPolicyAsync("fenced-proxy", Ns)) is null,
+            Timeout, "NetworkPolicy deleted");
+        var describe = (await Cluster.KubectlAsync($"describe vault fenced -n {Ns}")).EnsureSuccess("kubectl describe");
+        Assert.Contains("Deleted NetworkPolicy fenced-proxy", describe.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

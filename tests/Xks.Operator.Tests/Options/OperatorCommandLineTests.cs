@@ -1,3 +1,5 @@
+using Xks.Operator.Resources;
+
 namespace Xks.Operator.Options.Tests;
 
 public sealed class OperatorCommandLineTests
@@ -104,6 +106,58 @@ public sealed class OperatorCommandLineTests
         Assert.Equal(["r.example:5000/xks-proxy:*", "r.example:5000/xks-proxy@*"], allowList.EffectiveProxyImages);
         Assert.Equal(["*"], allowList.Pkcs11Libraries);
         Assert.Equal(["*"], allowList.AnnotationKeys);
+    }
+
+    [Fact]
+    public void Parse_NoNetworkPolicyFlags_EnabledWithIngressNginxAnyAddressAndMonitoring()
+    {
+        var defaults = OperatorCommandLine.Parse([]).Options.NetworkPolicyDefaults();
+
+        Assert.True(defaults.Enabled);
+        Assert.Equal(VaultNetworkPolicyDefaults.Default, defaults);
+        Assert.Equal("ingress-nginx", Assert.Single(defaults.IngressApiFrom).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        Assert.Equal(["0.0.0.0/0", "::/0"], defaults.LoadBalancerApiFrom.Select(p => p.IpBlock.Cidr));
+        Assert.Equal("monitoring", Assert.Single(defaults.MetricsFrom).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+    }
+
+    [Fact]
+    public void Parse_NetworkPolicyFlags_ReplaceEachDefaultList()
+    {
+        var parsed = OperatorCommandLine.Parse(
+        [
+            "--network-policy", "false",
+            "--network-policy-api-from", """{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"traefik"}}}""",
+            "--network-policy-api-from={\"podSelector\":{\"matchLabels\":{\"app\":\"edge\"}},\"namespaceSelector\":{}}",
+            "--network-policy-load-balancer-api-from", """{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}}""",
+            "--network-policy-metrics-from", "none",
+        ]);
+
+        Assert.Empty(parsed.Problems);
+        var defaults = parsed.Options.NetworkPolicyDefaults();
+        Assert.False(defaults.Enabled);
+        Assert.Collection(
+            defaults.IngressApiFrom,
+            p => Assert.Equal("traefik", p.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]),
+            p => Assert.Equal(("edge", true), (p.PodSelector.MatchLabels["app"], p.NamespaceSelector is not null)));
+        var block = Assert.Single(defaults.LoadBalancerApiFrom).IpBlock;
+        Assert.Equal(("10.0.0.0/8", "10.1.0.0/16"), (block.Cidr, Assert.Single(block.Except)));
+        Assert.Empty(defaults.MetricsFrom);
+    }
+
+    [Theory]
+    [InlineData("--network-policy", "maybe", "--network-policy: 'maybe' is not true or false")]
+    [InlineData("--network-policy-api-from", "{}", "--network-policy-api-from: '{}' names no source: set podSelector, namespaceSelector or ipBlock")]
+    [InlineData("--network-policy-metrics-from", "{\"ipBlock\":{\"cidr\":\"10.0.0.0/33\"}}", "--network-policy-metrics-from: '{\"ipBlock\":{\"cidr\":\"10.0.0.0/33\"}}' has ipBlock.cidr '10.0.0.0/33', which is not a CIDR such as 10.0.0.0/8")]
+    [InlineData("--network-policy-load-balancer-api-from", "{\"ipBlock\":{\"cidr\":\"0.0.0.0/0\"},\"podSelector\":{}}", "--network-policy-load-balancer-api-from: '{\"ipBlock\":{\"cidr\":\"0.0.0.0/0\"},\"podSelector\":{}}' sets ipBlock together with a selector; use one or the other")]
+    public void Parse_BadNetworkPolicyFlag_IsAProblemNamingTheFlag(string flag, string value, string problem) =>
+        Assert.Equal([problem], OperatorCommandLine.Parse([flag, value]).Problems);
+
+    [Fact]
+    public void Parse_NetworkPolicyPeerThatIsNotJson_IsAProblem()
+    {
+        var problem = Assert.Single(OperatorCommandLine.Parse(["--network-policy-api-from", "namespace: ingress-nginx"]).Problems);
+
+        Assert.StartsWith("--network-policy-api-from: 'namespace: ingress-nginx' is not a NetworkPolicyPeer in JSON", problem, StringComparison.Ordinal);
     }
 
     [Fact]

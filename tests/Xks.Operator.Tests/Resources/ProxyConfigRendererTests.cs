@@ -34,6 +34,8 @@ public sealed class ProxyConfigRendererTests : IDisposable
         var run = Path.Combine(_root, "run");
         Directory.CreateDirectory(Path.Combine(run, "master-key"));
         Directory.CreateDirectory(Path.Combine(run, "tls"));
+        Directory.CreateDirectory(Path.Combine(run, "client-ca"));
+        File.WriteAllText(Path.Combine(run, "client-ca", ProxyLayout.ClientCaKey), "");
         File.WriteAllBytes(Path.Combine(run, "master-key", ProxyLayout.MasterKeyKey), new byte[ProxyLayout.MasterKeyLength]);
         File.WriteAllText(Path.Combine(run, "tls", "tls.crt"), "");
         File.WriteAllText(Path.Combine(run, "tls", "tls.key"), "");
@@ -47,6 +49,7 @@ public sealed class ProxyConfigRendererTests : IDisposable
     [Theory]
     [InlineData("ingress-issuer", 8080, false)]
     [InlineData("loadbalancer-secret", 8443, true)]
+    [InlineData("ingress-backend-tls", 8443, true)]
     public void Render_VaultWithoutKeyStores_IsAcceptedByTheProxyInClusterMode(string sample, int port, bool tls)
     {
         var vault = ResourceTestSupport.LoadVault(sample);
@@ -63,6 +66,47 @@ public sealed class ProxyConfigRendererTests : IDisposable
         Assert.Empty(options.KeyStores);
         Assert.False(options.Backend.Software!.CreateMissingKeys);
         Assert.EndsWith("/master-key/master.key", options.Backend.Software.MasterKeyFile, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_LoadBalancerVaultWithClientCertificate_IsLoadedByTheProxyWithTheMountedCaAndSortedSubjects()
+    {
+        var vault = ResourceTestSupport.LoadVault("loadbalancer-secret");
+
+        var result = LoadWithProxy(ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault)));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        var mtls = result.Configuration!.Options.Server.Tls!.ClientCertificate!;
+        Assert.EndsWith("/client-ca/ca.crt", mtls.CaFile, StringComparison.Ordinal);
+        Assert.Equal(["cks.kms.eu-west-1.amazonaws.com", "cks.kms.us-east-1.amazonaws.com"], mtls.AllowedSubjects);
+    }
+
+    [Fact]
+    public void Render_ClientCertificate_IsAStartupSettingThatRollsThePods()
+    {
+        var vault = ResourceTestSupport.LoadVault("loadbalancer-secret");
+        var before = ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(vault));
+
+        vault.Spec.Tls!.ClientCertificate!.AllowedSubjects = ["cks.kms.us-west-2.amazonaws.com"];
+
+        Assert.NotEqual(before, ProxyConfigRenderer.StartupConfigHash(ProxyConfigModel.ForVault(vault)));
+    }
+
+    [Fact]
+    public void Render_ClientCertificateOnAnIngressVault_IsNeverRendered()
+    {
+        // The validator refuses the combination; the renderer never asks an HTTP listener for client certificates.
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        vault.Spec.Tls!.ClientCertificate = new V1Alpha1VaultClientCertificate
+        {
+            CaSecretRef = new V1Alpha1CaSecretReference { Name = "ca" },
+            AllowedSubjects = ["cks.kms.us-east-1.amazonaws.com"],
+        };
+
+        var model = ProxyConfigModel.ForVault(vault);
+
+        Assert.Empty(model.ClientCertificateSubjects);
+        Assert.Null(ProxyConfigRenderer.ToOptions(model).Server.Tls);
     }
 
     [Fact]

@@ -163,6 +163,48 @@ public class ProxyDeploymentBuilderTests
     }
 
     [Fact]
+    public void Build_ClientCertificate_MountsOnlyTheCaBundleReadOnlyWhereTheConfigNamesIt()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Exposure = new V1Alpha1VaultExposure { Type = V1Alpha1ExposureType.LoadBalancer };
+            s.Tls = new V1Alpha1VaultTls
+            {
+                SecretName = "my-cert",
+                ClientCertificate = new V1Alpha1VaultClientCertificate
+                {
+                    CaSecretRef = new V1Alpha1CaSecretReference { Name = "kms-ca" },
+                    AllowedSubjects = ["cks.kms.us-east-1.amazonaws.com"],
+                },
+            };
+        });
+
+        var deployment = ProxyDeploymentBuilder.Build(vault, DefaultImage);
+
+        var ca = deployment.Spec.Template.Spec.Volumes.Single(v => v.Name == "client-ca").Secret;
+        Assert.Equal("kms-ca", ca.SecretName);
+        Assert.Equal(Convert.ToInt32("440", 8), ca.DefaultMode);
+        var item = Assert.Single(ca.Items);
+        Assert.Equal(("ca.crt", "ca.crt"), (item.Key, item.Path));
+        var mount = Container(deployment).VolumeMounts.Single(m => m.Name == "client-ca");
+        Assert.Equal(ProxyLayout.ClientCaDirectory, mount.MountPath);
+        Assert.Equal(ProxyLayout.ClientCaFile, $"{mount.MountPath}/{item.Path}");
+        Assert.True(mount.ReadOnlyProperty);
+    }
+
+    [Fact]
+    public void Build_NoClientCertificate_MountsNoCa()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Exposure = new V1Alpha1VaultExposure { Type = V1Alpha1ExposureType.LoadBalancer };
+            s.Tls = new V1Alpha1VaultTls { SecretName = "my-cert" };
+        });
+
+        Assert.DoesNotContain(ProxyDeploymentBuilder.Build(vault, DefaultImage).Spec.Template.Spec.Volumes, v => v.Name == "client-ca");
+    }
+
+    [Fact]
     public void Build_Scheduling_SpreadsOverNodesAndZonesWithDefaultAntiAffinity()
     {
         var vault = ResourceTestSupport.MinimalVault();

@@ -1,6 +1,7 @@
 using System.Text;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
 
 namespace Xks.Operator.Resources.Tests;
@@ -12,6 +13,7 @@ public class VaultResourcesTests
     public static TheoryData<string, string> Samples => new()
     {
         { "ingress-issuer", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
+        { "ingress-backend-tls", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
         { "loadbalancer-secret", ProxyPodDisruptionBudgetBuilder.PolicyV1Beta1 },
         { "pkcs11-hsm", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
     };
@@ -75,7 +77,12 @@ public class VaultResourcesTests
         Assert.NotNull(children.Ingress);
         Assert.NotNull(children.Certificate);
         Assert.Null(children.LoadBalancerService);
-        Assert.Equal([new VaultChildReference("v1", "Service", "payments-proxy-lb")], children.Unwanted);
+        Assert.Equal(
+            [
+                new VaultChildReference("cert-manager.io/v1", "Certificate", "payments-backend"),
+                new VaultChildReference("v1", "Service", "payments-proxy-lb"),
+            ],
+            children.Unwanted);
     }
 
     [Fact]
@@ -91,9 +98,66 @@ public class VaultResourcesTests
         Assert.Equal(
             [
                 new VaultChildReference("cert-manager.io/v1", "Certificate", "ledger"),
+                new VaultChildReference("cert-manager.io/v1", "Certificate", "ledger-backend"),
                 new VaultChildReference("networking.k8s.io/v1", "Ingress", "ledger"),
             ],
             children.Unwanted);
+    }
+
+    [Fact]
+    public void Build_IngressVaultWithBackendTls_ServesVerifiedHttpsBehindTheIngress()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-backend-tls");
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions());
+
+        var backend = children.BackendCertificate!;
+        Assert.Equal("orders-backend", backend.Metadata.Name);
+        Assert.Equal("orders-backend-tls", backend.Spec.SecretName);
+        Assert.Equal(["orders-proxy.team-b.svc", "orders-proxy.team-b.svc.cluster.local"], backend.Spec.DnsNames);
+        Assert.Equal(("platform-ca", "ClusterIssuer"), (backend.Spec.IssuerRef.Name, backend.Spec.IssuerRef.Kind));
+        Assert.Equal(["orders", "orders-backend"], children.All().OfType<V1Certificate>().Select(c => c.Metadata.Name));
+
+        // The Ingress verifies the proxy; the user's "off" loses to the operator's "on".
+        var annotations = children.Ingress!.Metadata.Annotations;
+        Assert.Equal("HTTPS", annotations["nginx.ingress.kubernetes.io/backend-protocol"]);
+        Assert.Equal("on", annotations["nginx.ingress.kubernetes.io/proxy-ssl-verify"]);
+        Assert.Equal("orders-proxy.team-b.svc", annotations["nginx.ingress.kubernetes.io/proxy-ssl-name"]);
+        Assert.Equal("team-b/orders-backend-tls", annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"]);
+        Assert.Equal("2", annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]);
+        Assert.Equal("https", children.Ingress.Spec.Rules[0].Http.Paths[0].Backend.Service.Port.Name);
+
+        // The ClusterIP Service and the pods serve HTTPS on 8443 with the backend certificate; no LoadBalancer.
+        Assert.Equal(("https", 443), (children.Service.Spec.Ports[0].Name, children.Service.Spec.Ports[0].Port));
+        var pod = children.Deployment.Spec.Template.Spec;
+        Assert.Equal(8443, pod.Containers[0].Ports[0].ContainerPort);
+        Assert.Equal("HTTPS", pod.Containers[0].ReadinessProbe.HttpGet.Scheme);
+        Assert.Equal("orders-backend-tls", pod.Volumes.Single(v => v.Name == "tls").Secret.SecretName);
+        Assert.Null(children.LoadBalancerService);
+        Assert.True(ProxyConfigModel.ForVault(vault).ServeTls);
+    }
+
+    [Fact]
+    public void Build_NetworkPolicyDisabled_ListsItAsUnwantedSoTheReconcilerDeletesIt()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        vault.Spec.NetworkPolicy = new V1Alpha1VaultNetworkPolicy { Enabled = false };
+
+        var children = VaultResources.Build(vault, new VaultResourceOptions());
+
+        Assert.Null(children.NetworkPolicy);
+        Assert.DoesNotContain(children.All(), c => c is V1NetworkPolicy);
+        Assert.Contains(new VaultChildReference("networking.k8s.io/v1", "NetworkPolicy", "payments-proxy"), children.Unwanted);
+    }
+
+    [Fact]
+    public void Build_OperatorNetworkPolicyDefaults_ReachTheNetworkPolicy()
+    {
+        var vault = ResourceTestSupport.LoadVault("ingress-issuer");
+        var off = new VaultResourceOptions(NetworkPolicy: VaultNetworkPolicyDefaults.Default with { Enabled = false });
+
+        Assert.Null(VaultResources.Build(vault, off).NetworkPolicy);
+        Assert.NotNull(VaultResources.Build(vault, new VaultResourceOptions()).NetworkPolicy);
     }
 
     [Theory]
@@ -128,7 +192,7 @@ public class VaultResourcesTests
         var kinds = children.All().Select(c => c.Kind).ToList();
 
         Assert.Equal(
-            ["ServiceAccount", "Role", "RoleBinding", "Secret", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "Ingress"],
+            ["ServiceAccount", "Role", "RoleBinding", "Secret", "Certificate", "Service", "Deployment", "PodDisruptionBudget", "Ingress", "NetworkPolicy"],
             kinds);
         Assert.IsType<V1Certificate>(children.All().ElementAt(4));
     }

@@ -1,3 +1,4 @@
+using k8s.Models;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Resources.Tests;
@@ -279,6 +280,107 @@ public class VaultSpecValidatorTests
             Assert.StartsWith("metadata.name: ", Assert.Single(problems), StringComparison.Ordinal);
         }
     }
+
+    private static V1Alpha1Vault MutualTlsVault(V1Alpha1ExposureType exposure, string? caSecret, params string[] subjects) =>
+        ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Exposure = new V1Alpha1VaultExposure { Type = exposure };
+            s.Tls!.ClientCertificate = new V1Alpha1VaultClientCertificate
+            {
+                CaSecretRef = new V1Alpha1CaSecretReference { Name = caSecret ?? "" },
+                AllowedSubjects = subjects,
+            };
+        });
+
+    public static TheoryData<V1Alpha1ExposureType, string?, string[], string[]> ClientCertificateCases => new()
+    {
+        // exposure, CA Secret, allowed subjects, expected problems (empty: valid)
+        { V1Alpha1ExposureType.LoadBalancer, "kms-ca", ["cks.kms.us-east-1.amazonaws.com"], [] },
+        { V1Alpha1ExposureType.LoadBalancer, "kms-ca", ["cks.kms.us-east-1.amazonaws.com", "cks.kms.eu-west-1.amazonaws.com"], [] },
+        {
+            V1Alpha1ExposureType.Ingress, "kms-ca", ["cks.kms.us-east-1.amazonaws.com"],
+            ["spec.tls.clientCertificate: only applies to spec.exposure.type LoadBalancer, where the proxy terminates TLS; with an Ingress the ingress controller ends the TLS connection and the proxy never sees AWS KMS's client certificate. Remove it or change the type."]
+        },
+        {
+            V1Alpha1ExposureType.LoadBalancer, "kms-ca", [],
+            ["spec.tls.clientCertificate.allowedSubjects: list at least one subject name, e.g. cks.kms.us-east-1.amazonaws.com for AWS KMS in us-east-1 (one per region of the Vault's KeySets); a Vault has no region of its own, so there is no default."]
+        },
+        {
+            V1Alpha1ExposureType.LoadBalancer, null, ["cks.kms.us-east-1.amazonaws.com"],
+            ["spec.tls.clientCertificate.caSecretRef.name: required: the Secret (in the Vault's namespace) holding the PEM CA bundle that issues accepted client certificates."]
+        },
+        {
+            V1Alpha1ExposureType.LoadBalancer, "kms-ca", ["cks.kms.us-east-1.amazonaws.com", "", "cks kms"],
+            [
+                "spec.tls.clientCertificate.allowedSubjects[1]: '' is not a subject name (a common name or DNS name without spaces, e.g. cks.kms.us-east-1.amazonaws.com).",
+                "spec.tls.clientCertificate.allowedSubjects[2]: 'cks kms' is not a subject name (a common name or DNS name without spaces, e.g. cks.kms.us-east-1.amazonaws.com).",
+            ]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ClientCertificateCases))]
+    public void Validate_ClientCertificate_OnlyWithLoadBalancerACaSecretAndExplicitSubjects(
+        V1Alpha1ExposureType exposure, string? caSecret, string[] subjects, string[] expected) =>
+        Assert.Equal(expected, VaultSpecValidator.Validate(MutualTlsVault(exposure, caSecret, subjects)));
+
+    [Fact]
+    public void Validate_ClientCertificateWithDefaultExposure_IsTheIngressProblem()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.Tls!.ClientCertificate = new V1Alpha1VaultClientCertificate
+        {
+            CaSecretRef = new V1Alpha1CaSecretReference { Name = "kms-ca" },
+            AllowedSubjects = ["cks.kms.us-east-1.amazonaws.com"],
+        });
+
+        Assert.StartsWith("spec.tls.clientCertificate: only applies to spec.exposure.type LoadBalancer", Single(vault), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BackendIssuerRefWithLoadBalancer_IsAProblem()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s =>
+        {
+            s.Exposure = new V1Alpha1VaultExposure { Type = V1Alpha1ExposureType.LoadBalancer };
+            s.Tls!.BackendIssuerRef = new V1Alpha1IssuerReference { Name = "platform-ca" };
+        });
+
+        Assert.Equal(
+            "spec.tls.backendIssuerRef: only applies to spec.exposure.type Ingress (backend TLS between the Ingress and the proxy); with a LoadBalancer the proxy already serves the public certificate itself. Remove it or change the type.",
+            Single(vault));
+    }
+
+    [Fact]
+    public void Validate_BackendIssuerRefWithoutName_IsAProblem() =>
+        Assert.Equal(
+            "spec.tls.backendIssuerRef.name: required.",
+            Single(ResourceTestSupport.MinimalVault(s => s.Tls!.BackendIssuerRef = new V1Alpha1IssuerReference())));
+
+    [Fact]
+    public void Validate_BackendTlsSample_HasNoProblems() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault("ingress-backend-tls")));
+
+    [Fact]
+    public void Validate_NetworkPolicyPeers_NameTheListAndIndexOfEachBadPeer()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.NetworkPolicy = new V1Alpha1VaultNetworkPolicy
+        {
+            ApiFrom = [VaultNetworkPolicyDefaults.NamespaceNamed("edge"), new V1NetworkPolicyPeer()],
+            MetricsFrom = [new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = "10.0.0.0/8", Except = ["10.1.0.0"] } }],
+        });
+
+        Assert.Equal(
+            [
+                "spec.networkPolicy.apiFrom[1]: names no source: set podSelector, namespaceSelector or ipBlock.",
+                "spec.networkPolicy.metricsFrom[0]: has ipBlock.except '10.1.0.0', which is not a CIDR such as 10.1.0.0/16.",
+            ],
+            VaultSpecValidator.Validate(vault));
+    }
+
+    [Fact]
+    public void Validate_NetworkPolicyEmptyListsAndDisabled_AreValid() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s =>
+            s.NetworkPolicy = new V1Alpha1VaultNetworkPolicy { Enabled = false, ApiFrom = [], MetricsFrom = [] })));
 
     [Fact]
     public void Validate_BlankImage_IsAProblem() =>
