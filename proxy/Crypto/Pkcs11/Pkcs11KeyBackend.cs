@@ -590,14 +590,12 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     /// <summary>One key as last scanned: its version objects (all AES-256) and what their attributes allow.</summary>
     private sealed class Pkcs11BackendKey : IBackendKey
     {
-        private readonly Pkcs11KeyBackend _backend;
-        private readonly Dictionary<int, string> _labels;
+        private readonly Dictionary<int, VersionKey> _byVersion;
 
         public Pkcs11BackendKey(Pkcs11KeyBackend backend, string id, List<HsmKeyVersion> versions)
         {
-            _backend = backend;
             Id = id;
-            _labels = versions.ToDictionary(v => v.Version, v => v.Label);
+            _byVersion = versions.ToDictionary(v => v.Version, v => new VersionKey(backend, v.Label));
             var current = versions.MaxBy(v => v.Version)!;
             CurrentVersion = current.Version;
             Enabled = versions.Any(v => !v.IsDisabled);
@@ -612,13 +610,24 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
         public IReadOnlyList<string>? Usage { get; }
 
-        public bool HasVersion(int version) => _labels.ContainsKey(version);
+        public bool HasVersion(int version) => _byVersion.ContainsKey(version);
 
-        public void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
-            _backend.Encrypt(_labels[version], plaintext, aad, iv, ciphertext, tag);
+        public ISubKey ReserveEncryption(int version) => _byVersion[version];
 
-        public bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
-            _labels.TryGetValue(version, out var label) && _backend.TryDecrypt(label, ciphertext, iv, tag, aad, plaintext);
+        public bool TryDecrypt(int version, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
+            salt.IsEmpty && _byVersion.TryGetValue(version, out var key) && key.TryDecrypt(ciphertext, iv, tag, aad, plaintext);
+    }
+
+    /// <summary>A version object used directly (ciphertextMetadata format 1): AES-GCM in the token under the version key.</summary>
+    private sealed class VersionKey(Pkcs11KeyBackend backend, string label) : ISubKey
+    {
+        public ReadOnlySpan<byte> Salt => default;
+
+        public void Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
+            backend.Encrypt(label, plaintext, aad, iv, ciphertext, tag);
+
+        public bool TryDecrypt(ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
+            backend.TryDecrypt(label, ciphertext, iv, tag, aad, plaintext);
     }
 
     private static partial class Log
