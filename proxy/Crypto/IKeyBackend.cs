@@ -20,6 +20,9 @@ public interface IKeyBackend : IDisposable
 
     /// <summary>Adds a new version to a key and returns its number (old versions stay for decrypt).</summary>
     int Rotate(string keyId);
+
+    /// <summary>The backend's sub-keys so far (xks_key_subkeys_derived_total, xks_key_versions_used_directly).</summary>
+    SubKeyTally SubKeys { get; }
 }
 
 public enum KeyLookupStatus

@@ -5,7 +5,7 @@ namespace Xks.Proxy.Crypto;
 /// with <see cref="Interlocked"/>; when the budget is spent, the next caller derives a fresh sub-key (one caller
 /// derives, the others wait for it). The sub-key never leaves this process, so the count is exact.
 /// </summary>
-public sealed class SubKeyRotation<T>(Func<T> derive, long budget)
+public sealed class SubKeyRotation<T>(Func<T> derive, long budget, SubKeyTally? tally = null)
     where T : class
 {
     private readonly object _renewLock = new();
@@ -36,6 +36,7 @@ public sealed class SubKeyRotation<T>(Func<T> derive, long budget)
             {
                 current = new Slot(derive(), budget);
                 Interlocked.Increment(ref _derived);
+                tally?.AddDerived();
                 Volatile.Write(ref _current, current);
             }
 

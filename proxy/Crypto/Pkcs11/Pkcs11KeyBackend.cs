@@ -38,6 +38,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     // Per version object, the sub-key Encrypt uses; kept across scans (a scan rebuilds the key table every interval).
     private readonly ConcurrentDictionary<string, SubKeyRotation<Pkcs11SubKey>> _rotations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _directUseWarned = new(StringComparer.Ordinal);
+    private readonly SubKeyTally _subKeys = new();
 
     /// <exception cref="InvalidOperationException">
     /// The library is missing or cannot be loaded, the PIN is wrong or unreadable, or no token can serve (the message
@@ -91,6 +92,8 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
     /// <summary>Version objects without CKA_DERIVE, used directly (format 1, no bound on random-IV use).</summary>
     internal int DirectUseVersions => _directUseWarned.Count;
+
+    public SubKeyTally SubKeys => _subKeys;
 
     /// <summary>The tokens, in order of preference (for tests).</summary>
     internal IReadOnlyList<Pkcs11Token> Tokens => _tokens;
@@ -470,6 +473,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         {
             if (_directUseWarned.TryAdd(version.Label, true))
             {
+                _subKeys.AddDirectUse();
                 Log.DirectUse(_logger, spec.Id, version.Label, tokenId);
             }
         }
@@ -593,7 +597,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     /// <summary>The rotation of the sub-keys Encrypt uses under the version object <paramref name="label"/>.</summary>
     private SubKeyRotation<Pkcs11SubKey> RotationFor(string label) =>
         _rotations.GetOrAdd(label, static (l, self) => new SubKeyRotation<Pkcs11SubKey>(
-            () => new Pkcs11SubKey(self, l, RandomNumberGenerator.GetBytes(SubKeyDerivation.SaltSize)), self.SubKeyBudget), this);
+            () => new Pkcs11SubKey(self, l, RandomNumberGenerator.GetBytes(SubKeyDerivation.SaltSize)), self.SubKeyBudget, self._subKeys), this);
 
     private void DisposeModules()
     {

@@ -14,7 +14,7 @@ internal sealed class AesKeyVersion
     private readonly SubKeyRotation<AesGcmKey> _rotation;
     private readonly SubKeyCache<AesGcmKey> _subKeys = new(SubKeyDerivation.CacheCapacity);
 
-    public AesKeyVersion(int version, ReadOnlySpan<byte> material, long subKeyBudget = SubKeyDerivation.DefaultBudget)
+    public AesKeyVersion(int version, ReadOnlySpan<byte> material, long subKeyBudget = SubKeyDerivation.DefaultBudget, SubKeyTally? tally = null)
     {
         Version = version;
         _versionKey = new AesGcmKey(material);
@@ -22,7 +22,7 @@ internal sealed class AesKeyVersion
         var key = material.ToArray();
         _ecb.Key = key;
         CryptographicOperations.ZeroMemory(key);
-        _rotation = new SubKeyRotation<AesGcmKey>(DeriveFresh, subKeyBudget);
+        _rotation = new SubKeyRotation<AesGcmKey>(DeriveFresh, subKeyBudget, tally);
     }
 
     public int Version { get; }

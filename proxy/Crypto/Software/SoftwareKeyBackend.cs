@@ -42,6 +42,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly object _applyLock = new();
+    private readonly SubKeyTally _subKeys = new();
     private Dictionary<string, LoadedKey> _keys = new(StringComparer.Ordinal);
     private LoadedKey? _health;
 
@@ -71,6 +72,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     }
 
     public string Vendor => "XKS Operator";
+
+    public SubKeyTally SubKeys => _subKeys;
 
     public static string Model => $"XKS Operator software key store {typeof(SoftwareKeyBackend).Assembly.GetName().Version?.ToString(3)} (AES-256-GCM, wrapped keys on disk)";
 
@@ -379,7 +382,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
                     throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under the master key (corrupted, tampered, or wrapped by another master key)");
                 }
 
-                keys[i] = new AesKeyVersion(version.Version, material);
+                keys[i] = new AesKeyVersion(version.Version, material, tally: _subKeys);
             }
         }
         finally

@@ -35,6 +35,7 @@ public sealed class Pkcs11KeyBackendSubKeysTests : IDisposable
         Assert.Equal(sealedOnes[0].Salt, sealedOnes[2].Salt);
         Assert.NotEqual(sealedOnes[0].Salt, sealedOnes[3].Salt);
         Assert.Equal(2, backend.Tokens[0].SubKeysDerived);
+        Assert.Equal(2, backend.SubKeys.Derived);
         for (var i = 0; i < sealedOnes.Count; i++)
         {
             Assert.Equal([(byte)i], Decrypt(key, sealedOnes[i]));
@@ -101,6 +102,7 @@ public sealed class Pkcs11KeyBackendSubKeysTests : IDisposable
 
         Assert.Empty(sealedOne.Salt);
         Assert.Equal(1, backend.DirectUseVersions);
+        Assert.Equal(1, backend.SubKeys.DirectUse);
         Assert.Equal(0, backend.Tokens[0].SubKeysDerived);
         Assert.Equal([4, 2], Decrypt(key, sealedOne));
     }
