@@ -75,7 +75,7 @@ internal sealed class Pkcs11Token : IDisposable
 
     public TokenSelector Selector { get; }
 
-    /// <summary>Sub-key objects derived in this token since it connected (for tests and the docs' claims).</summary>
+    /// <summary>Sub-key objects derived in this token since the backend started (for tests).</summary>
     internal int SubKeysDerived { get; private set; }
 
     public string Id => Selector.Id;
