@@ -7,8 +7,10 @@ namespace Xks.Pkcs11;
 
 /// <summary>
 /// The template of a key version generated in the HSM: a persistent, private AES-256 secret key that is sensitive
-/// and never extractable, usable for exactly the usages given. Every usage attribute is set explicitly (SoftHSM, for
-/// one, turns SIGN/VERIFY/WRAP/UNWRAP on when a template leaves them out).
+/// and never extractable, usable for exactly the usages given, and CKA_DERIVE so the proxy can derive its per-process
+/// sub-keys from it (C_DeriveKey with CKM_AES_ECB_ENCRYPT_DATA; docs/security.md, "Random IVs: a bound per key
+/// version"). Every usage attribute is set explicitly (SoftHSM, for one, turns SIGN/VERIFY/WRAP/UNWRAP on when a
+/// template leaves them out).
 /// </summary>
 public static class AesKeyTemplate
 {
@@ -38,7 +40,7 @@ public static class AesKeyTemplate
             factory.Create(CKA.CKA_VERIFY, false),
             factory.Create(CKA.CKA_WRAP, false),
             factory.Create(CKA.CKA_UNWRAP, false),
-            factory.Create(CKA.CKA_DERIVE, false),
+            factory.Create(CKA.CKA_DERIVE, true),
             factory.Create(CKA.CKA_LABEL, label),
             factory.Create(CKA.CKA_ID, Encoding.UTF8.GetBytes(label)),
         ];

@@ -3,7 +3,8 @@ namespace Xks.Pkcs11;
 /// <summary>
 /// One key-version object in a token, as its attributes say. <see cref="KeyType"/> is the CKK name
 /// (<c>CKK_AES</c>), <see cref="ValueLength"/> the key length in bytes; <see cref="IsUsableAes256"/> tells whether the
-/// proxy can serve it.
+/// proxy can serve it. <see cref="CanDerive"/> (CKA_DERIVE) lets the proxy derive its per-process sub-keys from it
+/// (ciphertextMetadata format 2); keys generated before that was set are used directly (format 1).
 /// </summary>
 public sealed record HsmKeyVersion(
     string KeyId,
@@ -16,7 +17,8 @@ public sealed record HsmKeyVersion(
     bool Sensitive,
     bool Extractable,
     bool NeverExtractable,
-    bool Local)
+    bool Local,
+    bool CanDerive = false)
 {
     public bool IsUsableAes256 => KeyType == "CKK_AES" && ValueLength == AesKeyTemplate.KeyBytes;
 

@@ -15,7 +15,7 @@ public sealed class Pkcs11KeyAdmin(ISession session)
     private static readonly List<CKA> DescribedAttributes =
     [
         CKA.CKA_LABEL, CKA.CKA_KEY_TYPE, CKA.CKA_VALUE_LEN, CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT, CKA.CKA_SENSITIVE, CKA.CKA_EXTRACTABLE,
-        CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_LOCAL,
+        CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_LOCAL, CKA.CKA_DERIVE,
     ];
 
     /// <summary>The versions of <paramref name="keyId"/> in the token, by version.</summary>
@@ -121,7 +121,7 @@ public sealed class Pkcs11KeyAdmin(ISession session)
 
         return new HsmKeyVersion(keyId, version, label, keyType, length,
             CanEncrypt: Flag(values[3]), CanDecrypt: Flag(values[4]), Sensitive: Flag(values[5]), Extractable: Flag(values[6]),
-            NeverExtractable: Flag(values[7]), Local: Flag(values[8]));
+            NeverExtractable: Flag(values[7]), Local: Flag(values[8]), CanDerive: Flag(values[9]));
     }
 
     private List<IObjectHandle> FindVersionHandles(string keyId) =>

@@ -20,6 +20,9 @@ public interface IKeyBackend : IDisposable
 
     /// <summary>Adds a new version to a key and returns its number (old versions stay for decrypt).</summary>
     int Rotate(string keyId);
+
+    /// <summary>The backend's sub-keys so far (xks_key_subkeys_derived_total, xks_key_versions_used_directly).</summary>
+    SubKeyTally SubKeys { get; }
 }
 
 public enum KeyLookupStatus
@@ -60,9 +63,15 @@ public interface IBackendKey
 
     bool HasVersion(int version);
 
-    /// <summary>AES-256-GCM with a fresh 12-byte IV (written to <paramref name="iv"/>) and a 16-byte tag.</summary>
-    void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag);
+    /// <summary>
+    /// Takes one encryption under <paramref name="version"/>: the sub-key this process currently encrypts with (a new
+    /// one when its budget is spent), or the version key itself (empty salt) when the backend cannot derive.
+    /// </summary>
+    ISubKey ReserveEncryption(int version);
 
-    /// <summary>Returns false when the tag does not verify (tampered ciphertext, IV, tag, AAD or metadata).</summary>
-    bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext);
+    /// <summary>
+    /// Decrypts under the sub-key of <paramref name="version"/> for <paramref name="salt"/> (the version key itself
+    /// when empty). Returns false when the tag does not verify (tampered ciphertext, IV, tag, AAD or metadata).
+    /// </summary>
+    bool TryDecrypt(int version, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext);
 }

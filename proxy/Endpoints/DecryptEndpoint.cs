@@ -7,7 +7,7 @@ using Xks.Proxy.Errors;
 namespace Xks.Proxy.Endpoints;
 
 /// <summary>
-/// POST .../keys/{id}/decrypt — selects the key version named by ciphertextMetadata and verifies the GCM tag over
+/// POST .../keys/{id}/decrypt — selects the key version (and sub-key) named by ciphertextMetadata and verifies the GCM tag over
 /// the request's AAD and that metadata. Any tampering gives InvalidCiphertextException.
 /// </summary>
 public sealed class DecryptEndpoint(IKeyBackend backend)
@@ -49,7 +49,7 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
             XksCall.Decode(metadataBase64, ciphertextMetadata);
         }
 
-        if (!KeyVersionMetadata.TryRead(ciphertextMetadata, out var version))
+        if (!KeyVersionMetadata.TryRead(ciphertextMetadata, out var version, out var salt))
         {
             throw XksException.InvalidCiphertext("The ciphertext was not produced by this key (ciphertextMetadata missing or altered).");
         }
@@ -83,7 +83,7 @@ public sealed class DecryptEndpoint(IKeyBackend backend)
             XksCall.Decode(tagBase64, tag);
             XksAad.Build(aad, ciphertextMetadata, kmAad);
 
-            if (!backendKey.TryDecrypt(version, ciphertext, iv, tag, kmAad, plaintext))
+            if (!backendKey.TryDecrypt(version, salt, ciphertext, iv, tag, kmAad, plaintext))
             {
                 throw XksException.InvalidCiphertext("The ciphertext, IV, tag, AAD or ciphertextMetadata does not authenticate.");
             }

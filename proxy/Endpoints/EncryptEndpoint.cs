@@ -7,7 +7,7 @@ using Xks.Proxy.Errors;
 namespace Xks.Proxy.Endpoints;
 
 /// <summary>
-/// POST .../keys/{id}/encrypt — AES-256-GCM under the key's newest version, metadata naming that version bound
+/// POST .../keys/{id}/encrypt — AES-256-GCM under a sub-key of the key's newest version, metadata naming that version and sub-key bound
 /// into the tag, and, when asked, the CDIV computed before a verifying decrypt (spec Appendix C order).
 /// </summary>
 public sealed class EncryptEndpoint(IKeyBackend backend)
@@ -39,8 +39,13 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
         var version = backendKey.CurrentVersion;
         call.Audit.KeyVersion = version;
 
+        // Counted against the sub-key's budget before anything else: its salt goes into the metadata, and so into the AAD.
+        var subKey = backendKey.ReserveEncryption(version);
+        Span<byte> ciphertextMetadata = stackalloc byte[KeyVersionMetadata.MaxLength];
+        ciphertextMetadata = ciphertextMetadata[..KeyVersionMetadata.Write(version, subKey.Salt, ciphertextMetadata)];
+
         // One pooled buffer: plaintext | ciphertext | verification plaintext | key-manager AAD.
-        var kmAadLength = XksAad.GetLength(aadLength, KeyVersionMetadata.Length);
+        var kmAadLength = XksAad.GetLength(aadLength, ciphertextMetadata.Length);
         var size = (plaintextLength * 3) + aadLength + kmAadLength;
         var rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         try
@@ -56,13 +61,11 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
                 XksCall.Decode(aadBase64, aad);
             }
 
-            Span<byte> ciphertextMetadata = stackalloc byte[KeyVersionMetadata.Length];
-            KeyVersionMetadata.Write(version, ciphertextMetadata);
             XksAad.Build(aad, ciphertextMetadata, kmAad);
 
             Span<byte> iv = stackalloc byte[IvSize];
             Span<byte> tag = stackalloc byte[TagSize];
-            backendKey.Encrypt(version, plaintext, kmAad, iv, ciphertext, tag);
+            subKey.Encrypt(plaintext, kmAad, iv, ciphertext, tag);
 
             Span<byte> cdiv = stackalloc byte[CiphertextDataIntegrityValue.Size];
             if (wantCdiv)
@@ -70,7 +73,7 @@ public sealed class EncryptEndpoint(IKeyBackend backend)
                 CiphertextDataIntegrityValue.Compute(aad, ciphertextMetadata, iv, ciphertext, tag, cdiv);
                 // Not a secret comparison (both sides are the proxy's own data, equal unless the key manager faulted),
                 // so the vectorized SequenceEqual, not FixedTimeEquals, which is unoptimized and costs ~16 µs on 4 KB.
-                if (!backendKey.TryDecrypt(version, ciphertext, iv, tag, kmAad, check) || !check.SequenceEqual(plaintext))
+                if (!subKey.TryDecrypt(ciphertext, iv, tag, kmAad, check) || !check.SequenceEqual(plaintext))
                 {
                     throw new XksException(XksErrorName.InternalException, "The key manager's output failed verification.",
                         $"verifying decrypt after encrypt failed for key '{key.Id}' version {version}");

@@ -24,7 +24,12 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton(new ProxyConfigurationHolder(configuration));
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<CollectorRegistry>()));
-        services.AddSingleton<IKeyBackend>(sp => CreateBackend(configuration.Options.Backend, sp));
+        services.AddSingleton<IKeyBackend>(sp =>
+        {
+            var backend = CreateBackend(configuration.Options.Backend, sp);
+            sp.GetRequiredService<ProxyMetrics>().ObserveSubKeys(backend.SubKeys);
+            return backend;
+        });
         services.AddSingleton<SigV4Verifier>();
         services.TryAddSingleton(new DrainOptions(TimeSpan.Zero));
         services.AddSingleton<ShutdownDrain>();

@@ -1,5 +1,6 @@
 using Prometheus;
 using Xks.Proxy.Authorization;
+using Xks.Proxy.Crypto;
 using Xks.Proxy.Errors;
 
 namespace Xks.Proxy.Metrics;
@@ -15,6 +16,9 @@ public sealed class ProxyMetrics
     private readonly Counter.Child[,] _requests;
     private readonly Histogram.Child[] _latency;
     private readonly Gauge _ekmMembers;
+    private readonly Counter _subKeysDerived;
+    private readonly Gauge _versionsUsedDirectly;
+    private readonly CollectorRegistry _registry;
 
     public ProxyMetrics(CollectorRegistry? registry = null)
     {
@@ -52,6 +56,11 @@ public sealed class ProxyMetrics
         HealthCheckDuration = factory.CreateHistogram("xks_health_check_duration_seconds", "Duration of deep health checks.",
             new HistogramConfiguration { Buckets = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 1, 5] });
         UnusableKeys = factory.CreateGauge("xks_keys_unusable", "Configured keys whose material is missing or fails its integrity check.");
+        _subKeysDerived = factory.CreateCounter("xks_key_subkeys_derived_total",
+            "Sub-keys this process derived for Encrypt (a fresh salt each: at start, then every 2^30 encryptions per key version).");
+        _versionsUsedDirectly = factory.CreateGauge("xks_key_versions_used_directly",
+            "HSM key versions without CKA_DERIVE that Encrypt uses directly, with no bound on random-IV use (rotate the key).");
+        _registry = registry ?? Prometheus.Metrics.DefaultRegistry;
         ConfigWatchFailures = factory.CreateCounter("xks_config_watch_failures_total",
             "Failed attempts to list or watch the configuration Secret (cluster mode); the last good configuration keeps serving.");
     }
@@ -73,6 +82,13 @@ public sealed class ProxyMetrics
     public Gauge UnusableKeys { get; }
 
     public Counter ConfigWatchFailures { get; }
+
+    /// <summary>Reads the backend's sub-key tally on every scrape.</summary>
+    public void ObserveSubKeys(SubKeyTally tally) => _registry.AddBeforeCollectCallback(() =>
+    {
+        _subKeysDerived.IncTo(tally.Derived);
+        _versionsUsedDirectly.Set(tally.DirectUse);
+    });
 
     public void RecordRequest(XksOperation operation, XksErrorName? error, double seconds)
     {

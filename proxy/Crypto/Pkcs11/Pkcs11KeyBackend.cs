@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Net.Pkcs11Interop.Common;
 using Xks.Contracts.ProxyConfig;
@@ -33,6 +34,11 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     private readonly Task _recovery;
     private Dictionary<string, KeyEntry> _keys = new(StringComparer.Ordinal);
     private Dictionary<string, KeySpec> _specs = new(StringComparer.Ordinal);
+
+    // Per version object, the sub-key Encrypt uses; kept across scans (a scan rebuilds the key table every interval).
+    private readonly ConcurrentDictionary<string, SubKeyRotation<Pkcs11SubKey>> _rotations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _directUseWarned = new(StringComparer.Ordinal);
+    private readonly SubKeyTally _subKeys = new();
 
     /// <exception cref="InvalidOperationException">
     /// The library is missing or cannot be loaded, the PIN is wrong or unreadable, or no token can serve (the message
@@ -80,6 +86,14 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
     /// <summary>The first token's manufacturer (ekmVendor).</summary>
     public string Vendor => _tokens.Select(t => t.Manufacturer).FirstOrDefault(m => m.Length > 0) ?? "PKCS#11";
+
+    /// <summary>Encryptions per sub-key before a new one is derived (<see cref="SubKeyDerivation.DefaultBudget"/>; small in tests).</summary>
+    internal long SubKeyBudget { get; set; } = SubKeyDerivation.DefaultBudget;
+
+    /// <summary>Version objects without CKA_DERIVE, used directly (format 1, no bound on random-IV use).</summary>
+    internal int DirectUseVersions => _directUseWarned.Count;
+
+    public SubKeyTally SubKeys => _subKeys;
 
     /// <summary>The tokens, in order of preference (for tests).</summary>
     internal IReadOnlyList<Pkcs11Token> Tokens => _tokens;
@@ -195,7 +209,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         _stopping.Dispose();
     }
 
-    internal void Encrypt(string label, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag)
+    internal void Encrypt(string label, byte[] salt, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag)
     {
         var input = plaintext.ToArray();
         var aadBytes = aad.ToArray();
@@ -206,7 +220,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         {
             OnTokens(label, t =>
             {
-                t.Encrypt(label, input, aadBytes, ivOut, ciphertextOut, tagOut);
+                t.Encrypt(label, salt, input, aadBytes, ivOut, ciphertextOut, tagOut);
                 return 0;
             });
             ivOut.CopyTo(iv);
@@ -219,7 +233,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         }
     }
 
-    internal bool TryDecrypt(string label, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext)
+    internal bool TryDecrypt(string label, byte[] salt, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext)
     {
         var ivBytes = iv.ToArray();
         var aadBytes = aad.ToArray();
@@ -229,7 +243,7 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
         var output = new byte[plaintext.Length];
         try
         {
-            if (!OnTokens(label, t => t.TryDecrypt(label, ivBytes, aadBytes, data, output)))
+            if (!OnTokens(label, t => t.TryDecrypt(label, salt, ivBytes, aadBytes, data, output)))
             {
                 return false;
             }
@@ -455,6 +469,15 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
             versions.Add(version);
         }
 
+        foreach (var version in versions.Where(v => !v.CanDerive))
+        {
+            if (_directUseWarned.TryAdd(version.Label, true))
+            {
+                _subKeys.AddDirectUse();
+                Log.DirectUse(_logger, spec.Id, version.Label, tokenId);
+            }
+        }
+
         return new KeyEntry(new Pkcs11BackendKey(this, spec.Id, versions), null, IsMissing: false);
     }
 
@@ -571,6 +594,11 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     internal static int SharedModuleReinitializeEvery(int recoveryIntervalSeconds) =>
         Math.Max(1, (int)Math.Ceiling(60.0 / Math.Max(1, recoveryIntervalSeconds)));
 
+    /// <summary>The rotation of the sub-keys Encrypt uses under the version object <paramref name="label"/>.</summary>
+    private SubKeyRotation<Pkcs11SubKey> RotationFor(string label) =>
+        _rotations.GetOrAdd(label, static (l, self) => new SubKeyRotation<Pkcs11SubKey>(
+            () => new Pkcs11SubKey(self, l, RandomNumberGenerator.GetBytes(SubKeyDerivation.SaltSize)), self.SubKeyBudget, self._subKeys), this);
+
     private void DisposeModules()
     {
         foreach (var module in _modules)
@@ -591,13 +619,15 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
     private sealed class Pkcs11BackendKey : IBackendKey
     {
         private readonly Pkcs11KeyBackend _backend;
-        private readonly Dictionary<int, string> _labels;
+        private readonly Dictionary<int, VersionEntry> _byVersion;
 
         public Pkcs11BackendKey(Pkcs11KeyBackend backend, string id, List<HsmKeyVersion> versions)
         {
-            _backend = backend;
             Id = id;
-            _labels = versions.ToDictionary(v => v.Version, v => v.Label);
+            _backend = backend;
+            _byVersion = versions.ToDictionary(
+                v => v.Version,
+                v => new VersionEntry(v.Label, new Pkcs11SubKey(backend, v.Label, []), v.CanDerive ? backend.RotationFor(v.Label) : null));
             var current = versions.MaxBy(v => v.Version)!;
             CurrentVersion = current.Version;
             Enabled = versions.Any(v => !v.IsDisabled);
@@ -612,13 +642,44 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
         public IReadOnlyList<string>? Usage { get; }
 
-        public bool HasVersion(int version) => _labels.ContainsKey(version);
+        public bool HasVersion(int version) => _byVersion.ContainsKey(version);
 
-        public void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
-            _backend.Encrypt(_labels[version], plaintext, aad, iv, ciphertext, tag);
+        /// <summary>A sub-key when the version object may derive (CKA_DERIVE), else the object itself (format 1).</summary>
+        public ISubKey ReserveEncryption(int version)
+        {
+            var entry = _byVersion[version];
+            return entry.Rotation is { } rotation ? rotation.Take() : entry.Direct;
+        }
 
-        public bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
-            _labels.TryGetValue(version, out var label) && _backend.TryDecrypt(label, ciphertext, iv, tag, aad, plaintext);
+        public bool TryDecrypt(int version, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext)
+        {
+            if (!_byVersion.TryGetValue(version, out var entry))
+            {
+                return false;
+            }
+
+            return salt.IsEmpty
+                ? entry.Direct.TryDecrypt(ciphertext, iv, tag, aad, plaintext)
+                : _backend.TryDecrypt(entry.Label, salt.ToArray(), ciphertext, iv, tag, aad, plaintext);
+        }
+
+        private sealed record VersionEntry(string Label, Pkcs11SubKey Direct, SubKeyRotation<Pkcs11SubKey>? Rotation);
+    }
+
+    /// <summary>
+    /// AES-GCM in the tokens under the sub-key of version object <paramref name="label"/> for <paramref name="salt"/>
+    /// (derived in each token on first use, so failover to another token of the cluster finds the same key), or
+    /// under the version object itself when the salt is empty (ciphertextMetadata format 1).
+    /// </summary>
+    private sealed class Pkcs11SubKey(Pkcs11KeyBackend backend, string label, byte[] salt) : ISubKey
+    {
+        public ReadOnlySpan<byte> Salt => salt;
+
+        public void Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
+            backend.Encrypt(label, salt, plaintext, aad, iv, ciphertext, tag);
+
+        public bool TryDecrypt(ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
+            backend.TryDecrypt(label, salt, ciphertext, iv, tag, aad, plaintext);
     }
 
     private static partial class Log
@@ -649,6 +710,9 @@ public sealed partial class Pkcs11KeyBackend : IKeyBackend
 
         [LoggerMessage(858, LogLevel.Error, "PKCS#11 recovery pass failed: {Problem}", EventName = "Pkcs11RecoveryFailed")]
         public static partial void RecoveryFailed(ILogger logger, string problem);
+
+        [LoggerMessage(860, LogLevel.Warning, "Key {KeyId}: version object {Label} in PKCS#11 token {TokenId} lacks CKA_DERIVE, so it is used directly (ciphertextMetadata format 1) with no bound on random-IV use; generate a new version (keys rotate) to get per-process sub-keys", EventName = "Pkcs11KeyUsedDirectly")]
+        public static partial void DirectUse(ILogger logger, string keyId, string label, string tokenId);
 
         [LoggerMessage(859, LogLevel.Debug, "PKCS#11 module {LibraryPath}: re-initialisation for {Count} failed token(s) deferred while its other tokens serve", EventName = "Pkcs11ReinitializationDeferred")]
         public static partial void ReinitializationDeferred(ILogger logger, string libraryPath, int count);

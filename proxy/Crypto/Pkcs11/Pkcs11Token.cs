@@ -24,8 +24,15 @@ internal sealed class TokenFaultException(string message, Exception? inner = nul
 internal sealed class KeyObjectMissingException(string message) : Exception(message);
 
 /// <summary>
-/// One token of the backend: its slot on a module, its session pool, the key handles found in it (by label), and
-/// AES-GCM through them. Every call runs inside the module's read boundary (<see cref="Pkcs11ModuleContext"/>).
+/// One token of the backend: its slot on a module, its session pool, the key handles found in it (by label), the
+/// sub-keys derived in it (by label and salt), and AES-GCM through them. Every call runs inside the module's read
+/// boundary (<see cref="Pkcs11ModuleContext"/>).
+/// <para>
+/// Sub-keys are session objects, visible to every session of this process on the token but destroyed when the session
+/// that derived them closes. Pooled sessions are closed on errors, so sub-keys are derived in one dedicated session
+/// instead, kept until the token reconnects (which forgets every sub-key handle with it); at most
+/// <see cref="MaxSubKeys"/> live at once, the oldest destroyed first.
+/// </para>
 /// </summary>
 internal sealed class Pkcs11Token : IDisposable
 {
@@ -38,8 +45,13 @@ internal sealed class Pkcs11Token : IDisposable
     private readonly int _maxSessions;
     private readonly TimeSpan _wait;
     private readonly ConcurrentDictionary<string, IObjectHandle> _handles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SubKeyName, IObjectHandle> _subKeys = new();
+    private readonly Queue<SubKeyName> _subKeyOrder = new();
     private readonly object _stateGate = new();
+    private readonly object _deriveGate = new();
     private Pkcs11SessionPool? _pool;
+    private Func<ISession>? _openSession;
+    private ISession? _deriveSession;
     private int _faults;
     private bool _recovered;
 
@@ -56,9 +68,15 @@ internal sealed class Pkcs11Token : IDisposable
         module.Tokens.Add(this);
     }
 
+    /// <summary>Sub-key objects one token holds at most (derived for Encrypt, or for Decrypt of an older sub-key's ciphertexts).</summary>
+    public const int MaxSubKeys = 1024;
+
     public int Index { get; }
 
     public TokenSelector Selector { get; }
+
+    /// <summary>Sub-key objects derived in this token since the backend started (for tests).</summary>
+    internal int SubKeysDerived { get; private set; }
 
     public string Id => Selector.Id;
 
@@ -102,6 +120,7 @@ internal sealed class Pkcs11Token : IDisposable
         _pool?.Dispose();
         _pool = null;
         _handles.Clear();
+        CloseDeriveSession();
     }
 
     public void MarkServing(bool recovered)
@@ -152,20 +171,21 @@ internal sealed class Pkcs11Token : IDisposable
         }
     }
 
-    public void Encrypt(string label, byte[] plaintext, byte[] aad, byte[] iv, byte[] ciphertext, byte[] tag) =>
-        Run(Pkcs11Operation.Encrypt, session => WithKey(session, label, key =>
+    /// <summary>AES-GCM under the version object <paramref name="label"/>, or under its sub-key for <paramref name="salt"/> when not empty.</summary>
+    public void Encrypt(string label, byte[] salt, byte[] plaintext, byte[] aad, byte[] iv, byte[] ciphertext, byte[] tag) =>
+        Run(Pkcs11Operation.Encrypt, session => WithKey(session, label, salt, encrypt: true, key =>
         {
             Pkcs11Gcm.Encrypt(session, key, _ivGeneration, () => _module.LowLevel, plaintext, aad, iv, ciphertext, tag);
             return 0;
         }));
 
     /// <summary>False when the ciphertext, IV, tag or AAD does not authenticate.</summary>
-    public bool TryDecrypt(string label, byte[] iv, byte[] aad, byte[] ciphertextAndTag, Span<byte> plaintext)
+    public bool TryDecrypt(string label, byte[] salt, byte[] iv, byte[] aad, byte[] ciphertextAndTag, Span<byte> plaintext)
     {
         byte[]? output = null;
         try
         {
-            output = Run(Pkcs11Operation.Decrypt, session => WithKey(session, label, key => Pkcs11Gcm.Decrypt(session, key, iv, aad, ciphertextAndTag)));
+            output = Run(Pkcs11Operation.Decrypt, session => WithKey(session, label, salt, encrypt: false, key => Pkcs11Gcm.Decrypt(session, key, iv, aad, ciphertextAndTag)));
             if (output.Length != plaintext.Length)
             {
                 throw new XksException(XksErrorName.InternalException, "The key manager returned an unexpected result.",
@@ -215,8 +235,8 @@ internal sealed class Pkcs11Token : IDisposable
         var roundTrip = new byte[HealthProbeBytes];
         try
         {
-            Encrypt(HealthKeyLabel, probe, HealthAad, iv, ciphertext, tag);
-            if (!TryDecrypt(HealthKeyLabel, iv, HealthAad, [.. ciphertext, .. tag], roundTrip) || !probe.AsSpan().SequenceEqual(roundTrip))
+            Encrypt(HealthKeyLabel, [], probe, HealthAad, iv, ciphertext, tag);
+            if (!TryDecrypt(HealthKeyLabel, [], iv, HealthAad, [.. ciphertext, .. tag], roundTrip) || !probe.AsSpan().SequenceEqual(roundTrip))
             {
                 return "the health key's encrypt/decrypt round trip did not verify";
             }
@@ -233,18 +253,24 @@ internal sealed class Pkcs11Token : IDisposable
         }
     }
 
-    public void Dispose() => _pool?.Dispose();
+    public void Dispose()
+    {
+        _pool?.Dispose();
+        CloseDeriveSession();
+    }
 
     private void ConnectCore()
     {
         _pool?.Dispose();
         _pool = null;
         _handles.Clear();
+        CloseDeriveSession();
         var slot = _module.Lease.FindToken(Selector);
         var info = slot.GetTokenInfo();
         Manufacturer = info.ManufacturerId.Trim();
         Model = $"{Manufacturer} {info.Model.Trim()} (firmware {info.FirmwareVersion}, hardware {info.HardwareVersion}, serial {info.SerialNumber.Trim()})";
-        _pool = new Pkcs11SessionPool(() => Pkcs11ModuleLease.OpenUserSession(slot, Selector, _pin, _module.LibraryPath), _maxSessions, _wait);
+        _openSession = () => Pkcs11ModuleLease.OpenUserSession(slot, Selector, _pin, _module.LibraryPath);
+        _pool = new Pkcs11SessionPool(_openSession, _maxSessions, _wait);
         using var lease = _pool.Rent();
         EnsureHealthKey(lease.Session);
     }
@@ -336,9 +362,142 @@ internal sealed class Pkcs11Token : IDisposable
         catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_OBJECT_HANDLE_INVALID || ex.RV == CKR.CKR_KEY_HANDLE_INVALID)
         {
             _handles.TryRemove(new KeyValuePair<string, IObjectHandle>(label, handle));
+            ForgetSubKeys(label);
             var again = FindHandle(session, label)
                 ?? throw new TokenFaultException($"token '{Id}': key object '{label}' vanished ({ex.RV}, not found again by its label)", ex);
             return action(again);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WithKey{T}(ISession, string, Func{IObjectHandle, T})"/>, or with the sub-key of the version for a
+    /// non-empty salt. The version object stays the authority: its usage is read on every call (one
+    /// C_GetAttributeValue), so a version switched off, destroyed or replaced stops its sub-keys at once, as it would
+    /// stop itself.
+    /// </summary>
+    private T WithKey<T>(ISession session, string label, byte[] salt, bool encrypt, Func<IObjectHandle, T> action)
+    {
+        if (salt.Length == 0)
+        {
+            return WithKey(session, label, action);
+        }
+
+        return WithKey(session, label, versionKey =>
+        {
+            var usage = session.GetAttributeValue(versionKey, [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]);
+            var (canEncrypt, canDecrypt) = (usage[0].GetValueAsBool(), usage[1].GetValueAsBool());
+            if (!(encrypt ? canEncrypt : canDecrypt))
+            {
+                throw new Pkcs11Exception(encrypt ? "C_EncryptInit" : "C_DecryptInit", CKR.CKR_KEY_FUNCTION_NOT_PERMITTED);
+            }
+
+            var name = new SubKeyName(label, versionKey.ObjectId, SubKeyName.ToKey(salt));
+            var handle = SubKeyHandle(name, versionKey, salt, canEncrypt, canDecrypt);
+            try
+            {
+                return action(handle);
+            }
+            catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_OBJECT_HANDLE_INVALID || ex.RV == CKR.CKR_KEY_HANDLE_INVALID)
+            {
+                // Destroyed to make room (or gone with the derive session): derive it again, once.
+                _subKeys.TryRemove(new KeyValuePair<SubKeyName, IObjectHandle>(name, handle));
+                return action(SubKeyHandle(name, versionKey, salt, canEncrypt, canDecrypt));
+            }
+        });
+    }
+
+    /// <summary>The sub-key object for the salt, derived in the dedicated session on first use with the version's usage.</summary>
+    private IObjectHandle SubKeyHandle(SubKeyName name, IObjectHandle versionKey, byte[] salt, bool canEncrypt, bool canDecrypt)
+    {
+        if (_subKeys.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        lock (_deriveGate)
+        {
+            if (_subKeys.TryGetValue(name, out cached))
+            {
+                return cached;
+            }
+
+            var deriveSession = _deriveSession ??= (_openSession ?? throw new TokenFaultException($"token '{Id}' is not connected"))();
+            IObjectHandle derived;
+            try
+            {
+                derived = Pkcs11SubKeys.Derive(deriveSession, versionKey, salt, canEncrypt, canDecrypt);
+            }
+            catch (Pkcs11Exception ex) when (Pkcs11ErrorMap.ShouldEvictSession(Pkcs11Operation.Encrypt, ex.RV)
+                && ex.RV is not (CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID))
+            {
+                CloseDeriveSessionLocked();
+                throw;
+            }
+
+            while (_subKeyOrder.Count >= MaxSubKeys && _subKeyOrder.TryDequeue(out var oldest))
+            {
+                if (_subKeys.TryRemove(oldest, out var evicted))
+                {
+                    DestroyQuietly(deriveSession, evicted);
+                }
+            }
+
+            _subKeys[name] = derived;
+            _subKeyOrder.Enqueue(name);
+            SubKeysDerived++;
+            return derived;
+        }
+    }
+
+    /// <summary>Destroys the sub-keys of a version object whose handle went stale (the object may have been replaced).</summary>
+    private void ForgetSubKeys(string label)
+    {
+        lock (_deriveGate)
+        {
+            foreach (var entry in _subKeys)
+            {
+                if (entry.Key.Label == label && _subKeys.TryRemove(entry.Key, out var handle) && _deriveSession is { } session)
+                {
+                    DestroyQuietly(session, handle);
+                }
+            }
+        }
+    }
+
+    private void CloseDeriveSession()
+    {
+        lock (_deriveGate)
+        {
+            CloseDeriveSessionLocked();
+        }
+    }
+
+    /// <summary>Closing the session destroys every sub-key object derived in it, so their handles go too.</summary>
+    private void CloseDeriveSessionLocked()
+    {
+        _subKeys.Clear();
+        _subKeyOrder.Clear();
+        var session = _deriveSession;
+        _deriveSession = null;
+        try
+        {
+            session?.Dispose();
+        }
+        catch (Exception ex) when (ex is Pkcs11Exception or ObjectDisposedException)
+        {
+            // a session of a failed device or a finalized module: nothing left to close
+        }
+    }
+
+    private static void DestroyQuietly(ISession session, IObjectHandle handle)
+    {
+        try
+        {
+            session.DestroyObject(handle);
+        }
+        catch (Pkcs11Exception)
+        {
+            // already gone; the object dies with the session anyway
         }
     }
 
@@ -371,4 +530,16 @@ internal sealed class Pkcs11Token : IDisposable
 
     /// <summary>A decrypt whose data did not authenticate (not an error of the token).</summary>
     private sealed class InvalidCiphertextSignal : Exception;
+
+    /// <summary>A sub-key object's name: the version object (label and handle, so a replaced object derives anew) and the salt (15 bytes, as a number).</summary>
+    private readonly record struct SubKeyName(string Label, ulong VersionHandle, UInt128 Salt)
+    {
+        public static UInt128 ToKey(ReadOnlySpan<byte> salt)
+        {
+            Span<byte> block = stackalloc byte[16];
+            block[0] = 0;
+            salt.CopyTo(block[1..]);
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(block);
+        }
+    }
 }

@@ -4,10 +4,11 @@ using System.Security.Cryptography;
 namespace Xks.Proxy.Crypto.Software;
 
 /// <summary>
-/// One AES-256 key version held in memory, with a small pool of <see cref="AesGcm"/> instances
-/// (an instance is not safe for concurrent use, and creating one per request costs a key schedule).
+/// One AES-256 key held in memory (a key version's own key, or a sub-key derived from it for <see cref="Salt"/>),
+/// with a small pool of <see cref="AesGcm"/> instances (an instance is not safe for concurrent use, and creating one
+/// per request costs a key schedule).
 /// </summary>
-internal sealed class AesGcmKey
+internal sealed class AesGcmKey : ISubKey
 {
     public const int KeySize = 32;
     public const int IvSize = 12;
@@ -16,20 +17,21 @@ internal sealed class AesGcmKey
     private readonly byte[] _material;
     private readonly ConcurrentQueue<AesGcm> _pool = new();
     private readonly int _maxPooled = Environment.ProcessorCount * 4;
+    private readonly byte[] _salt;
 
-    public AesGcmKey(int version, ReadOnlySpan<byte> material)
+    public AesGcmKey(ReadOnlySpan<byte> material, ReadOnlySpan<byte> salt = default)
     {
         if (material.Length != KeySize)
         {
             throw new ArgumentException($"an AES-256 key is {KeySize} bytes", nameof(material));
         }
 
-        Version = version;
         _material = GC.AllocateArray<byte>(KeySize, pinned: true);
         material.CopyTo(_material);
+        _salt = salt.ToArray();
     }
 
-    public int Version { get; }
+    public ReadOnlySpan<byte> Salt => _salt;
 
     public void Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag)
     {

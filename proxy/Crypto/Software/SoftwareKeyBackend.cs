@@ -42,6 +42,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly object _applyLock = new();
+    private readonly SubKeyTally _subKeys = new();
     private Dictionary<string, LoadedKey> _keys = new(StringComparer.Ordinal);
     private LoadedKey? _health;
 
@@ -71,6 +72,8 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     }
 
     public string Vendor => "XKS Operator";
+
+    public SubKeyTally SubKeys => _subKeys;
 
     public static string Model => $"XKS Operator software key store {typeof(SoftwareKeyBackend).Assembly.GetName().Version?.ToString(3)} (AES-256-GCM, wrapped keys on disk)";
 
@@ -127,8 +130,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             Span<byte> ciphertext = stackalloc byte[32];
             Span<byte> roundTrip = stackalloc byte[32];
             RandomNumberGenerator.Fill(probe);
-            key.Encrypt(key.CurrentVersion, probe, "xks-health"u8, iv, ciphertext, tag);
-            if (!key.TryDecrypt(key.CurrentVersion, ciphertext, iv, tag, "xks-health"u8, roundTrip) || !probe.SequenceEqual(roundTrip))
+            var subKey = key.ReserveEncryption(key.CurrentVersion);
+            subKey.Encrypt(probe, "xks-health"u8, iv, ciphertext, tag);
+            if (!key.TryDecrypt(key.CurrentVersion, subKey.Salt, ciphertext, iv, tag, "xks-health"u8, roundTrip) || !probe.SequenceEqual(roundTrip))
             {
                 throw new CryptographicException("health key round trip failed");
             }
@@ -333,7 +337,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return new LoadedKey(new SoftwareKey(HealthKeyId, Unwrap(file, HealthKeyId, "the in-memory health key")), null, default);
     }
 
-    private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesGcmKey[] keys)
+    private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesKeyVersion[] keys)
     {
         SoftwareKeyFile? file;
         try
@@ -364,9 +368,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return file;
     }
 
-    private AesGcmKey[] Unwrap(SoftwareKeyFile file, string keyId, string source)
+    private AesKeyVersion[] Unwrap(SoftwareKeyFile file, string keyId, string source)
     {
-        var keys = new AesGcmKey[file.Versions.Count];
+        var keys = new AesKeyVersion[file.Versions.Count];
         Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
         try
         {
@@ -378,7 +382,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
                     throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under the master key (corrupted, tampered, or wrapped by another master key)");
                 }
 
-                keys[i] = new AesGcmKey(version.Version, material);
+                keys[i] = new AesKeyVersion(version.Version, material, tally: _subKeys);
             }
         }
         finally
@@ -513,14 +517,14 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     private sealed class SoftwareKey : IBackendKey
     {
-        private readonly AesGcmKey[] _byVersion;
+        private readonly AesKeyVersion[] _byVersion;
 
-        public SoftwareKey(string id, AesGcmKey[] versions, bool enabled = true)
+        public SoftwareKey(string id, AesKeyVersion[] versions, bool enabled = true)
         {
             Id = id;
             Enabled = enabled;
             CurrentVersion = versions.Max(v => v.Version);
-            _byVersion = new AesGcmKey[CurrentVersion + 1];
+            _byVersion = new AesKeyVersion[CurrentVersion + 1];
             foreach (var v in versions)
             {
                 _byVersion[v.Version] = v;
@@ -539,11 +543,10 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         public bool HasVersion(int version) => version > 0 && version < _byVersion.Length && _byVersion[version] is not null;
 
-        public void Encrypt(int version, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> iv, Span<byte> ciphertext, Span<byte> tag) =>
-            _byVersion[version].Encrypt(plaintext, aad, iv, ciphertext, tag);
+        public ISubKey ReserveEncryption(int version) => _byVersion[version].ReserveEncryption();
 
-        public bool TryDecrypt(int version, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
-            HasVersion(version) && _byVersion[version].TryDecrypt(ciphertext, iv, tag, aad, plaintext);
+        public bool TryDecrypt(int version, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad, Span<byte> plaintext) =>
+            HasVersion(version) && _byVersion[version].ForSalt(salt).TryDecrypt(ciphertext, iv, tag, aad, plaintext);
     }
 
     private static partial class Log

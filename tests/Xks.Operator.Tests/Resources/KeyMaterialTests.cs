@@ -99,7 +99,9 @@ public sealed class KeyMaterialTests : IDisposable
         var plaintext = RandomNumberGenerator.GetBytes(32);
         var (iv, ciphertext, tag) = (new byte[12], new byte[32], new byte[16]);
         var key = backend.Find("payments-db-2f1c").Key!;
-        key.Encrypt(key.CurrentVersion, plaintext, "aad"u8, iv, ciphertext, tag);
+        var subKey = key.ReserveEncryption(key.CurrentVersion);
+        subKey.Encrypt(plaintext, "aad"u8, iv, ciphertext, tag);
+        var salt = subKey.Salt.ToArray();
         Assert.Equal(1, key.CurrentVersion);
 
         backend.Apply(Load([v2, v1]));
@@ -108,7 +110,7 @@ public sealed class KeyMaterialTests : IDisposable
         Assert.Equal(KeyLookupStatus.Found, rotated.Status);
         Assert.Equal(2, rotated.Key!.CurrentVersion);
         var roundTrip = new byte[32];
-        Assert.True(rotated.Key.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.True(rotated.Key.TryDecrypt(1, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
         Assert.Equal(plaintext, roundTrip);
         Assert.False(Directory.Exists(Path.Combine(_root, ProxyLayout.DataDirectory.TrimStart('/'))), "the proxy wrote no key file");
     }

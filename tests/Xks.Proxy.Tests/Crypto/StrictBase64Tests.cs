@@ -29,30 +29,3 @@ public sealed class StrictBase64Tests
         Assert.Equal(length, Convert.FromBase64String(text).Length);
     }
 }
-
-public sealed class KeyVersionMetadataTests
-{
-    [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(int.MaxValue)]
-    public void WriteThenRead_Version_RoundTrips(int version)
-    {
-        var buffer = new byte[KeyVersionMetadata.Length];
-        KeyVersionMetadata.Write(version, buffer);
-        Assert.True(KeyVersionMetadata.TryRead(buffer, out var read));
-        Assert.Equal(version, read);
-        Assert.True(buffer.Length <= 20);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("0000000001")]   // wrong format byte
-    [InlineData("0200000001")]
-    [InlineData("0100000000")]   // version 0
-    [InlineData("01000001")]     // too short
-    [InlineData("010000000100")] // too long
-    [InlineData("0180000000")]   // beyond int.MaxValue
-    public void TryRead_ForeignOrAlteredMetadata_IsRejected(string hex) =>
-        Assert.False(KeyVersionMetadata.TryRead(Convert.FromHexString(hex), out _));
-}

@@ -62,11 +62,11 @@ public sealed class InlineKeyVersionsTests : IAsyncLifetime
         var plaintext = RandomNumberGenerator.GetBytes(32);
         var v1 = await _client.EncryptAsync("rotated", plaintext);
         Assert.Equal(HttpStatusCode.OK, v1.Status);
-        Assert.Equal("AQAAAAE=", v1["ciphertextMetadata"]);
+        Assert.Equal("format 2, version 1, 20 bytes", v1.MetadataSummary);
 
         await _server.RewriteConfigAsync(b => Keys(b, rotatedVersions: 2, badTampered: true));
         await Eventually.HoldsAsync(
-            async () => (await _client.EncryptAsync("rotated", plaintext))["ciphertextMetadata"] == "AQAAAAI=",
+            async () => (await _client.EncryptAsync("rotated", plaintext)).MetadataSummary == "format 2, version 2, 20 bytes",
             TimeSpan.FromSeconds(10),
             "version 2 encrypts");
 

@@ -151,6 +151,9 @@ public sealed class XksRequestHandlerTests : ProxyTestBase
         Assert.Matches("xks_requests_total\\{operation=\"Encrypt\",outcome=\"KeyNotFoundException\"\\} [1-9]", text);
         Assert.Contains("xks_request_duration_seconds_bucket{operation=\"Encrypt\"", text, StringComparison.Ordinal);
         Assert.Contains("xks_health_ekm_members{status=\"ACTIVE\"} 1", text, StringComparison.Ordinal);
+        // The Encrypt ran under a sub-key this process derived; no key version is used directly in software.
+        Assert.Matches("xks_key_subkeys_derived_total [1-9]", text);
+        Assert.Contains("xks_key_versions_used_directly 0", text, StringComparison.Ordinal);
 
         using var onApiPort = await http.GetAsync(new Uri(Server.BaseAddress, "/metrics"));
         Assert.Equal(HttpStatusCode.NotFound, onApiPort.StatusCode);

@@ -33,11 +33,12 @@ public sealed class Pkcs11KeyAdminTests : IDisposable
     {
         var version = _admin.EnsureVersion("payments", 1, canEncrypt: true, canDecrypt: true);
 
-        Assert.Equal(new HsmKeyVersion("payments", 1, "payments/v1", "CKK_AES", 32, true, true, Sensitive: true, Extractable: false, NeverExtractable: true, Local: true), version);
+        Assert.Equal(new HsmKeyVersion("payments", 1, "payments/v1", "CKK_AES", 32, true, true, Sensitive: true, Extractable: false, NeverExtractable: true, Local: true, CanDerive: true), version);
         Assert.True(version.IsUsableAes256);
         var handle = Assert.Single(_admin.FindSecretKeys("payments/v1"));
         var flags = _session.GetAttributeValue(handle, [CKA.CKA_SIGN, CKA.CKA_VERIFY, CKA.CKA_WRAP, CKA.CKA_UNWRAP, CKA.CKA_DERIVE, CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_PRIVATE, CKA.CKA_ID]);
-        Assert.Equal([false, false, false, false, false, true, true], flags.Take(7).Select(a => a.GetValueAsBool()));
+        // CKA_DERIVE is on: the proxy derives its per-process sub-keys from the version key (C_DeriveKey, AES-ECB of two blocks).
+        Assert.Equal([false, false, false, false, true, true, true], flags.Take(7).Select(a => a.GetValueAsBool()));
         Assert.Equal("payments/v1"u8.ToArray(), flags[7].GetValueAsByteArray());
     }
 

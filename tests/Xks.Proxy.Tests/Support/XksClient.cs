@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,6 +13,14 @@ public sealed record XksResponse(HttpStatusCode Status, string Body, JsonNode? J
     public string? this[string field] => Json?[field]?.GetValue<string>();
 
     public byte[] Bytes(string field) => Convert.FromBase64String(this[field]!);
+
+    /// <summary>
+    /// ciphertextMetadata as "format F, version V, N bytes" (format 2's salt is random per process and sub-key, so it
+    /// is left out), or null when there is none.
+    /// </summary>
+    public string? MetadataSummary => this["ciphertextMetadata"] is { } text && Convert.FromBase64String(text) is { Length: >= 5 } m
+        ? $"format {m[0]}, version {BinaryPrimitives.ReadUInt32BigEndian(m.AsSpan(1))}, {m.Length} bytes"
+        : null;
 }
 
 /// <summary>An XKS caller like AWS KMS: JSON bodies, signed with the AWS SDK's SigV4 signer.</summary>

@@ -36,11 +36,12 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
         return result.Configuration!;
     }
 
-    private static (byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IBackendKey key, int version, byte[] plaintext)
+    private static (byte[] Salt, byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IBackendKey key, int version, byte[] plaintext)
     {
         var (iv, ciphertext, tag) = (new byte[12], new byte[plaintext.Length], new byte[16]);
-        key.Encrypt(version, plaintext, "aad"u8, iv, ciphertext, tag);
-        return (iv, ciphertext, tag);
+        var subKey = key.ReserveEncryption(version);
+        subKey.Encrypt(plaintext, "aad"u8, iv, ciphertext, tag);
+        return (subKey.Salt.ToArray(), iv, ciphertext, tag);
     }
 
     [Fact]
@@ -53,11 +54,15 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
         var key = backend.Find("a").Key!;
         Assert.Equal(1, key.CurrentVersion);
         var plaintext = RandomNumberGenerator.GetBytes(24);
-        var (iv, ciphertext, tag) = Encrypt(key, 1, plaintext);
+        var (salt, iv, ciphertext, tag) = Encrypt(key, 1, plaintext);
 
-        // The backend's key is exactly the wrapped material: plain AES-GCM with it decrypts.
+        // The backend's version key is exactly the wrapped material: the sub-key derived from it for the salt
+        // (AES-ECB of 0x01||salt and 0x02||salt) decrypts with plain AES-GCM.
+        using var aes = Aes.Create();
+        aes.Key = material;
+        var subKey = aes.EncryptEcb([0x01, .. salt, 0x02, .. salt], PaddingMode.None);
         var roundTrip = new byte[24];
-        using (var gcm = new AesGcm(material, 16))
+        using (var gcm = new AesGcm(subKey, 16))
         {
             gcm.Decrypt(iv, ciphertext, tag, roundTrip, "aad"u8);
         }
@@ -73,16 +78,16 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
         using var backend = NewBackend();
         backend.Apply(Config(b => b.Key("a", versions: [(1, v1)])));
         var plaintext = RandomNumberGenerator.GetBytes(16);
-        var (iv, ciphertext, tag) = Encrypt(backend.Find("a").Key!, 1, plaintext);
+        var (salt, iv, ciphertext, tag) = Encrypt(backend.Find("a").Key!, 1, plaintext);
 
         backend.Apply(Config(b => b.Key("a", versions: [(2, WrappedKeyVersions.Wrap(_masterKey, "a", 2)), (1, v1)])));
 
         var key = backend.Find("a").Key!;
         Assert.Equal(2, key.CurrentVersion);
         var roundTrip = new byte[16];
-        Assert.True(key.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.True(key.TryDecrypt(1, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
         Assert.Equal(plaintext, roundTrip);
-        Assert.False(key.TryDecrypt(2, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.False(key.TryDecrypt(2, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
     }
 
     [Fact]

@@ -72,16 +72,19 @@ public sealed class SoftwareKeyBackendTests : IDisposable
     {
         var plaintext = RandomNumberGenerator.GetBytes(40);
         var (iv, ciphertext, tag) = (new byte[12], new byte[40], new byte[16]);
+        byte[] salt;
         using (var first = NewBackend())
         {
             first.Apply(Config("a"));
-            first.Find("a").Key!.Encrypt(1, plaintext, "aad"u8, iv, ciphertext, tag);
+            var subKey = first.Find("a").Key!.ReserveEncryption(1);
+            subKey.Encrypt(plaintext, "aad"u8, iv, ciphertext, tag);
+            salt = subKey.Salt.ToArray();
         }
 
         using var second = NewBackend();
         second.Apply(Config("a"));
         var roundTrip = new byte[40];
-        Assert.True(second.Find("a").Key!.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.True(second.Find("a").Key!.TryDecrypt(1, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
         Assert.Equal(plaintext, roundTrip);
     }
 
@@ -92,7 +95,9 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a"));
         var plaintext = RandomNumberGenerator.GetBytes(16);
         var (iv, ciphertext, tag) = (new byte[12], new byte[16], new byte[16]);
-        backend.Find("a").Key!.Encrypt(1, plaintext, [], iv, ciphertext, tag);
+        var subKey = backend.Find("a").Key!.ReserveEncryption(1);
+        subKey.Encrypt(plaintext, [], iv, ciphertext, tag);
+        var salt = subKey.Salt.ToArray();
 
         Assert.Equal(2, backend.Rotate("a"));
         backend.Apply(Config("a"));
@@ -101,8 +106,8 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         Assert.Equal(2, key.CurrentVersion);
         Assert.True(key.HasVersion(1));
         var roundTrip = new byte[16];
-        Assert.True(key.TryDecrypt(1, ciphertext, iv, tag, [], roundTrip));
-        Assert.False(key.TryDecrypt(2, ciphertext, iv, tag, [], roundTrip));
+        Assert.True(key.TryDecrypt(1, salt, ciphertext, iv, tag, [], roundTrip));
+        Assert.False(key.TryDecrypt(2, salt, ciphertext, iv, tag, [], roundTrip));
     }
 
     [Fact]
@@ -276,8 +281,10 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a"));
         var key = backend.Find("a").Key!;
         var (iv, ciphertext, tag, plaintext) = (new byte[12], new byte[8], new byte[16], new byte[8]);
-        key.Encrypt(1, new byte[8], "one"u8, iv, ciphertext, tag);
-        Assert.False(key.TryDecrypt(1, ciphertext, iv, tag, "two"u8, plaintext));
+        var subKey = key.ReserveEncryption(1);
+        subKey.Encrypt(new byte[8], "one"u8, iv, ciphertext, tag);
+        Assert.True(key.TryDecrypt(1, subKey.Salt, ciphertext, iv, tag, "one"u8, plaintext));
+        Assert.False(key.TryDecrypt(1, subKey.Salt, ciphertext, iv, tag, "two"u8, plaintext));
     }
 
     [Fact]
@@ -287,7 +294,9 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a", "b"));
         var plaintext = RandomNumberGenerator.GetBytes(16);
         var (iv, ciphertext, tag, roundTrip) = (new byte[12], new byte[16], new byte[16], new byte[16]);
-        backend.Find("a").Key!.Encrypt(1, plaintext, "aad"u8, iv, ciphertext, tag);
+        var subKey = backend.Find("a").Key!.ReserveEncryption(1);
+        subKey.Encrypt(plaintext, "aad"u8, iv, ciphertext, tag);
+        var salt = subKey.Salt.ToArray();
 
         Assert.True(backend.SetEnabled("a", enabled: false));
         backend.Apply(Config("a", "b"));
@@ -301,7 +310,7 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a", "b"));
         var enabled = backend.Find("a").Key!;
         Assert.True(enabled.Enabled);
-        Assert.True(enabled.TryDecrypt(1, ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.True(enabled.TryDecrypt(1, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
         Assert.Equal(plaintext, roundTrip);
     }
 
