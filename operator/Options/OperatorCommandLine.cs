@@ -47,7 +47,8 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --allow-http-endpoints true|false accept http:// CspAccount endpoints beyond loopback (tests; default false)
           --allowed-proxy-image PATTERN     an image (* wildcard) Vaults may run as their proxy; repeatable
                                             (default: any tag or digest of --proxy-image's repository)
-          --allowed-pkcs11-library PATTERN  a PKCS#11 library path (* wildcard) Vaults may use; repeatable (default: any)
+          --allowed-pkcs11-library PATTERN  a PKCS#11 library path (* wildcard) Vaults may use; repeatable (default: the
+                                            usual SoftHSM2, CloudHSM, Luna and nShield module paths)
           --allowed-annotation-key PATTERN  an annotation key (* wildcard) for a Vault's Ingress, Service and pods;
                                             repeatable (default: any; keys naming a snippet never)
           --network-policy true|false       give every Vault a NetworkPolicy for its proxy pods unless its

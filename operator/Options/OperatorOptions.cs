@@ -67,7 +67,7 @@ public sealed class OperatorOptions
     /// <summary>Proxy image patterns Vaults may name in spec.proxy.image; empty: the repository of <see cref="ProxyImage"/>.</summary>
     public List<string> AllowedProxyImages { get; } = [];
 
-    /// <summary>PKCS#11 library path patterns Vaults may name; empty: any.</summary>
+    /// <summary>PKCS#11 library path patterns Vaults may name; empty: the usual vendor modules' paths (<see cref="Options.VaultAllowList.KnownPkcs11Libraries"/>).</summary>
     public List<string> AllowedPkcs11Libraries { get; } = [];
 
     /// <summary>Annotation key patterns for a Vault's Ingress, Service and pods; empty: any (snippets never).</summary>
@@ -103,7 +103,7 @@ public sealed class OperatorOptions
     {
         ProxyImages = [.. AllowedProxyImages],
         DefaultProxyImage = ProxyImage,
-        Pkcs11Libraries = AllowedPkcs11Libraries.Count == 0 ? ["*"] : [.. AllowedPkcs11Libraries],
+        Pkcs11Libraries = AllowedPkcs11Libraries.Count == 0 ? Options.VaultAllowList.KnownPkcs11Libraries : [.. AllowedPkcs11Libraries],
         AnnotationKeys = AllowedAnnotationKeys.Count == 0 ? ["*"] : [.. AllowedAnnotationKeys],
     };
 

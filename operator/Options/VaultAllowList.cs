@@ -12,7 +12,8 @@ namespace Xks.Operator.Options;
 /// <item><c>spec.proxy.image</c> must match one of <see cref="ProxyImages"/>; none given: any tag or digest of the
 /// repository of the operator's default proxy image (<c>--proxy-image</c>);</item>
 /// <item>every PKCS#11 library path (<c>spec.keyBackend.pkcs11.library</c> and each additional token's) must match one
-/// of <see cref="Pkcs11Libraries"/> (the operator itself loads it to generate keys);</item>
+/// of <see cref="Pkcs11Libraries"/> (the operator itself loads it to generate keys), by default the usual vendor
+/// modules' paths in the operator's image (<see cref="KnownPkcs11Libraries"/>);</item>
 /// <item>every Ingress, Service and pod annotation key must match one of <see cref="AnnotationKeys"/>, and no key that
 /// names a snippet (<c>nginx.ingress.kubernetes.io/configuration-snippet</c> and its kind: raw controller configuration)
 /// is ever allowed.</item>
@@ -27,8 +28,24 @@ public sealed record VaultAllowList
     /// <summary>The operator's default proxy image (<c>--proxy-image</c>).</summary>
     public string DefaultProxyImage { get; init; } = V1Alpha1VaultProxy.DefaultImage;
 
-    /// <summary>PKCS#11 library path patterns. Default: any path (set it wherever tenants may create Vaults).</summary>
-    public IReadOnlyList<string> Pkcs11Libraries { get; init; } = ["*"];
+    /// <summary>
+    /// Where the usual PKCS#11 modules are installed (SoftHSM2 on Debian, Ubuntu and Fedora; AWS CloudHSM; Thales Luna;
+    /// Entrust nShield): the default of <see cref="Pkcs11Libraries"/>. They are paths of the operator's image, which
+    /// no tenant writes, so a tenant can pick among vendor modules but never make the operator load code of their own.
+    /// </summary>
+    public static IReadOnlyList<string> KnownPkcs11Libraries { get; } =
+    [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib64/pkcs11/libsofthsm2.so",
+        "/opt/cloudhsm/lib/libcloudhsm_pkcs11.so",
+        "/usr/safenet/lunaclient/lib/libCryptoki2_64.so",
+        "/opt/nfast/toolkits/pkcs11/libcknfast.so",
+    ];
+
+    /// <summary>PKCS#11 library path patterns. Default: <see cref="KnownPkcs11Libraries"/>; list your HSM client's module.</summary>
+    public IReadOnlyList<string> Pkcs11Libraries { get; init; } = KnownPkcs11Libraries;
 
     /// <summary>Annotation key patterns for the Vault's Ingress, Service and pods. Default: any key but snippets.</summary>
     public IReadOnlyList<string> AnnotationKeys { get; init; } = ["*"];
@@ -83,7 +100,16 @@ public sealed record VaultAllowList
 
     public bool ImageAllowed(string image) => EffectiveProxyImages.Any(pattern => Wildcard.Matches(pattern, image));
 
-    public bool LibraryAllowed(string path) => Pkcs11Libraries.Any(pattern => Wildcard.Matches(pattern, path));
+    /// <summary>
+    /// Whether the operator may load <paramref name="path"/>: an absolute path in canonical form (no <c>.</c> or
+    /// <c>..</c> segment, no empty one, so that <c>/usr/lib/softhsm/*</c> cannot be walked out of) that matches one of
+    /// <see cref="Pkcs11Libraries"/>.
+    /// </summary>
+    public bool LibraryAllowed(string path) =>
+        IsCanonicalAbsolutePath(path) && Pkcs11Libraries.Any(pattern => Wildcard.Matches(pattern, path));
+
+    private static bool IsCanonicalAbsolutePath(string path) =>
+        path.Length > 1 && path[0] == '/' && path[1..].Split('/').All(segment => segment is { Length: > 0 } and not "." and not "..");
 
     /// <summary>An image reference without its digest and tag (<c>registry:5000/a/b:1@sha256:…</c> → <c>registry:5000/a/b</c>).</summary>
     public static string Repository(string image)

@@ -233,7 +233,7 @@ public sealed class HelmTemplateTests
     private static readonly string[] UserRoles = ["xks-xks-operator-admin", "xks-xks-operator-editor", "xks-xks-operator-viewer"];
 
     [Fact]
-    public async Task Template_DefaultValues_UserRolesGrantTheirKindsAndNeverStatusSecretsOrOtherGroups()
+    public async Task Template_DefaultValues_UserRolesGrantTheirKindsAndEventsNeverStatusOrSecrets()
     {
         var roles = (await HelmChart.RenderAsync("--set rbac.userRoles.namePrefix=team")).All<V1ClusterRole>("ClusterRole")
             .Where(r => r.Metadata.Name.StartsWith("team-", StringComparison.Ordinal))
@@ -242,12 +242,14 @@ public sealed class HelmTemplateTests
         string[] read = ["get", "list", "watch"];
         string[] write = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
+        (string, string, string)[] events = [.. new[] { "", "events.k8s.io" }.SelectMany(g => read.Select(v => (g, "events", v)))];
+
         Assert.Equal(["team-admin", "team-editor", "team-viewer"], roles.Keys.Order());
-        Assert.Equal(kinds.SelectMany(k => write.Select(v => ("xks.dev", k, v))).Order(), roles["team-admin"].Order());
+        Assert.Equal(kinds.SelectMany(k => write.Select(v => ("xks.dev", k, v))).Concat(events).Order(), roles["team-admin"].Order());
         Assert.Equal(
-            write.Select(v => ("xks.dev", "cloudkeys", v)).Concat(kinds.Where(k => k != "cloudkeys").SelectMany(k => read.Select(v => ("xks.dev", k, v)))).Order(),
+            write.Select(v => ("xks.dev", "cloudkeys", v)).Concat(kinds.Where(k => k != "cloudkeys").SelectMany(k => read.Select(v => ("xks.dev", k, v)))).Concat(events).Order(),
             roles["team-editor"].Order());
-        Assert.Equal(kinds.SelectMany(k => read.Select(v => ("xks.dev", k, v))).Order(), roles["team-viewer"].Order());
+        Assert.Equal(kinds.SelectMany(k => read.Select(v => ("xks.dev", k, v))).Concat(events).Order(), roles["team-viewer"].Order());
 
         var aggregated = (await HelmChart.RenderAsync("--set rbac.userRoles.aggregateToDefaultRoles=true")).All<V1ClusterRole>("ClusterRole")
             .Where(r => UserRoles.Contains(r.Metadata.Name))

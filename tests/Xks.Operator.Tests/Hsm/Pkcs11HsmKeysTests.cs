@@ -12,7 +12,9 @@ public sealed class Pkcs11HsmKeysTests : IDisposable
     private readonly string _token = "op-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _pin = "pin-" + Guid.NewGuid().ToString("N");
     private readonly string _library;
-    private readonly Pkcs11HsmKeys _keys = new(NullLogger<Pkcs11HsmKeys>.Instance);
+    // The tests load private copies of the library (a module instance each), from a temporary directory.
+    private static readonly Options.VaultAllowList AnyLibrary = new() { Pkcs11Libraries = ["*"] };
+    private readonly Pkcs11HsmKeys _keys = new(NullLogger<Pkcs11HsmKeys>.Instance, AnyLibrary);
 
     public Pkcs11HsmKeysTests()
     {
@@ -67,7 +69,7 @@ public sealed class Pkcs11HsmKeysTests : IDisposable
         // A crash after the HSM made the object and before the Secret recorded it: the restarted operator (a new
         // instance, a new session) finds the label and adopts it.
         _keys.EnsureVersion(Target(), "k", 1, canEncrypt: true, canDecrypt: true);
-        using var restarted = new Pkcs11HsmKeys(NullLogger<Pkcs11HsmKeys>.Instance);
+        using var restarted = new Pkcs11HsmKeys(NullLogger<Pkcs11HsmKeys>.Instance, AnyLibrary);
 
         restarted.EnsureVersion(Target(), "k", 1, canEncrypt: true, canDecrypt: true);
         restarted.EnsureVersion(Target(), "k", 2, canEncrypt: true, canDecrypt: true);

@@ -104,7 +104,7 @@ public sealed class OperatorCommandLineTests
         var allowList = OperatorCommandLine.Parse(["--proxy-image", "r.example:5000/xks-proxy:2"]).Options.VaultAllowList();
 
         Assert.Equal(["r.example:5000/xks-proxy:*", "r.example:5000/xks-proxy@*"], allowList.EffectiveProxyImages);
-        Assert.Equal(["*"], allowList.Pkcs11Libraries);
+        Assert.Equal(VaultAllowList.KnownPkcs11Libraries, allowList.Pkcs11Libraries);
         Assert.Equal(["*"], allowList.AnnotationKeys);
     }
 

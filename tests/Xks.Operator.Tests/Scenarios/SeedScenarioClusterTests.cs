@@ -201,7 +201,8 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
             Assert.Contains("sensitive", access);
             Assert.Contains("never extractable", access);
             Assert.DoesNotContain("extractable", access);
-            Assert.Equal("encrypt, decrypt", attributes["Usage"]);
+            // derive: the version key makes the proxy's per-process sub-keys inside the token (docs/security.md, random IVs).
+            Assert.Equal("encrypt, decrypt, derive", attributes["Usage"]);
         }
 
         var labels = objects.Select(o => o.Attributes["label"]).Order(StringComparer.Ordinal).ToList();
