@@ -72,9 +72,10 @@ public sealed class Pkcs11BackendClusterTests() : OperatorClusterTest("pkcs11"),
     [Fact]
     public async Task CloudKey_Pkcs11Vault_VersionsMadeInTheTokenAdoptedAfterACrashAndRecordedWithoutMaterial()
     {
-        // The library path wrong first: the CloudKey says why it waits.
+        // The library path wrong first (an allowed one, Fedora's, that this machine does not have): the CloudKey says why it waits.
+        Assert.False(File.Exists(MissingLibrary));
         await Client.CoreV1.CreateNamespacedSecretAsync(PinSecret(_pin), Ns);
-        await ApplyAsync(Vault("hsm", "/nonexistent/libsofthsm2.so"));
+        await ApplyAsync(Vault("hsm", MissingLibrary));
         await ApplyAsync("""
             apiVersion: xks.dev/v1alpha1
             kind: KeySet
@@ -95,7 +96,7 @@ public sealed class Pkcs11BackendClusterTests() : OperatorClusterTest("pkcs11"),
 
         await using var op = await StartOperatorAsync(environment: Hsm().Environment);
         var waiting = await WaitForCloudKeyReasonAsync("payments-db", "HsmUnavailable");
-        Assert.Contains("PKCS#11 library '/nonexistent/libsofthsm2.so' does not exist", waiting, StringComparison.Ordinal);
+        Assert.Contains($"PKCS#11 library '{MissingLibrary}' does not exist", waiting, StringComparison.Ordinal);
         Assert.Null(await TryAsync(() => Client.CoreV1.ReadNamespacedSecretAsync("payments-db-key-material", Ns)));
 
         (await Cluster.KubectlAsync($"patch vault hsm -n {Ns} --type merge --patch-file=/dev/stdin", System.Text.Json.JsonSerializer.Serialize(new { spec = new { keyBackend = new { pkcs11 = new { library = Hsm().LibraryPath } } } })))
@@ -118,6 +119,8 @@ public sealed class Pkcs11BackendClusterTests() : OperatorClusterTest("pkcs11"),
         Assert.Contains($"Generated key {xksKeyId} version 1 inside Vault hsm's HSM (object {xksKeyId}/v1, AES-256, sensitive, not extractable)", events, StringComparison.Ordinal);
         Assert.DoesNotContain(_pin, op.Output, StringComparison.Ordinal);
     }
+
+    private const string MissingLibrary = "/usr/lib64/pkcs11/libsofthsm2.so";
 
     private List<string> Labels() =>
         [.. Hsm().RunPkcs11Tool("--token-label", Token, "--login", "--pin", _pin, "--list-objects", "--type", "secrkey")
