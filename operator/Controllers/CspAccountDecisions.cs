@@ -33,4 +33,17 @@ public static class CspAccountDecisions
             ? $"ClusterCspAccount {name}'s namespaceSelector does not select namespace {keySetNamespace}: its platform team has not shared the account with this namespace"
             : $"ClusterCspAccount {name}'s namespaceSelector is invalid ({problem}): it is shared with no namespace";
     }
+
+    /// <summary>
+    /// Whether a Namespace's change may give or take a ClusterCspAccount from its KeySets: only a change of its labels
+    /// (the selectors' input), not its status or annotations.
+    /// </summary>
+    public static bool NamespaceChangeMatters(V1Namespace before, V1Namespace after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var a = before.Metadata?.Labels ?? new Dictionary<string, string>();
+        var b = after.Metadata?.Labels ?? new Dictionary<string, string>();
+        return a.Count != b.Count || a.Any(pair => !b.TryGetValue(pair.Key, out var value) || value != pair.Value);
+    }
 }

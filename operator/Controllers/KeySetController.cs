@@ -49,7 +49,7 @@ internal sealed partial class KeySetController(
                 .Watches<V1Alpha1ClusterCspAccount>(account => CspAccountResolver.KeySetsUsingClusterAccount(keySets.Informer.List(), account.Metadata.Name))
                 .Watches<V1Namespace>(
                     ns => CspAccountResolver.KeySetsOfNamespaceUsingClusterAccounts(keySets.Informer.List(ns.Metadata.Name)),
-                    modifiedMatters: (before, after) => !LabelsEqual(before.Metadata?.Labels, after.Metadata?.Labels));
+                    modifiedMatters: CspAccountDecisions.NamespaceChangeMatters);
         }
 
         keySets
@@ -69,9 +69,6 @@ internal sealed partial class KeySetController(
                     : [],
                 VaultController.ChildSelector);
     }
-
-    private static bool LabelsEqual(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(pair => b is not null && b.TryGetValue(pair.Key, out var value) && value == pair.Value);
 
     private static IEnumerable<ResourceKey> Referencing(Controller<V1Alpha1KeySet> keySets, IKubernetesObject<V1ObjectMeta> target, Func<V1Alpha1KeySet, string> reference)
     {

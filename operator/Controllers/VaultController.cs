@@ -387,10 +387,7 @@ internal sealed partial class VaultController(
 
         var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync("cert-manager.io", "v1", vault.Metadata.NamespaceProperty, "certificates", VaultNames.BackendCertificate(vault), cancellationToken).ConfigureAwait(false);
         var backend = KubernetesJson.Deserialize<V1Certificate>(KubernetesJson.Serialize(stored));
-        var ready = backend.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready);
-        return ready?.Status == ConditionStatus.True
-            ? (ConditionStatus.True, state.Reason, $"{state.Message}; backend Certificate {backend.Metadata.Name} is issued into Secret {VaultNames.BackendTlsSecret(vault)}")
-            : (ConditionStatus.False, Reasons.CertificatePending, $"waiting for cert-manager to issue the backend Certificate {backend.Metadata.Name} (spec.tls.backendIssuerRef): {ready?.Reason ?? "no Ready condition yet"}{(string.IsNullOrEmpty(ready?.Message) ? "" : " - " + ready.Message)}");
+        return VaultDecisions.CertificatesState(state, backend.Metadata.Name, VaultNames.BackendTlsSecret(vault), backend.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready));
     }
 
     private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)

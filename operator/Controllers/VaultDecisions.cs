@@ -1,10 +1,12 @@
 using k8s.Models;
+using Xks.Operator.Entities;
+using Xks.Operator.Entities.CertManager;
 using Xks.Operator.Resources;
 
 namespace Xks.Operator.Controllers;
 
 /// <summary>
-/// The Vault reconciler's choices about its config Secret (pure): which changes of the operator's Secrets may change
+/// The Vault reconciler's choices (pure): CertificateReady with backend TLS, and, about its config Secret, which changes of the operator's Secrets may change
 /// what it renders, and when the config Secret already holds what it would apply. At 1,000 keys a render is a 300 KB
 /// document and its apply sends it twice over the wire, so neither happens for a change that cannot matter.
 /// </summary>
@@ -65,4 +67,26 @@ public static class VaultDecisions
 
     private static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(e => b!.TryGetValue(e.Key, out var v) && (v ?? []).AsSpan().SequenceEqual(e.Value ?? [])));
+
+    /// <summary>
+    /// CertificateReady of a Vault with backend TLS: the public certificate's state while it is not issued; once it is,
+    /// True only when the backend Certificate's Ready condition is True too, else CertificatePending naming it.
+    /// </summary>
+    /// <param name="publicState">The public certificate's (status, reason, message).</param>
+    /// <param name="backendCertificate">The backend Certificate's name.</param>
+    /// <param name="backendSecret">The Secret it is issued into.</param>
+    /// <param name="backendReady">The backend Certificate's Ready condition, or null when it has none yet.</param>
+    public static (string Status, string Reason, string Message) CertificatesState(
+        (string Status, string Reason, string Message) publicState, string backendCertificate, string backendSecret, V1CertificateCondition? backendReady)
+    {
+        if (publicState.Status != ConditionStatus.True)
+        {
+            return publicState;
+        }
+
+        return backendReady?.Status == ConditionStatus.True
+            ? (ConditionStatus.True, publicState.Reason, $"{publicState.Message}; backend Certificate {backendCertificate} is issued into Secret {backendSecret}")
+            : (ConditionStatus.False, Reasons.CertificatePending,
+                $"waiting for cert-manager to issue the backend Certificate {backendCertificate} (spec.tls.backendIssuerRef): {backendReady?.Reason ?? "no Ready condition yet"}{(string.IsNullOrEmpty(backendReady?.Message) ? "" : " - " + backendReady.Message)}");
+    }
 }

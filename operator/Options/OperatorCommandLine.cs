@@ -148,15 +148,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     options.Namespace = value.Length == 0 ? null : value;
                     break;
                 case "--leader-elect":
-                    if (bool.TryParse(value, out var elect))
-                    {
-                        options.LeaderElect = elect;
-                    }
-                    else
-                    {
-                        problems.Add($"--leader-elect: '{value}' is not true or false");
-                    }
-
+                    ParseBool(name, value, problems, v => options.LeaderElect = v);
                     break;
                 case "--leader-election-namespace":
                     options.LeaderElectionNamespace = value;
@@ -223,15 +215,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
 
                     break;
                 case "--serve-cluster-kinds":
-                    if (bool.TryParse(value, out var serveClusterKinds))
-                    {
-                        options.ServeClusterKinds = serveClusterKinds;
-                    }
-                    else
-                    {
-                        problems.Add($"--serve-cluster-kinds: '{value}' is not true or false");
-                    }
-
+                    ParseBool(name, value, problems, v => options.ServeClusterKinds = v);
                     break;
                 case "--cluster-resource-namespace":
                     if (value.Length == 0)
@@ -283,15 +267,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
 
                     break;
                 case "--network-policy":
-                    if (bool.TryParse(value, out var networkPolicy))
-                    {
-                        options.NetworkPolicy = networkPolicy;
-                    }
-                    else
-                    {
-                        problems.Add($"--network-policy: '{value}' is not true or false");
-                    }
-
+                    ParseBool(name, value, problems, v => options.NetworkPolicy = v);
                     break;
                 case "--network-policy-api-from" or "--network-policy-load-balancer-api-from" or "--network-policy-metrics-from":
                     var peers = name switch
@@ -314,15 +290,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
 
                     break;
                 case "--allow-http-endpoints":
-                    if (bool.TryParse(value, out var allowHttp))
-                    {
-                        options.AllowHttpEndpoints = allowHttp;
-                    }
-                    else
-                    {
-                        problems.Add($"--allow-http-endpoints: '{value}' is not true or false");
-                    }
-
+                    ParseBool(name, value, problems, v => options.AllowHttpEndpoints = v);
                     break;
                 default:
                     problems.Add($"unknown option '{name}'");
@@ -336,6 +304,19 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
         }
 
         return new OperatorCommandLine(command, options, crdOutput, problems);
+    }
+
+    /// <summary>A true|false flag: <paramref name="set"/> with its value, or a problem naming the flag.</summary>
+    private static void ParseBool(string name, string value, List<string> problems, Action<bool> set)
+    {
+        if (bool.TryParse(value, out var parsed))
+        {
+            set(parsed);
+        }
+        else
+        {
+            problems.Add($"{name}: '{value}' is not true or false");
+        }
     }
 
     /// <summary>

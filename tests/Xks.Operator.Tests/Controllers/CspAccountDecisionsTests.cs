@@ -64,4 +64,25 @@ public sealed class CspAccountDecisionsTests
         Assert.Equal(["team-a/uses-it", "team-b/also"], CspAccountResolver.KeySetsUsingClusterAccount(keySets, "shared").Select(k => k.ToString()));
         Assert.Equal(["team-b/also"], CspAccountResolver.KeySetsOfNamespaceUsingClusterAccounts(keySets.Where(k => k.Metadata.NamespaceProperty == "team-b")).Select(k => k.ToString()));
     }
+
+    [Theory]
+    [InlineData("team=a", "team=a", false)]
+    [InlineData("team=a", "team=b", true)]
+    [InlineData("team=a", "team=a,share=yes", true)]
+    [InlineData("team=a,share=yes", "team=a", true)]
+    [InlineData("", "", false)]
+    public void NamespaceChangeMatters_OnlyALabelChange(string before, string after, bool matters)
+    {
+        static V1Namespace Ns(string labels) => new()
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "team-a",
+                Labels = labels.Length == 0 ? null : labels.Split(',').Select(l => l.Split('=')).ToDictionary(l => l[0], l => l[1]),
+                Annotations = new Dictionary<string, string> { ["changed"] = labels },
+            },
+        };
+
+        Assert.Equal(matters, CspAccountDecisions.NamespaceChangeMatters(Ns(before), Ns(after)));
+    }
 }

@@ -1,5 +1,7 @@
 using System.Text;
 using k8s.Models;
+using Xks.Operator.Entities;
+using Xks.Operator.Entities.CertManager;
 using Xks.Operator.Resources;
 
 namespace Xks.Operator.Controllers.Tests;
@@ -86,4 +88,23 @@ public sealed class VaultDecisionsTests
     [MemberData(nameof(Cached))]
     public void ConfigSecretCurrent_OnlyTheVaultsOwnUnchangedConfig(string because, V1Secret? cached, bool current) =>
         Assert.True(current == VaultDecisions.ConfigSecretCurrent(cached, Config("keyStores: [a]\n"), VaultUid), because);
+
+    private static readonly (string, string, string) PublicIssued = (ConditionStatus.True, "CertificateIssued", "Certificate xks-tls is issued");
+
+    public static TheoryData<string, (string, string, string), V1CertificateCondition?, string, string, string> CertificateCases => new()
+    {
+        { "public pending: the public state, whatever the backend", (ConditionStatus.False, "CertificatePending", "waiting for xks-tls"), new V1CertificateCondition { Type = "Ready", Status = "True" }, ConditionStatus.False, "CertificatePending", "waiting for xks-tls" },
+        { "both issued", PublicIssued, new V1CertificateCondition { Type = "Ready", Status = "True" }, ConditionStatus.True, "CertificateIssued", "Certificate xks-tls is issued; backend Certificate xks-backend is issued into Secret xks-backend-tls" },
+        { "backend not yet Ready", PublicIssued, new V1CertificateCondition { Type = "Ready", Status = "False", Reason = "Issuing", Message = "CA issuer not ready" }, ConditionStatus.False, "CertificatePending", "waiting for cert-manager to issue the backend Certificate xks-backend (spec.tls.backendIssuerRef): Issuing - CA issuer not ready" },
+        { "backend without a Ready condition", PublicIssued, null, ConditionStatus.False, "CertificatePending", "waiting for cert-manager to issue the backend Certificate xks-backend (spec.tls.backendIssuerRef): no Ready condition yet" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CertificateCases))]
+    public void CertificatesState_BackendTls_ReadyOnlyWhenBothAreIssued(string because, (string, string, string) publicState, V1CertificateCondition? backendReady, string status, string reason, string message)
+    {
+        var state = VaultDecisions.CertificatesState(publicState, "xks-backend", "xks-backend-tls", backendReady);
+
+        Assert.True((status, reason, message) == state, $"{because}: {state}");
+    }
 }
