@@ -114,6 +114,10 @@ info "leader: ${leader:-(electing)}"
 
 say "A fresh namespace $NS, a test CA and a certificate for $HOSTNAME_XKS (what a public CA would issue)"
 if kubectl get namespace "$NS" >/dev/null 2>&1; then
+  # A previous run's key material is throwaway: release its Secrets' custody finalizers (docs/key-custody.md).
+  for name in $(kubectl -n "$NS" get secrets -o name 2>/dev/null); do
+    kubectl -n "$NS" patch "$name" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+  done
   kubectl delete namespace "$NS" --wait=true --timeout=120s >/dev/null
 fi
 kubectl create namespace "$NS" >/dev/null

@@ -72,7 +72,8 @@ info "built: $(basename "$OPERATOR_DLL") $(basename "$PROXY_DLL") $(basename "$E
 say "A fresh namespace $NS with the CRDs installed"
 if kubectl get namespace "$NS" >/dev/null 2>&1; then
   # A previous run: its operator is gone, so release the finalizers it would have handled, then delete everything.
-  for kind in cloudkeys keysets cspaccounts vaults; do
+  # The demo's key material is throwaway: its Secrets' custody finalizers (docs/key-custody.md) are released too.
+  for kind in cloudkeys keysets cspaccounts vaults secrets; do
     for name in $(k get "$kind" -o name 2>/dev/null); do
       k patch "$name" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
     done

@@ -48,7 +48,21 @@ internal sealed partial class CloudKeyController(
                 .Select(k => new ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name)))
             // The Vault's config or master key changed: its keys that are not Ready yet (waiting for the proxy to serve
             // them, or to refuse them before KMS disables them) look again at once instead of polling.
-            .Watches<V1Secret>(secret => NotReadyKeysOfVault(secret, keySets.List, cloudKeys.Informer.List), VaultController.ChildSelector);
+            .Watches<V1Secret>(secret => NotReadyKeysOfVault(secret, keySets.List, cloudKeys.Informer.List).Concat(KeyOfDeletedMaterial(secret)), VaultController.ChildSelector);
+    }
+
+    /// <summary>
+    /// A key-material Secret someone deleted (it stays, held by the custody finalizer) wakes its CloudKey, which says so
+    /// in a Warning Event at once.
+    /// </summary>
+    public static IEnumerable<ResourceKey> KeyOfDeletedMaterial(V1Secret secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        return secret.Metadata?.DeletionTimestamp is not null
+            && secret.Metadata.Label(VaultLabels.XksComponentLabel) == VaultLabels.KeyMaterialComponent
+            && secret.Metadata.Label(VaultLabels.CloudKeyLabel) is { Length: > 0 } cloudKey
+                ? [new ResourceKey(secret.Metadata.NamespaceProperty ?? "", cloudKey)]
+                : [];
     }
 
     /// <summary>The CloudKeys not Ready whose KeySet is served by the Vault that <paramref name="secret"/> (by its vault label) belongs to.</summary>
@@ -220,7 +234,7 @@ internal sealed partial class CloudKeyController(
         // The material records its KMS key; an expired key is refused by the proxy (the Vault renders it disabled)
         // before KMS hears of it.
         var marks = KeyMaterialMarks.Of(material.Secret);
-        await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, Expired = marks.Expired || expired }, cancellationToken).ConfigureAwait(false);
+        await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, KmsKeyArn = metadata.Arn, Expired = marks.Expired || expired }, cancellationToken).ConfigureAwait(false);
         var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
         var proof = _kmsKey.Proof(key, metadata.KeyId, session, proven: tagProven);
         var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, proof, cancellationToken).ConfigureAwait(false);
@@ -305,14 +319,17 @@ internal sealed partial class CloudKeyController(
                     return ReconcileResult.Done;
                 }
 
+                var deletionDate = metadata?.DeletionDate is { } pendingSince ? new DateTimeOffset(DateTime.SpecifyKind(pendingSince, DateTimeKind.Utc)) : (DateTimeOffset?)null;
                 if (metadata is not null && metadata.KeyState != KeyState.PendingDeletion)
                 {
                     var scheduled = await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);
                     Log.DeletionScheduled(logger, ns, key.Metadata.Name, keyId, scheduled.DeletionDate ?? DateTime.UtcNow);
                     await events.NormalAsync(key, Reasons.DeletionScheduled, $"Scheduled KMS key {keyId} for deletion on {scheduled.DeletionDate:yyyy-MM-dd} ({key.Spec.PendingWindowDays} days); its key material is kept until AWS has deleted it", cancellationToken).ConfigureAwait(false);
+                    deletionDate = scheduled.DeletionDate is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
                 }
 
-                await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Delete, cancellationToken).ConfigureAwait(false);
+                // The ARN and date let the KeySet ask AWS in the key's own account and region, and not before the date.
+                await ReleaseMaterialAsync(key, materialSecret, V1Alpha1DeletionPolicy.Delete, cancellationToken, metadata?.Arn ?? key.Status?.Arn, deletionDate).ConfigureAwait(false);
             }
         }
         else
@@ -328,7 +345,7 @@ internal sealed partial class CloudKeyController(
         return ReconcileResult.Done;
     }
 
-    private Task ReleaseMaterialAsync(V1Alpha1CloudKey key, V1Secret? material, V1Alpha1DeletionPolicy policy, CancellationToken cancellationToken)
+    private Task ReleaseMaterialAsync(V1Alpha1CloudKey key, V1Secret? material, V1Alpha1DeletionPolicy policy, CancellationToken cancellationToken, string? arn = null, DateTimeOffset? deletionDate = null)
     {
         if (material is null)
         {
@@ -336,7 +353,7 @@ internal sealed partial class CloudKeyController(
         }
 
         var marks = KeyMaterialMarks.Of(material);
-        return _material.MarkAsync(key, marks, marks with { Released = policy }, cancellationToken);
+        return _material.MarkAsync(key, marks, marks with { Released = policy, KmsKeyArn = arn ?? marks.KmsKeyArn, DeletionDate = deletionDate ?? marks.DeletionDate }, cancellationToken);
     }
 
     /// <summary>

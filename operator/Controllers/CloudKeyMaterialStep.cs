@@ -62,6 +62,12 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key material {keyId} version 1 in Vault {vault.Metadata.Name} (Secret {name}, wrapped by the Vault's master key)", cancellationToken).ConfigureAwait(false);
         }
 
+        secret = await client.ProtectAsync(secret, cancellationToken).ConfigureAwait(false);
+        if (secret.Metadata.DeletionTimestamp is not null)
+        {
+            await events.WarningAsync(key, Reasons.KeyMaterialDeletionBlocked, $"Secret {name} was deleted, but {(KeyMaterialMarks.Of(secret).KmsKeyId is { } kmsKeyId ? $"KMS key {kmsKeyId}" : "this CloudKey")} needs its key material: it stays (finalizer {KeyCustody.Finalizer}) and keeps being served (docs/key-custody.md)", cancellationToken).ConfigureAwait(false);
+        }
+
         if (!KeyMaterialSecret.TryRead(secret, out var id, out var versions, out var materialBackend, out var problem))
         {
             throw new ChildConflictException($"key material Secret {name} is unreadable ({problem}); it is left untouched — restore it from backup");

@@ -188,7 +188,7 @@ internal sealed partial class KeySetController(
         var rotation = pendingServed
             ? await _credentials.ConvergeAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
             : Poll;
-        await _releasedMaterial.CollectAsync(keySet, session, cancellationToken).ConfigureAwait(false);
+        await _releasedMaterial.CollectAsync(keySet, session, account.Status?.AccountId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
 
         switch (plan.Action)
         {

@@ -18,6 +18,12 @@ internal static class Reasons
     public const string MasterKeyCreated = "MasterKeyCreated";
     public const string MasterKeyInvalid = "MasterKeyInvalid";
     public const string MasterKeyKept = "MasterKeyKept";
+    public const string MasterKeyMissing = "MasterKeyMissing";
+    public const string MasterKeyDeletionBlocked = "MasterKeyDeletionBlocked";
+    public const string KeyMaterialDeletionBlocked = "KeyMaterialDeletionBlocked";
+    public const string KeyMaterialKept = "KeyMaterialKept";
+    public const string PlaintextRootKey = "PlaintextRootKey";
+    public const string KeysInHsm = "KeysInHsm";
     public const string Created = "Created";
     public const string Updated = "Updated";
     public const string Deleted = "Deleted";

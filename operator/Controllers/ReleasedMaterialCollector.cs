@@ -1,7 +1,5 @@
-using System.Net;
 using Amazon.KeyManagementService.Model;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Aws;
@@ -28,43 +26,58 @@ internal sealed class ReleasedMaterialCollector(
 {
     /// <summary>
     /// Key material whose CloudKey was deleted with deletionPolicy Delete is destroyed only once KMS has really deleted
-    /// the key (after its pending window) — never while the key could still be restored with CancelKeyDeletion. For a
-    /// key in an HSM the version objects are destroyed first, then the Secret that lists them (a crash in between is
-    /// finished by the next pass: destroying a key that has no objects left is a no-op).
+    /// the key — asked by its ARN in the account and region that created it, after its scheduled deletion date
+    /// (<see cref="KeyCustodyDecisions.MaterialDestruction"/>) — never while the key could still be restored with
+    /// CancelKeyDeletion, and never because a changed cspAccountRef or region cannot see it. For a key in an HSM the
+    /// version objects are destroyed first, then the Secret that lists them (a crash in between is finished by the next
+    /// pass: destroying a key that has no objects left is a no-op).
     /// </summary>
-    public async Task CollectAsync(V1Alpha1KeySet keySet, AwsSession session, CancellationToken cancellationToken)
+    public async Task CollectAsync(V1Alpha1KeySet keySet, AwsSession session, string? accountId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var released = secrets.List(keySet.Metadata.NamespaceProperty)
             .Where(s => s.Metadata.Label(KeySetCredentialSecret.KeySetLabel) == keySet.Metadata.Name)
             .Select(s => (Secret: s, Marks: KeyMaterialMarks.Of(s)))
-            .Where(s => s.Marks is { ReleasedForDeletion: true, KmsKeyId: { Length: > 0 } })
+            .Where(s => s.Marks.ReleasedForDeletion)
             .ToList();
         foreach (var (secret, marks) in released)
         {
-            var keyId = marks.KmsKeyId!;
-            try
+            var decision = KeyCustodyDecisions.MaterialDestruction(marks, accountId, session.Region, now, answer: null);
+            if (decision.Fate == MaterialFate.AskAws)
             {
-                // Still pending deletion, or its deletion was cancelled in AWS (a new CloudKey can adopt it): keep the material.
-                await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (NotFoundException)
-            {
+                var answer = KmsKeyAnswer.Exists;
+                try
+                {
+                    // By ARN: the key's own account and region, never a look-alike id elsewhere.
+                    await session.CallAsync("DescribeKey", (kms, ct) => kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = marks.KmsKeyArn }, ct), cancellationToken).ConfigureAwait(false);
+                }
+                catch (NotFoundException)
+                {
+                    answer = KmsKeyAnswer.NotFound;
+                }
+
+                decision = KeyCustodyDecisions.MaterialDestruction(marks, accountId, session.Region, now, answer);
             }
 
+            if (decision.Fate != MaterialFate.Destroy)
+            {
+                if (decision.Warn)
+                {
+                    await events.WarningAsync(keySet, Reasons.KeyMaterialKept, $"Kept key material Secret {secret.Metadata.Name}: {decision.Why}", cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            var keyId = marks.KmsKeyArn!;
             if (!await DestroyHsmObjectsAsync(keySet, secret, keyId, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
 
-            try
+            if (await client.DestroyAsync(secret.Metadata.NamespaceProperty, secret.Metadata.Name, cancellationToken).ConfigureAwait(false))
             {
-                await client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
                 KeySetController.Log.MaterialDestroyed(logger, secret.Metadata.NamespaceProperty, secret.Metadata.Name, keyId);
-                await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed key material Secret {secret.Metadata.Name}: KMS key {keyId} has been deleted by AWS", cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-            {
+                await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed key material Secret {secret.Metadata.Name}: {decision.Why}", cancellationToken).ConfigureAwait(false);
             }
         }
     }

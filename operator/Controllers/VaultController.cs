@@ -171,6 +171,8 @@ internal sealed partial class VaultController(
 
         var backend = ProxyBackendModel.ForVault(vault);
         var masterKeyProblem = backend.IsPkcs11 ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var (rootStatus, rootReason, rootMessage) = VaultDecisions.RootKeyProtection(vault, backend.IsPkcs11);
+        ready.Set(vault, status, ConditionTypes.RootKeyProtected, rootStatus, rootReason, rootMessage);
         var hsmProblem = backend.IsPkcs11 ? await CheckHsmAsync(vault, status, cancellationToken).ConfigureAwait(false) : null;
         if (!backend.IsPkcs11)
         {
@@ -246,9 +248,9 @@ internal sealed partial class VaultController(
             : await BothCertificatesStateAsync(vault, cancellationToken).ConfigureAwait(false);
         ready.Set(vault, status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage);
 
-        if (masterKeyProblem is not null)
+        if (masterKeyProblem is { } masterKeyFailure)
         {
-            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, Reasons.MasterKeyInvalid, masterKeyProblem);
+            ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, masterKeyFailure.Reason, masterKeyFailure.Problem);
         }
         else if (hsmProblem is { } hsmFailure)
         {
@@ -338,26 +340,46 @@ internal sealed partial class VaultController(
     }
 
     /// <summary>
-    /// Creates the software backend's master key once. An existing Secret is never overwritten (it is immutable too):
-    /// if it is malformed, the Vault reports it and a human decides, because replacing it would make every wrapped key
-    /// unreadable. Returns a problem description, or null when the key is fine.
+    /// Creates the software backend's master key once (<see cref="KeyCustodyDecisions.MasterKey"/>). An existing Secret is
+    /// never overwritten (it is immutable too): if it is malformed, the Vault reports it and a human decides; if it is
+    /// missing while material wrapped by it exists, nothing is created. Keeps the custody finalizer and annotations on
+    /// it, and warns when someone tried to delete it. Returns the Ready reason and problem, or null when the key is fine.
     /// </summary>
-    private async Task<string?> EnsureMasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    private async Task<(string Reason, string Problem)?> EnsureMasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         var name = VaultNames.MasterKeySecret(vault);
         var ns = vault.Metadata.NamespaceProperty;
-        try
+        var existing = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        var state = existing is null ? MasterKeyState.Missing
+            : existing.Data is not null && existing.Data.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) && bytes.Length == ProxyLayout.MasterKeyLength ? MasterKeyState.Valid
+            : MasterKeyState.Malformed;
+        var material = state == MasterKeyState.Missing ? await SoftwareMaterialOfVaultAsync(vault, cancellationToken).ConfigureAwait(false) : [];
+        var (action, reason, problem) = KeyCustodyDecisions.MasterKey(name, state, material);
+        if (existing is not null)
         {
-            var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return existing.Data is not null && existing.Data.TryGetValue(ProxyLayout.MasterKeyKey, out var bytes) && bytes.Length == 32
-                ? null
-                : $"Secret {name} exists but has no 32-byte '{ProxyLayout.MasterKeyKey}'; it is left untouched (replacing it would orphan every key it wraps) — restore it from backup or delete it if no key was ever created";
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
+            await client.ProtectAsync(existing, cancellationToken).ConfigureAwait(false);
+            if (existing.Metadata.DeletionTimestamp is not null)
+            {
+                await events.WarningAsync(vault, Reasons.MasterKeyDeletionBlocked, $"Secret {name} was deleted, but keys of this Vault are wrapped by it: it stays (finalizer {KeyCustody.Finalizer}) and the proxy keeps using it (docs/key-custody.md)", cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        var key = RandomNumberGenerator.GetBytes(32);
+        if (action == MasterKeyAction.Refuse)
+        {
+            if (reason == Reasons.MasterKeyMissing)
+            {
+                await events.WarningAsync(vault, reason, problem!, cancellationToken).ConfigureAwait(false);
+            }
+
+            return (reason!, problem!);
+        }
+
+        if (action == MasterKeyAction.Use)
+        {
+            return null;
+        }
+
+        var key = RandomNumberGenerator.GetBytes(ProxyLayout.MasterKeyLength);
         try
         {
             await client.CoreV1.CreateNamespacedSecretAsync(MasterKeySecretBuilder.Build(vault, key), ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -374,6 +396,18 @@ internal sealed partial class VaultController(
         }
 
         return null;
+    }
+
+    /// <summary>The key-material Secrets of the Vault whose versions are wrapped by its master key (not those in an HSM).</summary>
+    private async Task<IReadOnlyList<string>> SoftwareMaterialOfVaultAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var material = await client.CoreV1.ListNamespacedSecretAsync(
+            vault.Metadata.NamespaceProperty, labelSelector: $"{VaultLabels.VaultLabel}={vault.Metadata.Name},{VaultLabels.XksComponentLabel}={VaultLabels.KeyMaterialComponent}",
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. material.Items
+            .Where(s => !KeyMaterialSecret.TryRead(s, out _, out _, out var backend, out _) || backend == KeyMaterialSecret.SoftwareBackend)
+            .Select(s => s.Metadata.Name)
+            .Order(StringComparer.Ordinal)];
     }
 
     /// <summary>The public certificate's state and, with backend TLS, the backend Certificate's: Ready needs both.</summary>
@@ -483,13 +517,9 @@ internal sealed partial class VaultController(
         var keys = await KeysOfVaultAsync(vault, cancellationToken).ConfigureAwait(false);
         if (keys.Count == 0)
         {
-            try
+            if (await client.DestroyAsync(ns, masterKey, cancellationToken).ConfigureAwait(false))
             {
-                await client.CoreV1.DeleteNamespacedSecretAsync(masterKey, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                 Log.MasterKeyDeleted(logger, ns, masterKey);
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-            {
             }
         }
         else

@@ -13,6 +13,19 @@ namespace Xks.Operator.Controllers;
 public static class VaultDecisions
 {
     /// <summary>
+    /// The Vault's RootKeyProtected condition: on PKCS#11 the keys live in the HSM; on the software backend the master
+    /// key is a plain Secret (development mode), and the message says who therefore holds every key.
+    /// </summary>
+    public static (string Status, string Reason, string Message) RootKeyProtection(V1Alpha1Vault vault, bool pkcs11)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return pkcs11
+            ? (ConditionStatus.True, Reasons.KeysInHsm, "key versions are generated and kept inside the HSM; no root key is stored in Kubernetes")
+            : (ConditionStatus.False, Reasons.PlaintextRootKey,
+                $"development mode: the master key is the plain Secret {VaultNames.MasterKeySecret(vault)}; anyone who can read Secrets in namespace {vault.Metadata.NamespaceProperty}, etcd or an etcd backup holds every key of this Vault (docs/key-custody.md)");
+    }
+
+    /// <summary>
     /// Whether a modification of one of the operator's Secrets may change what its Vault renders or applies: its labels
     /// (which Vault and KeySet it belongs to), its owners, the marks the config reads (released, expired) or its data.
     /// Not: a key-material Secret's KMS key ID or handled rotation request, nor the Vault's config Secret as the Vault
@@ -24,6 +37,12 @@ public static class VaultDecisions
         ArgumentNullException.ThrowIfNull(after);
         if (!SameEntries(before.Metadata?.Labels, after.Metadata?.Labels) || !SameOwners(before.Metadata?.OwnerReferences, after.Metadata?.OwnerReferences))
         {
+            return true;
+        }
+
+        if ((before.Metadata?.DeletionTimestamp is null) != (after.Metadata?.DeletionTimestamp is null))
+        {
+            // Someone deleted a custody-protected Secret: the Vault (master key) or CloudKey (material) says so at once.
             return true;
         }
 

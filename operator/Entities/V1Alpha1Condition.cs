@@ -70,6 +70,12 @@ public static class ConditionTypes
     /// <summary>Vault on the PKCS#11 backend: the operator can log in to the HSM with the PIN Secret (it generates keys there).</summary>
     public const string HsmAvailable = "HsmAvailable";
 
+    /// <summary>
+    /// Vault: whether the root of trust is protected at rest. False with reason PlaintextRootKey on the software
+    /// backend's development mode (the master key is a plain Secret); True with reason KeysInHsm on PKCS#11.
+    /// </summary>
+    public const string RootKeyProtected = "RootKeyProtected";
+
     /// <summary>KeySet: the custom key store in AWS KMS is CONNECTED to the proxy.</summary>
     public const string Connected = "Connected";
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using k8s.Models;
 using Xks.Operator.Entities;
 
@@ -10,6 +11,10 @@ namespace Xks.Operator.Resources;
 /// <listheader><term>annotation</term><description>written by → read by: meaning</description></listheader>
 /// <item><term><c>xks.dev/kms-key-id</c></term><description>CloudKey, once its KMS key exists → CloudKey (material
 /// refusal: the material belongs to that KMS key) and KeySet (which KMS key to ask about before destroying).</description></item>
+/// <item><term><c>xks.dev/kms-key-arn</c></term><description>CloudKey, once its KMS key exists → KeySet (the
+/// account and region to ask, by ARN, before destroying: never whatever account the KeySet points at now).</description></item>
+/// <item><term><c>xks.dev/deletion-date</c></term><description>CloudKey, when it schedules the KMS key's deletion →
+/// KeySet (nothing is destroyed, and AWS is not even asked, before that date).</description></item>
 /// <item><term><c>xks.dev/released</c></term><description>CloudKey, when it is deleted (its deletionPolicy) or adopted
 /// again (removed) → Vault (Delete: the proxy refuses the key) and KeySet (Delete: destroy once KMS deleted the key).</description></item>
 /// <item><term><c>xks.dev/expired</c></term><description>CloudKey, once <c>spec.expiration.at</c> passed → Vault (the
@@ -22,12 +27,16 @@ namespace Xks.Operator.Resources;
 /// <param name="Released">The deletionPolicy its CloudKey was deleted with; null while a CloudKey owns it.</param>
 /// <param name="Expired">The CloudKey's expiration has passed: the proxy refuses the key.</param>
 /// <param name="HandledRotationRequest">The last rotate-key annotation value a new version was added for.</param>
-public sealed record KeyMaterialMarks(string? KmsKeyId, V1Alpha1DeletionPolicy? Released, bool Expired, string? HandledRotationRequest)
+/// <param name="KmsKeyArn">The KMS key's ARN (its partition, region and account), once known.</param>
+/// <param name="DeletionDate">When AWS scheduled the KMS key's deletion for, once scheduled.</param>
+public sealed record KeyMaterialMarks(string? KmsKeyId, V1Alpha1DeletionPolicy? Released, bool Expired, string? HandledRotationRequest, string? KmsKeyArn = null, DateTimeOffset? DeletionDate = null)
 {
     public const string KmsKeyIdAnnotation = "xks.dev/kms-key-id";
     public const string ReleasedAnnotation = "xks.dev/released";
     public const string ExpiredAnnotation = "xks.dev/expired";
     public const string HandledRotationRequestAnnotation = "xks.dev/handled-rotation-request";
+    public const string KmsKeyArnAnnotation = "xks.dev/kms-key-arn";
+    public const string DeletionDateAnnotation = "xks.dev/deletion-date";
 
     /// <summary>No marks: a new Secret.</summary>
     public static KeyMaterialMarks None { get; } = new(null, null, false, null);
@@ -50,7 +59,9 @@ public sealed record KeyMaterialMarks(string? KmsKeyId, V1Alpha1DeletionPolicy? 
                 _ => V1Alpha1DeletionPolicy.Retain,
             },
             Read(ExpiredAnnotation) == "true",
-            Read(HandledRotationRequestAnnotation));
+            Read(HandledRotationRequestAnnotation),
+            Read(KmsKeyArnAnnotation),
+            DateTimeOffset.TryParse(Read(DeletionDateAnnotation), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date) ? date : null);
     }
 
     /// <summary>Released with deletionPolicy Delete: the proxy refuses the key, and its KeySet may destroy it once KMS deleted it.</summary>
@@ -105,6 +116,16 @@ public sealed record KeyMaterialMarks(string? KmsKeyId, V1Alpha1DeletionPolicy? 
         if (HandledRotationRequest is { Length: > 0 })
         {
             annotations[HandledRotationRequestAnnotation] = HandledRotationRequest;
+        }
+
+        if (KmsKeyArn is { Length: > 0 })
+        {
+            annotations[KmsKeyArnAnnotation] = KmsKeyArn;
+        }
+
+        if (DeletionDate is { } date)
+        {
+            annotations[DeletionDateAnnotation] = date.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
         return annotations;

@@ -18,7 +18,8 @@ namespace Xks.Operator.Resources;
 /// </summary>
 /// <remarks>
 /// Like the master key, this Secret has <b>no owner reference</b>: deleting the CloudKey must never garbage-collect the
-/// material of a KMS key that still exists (pending deletion can be cancelled for up to 30 days).
+/// material of a KMS key that still exists (pending deletion can be cancelled for up to 30 days). It carries the
+/// <see cref="KeyCustody"/> finalizer, which the KeySet removes only when AWS has deleted the KMS key.
 /// </remarks>
 public static partial class KeyMaterialSecret
 {
@@ -104,7 +105,7 @@ public static partial class KeyMaterialSecret
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = new V1ObjectMeta
+            Metadata = KeyCustody.Protect(new V1ObjectMeta
             {
                 Name = Name(key),
                 NamespaceProperty = key.Metadata.NamespaceProperty,
@@ -115,7 +116,7 @@ public static partial class KeyMaterialSecret
                         ? "Key versions of a CloudKey, generated inside the Vault's HSM (this Secret only lists them). Deleting it stops the proxy serving the key."
                         : "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
                 }),
-            },
+            }),
             Type = "Opaque",
             Data = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [DataKey] = JsonSerializer.SerializeToUtf8Bytes(document, WriteOptions) },
         };

@@ -15,6 +15,8 @@ namespace Xks.Operator.Resources;
 /// creates this Secret once (create, never apply: a second apply with fresh bytes would replace the key) and deletes it
 /// only when no CloudKey of the Vault is left. A re-created Vault of the same name finds and reuses it.
 /// </para>
+/// <para>It carries the <see cref="KeyCustody"/> finalizer and annotations, so a hand <c>kubectl delete</c>, a Helm
+/// uninstall or an Argo CD prune cannot remove it while keys need it.</para>
 /// <para>The builder takes the bytes so it stays pure; the caller draws them from a CSPRNG.</para>
 /// </remarks>
 public static class MasterKeySecretBuilder
@@ -35,7 +37,7 @@ public static class MasterKeySecretBuilder
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = VaultOwnership.UnownedMetadata(vault, VaultNames.MasterKeySecret(vault), annotations),
+            Metadata = KeyCustody.Protect(VaultOwnership.UnownedMetadata(vault, VaultNames.MasterKeySecret(vault), annotations)),
             Type = "Opaque",
             Immutable = true,
             Data = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [ProxyLayout.MasterKeyKey] = masterKey.ToArray() },

@@ -47,6 +47,31 @@ public class CloudKeyWatchesTests
             $"{scenario}: woke [{string.Join(", ", woken)}], expected [{string.Join(", ", expected)}]");
     }
 
+    public static TheoryData<string, bool, string, string?, string[]> DeletedMaterial => new()
+    {
+        { "a material Secret being deleted wakes its CloudKey", true, VaultLabels.KeyMaterialComponent, "cards", ["cards"] },
+        { "a material Secret not being deleted wakes nothing here", false, VaultLabels.KeyMaterialComponent, "cards", [] },
+        { "another component being deleted wakes nothing here", true, "proxy-config", "cards", [] },
+        { "material without its CloudKey label wakes nothing", true, VaultLabels.KeyMaterialComponent, null, [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DeletedMaterial))]
+    public void KeyOfDeletedMaterial_WakesTheCloudKeyWhoseMaterialSomeoneDeleted(string scenario, bool deleting, string component, string? cloudKey, string[] expected)
+    {
+        var labels = new Dictionary<string, string> { [VaultLabels.VaultLabel] = "vault-1", [VaultLabels.XksComponentLabel] = component };
+        if (cloudKey is not null)
+        {
+            labels[VaultLabels.CloudKeyLabel] = cloudKey;
+        }
+
+        var secret = new V1Secret { Metadata = new V1ObjectMeta { Name = "cards-key-material", NamespaceProperty = "team-a", Labels = labels, DeletionTimestamp = deleting ? DateTime.UtcNow : null } };
+
+        var woken = CloudKeyController.KeyOfDeletedMaterial(secret).ToList();
+
+        Assert.True(expected.Select(name => new ResourceKey("team-a", name)).SequenceEqual(woken), scenario);
+    }
+
     private static V1Secret Secret(string ns, string? vault) => new()
     {
         Metadata = new V1ObjectMeta

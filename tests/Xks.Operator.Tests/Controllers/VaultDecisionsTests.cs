@@ -62,6 +62,7 @@ public sealed class VaultDecisionsTests
             { "the config Secret edited by hand (data no longer matches its hash)", config, With(config, s => s.Data[ProxyLayout.ConfigKey] = Encoding.UTF8.GetBytes("keyStores: [evil]\n")), true },
             { "the config Secret with a second data key", config, With(config, s => s.Data["extra"] = [1]), true },
             { "the config Secret's owner replaced", config, Config("keyStores: []\n", ownerUid: "someone-else"), true },
+            { "someone deleted the material (held by its finalizer)", material, With(material, s => s.Metadata.DeletionTimestamp = DateTime.UtcNow), true },
         };
     }
 
@@ -106,5 +107,28 @@ public sealed class VaultDecisionsTests
         var state = VaultDecisions.CertificatesState(publicState, "xks-backend", "xks-backend-tls", backendReady);
 
         Assert.True((status, reason, message) == state, $"{because}: {state}");
+    }
+
+    [Fact]
+    public void RootKeyProtection_SoftwareBackend_IsFlaggedUnprotectedNamingTheSecret()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+
+        var (status, reason, message) = VaultDecisions.RootKeyProtection(vault, pkcs11: false);
+
+        Assert.Equal((ConditionStatus.False, Reasons.PlaintextRootKey), (status, reason));
+        Assert.Contains("xks-master-key", message, StringComparison.Ordinal);
+        Assert.Contains("namespace team-a", message, StringComparison.Ordinal);
+        Assert.Contains("docs/key-custody.md", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RootKeyProtection_Pkcs11_IsProtected()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+
+        var (status, reason, _) = VaultDecisions.RootKeyProtection(vault, pkcs11: true);
+
+        Assert.Equal((ConditionStatus.True, Reasons.KeysInHsm), (status, reason));
     }
 }

@@ -26,6 +26,9 @@ public sealed class KeyMaterialMarksTests
         { "expired only when true", [("xks.dev/expired", "yes")], KeyMaterialMarks.None },
         { "a handled rotation request", [("xks.dev/handled-rotation-request", "2026-12-01")], KeyMaterialMarks.None with { HandledRotationRequest = "2026-12-01" } },
         { "other annotations are not marks", [("xks.dev/description", "Key versions")], KeyMaterialMarks.None },
+        { "the KMS key's ARN", [("xks.dev/kms-key-arn", "arn:aws:kms:eu-west-1:111122223333:key/k")], KeyMaterialMarks.None with { KmsKeyArn = "arn:aws:kms:eu-west-1:111122223333:key/k" } },
+        { "the scheduled deletion date", [("xks.dev/deletion-date", "2026-12-11T10:00:00Z")], KeyMaterialMarks.None with { DeletionDate = new DateTimeOffset(2026, 12, 11, 10, 0, 0, TimeSpan.Zero) } },
+        { "an unreadable deletion date is no date", [("xks.dev/deletion-date", "next week")], KeyMaterialMarks.None },
         {
             "all of them",
             [("xks.dev/kms-key-id", "k"), ("xks.dev/released", "Delete"), ("xks.dev/expired", "true"), ("xks.dev/handled-rotation-request", "r")],
@@ -63,6 +66,12 @@ public sealed class KeyMaterialMarksTests
             KeyMaterialMarks.None with { Released = V1Alpha1DeletionPolicy.Delete },
             new() { ["xks.dev/released"] = "Delete" }
         },
+        {
+            "a release with the key's ARN and deletion date",
+            KeyMaterialMarks.None with { KmsKeyId = "k" },
+            KeyMaterialMarks.None with { KmsKeyId = "k", Released = V1Alpha1DeletionPolicy.Delete, KmsKeyArn = "arn:aws:kms:us-east-1:111122223333:key/k", DeletionDate = new DateTimeOffset(2026, 12, 11, 10, 0, 0, TimeSpan.Zero) },
+            new() { ["xks.dev/deletion-date"] = "2026-12-11T10:00:00Z", ["xks.dev/kms-key-arn"] = "arn:aws:kms:us-east-1:111122223333:key/k", ["xks.dev/released"] = "Delete" }
+        },
     };
 
     [Theory]
@@ -77,7 +86,7 @@ public sealed class KeyMaterialMarksTests
     [Fact]
     public void Annotations_ReadBackAsTheSameMarks()
     {
-        var marks = new KeyMaterialMarks("1234abcd", V1Alpha1DeletionPolicy.Retain, true, "again");
+        var marks = new KeyMaterialMarks("1234abcd", V1Alpha1DeletionPolicy.Retain, true, "again", "arn:aws:kms:us-east-1:111122223333:key/1234abcd", new DateTimeOffset(2026, 12, 11, 10, 0, 0, TimeSpan.Zero));
         var secret = new V1Secret { Metadata = new V1ObjectMeta { Annotations = marks.Annotations().ToDictionary() } };
 
         Assert.Equal(marks, KeyMaterialMarks.Of(secret));
