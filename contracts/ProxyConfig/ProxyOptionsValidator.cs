@@ -290,13 +290,13 @@ public static partial class ProxyOptionsValidator
     }
 
     /// <summary>
-    /// Key versions: numbered from 1, unique; with the software backend each carries 60 bytes of wrapped material
-    /// (never quoted), with the PKCS#11 backend none (the material is the token's object).
+    /// Key versions: numbered from 1, unique; with the software backend each carries a wrapped key (never quoted) in
+    /// standard Base64, format 1 (60 bytes) or format 2 (73 bytes, <see cref="WrappedKey"/>), with the PKCS#11 backend
+    /// none (the material is the token's object).
     /// </summary>
     private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, List<string> problems)
     {
         var numbers = new Dictionary<int, int>();
-        Span<byte> wrapped = stackalloc byte[WrappedKey.WrappedSize];
         for (var v = 0; v < versions.Count; v++)
         {
             var version = versions[v];
@@ -327,10 +327,9 @@ public static partial class ProxyOptionsValidator
             {
                 problems.Add($"{at}[{v}].wrappedMaterial: required");
             }
-            else if (material.Length != WrappedKey.Base64Length
-                || !Convert.TryFromBase64String(material, wrapped, out var length) || length != WrappedKey.WrappedSize)
+            else if (material.Length is not (WrappedKey.Format1Base64Length or WrappedKey.Format2Base64Length) || !WrappedKey.IsWellFormed(material))
             {
-                problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of {WrappedKey.WrappedSize} bytes (IV, wrapped key, tag), {WrappedKey.Base64Length} characters (got {material.Length} characters)");
+                problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of a wrapped key: {WrappedKey.Format2Size} bytes, {WrappedKey.Format2Base64Length} characters (format 2) or {WrappedKey.Format1Size} bytes, {WrappedKey.Format1Base64Length} characters (format 1) (got {material.Length} characters)");
             }
         }
     }

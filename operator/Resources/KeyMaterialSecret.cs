@@ -234,11 +234,10 @@ public static partial class KeyMaterialSecret
         }
         else
         {
-            Span<byte> wrapped = stackalloc byte[WrappedKey.WrappedSize];
             if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
-                || !Convert.TryFromBase64String(material.GetString()!, wrapped, out var length) || length != WrappedKey.WrappedSize)
+                || !WrappedKey.IsWellFormed(material.GetString()))
             {
-                return $"wrappedMaterial must be Base64 of {WrappedKey.WrappedSize} bytes";
+                return $"wrappedMaterial must be Base64 of a wrapped key: {WrappedKey.Format2Size} bytes (format 2) or {WrappedKey.Format1Size} bytes (format 1)";
             }
 
             wrappedMaterial = material.GetString()!;

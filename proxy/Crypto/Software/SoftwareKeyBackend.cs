@@ -11,7 +11,9 @@ namespace Xks.Proxy.Crypto.Software;
 /// <summary>
 /// Keys kept as files under a data directory: a 32-byte master key (<c>master.key</c>, or the read-only
 /// <c>masterKeyFile</c>) and, per key, a JSON file of versions wrapped by it with AES-256-GCM
-/// (<c>keys/&lt;id&gt;.json</c>). Files are 0600, the folders 0700. A file that fails its integrity check makes that
+/// (<c>keys/&lt;id&gt;.json</c>). The master key is master key version 1 of a one-key <see cref="MasterKeyRing"/>:
+/// versions in wrap format 1 or 2 unwrap (at load, never on the request path), new versions are written in format 2
+/// (<see cref="WrappedKey"/>). Files are 0600, the folders 0700. A file that fails its integrity check makes that
 /// key unusable and leaves every other key serving. Nothing is ever deleted: keys dropped from the configuration keep
 /// their files.
 /// <para>
@@ -37,7 +39,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private readonly bool _masterKeyProvided;
     private readonly string _keysDir;
     private readonly string _healthDir;
-    private readonly byte[] _masterKey;
+    private readonly MasterKeyRing _ring;
     private readonly bool _createMissing;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -68,7 +70,15 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             CreatePrivateDirectory(_healthDir);
         }
 
-        _masterKey = _masterKeyProvided ? LoadProvidedMasterKey() : LoadOrCreateMasterKey();
+        var masterKey = _masterKeyProvided ? LoadProvidedMasterKey() : LoadOrCreateMasterKey();
+        try
+        {
+            _ring = MasterKeyRing.Single(masterKey, rootVersion: 1);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(masterKey);
+        }
     }
 
     public string Vendor => "XKS Operator";
@@ -237,7 +247,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     public void Dispose()
     {
-        CryptographicOperations.ZeroMemory(_masterKey);
+        _ring.Dispose();
     }
 
     private static Dictionary<string, List<KeyVersionOptions>> InlineKeys(ProxyConfiguration configuration) =>
@@ -377,9 +387,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             for (var i = 0; i < file.Versions.Count; i++)
             {
                 var version = file.Versions[i];
-                if (!TryUnwrap(keyId, version, material))
+                if (_ring.TryUnwrap(keyId, version.Version, version.WrappedMaterial, material, out var problem) != UnwrapOutcome.Ok)
                 {
-                    throw new KeyFileException($"{source}: version {version.Version} fails its integrity check under the master key (corrupted, tampered, or wrapped by another master key)");
+                    throw new KeyFileException($"{source}: version {version.Version} {problem}");
                 }
 
                 keys[i] = new AesKeyVersion(version.Version, material, tally: _subKeys);
@@ -393,16 +403,13 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return keys;
     }
 
-    private bool TryUnwrap(string keyId, SoftwareKeyVersion version, Span<byte> material) =>
-        WrappedKey.TryUnwrap(_masterKey, keyId, version.Version, version.WrappedMaterial, material);
-
     private SoftwareKeyVersion NewVersion(string keyId, int version)
     {
         Span<byte> material = stackalloc byte[WrappedKey.KeySize];
         try
         {
             RandomNumberGenerator.Fill(material);
-            return new SoftwareKeyVersion { Version = version, CreatedAt = _time.GetUtcNow(), WrappedMaterial = WrappedKey.Wrap(_masterKey, keyId, version, material) };
+            return new SoftwareKeyVersion { Version = version, CreatedAt = _time.GetUtcNow(), WrappedMaterial = _ring.Wrap(keyId, version, material) };
         }
         finally
         {

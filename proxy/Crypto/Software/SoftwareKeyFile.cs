@@ -27,7 +27,11 @@ internal sealed class SoftwareKeyVersion
     [JsonPropertyName("createdAt")]
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>Base64 of nonce(12) || wrapped key(32) || tag(16).</summary>
+    /// <summary>
+    /// Base64 of a wrapped key (<see cref="Xks.Contracts.KeyWrap.WrappedKey"/>): format 2 (what the proxy writes),
+    /// 0x02 || master key version(4) || key-check value(8) || nonce(12) || wrapped key(32) || tag(16); or format 1
+    /// (older files), nonce(12) || wrapped key(32) || tag(16).
+    /// </summary>
     [JsonPropertyName("wrappedMaterial")]
     public string WrappedMaterial { get; set; } = "";
 }

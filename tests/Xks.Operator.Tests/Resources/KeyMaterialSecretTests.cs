@@ -61,7 +61,7 @@ public sealed class KeyMaterialSecretTests
     [InlineData("{\"keyId\":\"has space\",\"versions\":[]}", "'versions.json': keyId must be an externalKeyId (1-128 characters of A-Z a-z 0-9 . _ -)")]
     [InlineData("{\"keyId\":\"k\",\"versions\":[]}", "'versions.json': versions must list at least one version")]
     [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":0,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[0]: version must be a whole number of 1 or more")]
-    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"AAAA\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[0]: wrappedMaterial must be Base64 of 60 bytes")]
+    [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"AAAA\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[0]: wrappedMaterial must be Base64 of a wrapped key: 73 bytes (format 2) or 60 bytes (format 1)")]
     [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"yesterday\"}]}", "'versions.json': versions[0]: createdAt must be an RFC 3339 time")]
     [InlineData("{\"keyId\":\"k\",\"versions\":[{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"},{\"version\":1,\"wrappedMaterial\":\"V1\",\"createdAt\":\"2026-11-28T19:00:00Z\"}]}", "'versions.json': versions[1]: version 1 is listed twice")]
     public void TryRead_BadSecret_IsFalseWithTheProblem(string? json, string expected)
@@ -77,6 +77,45 @@ public sealed class KeyMaterialSecretTests
         Assert.Equal(expected, problem);
         Assert.Empty(versions);
         Assert.DoesNotContain(V1.WrappedMaterial!, problem!, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("format 2 (73 bytes), as the operator writes now", true)]
+    [InlineData("format 1 (60 bytes), as older Secrets hold", true)]
+    [InlineData("59 bytes", false)]
+    [InlineData("61 bytes", false)]
+    [InlineData("72 bytes", false)]
+    [InlineData("74 bytes", false)]
+    [InlineData("73 bytes without the format-2 marker", false)]
+    public void TryRead_WrappedMaterial_AcceptsFormat1And2Only(string shape, bool accepted)
+    {
+        var format2 = Convert.FromBase64String(V1.WrappedMaterial!);
+        var wrapped = Convert.ToBase64String(shape switch
+        {
+            "format 2 (73 bytes), as the operator writes now" => format2,
+            "format 1 (60 bytes), as older Secrets hold" => format2[13..],
+            "59 bytes" => format2[14..],
+            "61 bytes" => format2[12..],
+            "72 bytes" => format2[..72],
+            "74 bytes" => [.. format2, 0],
+            _ => [0x01, .. format2[1..]],
+        });
+        var secret = new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "k-key-material" },
+            Data = new Dictionary<string, byte[]> { ["versions.json"] = Encoding.UTF8.GetBytes($$"""{"keyId":"k","versions":[{"version":1,"wrappedMaterial":"{{wrapped}}","createdAt":"2026-11-28T19:00:00Z"}]}""") },
+        };
+
+        Assert.Equal(accepted, KeyMaterialSecret.TryRead(secret, out _, out var versions, out var problem));
+
+        if (accepted)
+        {
+            Assert.Equal(wrapped, Assert.Single(versions).WrappedMaterial);
+        }
+        else
+        {
+            Assert.Equal("'versions.json': versions[0]: wrappedMaterial must be Base64 of a wrapped key: 73 bytes (format 2) or 60 bytes (format 1)", problem);
+        }
     }
 
     [Fact]
@@ -116,7 +155,7 @@ public sealed class KeyMaterialSecretTests
 
     [Theory]
     [InlineData("""{"keyId":"k","backend":"pkcs11","versions":[{"version":1,"wrappedMaterial":"V1","createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must not be set: the version lives in the HSM")]
-    [InlineData("""{"keyId":"k","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must be Base64 of 60 bytes")]
+    [InlineData("""{"keyId":"k","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must be Base64 of a wrapped key: 73 bytes (format 2) or 60 bytes (format 1)")]
     [InlineData("""{"keyId":"k","backend":"tpm","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': backend must be software or pkcs11")]
     public void TryRead_MaterialAndBackendDisagree_IsAProblemThatNeverQuotesTheMaterial(string json, string expected)
     {

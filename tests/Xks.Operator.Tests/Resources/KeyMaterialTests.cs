@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xks.Contracts.KeyWrap;
 using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Crypto.Software;
@@ -23,7 +24,11 @@ public sealed class KeyMaterialTests : IDisposable
 
         Assert.Equal(3, version.Version);
         Assert.Equal(Created, version.CreatedAt);
-        Assert.Equal(Xks.Contracts.KeyWrap.WrappedKey.WrappedSize, Convert.FromBase64String(version.WrappedMaterial!).Length);
+        var blob = Convert.FromBase64String(version.WrappedMaterial!);
+        Assert.Equal(WrappedKey.Format2Size, blob.Length);
+        Assert.Equal(WrappedKey.Format2Marker, blob[0]);
+        Assert.Equal([0, 0, 0, KeyMaterial.MasterKeyVersion], blob[1..5]);
+        Assert.Equal(WrappedKey.KeyCheckValue(_masterKey), Convert.ToHexStringLower(blob[5..13]));
         Assert.True(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(RandomNumberGenerator.GetBytes(32), "team-a-payments-db-2f1c", version));
         Assert.False(KeyMaterial.CanUnwrap(_masterKey, "team-a-payments-db-2f1d", version));
@@ -32,8 +37,11 @@ public sealed class KeyMaterialTests : IDisposable
 
     [Theory]
     [InlineData(0)]
-    [InlineData(20)]
-    [InlineData(59)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(13)]
+    [InlineData(30)]
+    [InlineData(72)]
     public void CanUnwrap_OneByteChanged_IsFalse(int index)
     {
         var version = KeyMaterial.Wrap(_masterKey, "k", 1, Created);
@@ -42,6 +50,28 @@ public sealed class KeyMaterialTests : IDisposable
 
         Assert.False(KeyMaterial.CanUnwrap(_masterKey, "k", version with { WrappedMaterial = Convert.ToBase64String(bytes) }));
     }
+
+    [Fact]
+    public void CanUnwrap_Format1Version_AsOlderSecretsHold_IsTrueForItsMasterKeyKeyIdAndVersionOnly()
+    {
+        var format1 = new byte[WrappedKey.Format1Size];
+        RandomNumberGenerator.Fill(format1.AsSpan(0, WrappedKey.IvSize));
+        using (var gcm = new AesGcm(_masterKey, WrappedKey.TagSize))
+        {
+            gcm.Encrypt(format1.AsSpan(0, 12), RandomNumberGenerator.GetBytes(32), format1.AsSpan(12, 32), format1.AsSpan(44), "xks-proxy:key:k:v2"u8);
+        }
+
+        var version = new ProxyKeyVersionModel(2, Convert.ToBase64String(format1), Created);
+
+        Assert.True(KeyMaterial.CanUnwrap(_masterKey, "k", version));
+        Assert.False(KeyMaterial.CanUnwrap(_masterKey, "k", version with { Version = 1 }));
+        Assert.False(KeyMaterial.CanUnwrap(_masterKey, "j", version));
+        Assert.False(KeyMaterial.CanUnwrap(RandomNumberGenerator.GetBytes(32), "k", version));
+    }
+
+    [Fact]
+    public void CanUnwrap_VersionZero_IsFalse() =>
+        Assert.False(KeyMaterial.CanUnwrap(_masterKey, "k", KeyMaterial.Wrap(_masterKey, "k", 1, Created) with { Version = 0 }));
 
     [Theory]
     [InlineData("")]
@@ -57,7 +87,7 @@ public sealed class KeyMaterialTests : IDisposable
         var second = KeyMaterial.Wrap(_masterKey, "k", 1, Created);
 
         Assert.NotEqual(first.WrappedMaterial, second.WrappedMaterial);
-        Assert.NotEqual(first.WrappedMaterial![..16], second.WrappedMaterial![..16]);
+        Assert.NotEqual(Convert.FromBase64String(first.WrappedMaterial!)[13..], Convert.FromBase64String(second.WrappedMaterial!)[13..]);
     }
 
     [Fact]

@@ -62,13 +62,42 @@ public sealed class KeyVersionsValidationTests
             [
                 "keyStores[0].keys[0].versions[0].version: must be between 1 and 100000 (got 0)",
                 "keyStores[0].keys[0].versions[2].version: 2 is also the version of keyStores[0].keys[0].versions[1]",
-                "keyStores[0].keys[0].versions[2].wrappedMaterial: must be standard Base64 of 60 bytes (IV, wrapped key, tag), 80 characters (got 18 characters)",
+                "keyStores[0].keys[0].versions[2].wrappedMaterial: must be standard Base64 of a wrapped key: 73 bytes, 100 characters (format 2) or 60 bytes, 80 characters (format 1) (got 18 characters)",
                 "keyStores[0].keys[0].versions[3].wrappedMaterial: required",
-                "keyStores[0].keys[0].versions[4].wrappedMaterial: must be standard Base64 of 60 bytes (IV, wrapped key, tag), 80 characters (got 84 characters)",
+                "keyStores[0].keys[0].versions[4].wrappedMaterial: must be standard Base64 of a wrapped key: 73 bytes, 100 characters (format 2) or 60 bytes, 80 characters (format 1) (got 84 characters)",
                 "keyStores[0].keys[0].versions[5].version: must be between 1 and 100000 (got 100001)",
             ],
             result.Problems);
         Assert.DoesNotContain(result.Problems, p => p.Contains(Wrapped, StringComparison.Ordinal) || p.Contains(sixtyOneBytes, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("format 1 (60 bytes)", true)]
+    [InlineData("format 2 (73 bytes)", true)]
+    [InlineData("73 bytes without the format-2 marker", false)]
+    [InlineData("format 2 with master key version 0", false)]
+    [InlineData("74 bytes (also 100 characters)", false)]
+    public void LoadText_WrappedMaterial_AcceptsBothFormatsOnly(string shape, bool accepted)
+    {
+        var masterKey = RandomNumberGenerator.GetBytes(32);
+        var format2 = WrappedKeyVersions.Wrap(masterKey, "a", 1);
+        var wrapped = shape switch
+        {
+            "format 1 (60 bytes)" => WrappedKeyVersions.WrapFormat1(masterKey, "a", 1),
+            "format 2 (73 bytes)" => format2,
+            "73 bytes without the format-2 marker" => WrappedKeyVersions.Flip(format2, 0, 0x03),
+            "format 2 with master key version 0" => WrappedKeyVersions.Flip(format2, 4),
+            _ => Convert.ToBase64String([.. Convert.FromBase64String(format2), 0]),
+        };
+        var yaml = new ProxyConfigBuilder().Key("a", versions: [(1, wrapped)]).Build(8080, "/tmp/d", "/tmp/a");
+
+        var result = ProxyConfigurationLoader.LoadText(yaml, "/tmp");
+
+        Assert.Equal(accepted, result.Succeeded);
+        if (!accepted)
+        {
+            Assert.StartsWith("keyStores[0].keys[0].versions[0].wrappedMaterial: must be standard Base64 of a wrapped key", Assert.Single(result.Problems), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

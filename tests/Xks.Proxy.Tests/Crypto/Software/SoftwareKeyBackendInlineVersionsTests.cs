@@ -170,4 +170,71 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
         Assert.Contains("version 1", listed[1].Problem, StringComparison.Ordinal);
         Assert.False(Directory.Exists(DataDir));
     }
+
+    [Fact]
+    public void Apply_InlineVersionsInFormat1And2_UnwrapToTheirMaterial()
+    {
+        var (m1, m2) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, WrappedKeyVersions.WrapFormat1(_masterKey, "a", 1, m1)), (2, WrappedKeyVersions.Wrap(_masterKey, "a", 2, m2))])));
+
+        var key = backend.Find("a").Key!;
+        Assert.Equal(2, key.CurrentVersion);
+        AssertVersionKeyIs(key, 1, m1);
+        AssertVersionKeyIs(key, 2, m2);
+    }
+
+    [Theory]
+    [InlineData("another master key claiming version 1", "key 'a' (versions in the configuration): version 1 was wrapped under another master key that also claims version 1 (key-check value ")]
+    [InlineData("master key version 2", "key 'a' (versions in the configuration): version 1 is wrapped under master key version 2, which is not in the ring (it holds version 1)")]
+    [InlineData("a flipped wrapped key", "key 'a' (versions in the configuration): version 1 fails its integrity check under master key version 1 (corrupted, tampered, or moved from another key id or version)")]
+    [InlineData("format 1 under another master key", "key 'a' (versions in the configuration): version 1 fails its integrity check under master key version 1 (corrupted, tampered, moved from another key id or version, or wrapped by another master key: format 1 carries no key-check value)")]
+    public void Apply_UnusableInlineVersion_SaysWhichWayItFails(string wrappedUnder, string problemStart)
+    {
+        var other = RandomNumberGenerator.GetBytes(32);
+        var wrapped = wrappedUnder switch
+        {
+            "another master key claiming version 1" => WrappedKeyVersions.Wrap(other, "a", 1),
+            "master key version 2" => WrappedKeyVersions.Wrap(other, "a", 1, rootVersion: 2),
+            "a flipped wrapped key" => WrappedKeyVersions.Tamper(WrappedKeyVersions.Wrap(_masterKey, "a", 1)),
+            _ => WrappedKeyVersions.WrapFormat1(other, "a", 1),
+        };
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, wrapped)])));
+
+        var found = backend.Find("a");
+
+        Assert.Equal(KeyLookupStatus.Unusable, found.Status);
+        Assert.StartsWith(problemStart, found.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(wrapped, found.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_VersionFromAnotherMasterKey_NamesBothKeyCheckValues()
+    {
+        var other = RandomNumberGenerator.GetBytes(32);
+        using var backend = NewBackend();
+        backend.Apply(Config(b => b.Key("a", versions: [(1, WrappedKeyVersions.Wrap(other, "a", 1))])));
+
+        Assert.Equal(
+            "key 'a' (versions in the configuration): version 1 was wrapped under another master key that also claims version 1 "
+                + $"(key-check value {Hex(WrappedKeyVersions.KeyCheckValue(other))}; this ring's master key version 1 has {Hex(WrappedKeyVersions.KeyCheckValue(_masterKey))})",
+            backend.Find("a").Problem);
+    }
+
+    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    /// <summary>Asserts that <paramref name="version"/>'s own key is <paramref name="material"/>: a plain AES-GCM ciphertext under it (no salt) decrypts.</summary>
+    private static void AssertVersionKeyIs(IBackendKey key, int version, byte[] material)
+    {
+        var plaintext = RandomNumberGenerator.GetBytes(16);
+        var (iv, ciphertext, tag, roundTrip) = (RandomNumberGenerator.GetBytes(12), new byte[16], new byte[16], new byte[16]);
+        using (var gcm = new AesGcm(material, 16))
+        {
+            gcm.Encrypt(iv, plaintext, ciphertext, tag, "aad"u8);
+        }
+
+        Assert.True(key.TryDecrypt(version, [], ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.Equal(plaintext, roundTrip);
+    }
 }

@@ -347,4 +347,78 @@ public sealed class SoftwareKeyBackendTests : IDisposable
         backend.Apply(Config("a"));
         Assert.Equal(1, backend.Find("a").Key!.CurrentVersion);
     }
+
+    [Fact]
+    public void Create_NewKey_WritesFormat2UnderMasterKeyVersion1_WithItsKeyCheckValue()
+    {
+        using var backend = NewBackend(createMissing: false);
+        backend.Create("a");
+
+        var blob = Convert.FromBase64String(ReadVersions("a")[0]!["wrappedMaterial"]!.GetValue<string>());
+        var masterKey = File.ReadAllBytes(Path.Combine(_dataDir, "master.key"));
+        Assert.Equal(73, blob.Length);
+        Assert.Equal(0x02, blob[0]);
+        Assert.Equal([0, 0, 0, 1], blob[1..5]);
+        Assert.Equal(WrappedKeyVersions.KeyCheckValue(masterKey), blob[5..13]);
+    }
+
+    [Fact]
+    public void Apply_KeyFileInFormat1_StillServes_AndRotateAddsAFormat2Version()
+    {
+        Directory.CreateDirectory(Path.Combine(_dataDir, "keys"));
+        var masterKey = RandomNumberGenerator.GetBytes(32);
+        File.WriteAllBytes(Path.Combine(_dataDir, "master.key"), masterKey);
+        var material = RandomNumberGenerator.GetBytes(32);
+        var format1 = WrappedKeyVersions.WrapFormat1(masterKey, "a", 1, material);
+        File.WriteAllText(KeyFile("a"), $$"""{"id":"a","versions":[{"version":1,"createdAt":"2025-01-01T00:00:00Z","wrappedMaterial":"{{format1}}"}]}""");
+
+        using var backend = NewBackend();
+        backend.Apply(Config("a"));
+        var plaintext = RandomNumberGenerator.GetBytes(16);
+        var (iv, ciphertext, tag) = (RandomNumberGenerator.GetBytes(12), new byte[16], new byte[16]);
+        using (var gcm = new AesGcm(material, 16))
+        {
+            gcm.Encrypt(iv, plaintext, ciphertext, tag, "aad"u8);
+        }
+
+        var roundTrip = new byte[16];
+        Assert.True(backend.Find("a").Key!.TryDecrypt(1, [], ciphertext, iv, tag, "aad"u8, roundTrip));
+        Assert.Equal(plaintext, roundTrip);
+
+        Assert.Equal(2, backend.Rotate("a"));
+        backend.Apply(Config("a"));
+
+        var versions = ReadVersions("a");
+        Assert.Equal(format1, versions[0]!["wrappedMaterial"]!.GetValue<string>());
+        Assert.Equal(73, Convert.FromBase64String(versions[1]!["wrappedMaterial"]!.GetValue<string>()).Length);
+        Assert.Equal(2, backend.Find("a").Key!.CurrentVersion);
+        Assert.True(backend.Find("a").Key!.TryDecrypt(1, [], ciphertext, iv, tag, "aad"u8, roundTrip));
+    }
+
+    [Fact]
+    public void Apply_KeyFileWrappedByAnotherMasterKey_SaysTheKeyCheckValueDiffers()
+    {
+        var masterKeyFile = WriteMasterKeyFile();
+        using (var writer = NewBackend(masterKeyFile: masterKeyFile))
+        {
+            writer.Apply(Config("a"));
+        }
+
+        var dataDirMasterKey = RandomNumberGenerator.GetBytes(32);
+        File.WriteAllBytes(Path.Combine(_dataDir, "master.key"), dataDirMasterKey);
+        using var other = NewBackend();
+        other.Apply(Config("a"));
+
+        var found = other.Find("a");
+        Assert.Equal(KeyLookupStatus.Unusable, found.Status);
+        Assert.Equal(
+            $"key file '{KeyFile("a")}': version 1 was wrapped under another master key that also claims version 1 "
+                + $"(key-check value {Convert.ToHexStringLower(WrappedKeyVersions.KeyCheckValue(File.ReadAllBytes(masterKeyFile)))}; "
+                + $"this ring's master key version 1 has {Convert.ToHexStringLower(WrappedKeyVersions.KeyCheckValue(dataDirMasterKey))})",
+            found.Problem);
+    }
+
+    private string KeyFile(string keyId) => Path.Combine(_dataDir, "keys", keyId + ".json");
+
+    private JsonArray ReadVersions(string keyId) => JsonNode.Parse(File.ReadAllText(KeyFile(keyId)))!["versions"]!.AsArray();
 }
