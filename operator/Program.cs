@@ -1,9 +1,15 @@
 using System.Net;
 using k8s;
+using Xks.Operator.Backup;
 using Xks.Operator.Crds;
 using Xks.Operator.Hosting;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
+
+if (BackupCommandLine.IsBackupVerb(args))
+{
+    return await BackupCommand.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
+}
 
 var commandLine = OperatorCommandLine.Parse(args);
 if (commandLine.Problems.Count > 0)

@@ -1,4 +1,5 @@
 using Amazon.KeyManagementService;
+using k8s.Models;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Controllers;
@@ -132,6 +133,13 @@ internal static class KeySetDecisions
         storePath == ourPath
             ? null
             : $"a custom key store named {name} ({storeId}) already exists with path {storePath}; set spec.externalKeyStore.name to another name, or spec.adopt to take it over";
+
+    /// <summary>
+    /// Whether a KeySet claims a credential Secret it does not own: only one a restore wrote for it — no controller owner,
+    /// and <see cref="Resources.KeySetCredentialSecret.RestoredForAnnotation"/> naming this KeySet. Anything else is a Conflict.
+    /// </summary>
+    public static bool ClaimsRestoredCredential(IEnumerable<V1OwnerReference>? owners, string? restoredFor, string keySetName) =>
+        !(owners ?? []).Any(o => o.Controller == true) && restoredFor == $"KeySet/{keySetName}";
 
     /// <summary>
     /// Whether to start a SigV4 credential rotation now: "requested" (the rotate-credential annotation has a value not yet

@@ -23,6 +23,9 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
     public const string Usage = """
         usage: xks-operator [run] [options]      reconcile Vaults, CspAccounts, KeySets and CloudKeys
                xks-operator crds --output DIR    write the CustomResourceDefinitions (config/crd/bases)
+               xks-operator backup|restore|backup-key …
+                                                 back up a Vault's keys to an encrypted bundle, restore one
+                                                 (xks-operator backup --help; docs/key-custody.md)
 
         options of run:
           --kubeconfig PATH                 kubeconfig (default: in-cluster, else $KUBECONFIG or ~/.kube/config)

@@ -95,18 +95,24 @@ public sealed record KeySetCredentialSecret(XksCredential Current, XksCredential
                 NamespaceProperty = keySet.Metadata.NamespaceProperty,
                 Labels = Labels(keySet),
                 Annotations = annotations.Count == 0 ? null : annotations,
-                OwnerReferences =
-                [
-                    new V1OwnerReference
-                    {
-                        ApiVersion = keySet.ApiVersion ?? "xks.dev/v1alpha1", Kind = keySet.Kind ?? "KeySet",
-                        Name = keySet.Metadata.Name, Uid = keySet.Metadata.Uid, Controller = true, BlockOwnerDeletion = true,
-                    },
-                ],
+                OwnerReferences = [Owner(keySet)],
             },
             Data = data,
         };
     }
+
+    /// <summary>
+    /// On a credential Secret written by a restore (docs/key-custody.md): <c>KeySet/&lt;name&gt;</c>, the KeySet that may
+    /// claim it. The restore cannot set the owner (the KeySet's UID is new), and KMS still holds this credential.
+    /// </summary>
+    public const string RestoredForAnnotation = "xks.dev/restored-for";
+
+    /// <summary>The controller owner reference a KeySet's Secret carries.</summary>
+    public static V1OwnerReference Owner(V1Alpha1KeySet keySet) => new()
+    {
+        ApiVersion = keySet.ApiVersion ?? "xks.dev/v1alpha1", Kind = keySet.Kind ?? "KeySet",
+        Name = keySet.Metadata.Name, Uid = keySet.Metadata.Uid, Controller = true, BlockOwnerDeletion = true,
+    };
 
     /// <summary>Labels of a KeySet's Secret: the Vault watches them (a changed credential re-renders the proxy config).</summary>
     public static Dictionary<string, string> Labels(V1Alpha1KeySet keySet) => Annotations.Sorted(new Dictionary<string, string>(StringComparer.Ordinal)

@@ -363,9 +363,19 @@ internal sealed class Pkcs11Token : IDisposable
         {
             _handles.TryRemove(new KeyValuePair<string, IObjectHandle>(label, handle));
             ForgetSubKeys(label);
-            var again = FindHandle(session, label)
-                ?? throw new TokenFaultException($"token '{Id}': key object '{label}' vanished ({ex.RV}, not found again by its label)", ex);
-            return action(again);
+            IObjectHandle? again;
+            try
+            {
+                again = FindHandle(session, label);
+            }
+            catch (Pkcs11Exception findFailed)
+            {
+                // The handle went stale and the token cannot even look the object up again (a token being removed
+                // answers C_FindObjects with CKR_GENERAL_ERROR): the token is failing, not the request.
+                throw new TokenFaultException($"token '{Id}': key object '{label}' went stale ({ex.RV}) and finding it again failed ({findFailed.RV})", findFailed);
+            }
+
+            return action(again ?? throw new TokenFaultException($"token '{Id}': key object '{label}' vanished ({ex.RV}, not found again by its label)", ex));
         }
     }
 
@@ -384,7 +394,17 @@ internal sealed class Pkcs11Token : IDisposable
 
         return WithKey(session, label, versionKey =>
         {
-            var usage = session.GetAttributeValue(versionKey, [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]);
+            List<IObjectAttribute> usage;
+            try
+            {
+                usage = session.GetAttributeValue(versionKey, [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]);
+            }
+            catch (Pkcs11Exception ex) when (ex.RV is not (CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID) && !Pkcs11ErrorMap.IsTokenFault(ex.RV))
+            {
+                // Reading two booleans of a key that exists cannot fail on a healthy token: fail over, never a 500.
+                throw new TokenFaultException($"token '{Id}': reading the usage of '{label}' returned {ex.RV}", ex);
+            }
+
             var (canEncrypt, canDecrypt) = (usage[0].GetValueAsBool(), usage[1].GetValueAsBool());
             if (!(encrypt ? canEncrypt : canDecrypt))
             {

@@ -1,3 +1,4 @@
+using k8s.Models;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Controllers.Tests;
@@ -90,4 +91,19 @@ public class KeySetDecisionsTests
     [InlineData("SOMETHING_NEW", "see the KMS documentation of ConnectionErrorCode")]
     public void DescribeConnectionError_Code_IsExplained(string code, string meaning) =>
         Assert.Equal(meaning, KeySetDecisions.DescribeConnectionError(code));
+
+    public static TheoryData<string, V1OwnerReference[]?, string?, bool> RestoredCredentials => new()
+    {
+        { "written by a restore for this KeySet", null, "KeySet/payments", true },
+        { "unowned but for another KeySet", null, "KeySet/ledger", false },
+        { "unowned and unmarked (someone's Secret)", null, null, false },
+        { "marked but controlled by another object", [new V1OwnerReference { Kind = "KeySet", Name = "payments", Uid = "old", Controller = true }], "KeySet/payments", false },
+        { "marked, with a non-controller owner", [new V1OwnerReference { Kind = "ConfigMap", Name = "x", Uid = "u", Controller = false }], "KeySet/payments", true },
+        { "the bare name is not the mark", null, "payments", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(RestoredCredentials))]
+    public void ClaimsRestoredCredential_OnlyAnUnownedSecretMarkedForThisKeySet(string because, V1OwnerReference[]? owners, string? restoredFor, bool expected) =>
+        Assert.True(expected == KeySetDecisions.ClaimsRestoredCredential(owners, restoredFor, "payments"), because);
 }

@@ -187,6 +187,16 @@ internal sealed class SeedEnvironment : IAsyncDisposable
 
     public async Task StartOperatorAsync() => Operator = await _startOperator();
 
+    /// <summary>Stops the local proxy (a lost cluster serves nothing); <see cref="RunProxyAsync"/> starts a new one.</summary>
+    public async Task StopProxyAsync()
+    {
+        if (Proxy is { } proxy)
+        {
+            await proxy.DisposeAsync();
+            Proxy = null;
+        }
+    }
+
     /// <summary>A crash: the operator is SIGKILLed (no cleanup, nothing flushed).</summary>
     public async Task KillOperatorAsync()
     {
