@@ -96,14 +96,14 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
             var list = await Client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", Ns, plural);
             foreach (var name in KubernetesJson.Deserialize<V1Alpha1ObjectList>(KubernetesJson.Serialize(list)).Items.Select(i => i.Metadata.Name))
             {
-                await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(new { metadata = new { finalizers = (string[]?)null } }, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", Ns, plural, name);
+                await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", Ns, plural, name);
                 await Client.CustomObjects.DeleteNamespacedCustomObjectAsync("xks.dev", "v1alpha1", Ns, plural, name);
             }
         }
 
         foreach (var secret in (await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items.Where(s => s.Type != "kubernetes.io/service-account-token"))
         {
-            await Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new { metadata = new { finalizers = (string[]?)null } }, V1Patch.PatchType.MergePatch), secret.Metadata.Name, Ns);
+            await Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), secret.Metadata.Name, Ns);
             await Client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, Ns);
         }
 
