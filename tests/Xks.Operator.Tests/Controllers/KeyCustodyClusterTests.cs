@@ -53,6 +53,25 @@ public sealed class KeyCustodyClusterTests(ITestOutputHelper output) : OperatorC
     }
 
     [Fact]
+    public async Task EtcdDump_PlaintextVault_HoldsAKeyThatUnwrapsTheMaterial_AndTheVaultSaysSo()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync());
+        Assert.True(KeyMaterialSecret.TryRead((await seed.TrySecretAsync(SeedEnvironment.KeyMaterialSecretName))!, out var keyId, out var versions, out _));
+
+        // What etcdctl get --prefix /registry/secrets/<ns>/ shows: every 32-byte window is tried as a master key.
+        var dump = await EtcdDump.ValuesAsync($"/registry/secrets/{Ns}/");
+        var unwrapping = Enumerable.Range(0, dump.Length - ProxyLayout.MasterKeyLength + 1)
+            .Where(i => KeyMaterial.CanUnwrap(dump.AsSpan(i, ProxyLayout.MasterKeyLength), keyId, versions[0]))
+            .ToList();
+        output.WriteLine($"etcd holds {dump.Length} bytes of Secrets in {Ns}; 32-byte windows that unwrap key {keyId} v1: {unwrapping.Count}");
+
+        // The development mode's threat, shown: etcd alone holds a key that opens the material. The Vault says so.
+        Assert.NotEmpty(unwrapping);
+        var rootKey = Conditions.Get((await ReadVaultAsync()).Status?.Conditions, ConditionTypes.RootKeyProtected);
+        Assert.Equal((ConditionStatus.False, Reasons.PlaintextRootKey), (rootKey?.Status, rootKey?.Reason));
+    }
+
+    [Fact]
     public async Task PendingDeletionMaterial_KeySetPointedAtAnotherRegion_IsKeptWithItsArnAndDate()
     {
         await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync());
