@@ -36,9 +36,13 @@ test: deps ## install deps and the local control plane, build, run every test (u
 	@started=""; if ! $(CLUSTER) status; then $(CLUSTER) up >/dev/null && started=1; fi; \
 	trap '[ -z "$$started" ] || $(CLUSTER) down' EXIT; \
 	rm -rf artifacts/test-results; \
-	$(DOTNET) test XksOperator.sln --no-build -nologo --filter "Category!=Benchmark" --logger "console;verbosity=normal" \
+	$(DOTNET) test XksOperator.sln --no-build -nologo --filter "Category!=Benchmark&Category!=Drill" --logger "console;verbosity=normal" \
 	  --logger "trx;LogFilePrefix=results" --results-directory artifacts/test-results \
-	  || { echo "dotnet test failed; what failed (from artifacts/test-results):"; python3 scripts/test-failures.py artifacts/test-results; exit 1; }
+	  || { echo "dotnet test failed; what failed (from artifacts/test-results):"; python3 scripts/test-failures.py artifacts/test-results; exit 1; }; \
+	echo "the disaster drill: backup, the control plane wiped and rebuilt, restore (alone: it takes the control plane down)"; \
+	$(DOTNET) test tests/Xks.Operator.Tests --no-build -nologo --filter "Category=Drill" --logger "console;verbosity=normal" \
+	  --logger "trx;LogFilePrefix=drill" --results-directory artifacts/test-results \
+	  || { echo "the disaster drill failed; what failed (from artifacts/test-results):"; python3 scripts/test-failures.py artifacts/test-results; exit 1; }
 	./tests/pods/run.sh
 
 test-pods: deps ## the pod tier alone: two real nodes, images built here, helm install, the seed scenario through the LB, faults under load (root)

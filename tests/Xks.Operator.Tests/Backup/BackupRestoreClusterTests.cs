@@ -110,9 +110,11 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
         await Eventually.HoldsAsync(async () => (await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items.All(s => s.Type == "kubernetes.io/service-account-token"), TimeSpan.FromSeconds(30), "every Secret gone");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
+    /// <summary>Runs <c>xks-operator ARGUMENTS --kubeconfig …</c> to its end: exit code and output.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
     {
-        using var process = ChildProcess.Start(DotnetApp.Command("xks-operator", [.. arguments, "--kubeconfig", LocalCluster.Instance.KubeconfigPath]));
+        string[] cluster = arguments[0] == "backup-key" ? [] : ["--kubeconfig", LocalCluster.Instance.KubeconfigPath];
+        using var process = ChildProcess.Start(DotnetApp.Command("xks-operator", [.. arguments, .. cluster]));
         Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(120)), "xks-operator " + arguments[0] + " did not finish within 120 s:\n" + process.Output);
         return (process.ExitCode, process.Output);
     }

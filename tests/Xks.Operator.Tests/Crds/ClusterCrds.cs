@@ -18,6 +18,15 @@ public static partial class ClusterCrds
     /// <summary>config/crd/bases of the repository.</summary>
     public static string Directory => Path.Combine(LocalCluster.RepositoryRoot, "config", "crd", "bases");
 
+    /// <summary>Applies the CRDs again: the control plane was wiped and rebuilt (the control-plane drill).</summary>
+    public static async Task ReinstallAsync(CancellationToken cancellationToken = default)
+    {
+        await Lock.WaitAsync(cancellationToken);
+        _installed = false;
+        Lock.Release();
+        await InstallAsync(cancellationToken);
+    }
+
     /// <summary>Applies the CRDs once per test process and waits for Established; later calls return at once.</summary>
     public static async Task InstallAsync(CancellationToken cancellationToken = default)
     {
