@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Backup;
 
@@ -162,10 +163,11 @@ public static class VaultBackupDocument
             }
         }
 
-        if (kind == "Secret" && metadata["finalizers"] is JsonArray finalizers && finalizers.Count > 0)
+        if (kind == "Secret" && metadata["finalizers"] is JsonArray finalizers && finalizers.Any(f => (string?)f == KeyCustody.Finalizer))
         {
-            // The custody finalizer stays with the material: it protects the restored copy too.
-            kept["finalizers"] = finalizers.DeepClone();
+            // The custody finalizer stays with the material: it protects the restored copy too. Other controllers'
+            // finalizers stay behind: nothing in the new cluster would ever remove them.
+            kept["finalizers"] = new JsonArray(KeyCustody.Finalizer);
         }
 
         if (owner is not null)

@@ -3,6 +3,7 @@ using k8s.Models;
 using Xks.Operator.Api;
 using Xks.Operator.Entities;
 using Xks.Operator.Resources;
+using Xks.Operator.Runtime.Informers;
 
 namespace Xks.Operator.Backup;
 
@@ -14,10 +15,10 @@ internal static class VaultSnapshotReader
     {
         var vault = await GetAsync<V1Alpha1Vault>(client, ns, "vaults", vaultName, cancellationToken).ConfigureAwait(false)
             ?? throw new BackupException($"Vault {ns}/{vaultName} does not exist");
-        var keySets = (await ListAsync<V1Alpha1KeySetList>(client, ns, "keysets", cancellationToken).ConfigureAwait(false)).Items
+        var keySets = (await ListAsync<V1Alpha1KeySet>(client, ns, cancellationToken).ConfigureAwait(false))
             .Where(k => k.Spec.VaultRef.Name == vaultName).ToList();
         var keySetNames = keySets.Select(k => k.Metadata.Name).ToHashSet(StringComparer.Ordinal);
-        var cloudKeys = (await ListAsync<V1Alpha1CloudKeyList>(client, ns, "cloudkeys", cancellationToken).ConfigureAwait(false)).Items
+        var cloudKeys = (await ListAsync<V1Alpha1CloudKey>(client, ns, cancellationToken).ConfigureAwait(false))
             .Where(k => keySetNames.Contains(k.Spec.KeySetRef.Name)).ToList();
         var accounts = new List<V1Alpha1CspAccount>();
         foreach (var name in keySets.Where(k => k.Spec.CspAccountRef.Kind == V1Alpha1CspAccountKind.CspAccount).Select(k => k.Spec.CspAccountRef.Name).Distinct(StringComparer.Ordinal))
@@ -81,7 +82,7 @@ internal static class VaultSnapshotReader
         }
     }
 
-    private static async Task<T> ListAsync<T>(IKubernetes client, string ns, string plural, CancellationToken cancellationToken) =>
-        KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(
-            await client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", ns, plural, cancellationToken: cancellationToken).ConfigureAwait(false)));
+    private static async Task<IReadOnlyList<T>> ListAsync<T>(IKubernetes client, string ns, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        (await ResourceApi.For<T>(client, ns).ListAsync(new ResourceListRequest(), cancellationToken).ConfigureAwait(false)).Items;
 }

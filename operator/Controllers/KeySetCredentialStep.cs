@@ -37,12 +37,12 @@ internal sealed class KeySetCredentialStep(IKubernetes client, EventRecorder eve
 
         if (!(secret.Metadata.OwnerReferences ?? []).Any(o => o.Controller == true && o.Uid == keySet.Metadata.Uid))
         {
-            if (!KeySetDecisions.ClaimsRestoredCredential(secret.Metadata.OwnerReferences, secret.Metadata.Annotation(KeySetCredentialSecret.RestoredForAnnotation), keySet.Metadata.Name))
+            if (!KeySetDecisions.ClaimsRestoredCredential(secret.Metadata.OwnerReferences, secret.Metadata.Annotation(KeySetCredentialSecret.RestoredForAnnotation), keySet.Metadata.Name, adopting: keySet.Spec.Adopt is not null))
             {
                 throw new ChildConflictException($"Secret {name} already exists and is not controlled by this KeySet; delete or rename it");
             }
 
-            // A restore wrote it for this KeySet: KMS holds this credential, so it is the one to keep using.
+            // A restore wrote it for this adopting KeySet: adopting the store proves KMS holds this credential.
             var patch = new { metadata = new { ownerReferences = new[] { KeySetCredentialSecret.Owner(keySet) }, annotations = new Dictionary<string, string?> { [KeySetCredentialSecret.RestoredForAnnotation] = null }, resourceVersion = secret.Metadata.ResourceVersion } };
             secret = await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
             await events.NormalAsync(keySet, Reasons.Adopted, $"Claimed the restored SigV4 credential Secret {name}", cancellationToken).ConfigureAwait(false);

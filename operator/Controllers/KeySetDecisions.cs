@@ -136,10 +136,13 @@ internal static class KeySetDecisions
 
     /// <summary>
     /// Whether a KeySet claims a credential Secret it does not own: only one a restore wrote for it — no controller owner,
-    /// and <see cref="Resources.KeySetCredentialSecret.RestoredForAnnotation"/> naming this KeySet. Anything else is a Conflict.
+    /// <see cref="Resources.KeySetCredentialSecret.RestoredForAnnotation"/> naming this KeySet — and only while the KeySet
+    /// adopts a key store (spec.adopt, as a restore writes it), whose ownership proof then requires the claimed credential
+    /// to be the one KMS holds: a credential planted by someone who never had it proves nothing and adopts nothing.
+    /// Anything else is a Conflict.
     /// </summary>
-    public static bool ClaimsRestoredCredential(IEnumerable<V1OwnerReference>? owners, string? restoredFor, string keySetName) =>
-        !(owners ?? []).Any(o => o.Controller == true) && restoredFor == $"KeySet/{keySetName}";
+    public static bool ClaimsRestoredCredential(IEnumerable<V1OwnerReference>? owners, string? restoredFor, string keySetName, bool adopting) =>
+        adopting && !(owners ?? []).Any(o => o.Controller == true) && restoredFor == $"KeySet/{keySetName}";
 
     /// <summary>
     /// Whether to start a SigV4 credential rotation now: "requested" (the rotate-credential annotation has a value not yet

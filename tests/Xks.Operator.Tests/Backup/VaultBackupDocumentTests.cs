@@ -85,6 +85,19 @@ public sealed class VaultBackupDocumentTests
     }
 
     [Fact]
+    public void Serialize_OnlyTheCustodyFinalizerTravels()
+    {
+        var snapshot = Snapshot();
+        snapshot.Secrets[0].Metadata.Finalizers = ["other.example/cleanup", KeyCustody.Finalizer];
+        snapshot.Secrets[1].Metadata.Finalizers = ["other.example/cleanup"];
+
+        var contents = RoundTrip(snapshot);
+
+        Assert.Equal([KeyCustody.Finalizer], Find(contents, "Secret", "xks-master-key")["metadata"]!["finalizers"]!.AsArray().Select(f => (string?)f));
+        Assert.Null(Find(contents, "Secret", "payments-xks-credential")["metadata"]!["finalizers"]);
+    }
+
+    [Fact]
     public void Serialize_RecordsWhatAwsHoldsAsSpecAdopt()
     {
         var contents = RoundTrip(Snapshot());

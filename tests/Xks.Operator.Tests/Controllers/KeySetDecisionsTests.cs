@@ -92,18 +92,19 @@ public class KeySetDecisionsTests
     public void DescribeConnectionError_Code_IsExplained(string code, string meaning) =>
         Assert.Equal(meaning, KeySetDecisions.DescribeConnectionError(code));
 
-    public static TheoryData<string, V1OwnerReference[]?, string?, bool> RestoredCredentials => new()
+    public static TheoryData<string, V1OwnerReference[]?, string?, bool, bool> RestoredCredentials => new()
     {
-        { "written by a restore for this KeySet", null, "KeySet/payments", true },
-        { "unowned but for another KeySet", null, "KeySet/ledger", false },
-        { "unowned and unmarked (someone's Secret)", null, null, false },
-        { "marked but controlled by another object", [new V1OwnerReference { Kind = "KeySet", Name = "payments", Uid = "old", Controller = true }], "KeySet/payments", false },
-        { "marked, with a non-controller owner", [new V1OwnerReference { Kind = "ConfigMap", Name = "x", Uid = "u", Controller = false }], "KeySet/payments", true },
-        { "the bare name is not the mark", null, "payments", false },
+        { "written by a restore for this adopting KeySet", null, "KeySet/payments", true, true },
+        { "written for this KeySet, but it adopts no store (a planted credential would be used as is)", null, "KeySet/payments", false, false },
+        { "unowned but for another KeySet", null, "KeySet/ledger", true, false },
+        { "unowned and unmarked (someone's Secret)", null, null, true, false },
+        { "marked but controlled by another object", [new V1OwnerReference { Kind = "KeySet", Name = "payments", Uid = "old", Controller = true }], "KeySet/payments", true, false },
+        { "marked, with a non-controller owner", [new V1OwnerReference { Kind = "ConfigMap", Name = "x", Uid = "u", Controller = false }], "KeySet/payments", true, true },
+        { "the bare name is not the mark", null, "payments", true, false },
     };
 
     [Theory]
     [MemberData(nameof(RestoredCredentials))]
-    public void ClaimsRestoredCredential_OnlyAnUnownedSecretMarkedForThisKeySet(string because, V1OwnerReference[]? owners, string? restoredFor, bool expected) =>
-        Assert.True(expected == KeySetDecisions.ClaimsRestoredCredential(owners, restoredFor, "payments"), because);
+    public void ClaimsRestoredCredential_OnlyAnUnownedSecretMarkedForThisAdoptingKeySet(string because, V1OwnerReference[]? owners, string? restoredFor, bool adopting, bool expected) =>
+        Assert.True(expected == KeySetDecisions.ClaimsRestoredCredential(owners, restoredFor, "payments", adopting), because);
 }
