@@ -38,6 +38,7 @@ internal static class VaultSnapshotReader
 
         AddIfSet(secretNames, vault.Spec.Tls?.ClientCertificate?.CaSecretRef.Name);
         AddIfSet(secretNames, vault.Spec.KeyBackend.Pkcs11?.PinSecretRef?.Name);
+        AddIfSet(secretNames, vault.Spec.KeyProtection?.Hsm?.PinSecretRef?.Name);
         foreach (var account in accounts)
         {
             AddIfSet(secretNames, account.Spec.Credentials.SecretRef?.Name);

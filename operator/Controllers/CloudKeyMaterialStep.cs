@@ -27,39 +27,19 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         var name = KeyMaterialSecret.Name(key);
         var backend = ProxyBackendModel.ForVault(vault);
         var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
-        if (secret is null && backend.IsPkcs11)
+        if (secret is null)
         {
-            // In the HSM first, then recorded: a crash in between leaves an object the retry adopts (same label).
+            // PKCS#11: in the HSM first, then recorded: a crash in between leaves an object the retry adopts (same label).
             var keyId = CloudKeyNames.XksKeyId(key);
-            var target = await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false);
-            var version = hsm.EnsureVersion(target!, keyId, 1, canEncrypt: true, canDecrypt: true);
-            secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [ProxyKeyVersionModel.InHsm(1, now)], backend.Name), keySet, KeyMaterialMarks.None with { HandledRotationRequest = RotationRequest(key) });
-            secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-            CloudKeyController.Log.MaterialCreated(logger, ns, key.Metadata.Name, keyId);
-            await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key {keyId} version 1 inside Vault {vault.Metadata.Name}'s HSM (object {version.Label}, AES-256, sensitive, not extractable); Secret {name} records the version", cancellationToken).ConfigureAwait(false);
-        }
-        else if (secret is null)
-        {
-            var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
-            if (masterKey is null)
+            if (await MintAsync(vault, backend, keyId, 1, now, cancellationToken).ConfigureAwait(false) is not { } first)
             {
                 return null;
             }
 
-            var keyId = CloudKeyNames.XksKeyId(key);
-            try
-            {
-                var first = KeyMaterial.Wrap(masterKey, keyId, 1, now);
-                secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [first]), keySet, KeyMaterialMarks.None with { HandledRotationRequest = RotationRequest(key) });
-                secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                Array.Clear(masterKey);
-            }
-
+            secret = Label(KeyMaterialSecret.Build(key, vault.Metadata.Name, keyId, [first.Version], backend.Name), keySet, KeyMaterialMarks.None with { HandledRotationRequest = RotationRequest(key) });
+            secret = await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
             CloudKeyController.Log.MaterialCreated(logger, ns, key.Metadata.Name, keyId);
-            await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key material {keyId} version 1 in Vault {vault.Metadata.Name} (Secret {name}, wrapped by the Vault's master key)", cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.KeyMaterialCreated, $"Generated key {keyId} version 1 {first.Where}; Secret {name} records it", cancellationToken).ConfigureAwait(false);
         }
 
         secret = await client.ProtectAsync(secret, cancellationToken).ConfigureAwait(false);
@@ -92,37 +72,21 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         var requested = request is not null && request != marks.HandledRotationRequest;
         var current = versions.MaxBy(v => v.Version)!;
         var due = GoDuration.TryParse(key.Spec.Rotation?.Every, out var every) && now - current.CreatedAt >= every;
-        if ((requested || due) && backend.IsPkcs11)
+        if (requested || due)
         {
             var next = current.Version + 1;
             try
             {
-                var target = await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false);
-                var made = hsm.EnsureVersion(target!, id, next, canEncrypt: true, canDecrypt: true);
-                (secret, versions) = await AddVersionAsync(key, keySet, vault, secret, id, versions, ProxyKeyVersionModel.InHsm(next, now), backend.Name, request, cancellationToken).ConfigureAwait(false);
+                var made = await MintAsync(vault, backend, id, next, now, cancellationToken).ConfigureAwait(false)
+                    ?? throw new ChildConflictException($"Vault {vault.Metadata.Name}'s master key Secret is missing; cannot add a key version");
+                (secret, versions) = await AddVersionAsync(key, keySet, vault, secret, id, versions, made.Version, backend.Name, request, cancellationToken).ConfigureAwait(false);
                 CloudKeyController.Log.KeyRotated(logger, ns, key.Metadata.Name, id, next);
-                await events.NormalAsync(key, Reasons.KeyRotated, $"Added key version {next} of {id} inside the HSM (object {made.Label}; {(requested ? "requested by annotation" : "scheduled")}); new encryptions use it, older versions still decrypt", cancellationToken).ConfigureAwait(false);
+                await events.NormalAsync(key, Reasons.KeyRotated, $"Added key version {next} of {id} {made.Where} ({(requested ? "requested by annotation" : "scheduled")}); new encryptions use it, older versions still decrypt", cancellationToken).ConfigureAwait(false);
             }
             catch (HsmException ex)
             {
                 await events.WarningAsync(key, ex.Reason, $"key version {next} of {id} cannot be generated yet: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 return new CloudKeyMaterial(id, versions, secret) { Deferred = (ex.Reason, $"rotation to key version {next} waits for the HSM (version {current.Version} keeps serving): {ex.Message}") };
-            }
-        }
-        else if (requested || due)
-        {
-            var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false)
-                ?? throw new ChildConflictException($"Vault {vault.Metadata.Name}'s master key Secret is missing; cannot add a key version");
-            try
-            {
-                var next = KeyMaterial.Wrap(masterKey, id, current.Version + 1, now);
-                (secret, versions) = await AddVersionAsync(key, keySet, vault, secret, id, versions, next, backend.Name, request, cancellationToken).ConfigureAwait(false);
-                CloudKeyController.Log.KeyRotated(logger, ns, key.Metadata.Name, id, next.Version);
-                await events.NormalAsync(key, Reasons.KeyRotated, $"Added key version {next.Version} of {id} ({(requested ? "requested by annotation" : "scheduled")}); new encryptions use it, older versions still decrypt", cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                Array.Clear(masterKey);
             }
         }
 
@@ -160,6 +124,46 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), KeyMaterialSecret.Name(key), key.Metadata.NamespaceProperty,
             fieldManager: ServerSideApply.FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A new version <paramref name="version"/> of <paramref name="keyId"/> where the Vault's root of trust lives: generated
+    /// inside the HSM (PKCS#11), generated and sealed inside the HSM under the root key (HsmSealed: the operator never
+    /// sees it), or drawn here and wrapped under the master key (Plaintext; null while the master key does not exist).
+    /// </summary>
+    /// <exception cref="HsmException">The HSM cannot be used.</exception>
+    private async Task<MintedVersion?> MintAsync(V1Alpha1Vault vault, ProxyBackendModel backend, string keyId, int version, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (backend.IsPkcs11 || backend.Sealing is not null)
+        {
+            var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
+            if (backend.Sealing is { } sealing)
+            {
+                var sealedBlob = hsm.SealNewVersion(target, sealing.RootLabelPrefix, KeyMaterial.SealingRootVersion, keyId, version);
+                return new MintedVersion(new ProxyKeyVersionModel(version, Convert.ToBase64String(sealedBlob), now),
+                    $"inside Vault {vault.Metadata.Name}'s HSM, sealed there under root key {sealing.RootLabelPrefix}/r{KeyMaterial.SealingRootVersion} (the operator never held it)");
+            }
+
+            var made = hsm.EnsureVersion(target, keyId, version, canEncrypt: true, canDecrypt: true);
+            return new MintedVersion(ProxyKeyVersionModel.InHsm(version, now), $"inside Vault {vault.Metadata.Name}'s HSM (object {made.Label}, AES-256, sensitive, not extractable)");
+        }
+
+        var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        if (masterKey is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new MintedVersion(KeyMaterial.Wrap(masterKey, keyId, version, now), $"in Vault {vault.Metadata.Name}, wrapped by its master key");
+        }
+        finally
+        {
+            Array.Clear(masterKey);
+        }
+    }
+
+    private sealed record MintedVersion(ProxyKeyVersionModel Version, string Where);
 
     private async Task<byte[]?> MasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {

@@ -24,6 +24,8 @@ internal static class Reasons
     public const string KeyMaterialKept = "KeyMaterialKept";
     public const string PlaintextRootKey = "PlaintextRootKey";
     public const string KeysInHsm = "KeysInHsm";
+    public const string RootKeyInHsm = "RootKeyInHsm";
+    public const string RootKeyReady = "RootKeyReady";
     public const string Created = "Created";
     public const string Updated = "Updated";
     public const string Deleted = "Deleted";

@@ -98,7 +98,7 @@ internal sealed partial class VaultController(
         return key.Metadata.DeletionTimestamp is not null || key.Status?.ObservedGeneration != key.Metadata.Generation;
     }
 
-    /// <summary>The Vaults on the PKCS#11 backend whose pinSecretRef names <paramref name="secret"/>.</summary>
+    /// <summary>The Vaults on the PKCS#11 backend or HsmSealed whose pinSecretRef names <paramref name="secret"/>.</summary>
     public static IEnumerable<Runtime.ResourceKey> VaultsUsingPinSecret(ResourceInformer<V1Alpha1Vault> vaults, V1Secret secret)
     {
         ArgumentNullException.ThrowIfNull(vaults);
@@ -106,7 +106,8 @@ internal sealed partial class VaultController(
         var ns = secret.Metadata?.NamespaceProperty ?? "";
         var name = secret.Metadata?.Name;
         return vaults.List(ns)
-            .Where(v => v.Spec?.KeyBackend is { Type: V1Alpha1KeyBackendType.Pkcs11, Pkcs11.PinSecretRef: { } pin } && pin.Name == name)
+            .Where(v => (v.Spec?.KeyBackend is { Type: V1Alpha1KeyBackendType.Pkcs11, Pkcs11.PinSecretRef: { } pin } && pin.Name == name)
+                || (v.Spec?.KeyProtection is { Mode: V1Alpha1KeyProtectionMode.HsmSealed, Hsm.PinSecretRef: { } sealingPin } && sealingPin.Name == name))
             .Select(Runtime.ResourceKey.From)
             .ToList();
     }
@@ -170,11 +171,11 @@ internal sealed partial class VaultController(
         }
 
         var backend = ProxyBackendModel.ForVault(vault);
-        var masterKeyProblem = backend.IsPkcs11 ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
-        var (rootStatus, rootReason, rootMessage) = VaultDecisions.RootKeyProtection(vault, backend.IsPkcs11);
+        var masterKeyProblem = backend.IsPkcs11 || backend.IsHsmSealed ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var (rootStatus, rootReason, rootMessage) = VaultDecisions.RootKeyProtection(vault, backend);
         ready.Set(vault, status, ConditionTypes.RootKeyProtected, rootStatus, rootReason, rootMessage);
-        var hsmProblem = backend.IsPkcs11 ? await CheckHsmAsync(vault, status, cancellationToken).ConfigureAwait(false) : null;
-        if (!backend.IsPkcs11)
+        var hsmProblem = backend.IsPkcs11 || backend.IsHsmSealed ? await CheckHsmAsync(vault, status, backend.Sealing, cancellationToken).ConfigureAwait(false) : null;
+        if (!backend.IsPkcs11 && !backend.IsHsmSealed)
         {
             Conditions.Remove(status.Conditions, ConditionTypes.HsmAvailable);
         }
@@ -295,11 +296,23 @@ internal sealed partial class VaultController(
     /// PKCS#11 backend: the PIN Secret exists and the operator can log in to a token with it (the operator generates
     /// every key version there). Sets HsmAvailable; returns the Ready reason and message when it cannot.
     /// </summary>
-    private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
+    /// <summary>
+    /// The HsmAvailable condition: the operator logs in to the Vault's HSM (PKCS#11 backend) or makes sure the root key
+    /// of a HsmSealed Vault exists in its token (root version 1, generated there the first time).
+    /// </summary>
+    private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, ProxySealingModel? sealing, CancellationToken cancellationToken)
     {
         try
         {
             var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
+            if (sealing is not null)
+            {
+                var used = hsm.EnsureRoot(target, sealing.RootLabelPrefix, KeyMaterial.SealingRootVersion);
+                ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.RootKeyReady,
+                    $"root key {sealing.RootLabelPrefix}/r{KeyMaterial.SealingRootVersion} is in {used} (PIN from {target.PinSource})");
+                return null;
+            }
+
             var token = hsm.Check(target);
             ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.LoggedIn, $"the operator logged in to {token} with the PIN from {target.PinSource}");
             return null;
@@ -307,7 +320,7 @@ internal sealed partial class VaultController(
         catch (HsmException ex)
         {
             var message = ex.Reason == HsmException.HsmUnavailable
-                ? $"the operator cannot use the HSM, so no key version can be generated: {ex.Message}"
+                ? $"the operator cannot use the HSM, so no key version can be {(sealing is null ? "generated" : "sealed")}: {ex.Message}"
                 : ex.Message;
             ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
             Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);

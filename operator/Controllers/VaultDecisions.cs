@@ -13,16 +13,22 @@ namespace Xks.Operator.Controllers;
 public static class VaultDecisions
 {
     /// <summary>
-    /// The Vault's RootKeyProtected condition: on PKCS#11 the keys live in the HSM; on the software backend the master
-    /// key is a plain Secret (development mode), and the message says who therefore holds every key.
+    /// The Vault's RootKeyProtected condition: on PKCS#11 the keys live in the HSM; with keyProtection HsmSealed a root
+    /// key in the HSM wraps every version and no master key exists; otherwise the master key is a plain Secret
+    /// (development mode), and the message says who therefore holds every key.
     /// </summary>
-    public static (string Status, string Reason, string Message) RootKeyProtection(V1Alpha1Vault vault, bool pkcs11)
+    public static (string Status, string Reason, string Message) RootKeyProtection(V1Alpha1Vault vault, ProxyBackendModel backend)
     {
         ArgumentNullException.ThrowIfNull(vault);
-        return pkcs11
-            ? (ConditionStatus.True, Reasons.KeysInHsm, "key versions are generated and kept inside the HSM; no root key is stored in Kubernetes")
-            : (ConditionStatus.False, Reasons.PlaintextRootKey,
-                $"development mode: the master key is the plain Secret {VaultNames.MasterKeySecret(vault)}; anyone who can read Secrets in namespace {vault.Metadata.NamespaceProperty}, etcd or an etcd backup holds every key of this Vault (docs/key-custody.md)");
+        ArgumentNullException.ThrowIfNull(backend);
+        return backend switch
+        {
+            { IsPkcs11: true } => (ConditionStatus.True, Reasons.KeysInHsm, "key versions are generated and kept inside the HSM; no root key is stored in Kubernetes"),
+            { Sealing: { } sealing } => (ConditionStatus.True, Reasons.RootKeyInHsm,
+                $"key versions are generated and wrapped inside the HSM under root key {sealing.RootLabelPrefix}/r<n>, which never leaves it; Secrets and etcd hold sealed blobs only, and the proxy unwraps them through the HSM"),
+            _ => (ConditionStatus.False, Reasons.PlaintextRootKey,
+                $"development mode: the master key is the plain Secret {VaultNames.MasterKeySecret(vault)}; anyone who can read Secrets in namespace {vault.Metadata.NamespaceProperty}, etcd or an etcd backup holds every key of this Vault; set spec.keyProtection.mode HsmSealed (docs/key-custody.md)"),
+        };
     }
 
     /// <summary>

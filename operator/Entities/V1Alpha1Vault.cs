@@ -53,6 +53,10 @@ public sealed class V1Alpha1VaultSpec
     [Description("Where the key material lives. Default: the software backend (keys encrypted under a master key held in a Secret).")]
     public V1Alpha1KeyBackend KeyBackend { get; set; } = new();
 
+    [JsonPropertyName("keyProtection")]
+    [Description("How the root of trust of the software backend is kept (docs/key-custody.md). Left out: Plaintext, the development mode (the master key is a plain Secret; the Vault reports RootKeyProtected=False). HsmSealed: no master key exists; a non-extractable root key in a PKCS#11 token wraps every key version, so etcd and Secrets hold sealed blobs only.")]
+    public V1Alpha1KeyProtection? KeyProtection { get; set; }
+
     [JsonPropertyName("proxy")]
     [DefaultValue("{}")]
     [Description("Settings of the proxy pods: image, resources, scheduling, log level.")]
@@ -236,6 +240,54 @@ public sealed class V1Alpha1KeyBackend
     [JsonPropertyName("pkcs11")]
     [Description("Settings of the PKCS#11 backend (type Pkcs11).")]
     public V1Alpha1Pkcs11Backend? Pkcs11 { get; set; }
+}
+
+[Description("How the root of trust of the software backend is kept.")]
+public sealed class V1Alpha1KeyProtection
+{
+    [JsonPropertyName("mode")]
+    [DefaultValue(V1Alpha1KeyProtectionMode.Plaintext)]
+    [Description("Plaintext (default; development only): the master key is the plain Secret <vault>-master-key. HsmSealed: a non-extractable AES-256 root key in the token of keyProtection.hsm wraps every key version inside the HSM (C_WrapKey); the operator never sees key material and the proxy unwraps the versions through the HSM at start. Changing the mode of a Vault that has keys is refused per CloudKey (Conflict).")]
+    public V1Alpha1KeyProtectionMode Mode { get; set; } = V1Alpha1KeyProtectionMode.Plaintext;
+
+    [JsonPropertyName("hsm")]
+    [Description("The PKCS#11 token holding the root key (mode HsmSealed). The proxy pods mount the PIN Secret; the operator makes the root key and seals key versions through the library.")]
+    public V1Alpha1SealingHsm? Hsm { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1KeyProtectionMode>))]
+public enum V1Alpha1KeyProtectionMode
+{
+    Plaintext,
+    HsmSealed,
+}
+
+[Description("The PKCS#11 token holding a Vault's root key.")]
+public sealed class V1Alpha1SealingHsm
+{
+    [JsonPropertyName("library")]
+    [Length(1, 4096)]
+    [Description("Absolute path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so, in the proxy image and the operator's pod.")]
+    public string? Library { get; set; }
+
+    [JsonPropertyName("tokenLabel")]
+    [Length(1, 32)]
+    [Description("Label of the token holding the root key. Set exactly one of tokenLabel and slot.")]
+    public string? TokenLabel { get; set; }
+
+    [JsonPropertyName("slot")]
+    [Range(0, uint.MaxValue)]
+    [Description("Slot ID of the token, when it is not found by tokenLabel. Set exactly one of tokenLabel and slot.")]
+    public long? Slot { get; set; }
+
+    [JsonPropertyName("pinSecretRef")]
+    [Description("Secret holding the token's user PIN. Mounted into the proxy pods at /var/run/xks/pkcs11-pin/pin; read by the operator to seal key versions. Never logged.")]
+    public V1Alpha1SecretKeyReference? PinSecretRef { get; set; }
+
+    [JsonPropertyName("additionalTokens")]
+    [Length(0, 9)]
+    [Description("More tokens holding the same root key (HSMs of one cluster), in order of preference after the first. At most 9.")]
+    public IList<V1Alpha1Pkcs11Token>? AdditionalTokens { get; set; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1KeyBackendType>))]

@@ -19,5 +19,11 @@ internal sealed class HsmException(string reason, string message, Exception? inn
     /// <summary>The PKCS#11 library is not on the operator's allow-list (--allowed-pkcs11-library): it is never loaded.</summary>
     public const string LibraryNotAllowed = "NotAllowed";
 
+    /// <summary>A HsmSealed Vault's root-key object is missing from the token (it was never made there, or was removed).</summary>
+    public const string RootKeyMissing = "RootKeyMissing";
+
+    /// <summary>An object under the root key's label is not one this operator made (or two are): it is never used.</summary>
+    public const string RootKeyConflict = "RootKeyConflict";
+
     public string Reason { get; } = reason;
 }

@@ -56,32 +56,39 @@ internal sealed class HsmTarget
     public override string ToString() => $"HsmTarget {{ Library = {Library}, Tokens = [{string.Join(", ", Tokens)}], Pin = ({PinSource}) }}";
 
     /// <summary>
-    /// The HSM of a Vault with keyBackend Pkcs11, with the PIN read from its Secret (one trailing newline trimmed, as
-    /// the proxy trims its PIN file). Null for a software Vault.
+    /// The HSM of a Vault with keyBackend Pkcs11, or the token holding the root key of a Vault with keyProtection
+    /// HsmSealed, with the PIN read from its Secret (one trailing newline trimmed, as the proxy trims its PIN file). Null
+    /// for a Vault that uses neither.
     /// </summary>
     /// <exception cref="HsmException">The PIN Secret is missing (reason PinSecretNotFound) or has no PIN (PinSecretInvalid).</exception>
     public static async Task<HsmTarget?> ForVaultAsync(IKubernetes client, V1Alpha1Vault vault, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(vault);
-        if (ProxyBackendModel.ForVault(vault).Pkcs11 is not { } pkcs11)
+        var backend = ProxyBackendModel.ForVault(vault);
+        var (library, tokens, reference, field) = backend switch
+        {
+            { Pkcs11: { } pkcs11 } => (pkcs11.Library, pkcs11.Tokens, vault.Spec.KeyBackend.Pkcs11!.PinSecretRef, "spec.keyBackend.pkcs11.pinSecretRef"),
+            { Sealing: { } sealing } => (sealing.Library, sealing.Tokens, vault.Spec.KeyProtection!.Hsm!.PinSecretRef, "spec.keyProtection.hsm.pinSecretRef"),
+            _ => ("", (IReadOnlyList<ProxyPkcs11TokenModel>)[], null, ""),
+        };
+        if (field.Length == 0)
         {
             return null;
         }
 
-        var reference = vault.Spec.KeyBackend.Pkcs11!.PinSecretRef;
         var ns = vault.Metadata.NamespaceProperty;
         if (reference is null || string.IsNullOrEmpty(reference.Name))
         {
-            throw new HsmException(HsmException.PinSecretInvalid, "spec.keyBackend.pkcs11.pinSecretRef is not set");
+            throw new HsmException(HsmException.PinSecretInvalid, $"{field} is not set");
         }
 
         var key = string.IsNullOrEmpty(reference.Key) ? ProxyLayout.Pkcs11PinKey : reference.Key;
         var secret = await client.ReadSecretOrNullAsync(ns, reference.Name, cancellationToken).ConfigureAwait(false)
-            ?? throw new HsmException(HsmException.PinSecretNotFound, $"PIN Secret {reference.Name} (spec.keyBackend.pkcs11.pinSecretRef) does not exist in namespace {ns}; the proxy pods cannot start and no key can be generated until it does");
+            ?? throw new HsmException(HsmException.PinSecretNotFound, $"PIN Secret {reference.Name} ({field}) does not exist in namespace {ns}; the proxy pods cannot start and no key can be generated until it does");
         if (secret.Data is null || !secret.Data.TryGetValue(key, out var value) || value is null)
         {
-            throw new HsmException(HsmException.PinSecretInvalid, $"PIN Secret {reference.Name} has no key '{key}' (spec.keyBackend.pkcs11.pinSecretRef.key)");
+            throw new HsmException(HsmException.PinSecretInvalid, $"PIN Secret {reference.Name} has no key '{key}' ({field}.key)");
         }
 
         var length = value.Length;
@@ -97,7 +104,7 @@ internal sealed class HsmTarget
 
         try
         {
-            return new HsmTarget(pkcs11.Library, pkcs11.Tokens, value.AsSpan(0, length), $"Secret {ns}/{reference.Name} key {key}");
+            return new HsmTarget(library, tokens, value.AsSpan(0, length), $"Secret {ns}/{reference.Name} key {key}");
         }
         finally
         {

@@ -22,6 +22,22 @@ internal interface IHsmKeys
     /// <exception cref="HsmException">No token of the target could be used.</exception>
     int DestroyKey(HsmTarget target, string keyId);
 
+    /// <summary>
+    /// Root key version <paramref name="rootVersion"/> of a HsmSealed Vault (object <c>&lt;prefix&gt;/r&lt;n&gt;</c>):
+    /// adopted when the token has it, otherwise generated (AES-256, sensitive, never extractable, derive only). Says which
+    /// token ("token 'xks' of /usr/lib/…").
+    /// </summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    string EnsureRoot(HsmTarget target, string rootLabelPrefix, int rootVersion);
+
+    /// <summary>
+    /// A new key version generated inside the HSM and wrapped there under root version <paramref name="rootVersion"/>
+    /// for <paramref name="keyId"/> and <paramref name="version"/>: the sealed blob (wrap format 3). The plaintext never
+    /// leaves the HSM.
+    /// </summary>
+    /// <exception cref="HsmException">No token of the target could be used, or the root key is missing (RootKeyMissing).</exception>
+    byte[] SealNewVersion(HsmTarget target, string rootLabelPrefix, int rootVersion, string keyId, int version);
+
     /// <summary>Logs in to the first usable token; says which one ("token 'xks' of /usr/lib/…").</summary>
     /// <exception cref="HsmException">No token of the target could be used.</exception>
     string Check(HsmTarget target);

@@ -69,6 +69,48 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger, Vault
         });
     }
 
+    public string EnsureRoot(HsmTarget target, string rootLabelPrefix, int rootVersion)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        return OnFirstToken(target, $"make root key {Pkcs11Sealer.RootLabel(rootLabelPrefix, rootVersion)}", (_, session, token) =>
+        {
+            var sealer = new Pkcs11Sealer(session);
+            var existed = sealer.HasRoot(rootLabelPrefix, rootVersion);
+            try
+            {
+                sealer.EnsureRoot(rootLabelPrefix, rootVersion);
+            }
+            catch (Pkcs11KeyConflictException ex)
+            {
+                throw new HsmException(HsmException.RootKeyConflict, $"{token}: {ex.Message}");
+            }
+
+            if (!existed)
+            {
+                Log.RootGenerated(logger, Pkcs11Sealer.RootLabel(rootLabelPrefix, rootVersion), token);
+            }
+
+            return token;
+        });
+    }
+
+    public byte[] SealNewVersion(HsmTarget target, string rootLabelPrefix, int rootVersion, string keyId, int version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        return OnFirstToken(target, $"seal version {version} of {keyId}", (_, session, token) =>
+        {
+            try
+            {
+                return new Pkcs11Sealer(session).SealNewKey(rootLabelPrefix, rootVersion, keyId, version);
+            }
+            catch (Pkcs11SealingException ex)
+            {
+                throw new HsmException(HsmException.RootKeyMissing, $"{token}: {ex.Message}");
+            }
+        });
+    }
+
     public string Check(HsmTarget target) => OnFirstToken(target, "log in", (_, session, token) =>
     {
         // A cached session must still be alive (a dead one fails here and is replaced by a fresh login).
@@ -261,6 +303,9 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger, Vault
 
         [LoggerMessage(3502, LogLevel.Information, "Destroyed {Count} version object(s) of key {KeyId} in the HSM ({Token})")]
         public static partial void KeyDestroyed(ILogger logger, string keyId, int count, string token);
+
+        [LoggerMessage(3504, LogLevel.Information, "Generated root key {Label} in the HSM ({Token}): AES-256, sensitive, never extractable, derive only")]
+        public static partial void RootGenerated(ILogger logger, string label, string token);
 
         [LoggerMessage(3503, LogLevel.Warning, "HSM {Token} failed to {What}: {Method} returned {ReturnValue}; the session is closed and the module re-initialised")]
         public static partial void TokenFailed(ILogger logger, string token, string what, string method, string returnValue);

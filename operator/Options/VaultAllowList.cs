@@ -65,15 +65,22 @@ public sealed record VaultAllowList
             refusals.Add($"spec.proxy.image {image} is not an image this operator runs (operator flag --allowed-proxy-image: {string.Join(", ", EffectiveProxyImages)})");
         }
 
+        var libraries = new List<string?>();
         if (spec.KeyBackend?.Pkcs11 is { } pkcs11)
         {
-            var libraries = new[] { pkcs11.Library }.Concat((pkcs11.AdditionalTokens ?? []).Select(t => t.Library));
-            foreach (var library in libraries.OfType<string>().Where(l => l.Length > 0).Distinct(StringComparer.Ordinal))
+            libraries.AddRange(new[] { pkcs11.Library }.Concat((pkcs11.AdditionalTokens ?? []).Select(t => t.Library)));
+        }
+
+        if (spec.KeyProtection?.Hsm is { } sealing)
+        {
+            libraries.AddRange(new[] { sealing.Library }.Concat((sealing.AdditionalTokens ?? []).Select(t => t.Library)));
+        }
+
+        foreach (var library in libraries.OfType<string>().Where(l => l.Length > 0).Distinct(StringComparer.Ordinal))
+        {
+            if (!LibraryAllowed(library))
             {
-                if (!LibraryAllowed(library))
-                {
-                    refusals.Add($"PKCS#11 library {library} is not one this operator loads (operator flag --allowed-pkcs11-library: {string.Join(", ", Pkcs11Libraries)})");
-                }
+                refusals.Add($"PKCS#11 library {library} is not one this operator loads (operator flag --allowed-pkcs11-library: {string.Join(", ", Pkcs11Libraries)})");
             }
         }
 

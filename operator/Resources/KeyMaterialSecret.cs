@@ -32,6 +32,11 @@ public static partial class KeyMaterialSecret
     /// <summary>Backend of versions that are HSM objects (no wrappedMaterial).</summary>
     public const string Pkcs11Backend = "pkcs11";
 
+    /// <summary>
+    /// Backend of software versions sealed by a HsmSealed Vault's root key inside its HSM (wrap format 3; no master key).
+    /// </summary>
+    public const string HsmSealedBackend = "hsm-sealed";
+
     // Base64 as written ('+' and '/' unescaped); the document holds no markup that stricter escaping would protect.
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -67,8 +72,8 @@ public static partial class KeyMaterialSecret
         var inHsm = backend switch
         {
             Pkcs11Backend => true,
-            SoftwareBackend => false,
-            _ => throw new ArgumentException($"'{backend}' is not a key backend ({SoftwareBackend} or {Pkcs11Backend}).", nameof(backend)),
+            SoftwareBackend or HsmSealedBackend => false,
+            _ => throw new ArgumentException($"'{backend}' is not a key backend ({SoftwareBackend}, {HsmSealedBackend} or {Pkcs11Backend}).", nameof(backend)),
         };
         if (versions.Any(v => (v.WrappedMaterial is null) != inHsm))
         {
@@ -76,9 +81,9 @@ public static partial class KeyMaterialSecret
         }
 
         var document = new Dictionary<string, object>(StringComparer.Ordinal) { ["keyId"] = xksKeyId! };
-        if (inHsm)
+        if (backend != SoftwareBackend)
         {
-            document["backend"] = Pkcs11Backend;
+            document["backend"] = backend;
         }
 
         document["versions"] = versions.OrderBy(v => v.Version).Select(v =>
@@ -112,9 +117,12 @@ public static partial class KeyMaterialSecret
                 Labels = Annotations.Sorted(labels),
                 Annotations = Annotations.Sorted(new Dictionary<string, string>(StringComparer.Ordinal)
                 {
-                    ["xks.dev/description"] = inHsm
-                        ? "Key versions of a CloudKey, generated inside the Vault's HSM (this Secret only lists them). Deleting it stops the proxy serving the key."
-                        : "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
+                    ["xks.dev/description"] = backend switch
+                    {
+                        Pkcs11Backend => "Key versions of a CloudKey, generated inside the Vault's HSM (this Secret only lists them). Deleting it stops the proxy serving the key.",
+                        HsmSealedBackend => "Key versions of a CloudKey, sealed by the Vault's root key inside its HSM. Deleting it makes the KMS key unusable for good.",
+                        _ => "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
+                    },
                 }),
             }),
             Type = "Opaque",
@@ -170,16 +178,18 @@ public static partial class KeyMaterialSecret
                 return $"'{DataKey}': keyId must be an externalKeyId (1-128 characters of A-Z a-z 0-9 . _ -)";
             }
 
-            var inHsm = false;
+            var named = SoftwareBackend;
             if (root.TryGetProperty("backend", out var backendElement))
             {
-                if (backendElement.ValueKind != JsonValueKind.String || backendElement.GetString() is not (SoftwareBackend or Pkcs11Backend))
+                if (backendElement.ValueKind != JsonValueKind.String || backendElement.GetString() is not (SoftwareBackend or Pkcs11Backend or HsmSealedBackend))
                 {
-                    return $"'{DataKey}': backend must be {SoftwareBackend} or {Pkcs11Backend}";
+                    return $"'{DataKey}': backend must be {SoftwareBackend}, {HsmSealedBackend} or {Pkcs11Backend}";
                 }
 
-                inHsm = backendElement.GetString() == Pkcs11Backend;
+                named = backendElement.GetString()!;
             }
+
+            var inHsm = named == Pkcs11Backend;
 
             if (!root.TryGetProperty("versions", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             {
@@ -190,7 +200,7 @@ public static partial class KeyMaterialSecret
             var index = 0;
             foreach (var entry in list.EnumerateArray())
             {
-                if (ReadVersion(entry, inHsm, out var version) is { } versionProblem)
+                if (ReadVersion(entry, named, out var version) is { } versionProblem)
                 {
                     return $"'{DataKey}': versions[{index}]: {versionProblem}";
                 }
@@ -206,13 +216,14 @@ public static partial class KeyMaterialSecret
 
             keyId = id.GetString()!;
             versions = [.. read.OrderBy(v => v.Version)];
-            backend = inHsm ? Pkcs11Backend : SoftwareBackend;
+            backend = named;
             return null;
         }
     }
 
-    private static string? ReadVersion(JsonElement entry, bool inHsm, out ProxyKeyVersionModel? version)
+    private static string? ReadVersion(JsonElement entry, string backend, out ProxyKeyVersionModel? version)
     {
+        var inHsm = backend == Pkcs11Backend;
         version = null;
         if (entry.ValueKind != JsonValueKind.Object)
         {
@@ -231,6 +242,16 @@ public static partial class KeyMaterialSecret
             {
                 return "wrappedMaterial must not be set: the version lives in the HSM";
             }
+        }
+        else if (backend == HsmSealedBackend)
+        {
+            if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
+                || !IsSealed(material.GetString()))
+            {
+                return $"wrappedMaterial must be Base64 of a key sealed by the Vault's root key: {SealedKey.Size} bytes (format 3)";
+            }
+
+            wrappedMaterial = material.GetString()!;
         }
         else
         {
@@ -251,6 +272,12 @@ public static partial class KeyMaterialSecret
 
         version = new ProxyKeyVersionModel(n, wrappedMaterial, createdAt);
         return null;
+    }
+
+    private static bool IsSealed(string? base64)
+    {
+        Span<byte> bytes = stackalloc byte[SealedKey.Size + 3];
+        return base64 is not null && Convert.TryFromBase64String(base64, bytes, out var written) && SealedKey.TryParse(bytes[..written], out _, out _);
     }
 
     private static string Timestamp(DateTimeOffset time) =>

@@ -85,38 +85,57 @@ public sealed record ProxyConfigModel
 }
 
 /// <summary>
-/// The backend section of a proxy config. <see cref="Pkcs11"/> null: the software backend (master key and data
-/// directory at the pod's mount paths). Otherwise the PKCS#11 backend, its PIN read from the mounted PIN Secret.
+/// The backend section of a proxy config. <see cref="Pkcs11"/> set: the PKCS#11 backend, its PIN read from the mounted
+/// PIN Secret. Otherwise the software backend: with <see cref="Sealing"/> (keyProtection HsmSealed) its versions are
+/// wrapped by a root key in a token and no master key exists; without, the master key and data directory at the pod's
+/// mount paths.
 /// </summary>
-public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11)
+public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11, ProxySealingModel? Sealing = null)
 {
     public static readonly ProxyBackendModel Software = new((ProxyPkcs11Model?)null);
 
     public bool IsPkcs11 => Pkcs11 is not null;
 
-    /// <summary>The name recorded in key-material Secrets: "software" or "pkcs11".</summary>
-    public string Name => IsPkcs11 ? KeyMaterialSecret.Pkcs11Backend : KeyMaterialSecret.SoftwareBackend;
+    /// <summary>The software backend with keyProtection HsmSealed: no master key, versions sealed by the HSM's root key.</summary>
+    public bool IsHsmSealed => Pkcs11 is null && Sealing is not null;
+
+    /// <summary>The name recorded in key-material Secrets: "software", "hsm-sealed" or "pkcs11".</summary>
+    public string Name => IsPkcs11 ? KeyMaterialSecret.Pkcs11Backend : IsHsmSealed ? KeyMaterialSecret.HsmSealedBackend : KeyMaterialSecret.SoftwareBackend;
 
     public static ProxyBackendModel ForVault(V1Alpha1Vault vault)
     {
         ArgumentNullException.ThrowIfNull(vault);
         if (vault.Spec.KeyBackend?.Type != V1Alpha1KeyBackendType.Pkcs11 || vault.Spec.KeyBackend.Pkcs11 is not { } pkcs11)
         {
-            return Software;
+            return vault.Spec.KeyBackend?.Type != V1Alpha1KeyBackendType.Pkcs11
+                && vault.Spec.KeyProtection is { Mode: V1Alpha1KeyProtectionMode.HsmSealed, Hsm: { } hsm }
+                ? new ProxyBackendModel(null, new ProxySealingModel(hsm.Library ?? "", Tokens(hsm.TokenLabel, hsm.Slot, hsm.Library, hsm.AdditionalTokens), VaultNames.RootKeyLabelPrefix(vault)))
+                : Software;
         }
 
-        var tokens = new List<ProxyPkcs11TokenModel> { new(pkcs11.TokenLabel, pkcs11.Slot, null) };
-        tokens.AddRange((pkcs11.AdditionalTokens ?? []).Where(t => t is not null).Select(t => new ProxyPkcs11TokenModel(t.TokenLabel, t.Slot, t.Library == pkcs11.Library ? null : t.Library)));
         var pool = pkcs11.SessionPool ?? new V1Alpha1Pkcs11SessionPool();
         var wait = GoDuration.TryParse(pool.WaitTimeout, out var parsed) ? parsed : TimeSpan.FromMilliseconds(100);
         return new ProxyBackendModel(new ProxyPkcs11Model(
             pkcs11.Library ?? "",
-            tokens,
+            Tokens(pkcs11.TokenLabel, pkcs11.Slot, pkcs11.Library, pkcs11.AdditionalTokens),
             pkcs11.IvGeneration,
             pool.MaxSessions,
             (int)Math.Ceiling(wait.TotalMilliseconds)));
     }
+
+    private static List<ProxyPkcs11TokenModel> Tokens(string? label, long? slot, string? library, IList<V1Alpha1Pkcs11Token>? additional)
+    {
+        var tokens = new List<ProxyPkcs11TokenModel> { new(label, slot, null) };
+        tokens.AddRange((additional ?? []).Where(t => t is not null).Select(t => new ProxyPkcs11TokenModel(t.TokenLabel, t.Slot, t.Library == library ? null : t.Library)));
+        return tokens;
+    }
 }
+
+/// <summary>
+/// The HSM holding a HsmSealed Vault's root key: module path, tokens in order of preference, and the label prefix of the
+/// root-key objects (<see cref="VaultNames.RootKeyLabelPrefix"/>).
+/// </summary>
+public sealed record ProxySealingModel(string Library, IReadOnlyList<ProxyPkcs11TokenModel> Tokens, string RootLabelPrefix);
 
 /// <summary>The PKCS#11 backend: module path, tokens in order of preference, IV mode and session pool.</summary>
 public sealed record ProxyPkcs11Model(

@@ -100,6 +100,23 @@ public static class ProxyConfigRenderer
                 CreateMissingKeys = false,
             },
         }
+        : backend.Sealing is { } sealing
+        ? new BackendOptions
+        {
+            Software = new SoftwareBackendOptions
+            {
+                // HsmSealed: no master key at all; the proxy unwraps every version through the HSM's root key.
+                DataDir = ProxyLayout.DataDirectory,
+                CreateMissingKeys = false,
+                Sealing = new SoftwareSealingOptions
+                {
+                    RootLabelPrefix = sealing.RootLabelPrefix,
+                    Library = sealing.Library,
+                    Tokens = [.. sealing.Tokens.Select(t => new Pkcs11TokenOptions { Label = t.Label, Slot = t.Label is null ? (ulong?)t.Slot : null, Library = t.Library })],
+                    PinFile = ProxyLayout.Pkcs11PinFile,
+                },
+            },
+        }
         : new BackendOptions
         {
             Software = new SoftwareBackendOptions

@@ -110,6 +110,12 @@ public static class ProxyDeploymentBuilder
             // Keys live in the HSM: the pod gets the token's PIN, and no master key or data directory.
             mounts.Add(new V1VolumeMount { Name = PinVolume, MountPath = ProxyLayout.Pkcs11PinDirectory, ReadOnlyProperty = true });
         }
+        else if (SealingPinOf(vault) is not null)
+        {
+            // HsmSealed: the versions are unwrapped through the HSM, so the pod gets the token's PIN and no master key.
+            mounts.Add(new V1VolumeMount { Name = PinVolume, MountPath = ProxyLayout.Pkcs11PinDirectory, ReadOnlyProperty = true });
+            mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = ProxyLayout.DataDirectory });
+        }
         else
         {
             mounts.Add(new V1VolumeMount { Name = MasterKeyVolume, MountPath = ProxyLayout.MasterKeyDirectory, ReadOnlyProperty = true });
@@ -175,19 +181,14 @@ public static class ProxyDeploymentBuilder
     private static List<V1Volume> BuildVolumes(V1Alpha1Vault vault, bool tls)
     {
         var volumes = new List<V1Volume> { new() { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() } };
-        if (Pkcs11Of(vault) is { } pkcs11)
+        if ((Pkcs11Of(vault) is { } pkcs11 ? pkcs11.PinSecretRef ?? new V1Alpha1SecretKeyReference() : null) is { } pin)
         {
-            var pin = pkcs11.PinSecretRef ?? new V1Alpha1SecretKeyReference();
-            volumes.Add(new V1Volume
-            {
-                Name = PinVolume,
-                Secret = new V1SecretVolumeSource
-                {
-                    SecretName = pin.Name,
-                    DefaultMode = SecretFileMode,
-                    Items = [new V1KeyToPath { Key = string.IsNullOrEmpty(pin.Key) ? ProxyLayout.Pkcs11PinKey : pin.Key, Path = ProxyLayout.Pkcs11PinKey }],
-                },
-            });
+            volumes.Add(PinVolumeOf(pin));
+        }
+        else if (SealingPinOf(vault) is { } sealingPin)
+        {
+            volumes.Add(PinVolumeOf(sealingPin));
+            volumes.Add(new V1Volume { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() });
         }
         else
         {
@@ -246,6 +247,21 @@ public static class ProxyDeploymentBuilder
 
         return [.. volumes.OrderBy(v => v.Name, StringComparer.Ordinal)];
     }
+
+    private static V1Volume PinVolumeOf(V1Alpha1SecretKeyReference pin) => new()
+    {
+        Name = PinVolume,
+        Secret = new V1SecretVolumeSource
+        {
+            SecretName = pin.Name,
+            DefaultMode = SecretFileMode,
+            Items = [new V1KeyToPath { Key = string.IsNullOrEmpty(pin.Key) ? ProxyLayout.Pkcs11PinKey : pin.Key, Path = ProxyLayout.Pkcs11PinKey }],
+        },
+    };
+
+    /// <summary>The PIN Secret of a HsmSealed Vault's root-key token (null for any other Vault).</summary>
+    private static V1Alpha1SecretKeyReference? SealingPinOf(V1Alpha1Vault vault) =>
+        ProxyBackendModel.ForVault(vault).IsHsmSealed ? vault.Spec.KeyProtection!.Hsm!.PinSecretRef ?? new V1Alpha1SecretKeyReference() : null;
 
     private static V1Alpha1Pkcs11Backend? Pkcs11Of(V1Alpha1Vault vault) =>
         vault.Spec.KeyBackend is { Type: V1Alpha1KeyBackendType.Pkcs11, Pkcs11: { } pkcs11 } ? pkcs11 : null;

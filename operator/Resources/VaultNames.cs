@@ -35,6 +35,13 @@ public static class VaultNames
     /// <summary>Secret holding the software backend's master key (key <see cref="ProxyLayout.MasterKeyKey"/>).</summary>
     public static string MasterKeySecret(V1Alpha1Vault vault) => Name(vault) + "-master-key";
 
+    /// <summary>
+    /// Label prefix of the root-key objects of a HsmSealed Vault in its token: <c>xks-root/&lt;namespace&gt;/&lt;vault&gt;</c>,
+    /// each root version <c>…/r&lt;n&gt;</c>. From the namespace and name, not the UID, so a Vault restored from a backup
+    /// finds its root key again.
+    /// </summary>
+    public static string RootKeyLabelPrefix(V1Alpha1Vault vault) => $"xks-root/{vault.Metadata.NamespaceProperty}/{Name(vault)}";
+
     /// <summary>The Ingress (exposure Ingress only).</summary>
     public static string Ingress(V1Alpha1Vault vault) => Name(vault);
 

@@ -55,6 +55,7 @@ public static partial class VaultSpecValidator
         ValidateBackendTls(spec, problems);
         ValidateNetworkPolicy(spec.NetworkPolicy, problems);
         ValidateKeyBackend(spec.KeyBackend, problems);
+        ValidateKeyProtection(spec, problems);
         if (spec.Proxy?.Image is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
         {
             problems.Add($"spec.proxy.image: '{image}' is not an image reference; leave it out to use the operator's default image.");
@@ -307,6 +308,77 @@ public static partial class VaultSpecValidator
             && wait > TimeSpan.FromSeconds(10))
         {
             problems.Add($"spec.keyBackend.pkcs11.sessionPool.waitTimeout: at most 10s (got {pool.WaitTimeout}); AWS KMS gives up on the proxy after 250 ms anyway.");
+        }
+    }
+
+    private static void ValidateKeyProtection(V1Alpha1VaultSpec spec, List<string> problems)
+    {
+        if (spec.KeyProtection is not { } protection)
+        {
+            return;
+        }
+
+        if (protection.Mode == V1Alpha1KeyProtectionMode.Plaintext)
+        {
+            if (protection.Hsm is not null)
+            {
+                problems.Add("spec.keyProtection.hsm: only applies to mode HsmSealed (the mode is Plaintext); remove it or set mode HsmSealed.");
+            }
+
+            return;
+        }
+
+        if (spec.KeyBackend?.Type == V1Alpha1KeyBackendType.Pkcs11)
+        {
+            problems.Add("spec.keyProtection.mode: HsmSealed protects the software backend's root key; with keyBackend Pkcs11 the keys already live in the HSM — remove spec.keyProtection.");
+            return;
+        }
+
+        if (protection.Hsm is not { } hsm)
+        {
+            problems.Add("spec.keyProtection.hsm: required when spec.keyProtection.mode is HsmSealed (library, tokenLabel or slot, pinSecretRef).");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(hsm.Library))
+        {
+            problems.Add("spec.keyProtection.hsm.library: required, the absolute path of the PKCS#11 module in the proxy image (and in the operator's pod), e.g. /usr/lib/softhsm/libsofthsm2.so.");
+        }
+        else
+        {
+            CheckLibrary(hsm.Library, "spec.keyProtection.hsm.library", problems);
+        }
+
+        CheckToken(hsm.TokenLabel, hsm.Slot, "spec.keyProtection.hsm", problems);
+        if (hsm.PinSecretRef is null || string.IsNullOrEmpty(hsm.PinSecretRef.Name))
+        {
+            problems.Add("spec.keyProtection.hsm.pinSecretRef.name: required, the Secret holding the token's user PIN.");
+        }
+        else if (string.IsNullOrEmpty(hsm.PinSecretRef.Key))
+        {
+            problems.Add("spec.keyProtection.hsm.pinSecretRef.key: must name the key of the PIN in the Secret's data (default pin).");
+        }
+
+        var tokens = hsm.AdditionalTokens ?? [];
+        if (tokens.Count > 9)
+        {
+            problems.Add($"spec.keyProtection.hsm.additionalTokens: at most 9 (10 tokens in all); got {tokens.Count}.");
+        }
+
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var field = $"spec.keyProtection.hsm.additionalTokens[{i}]";
+            if (tokens[i] is not { } token)
+            {
+                problems.Add($"{field}: must be an object with tokenLabel or slot.");
+                continue;
+            }
+
+            CheckToken(token.TokenLabel, token.Slot, field, problems);
+            if (token.Library is not null)
+            {
+                CheckLibrary(token.Library, field + ".library", problems);
+            }
         }
     }
 

@@ -115,7 +115,7 @@ public sealed class Pkcs11BackendClusterTests() : OperatorClusterTest("pkcs11"),
             Timeout, "version 2 recorded");
         Assert.Equal([xksKeyId + "/v1", xksKeyId + "/v2"], Labels());
         var events = (await Cluster.KubectlAsync($"get events -n {Ns} --field-selector involvedObject.name=payments-db -o jsonpath={{.items[*].message}}")).StandardOutput;
-        Assert.Contains($"Added key version 2 of {xksKeyId} inside the HSM (object {xksKeyId}/v2;", events, StringComparison.Ordinal);
+        Assert.Contains($"Added key version 2 of {xksKeyId} inside Vault hsm's HSM (object {xksKeyId}/v2, AES-256, sensitive, not extractable) (requested by annotation)", events, StringComparison.Ordinal);
         Assert.Contains($"Generated key {xksKeyId} version 1 inside Vault hsm's HSM (object {xksKeyId}/v1, AES-256, sensitive, not extractable)", events, StringComparison.Ordinal);
         Assert.DoesNotContain(_pin, op.Output, StringComparison.Ordinal);
     }

@@ -114,9 +114,10 @@ public sealed class VaultDecisionsTests
     {
         var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
 
-        var (status, reason, message) = VaultDecisions.RootKeyProtection(vault, pkcs11: false);
+        var (status, reason, message) = VaultDecisions.RootKeyProtection(vault, ProxyBackendModel.ForVault(vault));
 
         Assert.Equal((ConditionStatus.False, Reasons.PlaintextRootKey), (status, reason));
+        Assert.Contains("HsmSealed", message, StringComparison.Ordinal);
         Assert.Contains("xks-master-key", message, StringComparison.Ordinal);
         Assert.Contains("namespace team-a", message, StringComparison.Ordinal);
         Assert.Contains("docs/key-custody.md", message, StringComparison.Ordinal);
@@ -126,9 +127,42 @@ public sealed class VaultDecisionsTests
     public void RootKeyProtection_Pkcs11_IsProtected()
     {
         var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyBackend = new V1Alpha1KeyBackend
+        {
+            Type = V1Alpha1KeyBackendType.Pkcs11,
+            Pkcs11 = new V1Alpha1Pkcs11Backend { Library = "/usr/lib/softhsm/libsofthsm2.so", TokenLabel = "xks", PinSecretRef = new V1Alpha1SecretKeyReference { Name = "pin" } },
+        };
 
-        var (status, reason, _) = VaultDecisions.RootKeyProtection(vault, pkcs11: true);
+        var (status, reason, _) = VaultDecisions.RootKeyProtection(vault, ProxyBackendModel.ForVault(vault));
 
         Assert.Equal((ConditionStatus.True, Reasons.KeysInHsm), (status, reason));
+    }
+
+    [Fact]
+    public void RootKeyProtection_HsmSealed_IsProtectedNamingTheRootKey()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection
+        {
+            Mode = V1Alpha1KeyProtectionMode.HsmSealed,
+            Hsm = new V1Alpha1SealingHsm { Library = "/usr/lib/softhsm/libsofthsm2.so", TokenLabel = "root", PinSecretRef = new V1Alpha1SecretKeyReference { Name = "pin" } },
+        };
+
+        var (status, reason, message) = VaultDecisions.RootKeyProtection(vault, ProxyBackendModel.ForVault(vault));
+
+        Assert.Equal((ConditionStatus.True, Reasons.RootKeyInHsm), (status, reason));
+        Assert.Contains("xks-root/team-a/xks/r<n>", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("master-key", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RootKeyProtection_HsmSealedWithoutHsm_IsStillFlaggedUnprotected()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.HsmSealed };
+
+        var (status, reason, _) = VaultDecisions.RootKeyProtection(vault, ProxyBackendModel.ForVault(vault));
+
+        Assert.Equal((ConditionStatus.False, Reasons.PlaintextRootKey), (status, reason));
     }
 }

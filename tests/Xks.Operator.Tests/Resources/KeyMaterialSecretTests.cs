@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
+using Xks.Contracts.KeyWrap;
 using Xks.Operator.Entities;
 
 namespace Xks.Operator.Resources.Tests;
@@ -142,6 +143,38 @@ public sealed class KeyMaterialSecretTests
         Assert.True(KeyMaterialSecret.TryRead(secret, out var keyId, out var versions, out var backend, out var problem), problem);
         Assert.Equal(("payments-db-2f1c", KeyMaterialSecret.Pkcs11Backend), (keyId, backend));
         Assert.Equal([(1, (string?)null, Created), (2, null, Created.AddDays(1))], versions.Select(v => (v.Version, v.WrappedMaterial, v.CreatedAt)));
+    }
+
+    [Fact]
+    public void Build_HsmSealed_RecordsTheBackendAndReadsBackTheSealedBlobs()
+    {
+        var blob = Convert.ToBase64String(SealedKey.Compose(1, new byte[SealedKey.WrappedSize]));
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [new ProxyKeyVersionModel(1, blob, Created)], KeyMaterialSecret.HsmSealedBackend);
+
+        Assert.Contains("\"backend\":\"hsm-sealed\"", Encoding.UTF8.GetString(secret.Data["versions.json"]), StringComparison.Ordinal);
+        Assert.Contains("sealed by the Vault's root key", secret.Metadata.Annotations["xks.dev/description"], StringComparison.Ordinal);
+        Assert.True(KeyMaterialSecret.TryRead(secret, out _, out var versions, out var backend, out var problem), problem);
+        Assert.Equal(KeyMaterialSecret.HsmSealedBackend, backend);
+        Assert.Equal(blob, Assert.Single(versions).WrappedMaterial);
+    }
+
+    [Fact]
+    public void TryRead_HsmSealedWithAMasterKeyWrap_IsAProblem()
+    {
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "k", [V1], KeyMaterialSecret.HsmSealedBackend);
+
+        Assert.False(KeyMaterialSecret.TryRead(secret, out _, out _, out _, out var problem));
+        Assert.Equal($"'versions.json': versions[0]: wrappedMaterial must be Base64 of a key sealed by the Vault's root key: {SealedKey.Size} bytes (format 3)", problem);
+    }
+
+    [Fact]
+    public void TryRead_SoftwareWithASealedBlob_IsAProblem()
+    {
+        var blob = Convert.ToBase64String(SealedKey.Compose(1, new byte[SealedKey.WrappedSize]));
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "k", [new ProxyKeyVersionModel(1, blob, Created)]);
+
+        Assert.False(KeyMaterialSecret.TryRead(secret, out _, out _, out _, out var problem));
+        Assert.StartsWith("'versions.json': versions[0]: wrappedMaterial must be Base64 of a wrapped key", problem, StringComparison.Ordinal);
     }
 
     [Fact]

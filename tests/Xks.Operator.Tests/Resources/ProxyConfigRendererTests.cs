@@ -407,4 +407,33 @@ public sealed class ProxyConfigRendererTests : IDisposable
         Assert.Equal(1, version.Version);
         Assert.True(string.IsNullOrEmpty(version.WrappedMaterial));
     }
+
+    [Fact]
+    public void Render_HsmSealedVault_TheProxyLoadsASoftwareBackendSealedByTheTokenWithoutAMasterKey()
+    {
+        var vault = ResourceTestSupport.LoadVault("hsm-sealed");
+        var library = Path.Combine(_root, "libsofthsm2.so");
+        File.WriteAllText(library, "");
+        vault.Spec.KeyProtection!.Hsm!.Library = library;
+        var blob = Convert.ToBase64String(Xks.Contracts.KeyWrap.SealedKey.Compose(1, new byte[Xks.Contracts.KeyWrap.SealedKey.WrappedSize]));
+        var key = new ProxyKeyModel("team-a-payments-db-2f1c", ["ENCRYPT", "DECRYPT"]) { Versions = [new ProxyKeyVersionModel(1, blob, DateTimeOffset.UnixEpoch)] };
+        var pin = Path.Combine(_root, "run", "pkcs11-pin", ProxyLayout.Pkcs11PinKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(pin)!);
+        File.WriteAllText(pin, "1234\n");
+
+        var yaml = ProxyConfigRenderer.Render(ProxyConfigModel.ForVault(vault, [new ProxyKeyStoreModel("payments", "/team-a/payments", [CredentialA], [key])]));
+        var result = LoadWithProxy(yaml);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.DoesNotContain("masterKeyFile", yaml, StringComparison.Ordinal);
+        var options = result.Configuration!.Options;
+        Assert.Null(options.Backend.Pkcs11);
+        var software = options.Backend.Software!;
+        Assert.True(string.IsNullOrEmpty(software.MasterKeyFile));
+        Assert.False(software.CreateMissingKeys);
+        var sealing = software.Sealing!;
+        Assert.Equal(("xks-root/payments/vault-sealed", library, pin), (sealing.RootLabelPrefix, sealing.Library, sealing.PinFile));
+        Assert.Equal([("xks-root", (string?)null), ("xks-root-dr", null)], sealing.Tokens.Select(t => (t.Label, t.Library)));
+        Assert.Equal(blob, Assert.Single(options.KeyStores[0].Keys[0].Versions).WrappedMaterial);
+    }
 }

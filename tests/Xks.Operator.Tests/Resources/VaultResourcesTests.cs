@@ -16,6 +16,7 @@ public class VaultResourcesTests
         { "ingress-backend-tls", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
         { "loadbalancer-secret", ProxyPodDisruptionBudgetBuilder.PolicyV1Beta1 },
         { "pkcs11-hsm", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
+        { "hsm-sealed", ProxyPodDisruptionBudgetBuilder.PolicyV1 },
     };
 
     [Theory]
@@ -26,8 +27,9 @@ public class VaultResourcesTests
         Assert.Empty(VaultSpecValidator.Validate(vault));
 
         var children = VaultResources.Build(vault, new VaultResourceOptions(PodDisruptionBudgetApiVersion: pdbApiVersion));
-        // The master key is the software backend's (the PKCS#11 backend has none).
-        object[] masterKey = ProxyBackendModel.ForVault(vault).IsPkcs11 ? [] : [MasterKeySecretBuilder.Build(vault, FixedMasterKey)];
+        // The master key is the software backend's (the PKCS#11 backend and a HsmSealed Vault have none).
+        var backend = ProxyBackendModel.ForVault(vault);
+        object[] masterKey = backend.IsPkcs11 || backend.IsHsmSealed ? [] : [MasterKeySecretBuilder.Build(vault, FixedMasterKey)];
 
         ResourceTestSupport.AssertGolden($"{sample}.children.yaml", ResourceTestSupport.ToYaml([.. masterKey, .. children.All()]));
         ResourceTestSupport.AssertGolden($"{sample}.proxy.yaml", Encoding.UTF8.GetString(children.ConfigSecret.Data[ProxyLayout.ConfigKey]));

@@ -172,6 +172,55 @@ public class VaultSpecValidatorTests
     }
 
     [Fact]
+    public void Validate_HsmSealedComplete_IsValid() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyProtection = SealedProtection())));
+
+    [Fact]
+    public void Validate_HsmSealedSample_HasNoProblems() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.LoadVault("hsm-sealed")));
+
+    [Fact]
+    public void Validate_HsmSealedWithoutHsm_NamesTheSection() =>
+        Assert.StartsWith(
+            "spec.keyProtection.hsm: required when spec.keyProtection.mode is HsmSealed",
+            Single(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.HsmSealed })),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void Validate_HsmSealedIncomplete_NamesEachMissingField()
+    {
+        var problems = VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection
+        {
+            Mode = V1Alpha1KeyProtectionMode.HsmSealed,
+            Hsm = new V1Alpha1SealingHsm { AdditionalTokens = [new V1Alpha1Pkcs11Token { TokenLabel = "b", Library = "relative.so" }] },
+        }));
+
+        Assert.Equal(
+            ["spec.keyProtection.hsm.library", "spec.keyProtection.hsm", "spec.keyProtection.hsm.pinSecretRef.name", "spec.keyProtection.hsm.additionalTokens[0].library"],
+            problems.Select(p => p[..p.IndexOf(':', StringComparison.Ordinal)]));
+    }
+
+    [Fact]
+    public void Validate_HsmSealedOnThePkcs11Backend_IsRefused() =>
+        Assert.StartsWith(
+            "spec.keyProtection.mode: HsmSealed protects the software backend's root key",
+            Single(Pkcs11Vault(_ => { }, s => s.KeyProtection = SealedProtection())),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void Validate_PlaintextWithAnHsm_IsRefused() =>
+        Assert.StartsWith(
+            "spec.keyProtection.hsm: only applies to mode HsmSealed",
+            Single(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Hsm = SealedProtection().Hsm })),
+            StringComparison.Ordinal);
+
+    private static V1Alpha1KeyProtection SealedProtection() => new()
+    {
+        Mode = V1Alpha1KeyProtectionMode.HsmSealed,
+        Hsm = new V1Alpha1SealingHsm { Library = "/usr/lib/softhsm/libsofthsm2.so", TokenLabel = "xks-root", PinSecretRef = new V1Alpha1SecretKeyReference { Name = "root-pin" } },
+    };
+
+    [Fact]
     public void Validate_Pkcs11Complete_IsSupported() =>
         Assert.Empty(VaultSpecValidator.Validate(Pkcs11Vault(_ => { })));
 
@@ -238,7 +287,7 @@ public class VaultSpecValidatorTests
             p.AdditionalTokens = [new V1Alpha1Pkcs11Token { Slot = 1, Library = "/opt/other/libpkcs11.so" }];
         })));
 
-    private static V1Alpha1Vault Pkcs11Vault(Action<V1Alpha1Pkcs11Backend> configure)
+    private static V1Alpha1Vault Pkcs11Vault(Action<V1Alpha1Pkcs11Backend> configure, Action<V1Alpha1VaultSpec>? spec = null)
     {
         var pkcs11 = new V1Alpha1Pkcs11Backend
         {
@@ -247,7 +296,11 @@ public class VaultSpecValidatorTests
             PinSecretRef = new V1Alpha1SecretKeyReference { Name = "xks-hsm-pin" },
         };
         configure(pkcs11);
-        return ResourceTestSupport.MinimalVault(s => s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11, Pkcs11 = pkcs11 });
+        return ResourceTestSupport.MinimalVault(s =>
+        {
+            s.KeyBackend = new V1Alpha1KeyBackend { Type = V1Alpha1KeyBackendType.Pkcs11, Pkcs11 = pkcs11 };
+            spec?.Invoke(s);
+        });
     }
 
     [Fact]

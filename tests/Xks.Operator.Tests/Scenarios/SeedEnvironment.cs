@@ -95,6 +95,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
 
     public LocalProxy? Proxy { get; private set; }
 
+    /// <summary>The Vault uses the software backend with keyProtection HsmSealed (its root key in <see cref="Hsm"/>).</summary>
+    public bool HsmSealed { get; private init; }
+
     /// <summary>The Vault's master key as Base64 (for leak checks), once the proxy runs.</summary>
     public string? MasterKeyBase64 { get; private set; }
 
@@ -119,8 +122,11 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// for the laptop. The operator is not started yet (<see cref="StartOperatorAsync"/>), so it never sees the
     /// production endpoints.
     /// </summary>
-    /// <remarks>With <c>hsm</c>: the Vault on the PKCS#11 backend, its token initialised here; without: software.</remarks>
-    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null)
+    /// <remarks>
+    /// With <c>hsm</c>: the Vault on the PKCS#11 backend (or, with <c>hsmSealed</c>, the software backend with its root
+    /// key in that token: config/samples/hsm-sealed), its token initialised here; without: software, plaintext root.
+    /// </remarks>
+    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
         var ca = TestCertificateAuthority.Create();
@@ -140,7 +146,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         }
 
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin);
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed };
         await seed.ApplySamplesAsync();
         return seed;
     }
@@ -167,9 +173,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     }
 
     /// <summary>Everything up and all four samples Ready (kubectl wait).</summary>
-    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null)
+    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false)
     {
-        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm);
+        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm, hsmSealed);
         try
         {
             await seed.StartOperatorAsync();
@@ -400,15 +406,18 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         {
             // The PKCS#11 Vault sample (with its PIN Secret) instead of the software one; the PIN is this run's token's.
             var others = string.Join(' ', new[] { "cspaccount", "keyset", "cloudkey" }.Select(kind => $"-f {Path.Combine(samples, $"xks.dev_v1alpha1_{kind}.yaml")}"));
-            await KubectlAsync($"apply {others} -f {Path.Combine(samples, "pkcs11")}");
+            await KubectlAsync($"apply {others} -f {Path.Combine(samples, HsmSealed ? "hsm-sealed" : "pkcs11")}");
             await Client.CoreV1.ReplaceNamespacedSecretAsync(
                 new V1Secret { Metadata = new V1ObjectMeta { Name = PinSecretName }, StringData = new Dictionary<string, string> { ["pin"] = Pin! } },
                 PinSecretName,
                 Ns);
-            var sampleLibrary = (await GetAsync("vault/" + VaultName))["spec"]!["keyBackend"]!["pkcs11"]!["library"]!.GetValue<string>();
+            var spec = (await GetAsync("vault/" + VaultName))["spec"]!;
+            var sampleLibrary = (HsmSealed ? spec["keyProtection"]!["hsm"]! : spec["keyBackend"]!["pkcs11"]!)["library"]!.GetValue<string>();
             if (sampleLibrary != Hsm.LibraryPath)
             {
-                await PatchSpecAsync("vault/" + VaultName, new { keyBackend = new { pkcs11 = new { library = Hsm.LibraryPath } } });
+                await PatchSpecAsync("vault/" + VaultName, HsmSealed
+                    ? new { keyProtection = new { hsm = new { library = Hsm.LibraryPath } } }
+                    : new { keyBackend = new { pkcs11 = new { library = Hsm.LibraryPath } } });
             }
         }
 
