@@ -39,6 +39,13 @@ public static partial class ProxyOptionsValidator
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex NamePattern();
 
+    /// <summary>
+    /// A key version's HSM label, <c>&lt;keyId&gt;/v&lt;n&gt;</c> (n 1-9 digits, no leading zero): the rule of
+    /// <c>Xks.Pkcs11.KeyLabels.TryParse</c>, written out here because Xks.Pkcs11 builds on this assembly.
+    /// </summary>
+    [GeneratedRegex("^.+/v[1-9][0-9]{0,8}$", RegexOptions.Singleline)]
+    private static partial Regex VersionLabelPattern();
+
     /// <summary>Every problem of <paramref name="options"/>, in document order; empty when the proxy would serve it.</summary>
     /// <param name="options">A normalised document (<see cref="ProxyConfigYaml.Parse"/>).</param>
     /// <param name="mode">Where the document comes from (decides whether zero key stores is valid).</param>
@@ -459,7 +466,7 @@ public static partial class ProxyOptionsValidator
             problems.Add($"{at}.sessionPool.waitTimeoutMilliseconds: must be between 0 and 10000 (got {pool.WaitTimeoutMilliseconds})");
         }
 
-        if (string.IsNullOrWhiteSpace(pkcs11.HealthKeyLabel) || Xks.Pkcs11.KeyLabels.TryParse(pkcs11.HealthKeyLabel, out _, out _))
+        if (string.IsNullOrWhiteSpace(pkcs11.HealthKeyLabel) || VersionLabelPattern().IsMatch(pkcs11.HealthKeyLabel))
         {
             problems.Add($"{at}.healthKeyLabel: must be a non-empty label that is not a key version's ('<id>/v<n>')");
         }
