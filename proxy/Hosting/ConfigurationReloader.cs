@@ -26,6 +26,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
     private string _configFingerprint = "";
     private string _keysFingerprint = "";
     private string _tlsFingerprint = "";
+    private bool _wasSealed;
 
     public ConfigurationReloader(
         ProxyConfigurationHolder holder,
@@ -88,6 +89,13 @@ public sealed partial class ConfigurationReloader : BackgroundService
         {
             _tlsFingerprint = tls;
             _tls?.Reload();
+        }
+
+        // A sealed software backend unseals in the background (HsmSealed): count the unusable keys again when it does.
+        if (_backend is SoftwareKeyBackend software && software.IsSealed != _wasSealed)
+        {
+            _wasSealed = software.IsSealed;
+            UpdateUnusableKeys(_holder.Current);
         }
     }
 
