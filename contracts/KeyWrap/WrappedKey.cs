@@ -19,6 +19,8 @@ namespace Xks.Contracts.KeyWrap;
 /// AAD <c>xks-proxy:key:{keyId}:v{version}</c>; it carries neither root version nor key-check value and unwraps under
 /// root version 1 only.</item>
 /// </list>
+/// Format 3 (<see cref="SealedKey"/>, 42 bytes) is wrapped by an HSM's root key, not by a master key: parsing one here
+/// reports it as such (<see cref="UnwrapOutcome.Malformed"/> with a message saying so).
 /// The sizes tell the formats apart. The AAD binds a blob to its key id, version number and (format 2) root version,
 /// so material moved to another key, version or root version fails to unwrap.
 /// </summary>
@@ -119,6 +121,11 @@ public static class WrappedKey
         {
             parts = new WrappedKeyParts(1, 1, default, blob[..IvSize], blob.Slice(IvSize, KeySize), blob[(IvSize + KeySize)..]);
             return null;
+        }
+
+        if (length == SealedKey.Size && SealedKey.IsSealed(blob))
+        {
+            return "is sealed by the HSM (format 3), not wrapped by a master key: only the HSM's root key unseals it (backend.software.sealing)";
         }
 
         if (length != Format2Size)

@@ -91,6 +91,13 @@ public static class ProxyConfigYaml
             pkcs11.Library ??= "";
         }
 
+        if (options.Backend.Software?.Sealing is { } sealing)
+        {
+            sealing.Tokens ??= [];
+            sealing.Library ??= "";
+            sealing.RootLabelPrefix ??= "";
+        }
+
         foreach (var store in options.KeyStores.Where(s => s is not null))
         {
             store.UriPathPrefix ??= "";

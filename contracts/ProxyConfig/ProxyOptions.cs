@@ -155,8 +155,9 @@ public sealed class KeyVersionOptions
     public int Version { get; set; }
 
     /// <summary>
-    /// Software backend: <see cref="WrappedKey"/> (Base64 of iv(12) || wrapped key(32) || tag(16)). Not secret
-    /// without the master key, and never logged. PKCS#11 backend: null.
+    /// Software backend: <see cref="WrappedKey"/> (Base64 of a format-1 or format-2 blob) wrapped by the master key,
+    /// or, with <c>backend.software.sealing</c>, <see cref="SealedKey"/> (Base64 of 42 bytes, format 3) sealed by the
+    /// HSM's root key. Not secret without the master key or the HSM, and never logged. PKCS#11 backend: null.
     /// </summary>
     public string? WrappedMaterial { get; set; }
 
@@ -260,7 +261,8 @@ public sealed class SoftwareBackendOptions
 
     /// <summary>
     /// Read-only file holding the 32-byte master key (e.g. a mounted Secret, /var/run/xks/master-key/master.key);
-    /// never written or created. Empty: DATADIR/master.key, created on first start.
+    /// never written or created. Empty: DATADIR/master.key, created on first start — unless <see cref="Sealing"/> is
+    /// set, when empty means no master key at all (only versions sealed by the HSM serve).
     /// </summary>
     public string? MasterKeyFile { get; set; }
 
@@ -269,6 +271,40 @@ public sealed class SoftwareBackendOptions
     /// not even the health key (it then lives in memory); keys without material answer KeyNotFoundException.
     /// </summary>
     public bool CreateMissingKeys { get; set; } = true;
+
+    /// <summary>
+    /// The <c>HsmSealed</c> key protection: key versions in wrap format 3 (<see cref="SealedKey"/>) are unsealed by a
+    /// root key inside a PKCS#11 token when a configuration is applied (never on the request path). Requires
+    /// <see cref="CreateMissingKeys"/> false: the operator provides every version. Null: no HSM is used.
+    /// </summary>
+    public SoftwareSealingOptions? Sealing { get; set; }
+}
+
+/// <summary>
+/// Where the software backend unseals format-3 key versions: the root keys <c>{rootLabelPrefix}/r{n}</c> in one or
+/// more PKCS#11 tokens holding the same roots (in order of preference), logged in as CKU_USER.
+/// </summary>
+public sealed class SoftwareSealingOptions
+{
+    /// <summary>The root keys' label prefix (the Vault's): root version n is the token object <c>{prefix}/r{n}</c>.</summary>
+    public string RootLabelPrefix { get; set; } = "";
+
+    /// <summary>The PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). Part of the image: never re-rooted by --volume-root.</summary>
+    public string Library { get; set; } = "";
+
+    /// <summary>1 to 10 tokens holding the same root keys, in order of preference (the first that answers unseals).</summary>
+    public List<Pkcs11TokenOptions> Tokens { get; set; } = [];
+
+    /// <summary>The CKU_USER PIN inline (local use). Exactly one of pin, pinFile and pinEnvironmentVariable.</summary>
+    public string? Pin { get; set; }
+
+    /// <summary>A file holding the PIN (a mounted Secret); one trailing newline is ignored. Read at each login.</summary>
+    public string? PinFile { get; set; }
+
+    /// <summary>An environment variable holding the PIN.</summary>
+    public string? PinEnvironmentVariable { get; set; }
+
+    public override string ToString() => $"SoftwareSealingOptions {{ RootLabelPrefix = {RootLabelPrefix}, Library = {Library}, Tokens = {Tokens.Count} }}";
 }
 
 /// <summary>Who makes the AES-GCM IV (XKS-SPEC §10.1: HSMs differ).</summary>

@@ -18,6 +18,9 @@ public static partial class ProxyOptionsValidator
     /// <summary>Most PKCS#11 tokens one backend lists (ekmFleetDetails allows 10 entries).</summary>
     public const int MaxPkcs11Tokens = 10;
 
+    /// <summary>Longest backend.software.sealing.rootLabelPrefix (a PKCS#11 label leaves room for '/r255').</summary>
+    public const int MaxRootLabelPrefixLength = 120;
+
     [GeneratedRegex("^[A-Z2-7]{20,30}$")]
     private static partial Regex AccessKeyIdPattern();
 
@@ -38,6 +41,13 @@ public static partial class ProxyOptionsValidator
 
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex NamePattern();
+
+    /// <summary>
+    /// A key version's HSM label, <c>&lt;keyId&gt;/v&lt;n&gt;</c> (n 1-9 digits, no leading zero): the rule of
+    /// <c>Xks.Pkcs11.KeyLabels.TryParse</c>, written out here because Xks.Pkcs11 builds on this assembly.
+    /// </summary>
+    [GeneratedRegex("^.+/v[1-9][0-9]{0,8}$", RegexOptions.Singleline)]
+    private static partial Regex VersionLabelPattern();
 
     /// <summary>Every problem of <paramref name="options"/>, in document order; empty when the proxy would serve it.</summary>
     /// <param name="options">A normalised document (<see cref="ProxyConfigYaml.Parse"/>).</param>
@@ -71,7 +81,8 @@ public static partial class ProxyOptionsValidator
         }
 
         var pkcs11 = options.Backend.Software is null && options.Backend.Pkcs11 is not null;
-        ValidateKeyStores(options.KeyStores, mode, pkcs11, problems);
+        var sealing = options.Backend.Software?.Sealing is not null;
+        ValidateKeyStores(options.KeyStores, mode, pkcs11, sealing, problems);
         ValidateBackend(options.Backend, env, problems);
         return problems;
     }
@@ -152,7 +163,7 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, bool pkcs11, List<string> problems)
+    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, bool pkcs11, bool sealing, List<string> problems)
     {
         // A Vault without KeySets yet renders no key store: valid in cluster mode, where more arrive through the Secret.
         if (keyStores.Count == 0 && mode == ConfigurationMode.Standalone)
@@ -210,7 +221,7 @@ public static partial class ProxyOptionsValidator
 
             for (var k = 0; k < store.Keys.Count; k++)
             {
-                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, pkcs11, problems);
+                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, pkcs11, sealing, problems);
             }
         }
     }
@@ -248,7 +259,7 @@ public static partial class ProxyOptionsValidator
     /// <summary>A SigV4 secret access key this proxy accepts: 43 to 64 characters of a-z A-Z 0-9 / + =</summary>
     public static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
 
-    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, List<string> problems)
+    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, bool sealing, List<string> problems)
     {
         if (key is null)
         {
@@ -286,15 +297,16 @@ public static partial class ProxyOptionsValidator
             CheckNonEmpty(auth.SourceVpces, $"{at}.authorization.sourceVpces", problems);
         }
 
-        ValidateVersions(key.Versions ?? [], $"{at}.versions", pkcs11, problems);
+        ValidateVersions(key.Versions ?? [], $"{at}.versions", pkcs11, sealing, problems);
     }
 
     /// <summary>
     /// Key versions: numbered from 1, unique; with the software backend each carries a wrapped key (never quoted) in
-    /// standard Base64, format 1 (60 bytes) or format 2 (73 bytes, <see cref="WrappedKey"/>), with the PKCS#11 backend
+    /// standard Base64, format 1 (60 bytes) or format 2 (73 bytes, <see cref="WrappedKey"/>), or — with
+    /// <c>backend.software.sealing</c> only — format 3 (42 bytes, <see cref="SealedKey"/>); with the PKCS#11 backend
     /// none (the material is the token's object).
     /// </summary>
-    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, List<string> problems)
+    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, bool sealing, List<string> problems)
     {
         var numbers = new Dictionary<int, int>();
         for (var v = 0; v < versions.Count; v++)
@@ -327,11 +339,43 @@ public static partial class ProxyOptionsValidator
             {
                 problems.Add($"{at}[{v}].wrappedMaterial: required");
             }
+            else if (IsSealedBase64(material, out var sealedProblem))
+            {
+                if (sealedProblem is not null)
+                {
+                    problems.Add($"{at}[{v}].wrappedMaterial: {sealedProblem}");
+                }
+                else if (!sealing)
+                {
+                    problems.Add($"{at}[{v}].wrappedMaterial: sealed by the HSM (format 3), which needs backend.software.sealing (no master key unwraps it)");
+                }
+            }
             else if (material.Length is not (WrappedKey.Format1Base64Length or WrappedKey.Format2Base64Length) || !WrappedKey.IsWellFormed(material))
             {
                 problems.Add($"{at}[{v}].wrappedMaterial: must be standard Base64 of a wrapped key: {WrappedKey.Format2Size} bytes, {WrappedKey.Format2Base64Length} characters (format 2) or {WrappedKey.Format1Size} bytes, {WrappedKey.Format1Base64Length} characters (format 1) (got {material.Length} characters)");
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="material"/> is the Base64 of a format-3 blob (<see cref="SealedKey.Base64Length"/>
+    /// characters starting with the format byte); <paramref name="problem"/> then says what is wrong with it, or null.
+    /// </summary>
+    private static bool IsSealedBase64(string material, out string? problem)
+    {
+        problem = null;
+        Span<byte> blob = stackalloc byte[SealedKey.Size + 3];
+        if (material.Length != SealedKey.Base64Length || !Convert.TryFromBase64String(material, blob, out var length) || !SealedKey.IsSealed(blob[..length]))
+        {
+            return false;
+        }
+
+        if (SealedKey.Problem(blob[..length]) is { } why)
+        {
+            problem = $"must be standard Base64 of a sealed key ({SealedKey.Size} bytes, {SealedKey.Base64Length} characters, format 3): it {why}";
+        }
+
+        return true;
     }
 
     private static void CheckNonEmpty(List<string> values, string at, List<string> problems)
@@ -370,6 +414,11 @@ public static partial class ProxyOptionsValidator
             {
                 problems.Add($"backend.software.masterKeyFile: file '{masterKeyFile}' does not exist (the proxy never creates it)");
             }
+
+            if (software.Sealing is { } sealing)
+            {
+                ValidateSealing(sealing, software.CreateMissingKeys, env, problems);
+            }
         }
 
         if (backend.Pkcs11 is { } pkcs11)
@@ -391,7 +440,72 @@ public static partial class ProxyOptionsValidator
             problems.Add($"{at}.library: PKCS#11 library '{pkcs11.Library}' does not exist");
         }
 
-        var tokens = pkcs11.Tokens ?? [];
+        ValidateTokensAndPin(at, pkcs11.Library, pkcs11.Tokens, pkcs11.Pin, pkcs11.PinFile, pkcs11.PinEnvironmentVariable, env, problems);
+
+        if (!Enum.TryParse<Pkcs11IvGeneration>(pkcs11.IvGeneration, ignoreCase: false, out _) || int.TryParse(pkcs11.IvGeneration, out _))
+        {
+            problems.Add($"{at}.ivGeneration: '{pkcs11.IvGeneration}' is not Proxy, HsmWritesIv or HsmAppendsIv");
+        }
+
+        var pool = pkcs11.SessionPool ?? new Pkcs11SessionPoolOptions();
+        if (pool.MaxSessions is < 1 or > 1024)
+        {
+            problems.Add($"{at}.sessionPool.maxSessions: must be between 1 and 1024 (got {pool.MaxSessions})");
+        }
+
+        if (pool.WaitTimeoutMilliseconds is < 0 or > 10_000)
+        {
+            problems.Add($"{at}.sessionPool.waitTimeoutMilliseconds: must be between 0 and 10000 (got {pool.WaitTimeoutMilliseconds})");
+        }
+
+        if (string.IsNullOrWhiteSpace(pkcs11.HealthKeyLabel) || VersionLabelPattern().IsMatch(pkcs11.HealthKeyLabel))
+        {
+            problems.Add($"{at}.healthKeyLabel: must be a non-empty label that is not a key version's ('<id>/v<n>')");
+        }
+
+        if (pkcs11.RecoveryIntervalSeconds is < 1 or > 3600)
+        {
+            problems.Add($"{at}.recoveryIntervalSeconds: must be between 1 and 3600 (got {pkcs11.RecoveryIntervalSeconds})");
+        }
+    }
+
+    /// <summary>
+    /// backend.software.sealing: a root label prefix, a library present, 1-10 tokens each selected one way, one PIN
+    /// source (never quoted); and createMissingKeys false, because every version comes sealed from the operator.
+    /// </summary>
+    private static void ValidateSealing(SoftwareSealingOptions sealing, bool createMissingKeys, ConfigEnvironment env, List<string> problems)
+    {
+        const string at = "backend.software.sealing";
+        if (createMissingKeys)
+        {
+            problems.Add($"{at}: requires backend.software.createMissingKeys: false (the operator provides every key version, sealed by the HSM; the proxy creates none)");
+        }
+
+        if (string.IsNullOrWhiteSpace(sealing.RootLabelPrefix))
+        {
+            problems.Add($"{at}.rootLabelPrefix: required (the root keys are the token objects '<prefix>/r<n>')");
+        }
+        else if (sealing.RootLabelPrefix.Length > MaxRootLabelPrefixLength || sealing.RootLabelPrefix.Any(char.IsControl))
+        {
+            problems.Add($"{at}.rootLabelPrefix: must be at most {MaxRootLabelPrefixLength} characters without control characters");
+        }
+
+        if (string.IsNullOrWhiteSpace(sealing.Library))
+        {
+            problems.Add($"{at}.library: required (the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so)");
+        }
+        else if (!env.FileExists(sealing.Library))
+        {
+            problems.Add($"{at}.library: PKCS#11 library '{sealing.Library}' does not exist");
+        }
+
+        ValidateTokensAndPin(at, sealing.Library, sealing.Tokens, sealing.Pin, sealing.PinFile, sealing.PinEnvironmentVariable, env, problems);
+    }
+
+    /// <summary>1-10 tokens each selected one way (label, slot or serial) and not twice, their own libraries present, and exactly one PIN source.</summary>
+    private static void ValidateTokensAndPin(string at, string library, List<Pkcs11TokenOptions>? tokenList, string? pin, string? pinFile, string? pinEnvironmentVariable, ConfigEnvironment env, List<string> problems)
+    {
+        var tokens = tokenList ?? [];
         if (tokens.Count is < 1 or > MaxPkcs11Tokens)
         {
             problems.Add($"{at}.tokens: list 1 to {MaxPkcs11Tokens} tokens (got {tokens.Count})");
@@ -414,8 +528,8 @@ public static partial class ProxyOptionsValidator
             }
             else
             {
-                var library = string.IsNullOrWhiteSpace(token.Library) ? pkcs11.Library : token.Library;
-                var selector = $"{library}|{token.Label}|{token.Slot}|{token.Serial}";
+                var tokenLibrary = string.IsNullOrWhiteSpace(token.Library) ? library : token.Library;
+                var selector = $"{tokenLibrary}|{token.Label}|{token.Slot}|{token.Serial}";
                 if (!selectors.TryAdd(selector, t))
                 {
                     problems.Add($"{at}.tokens[{t}]: the same token as tokens[{selectors[selector]}]");
@@ -428,45 +542,19 @@ public static partial class ProxyOptionsValidator
             }
         }
 
-        var pinSources = (string.IsNullOrEmpty(pkcs11.Pin) ? 0 : 1) + (string.IsNullOrEmpty(pkcs11.PinFile) ? 0 : 1)
-            + (string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) ? 0 : 1);
+        var pinSources = (string.IsNullOrEmpty(pin) ? 0 : 1) + (string.IsNullOrEmpty(pinFile) ? 0 : 1)
+            + (string.IsNullOrEmpty(pinEnvironmentVariable) ? 0 : 1);
         if (pinSources != 1)
         {
             problems.Add($"{at}: set exactly one of pin, pinFile and pinEnvironmentVariable");
         }
-        else if (!string.IsNullOrEmpty(pkcs11.PinFile) && !env.FileExists(pkcs11.PinFile))
+        else if (!string.IsNullOrEmpty(pinFile) && !env.FileExists(pinFile))
         {
-            problems.Add($"{at}.pinFile: file '{pkcs11.PinFile}' does not exist");
+            problems.Add($"{at}.pinFile: file '{pinFile}' does not exist");
         }
-        else if (!string.IsNullOrEmpty(pkcs11.PinEnvironmentVariable) && string.IsNullOrEmpty(env.GetEnvironmentVariable(pkcs11.PinEnvironmentVariable)))
+        else if (!string.IsNullOrEmpty(pinEnvironmentVariable) && string.IsNullOrEmpty(env.GetEnvironmentVariable(pinEnvironmentVariable)))
         {
-            problems.Add($"{at}.pinEnvironmentVariable: environment variable '{pkcs11.PinEnvironmentVariable}' is not set");
-        }
-
-        if (!Enum.TryParse<Pkcs11IvGeneration>(pkcs11.IvGeneration, ignoreCase: false, out _) || int.TryParse(pkcs11.IvGeneration, out _))
-        {
-            problems.Add($"{at}.ivGeneration: '{pkcs11.IvGeneration}' is not Proxy, HsmWritesIv or HsmAppendsIv");
-        }
-
-        var pool = pkcs11.SessionPool ?? new Pkcs11SessionPoolOptions();
-        if (pool.MaxSessions is < 1 or > 1024)
-        {
-            problems.Add($"{at}.sessionPool.maxSessions: must be between 1 and 1024 (got {pool.MaxSessions})");
-        }
-
-        if (pool.WaitTimeoutMilliseconds is < 0 or > 10_000)
-        {
-            problems.Add($"{at}.sessionPool.waitTimeoutMilliseconds: must be between 0 and 10000 (got {pool.WaitTimeoutMilliseconds})");
-        }
-
-        if (string.IsNullOrWhiteSpace(pkcs11.HealthKeyLabel) || Xks.Pkcs11.KeyLabels.TryParse(pkcs11.HealthKeyLabel, out _, out _))
-        {
-            problems.Add($"{at}.healthKeyLabel: must be a non-empty label that is not a key version's ('<id>/v<n>')");
-        }
-
-        if (pkcs11.RecoveryIntervalSeconds is < 1 or > 3600)
-        {
-            problems.Add($"{at}.recoveryIntervalSeconds: must be between 1 and 3600 (got {pkcs11.RecoveryIntervalSeconds})");
+            problems.Add($"{at}.pinEnvironmentVariable: environment variable '{pinEnvironmentVariable}' is not set");
         }
     }
 }

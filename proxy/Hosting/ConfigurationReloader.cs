@@ -26,6 +26,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
     private string _configFingerprint = "";
     private string _keysFingerprint = "";
     private string _tlsFingerprint = "";
+    private bool _wasSealed;
 
     public ConfigurationReloader(
         ProxyConfigurationHolder holder,
@@ -88,6 +89,13 @@ public sealed partial class ConfigurationReloader : BackgroundService
         {
             _tlsFingerprint = tls;
             _tls?.Reload();
+        }
+
+        // A sealed software backend unseals in the background (HsmSealed): count the unusable keys again when it does.
+        if (_backend is SoftwareKeyBackend software && software.IsSealed != _wasSealed)
+        {
+            _wasSealed = software.IsSealed;
+            UpdateUnusableKeys(_holder.Current);
         }
     }
 
@@ -157,6 +165,12 @@ public sealed partial class ConfigurationReloader : BackgroundService
         pkcs11.PinFile, pkcs11.PinEnvironmentVariable, pkcs11.IvGeneration, pkcs11.SessionPool.MaxSessions, pkcs11.SessionPool.WaitTimeoutMilliseconds,
         pkcs11.HealthKeyLabel, pkcs11.CreateMissingKeys, pkcs11.RecoveryIntervalSeconds);
 
+    /// <summary>Everything of backend.software.sealing that is read at start (the PIN only as its source, never its value).</summary>
+    private static string? SealingSignature(SoftwareSealingOptions? sealing) => sealing is null ? null : string.Join('|',
+        sealing.RootLabelPrefix, sealing.Library, string.Join(',', sealing.Tokens.Select(t => $"{t?.Label}/{t?.Slot}/{t?.Serial}/{t?.Library}")),
+        string.IsNullOrEmpty(sealing.Pin) ? "" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sealing.Pin))),
+        sealing.PinFile, sealing.PinEnvironmentVariable);
+
     private static string? RestartNeeded(ProxyOptions before, ProxyOptions after)
     {
         if (before.Server.Address != after.Server.Address || before.Server.Port != after.Server.Port)
@@ -178,6 +192,7 @@ public sealed partial class ConfigurationReloader : BackgroundService
         if (before.Backend.Software?.DataDir != after.Backend.Software?.DataDir
             || before.Backend.Software?.MasterKeyFile != after.Backend.Software?.MasterKeyFile
             || before.Backend.Software?.CreateMissingKeys != after.Backend.Software?.CreateMissingKeys
+            || SealingSignature(before.Backend.Software?.Sealing) != SealingSignature(after.Backend.Software?.Sealing)
             || Pkcs11Signature(before.Backend.Pkcs11) != Pkcs11Signature(after.Backend.Pkcs11))
         {
             return "backend";

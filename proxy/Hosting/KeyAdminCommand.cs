@@ -92,9 +92,10 @@ public static class KeyAdminCommand
         }
 
         SoftwareKeyBackend backend;
+        using var unsealer = options.Sealing is { } sealing ? new Pkcs11KeyUnsealer(sealing, NullLogger<Pkcs11KeyUnsealer>.Instance) : null;
         try
         {
-            backend = new SoftwareKeyBackend(options, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System);
+            backend = new SoftwareKeyBackend(options, NullLogger<SoftwareKeyBackend>.Instance, TimeProvider.System, unsealer);
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
         {

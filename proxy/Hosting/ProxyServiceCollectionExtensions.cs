@@ -24,6 +24,12 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton(new ProxyConfigurationHolder(configuration));
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        if (configuration.Options.Backend.Software?.Sealing is { } sealing)
+        {
+            // HsmSealed: format-3 key versions are unsealed by the HSM's root key (only then is an unsealer registered).
+            services.AddSingleton<IKeyUnsealer>(sp => new Pkcs11KeyUnsealer(sealing, sp.GetRequiredService<ILogger<Pkcs11KeyUnsealer>>()));
+        }
+
         services.AddSingleton<IKeyBackend>(sp =>
         {
             var backend = CreateBackend(configuration.Options.Backend, sp);
@@ -64,7 +70,7 @@ public static class ProxyServiceCollectionExtensions
     {
         if (options.Software is { } software)
         {
-            return new SoftwareKeyBackend(software, services.GetRequiredService<ILogger<SoftwareKeyBackend>>(), services.GetRequiredService<TimeProvider>());
+            return new SoftwareKeyBackend(software, services.GetRequiredService<ILogger<SoftwareKeyBackend>>(), services.GetRequiredService<TimeProvider>(), services.GetService<IKeyUnsealer>());
         }
 
         if (options.Pkcs11 is { } pkcs11)

@@ -10,7 +10,7 @@ public sealed record ConfigurationOverrides
 {
     /// <summary>
     /// Every absolute file path of the document (masterKeyFile, dataDir, TLS files, client CA, secretAccessKeyFile,
-    /// audit file, the PKCS#11 pinFile; never the PKCS#11 library) is resolved under this directory: /var/run/xks/master-key/master.key → ROOT/var/run/xks/master-key/master.key.
+    /// audit file, the PKCS#11 and sealing pinFile; never a PKCS#11 library) is resolved under this directory: /var/run/xks/master-key/master.key → ROOT/var/run/xks/master-key/master.key.
     /// Relative paths are left to resolve as usual.
     /// </summary>
     public string? VolumeRoot { get; init; }
@@ -70,6 +70,11 @@ public sealed record ConfigurationOverrides
             if (software.MasterKeyFile is { } masterKeyFile)
             {
                 software.MasterKeyFile = UnderRoot(masterKeyFile);
+            }
+
+            if (software.Sealing is { PinFile: { } sealingPinFile } sealing)
+            {
+                sealing.PinFile = UnderRoot(sealingPinFile);
             }
         }
 

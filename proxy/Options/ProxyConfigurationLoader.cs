@@ -88,6 +88,20 @@ public static class ProxyConfigurationLoader
             {
                 software.MasterKeyFile = Resolve(software.MasterKeyFile);
             }
+
+            if (software.Sealing is { } sealing)
+            {
+                sealing.Library = Resolve(sealing.Library);
+                foreach (var token in sealing.Tokens.Where(t => t is not null && !string.IsNullOrWhiteSpace(t.Library)))
+                {
+                    token.Library = Resolve(token.Library!);
+                }
+
+                if (!string.IsNullOrWhiteSpace(sealing.PinFile))
+                {
+                    sealing.PinFile = Resolve(sealing.PinFile);
+                }
+            }
         }
 
         if (options.Backend.Pkcs11 is { } pkcs11)

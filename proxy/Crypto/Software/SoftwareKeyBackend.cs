@@ -27,6 +27,16 @@ namespace Xks.Proxy.Crypto.Software;
 /// content (a reload that leaves them unchanged reuses the unwrapped key). A version that fails to unwrap makes that
 /// key unusable, as a bad key file does.
 /// </para>
+/// <para>
+/// With <c>sealing</c> (the <c>HsmSealed</c> key protection) versions in wrap format 3 (<see cref="SealedKey"/>) are
+/// unsealed through an <see cref="IKeyUnsealer"/> (the HSM's root key) when a configuration is applied, with the same
+/// once-per-content caching; without <c>masterKeyFile</c> there is then no master key at all, and versions in format 1
+/// or 2 are unusable. When the HSM cannot be reached the backend is <em>sealed</em>: the keys it could not unseal answer
+/// as unusable, health reports the member UNAVAILABLE (so /readyz and GetHealthStatus say not ready), and each health
+/// check retries the unseal of the last applied configuration in the background, at most every
+/// <see cref="UnsealRetryInterval"/>. A blob the HSM refuses (integrity, root missing) makes only its key unusable.
+/// Every plaintext copy of unsealed material is zeroed once the key is built.
+/// </para>
 /// </summary>
 public sealed partial class SoftwareKeyBackend : IKeyBackend
 {
@@ -39,16 +49,27 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private readonly bool _masterKeyProvided;
     private readonly string _keysDir;
     private readonly string _healthDir;
-    private readonly MasterKeyRing _ring;
+    private readonly MasterKeyRing? _ring;
+    private readonly IKeyUnsealer? _unsealer;
     private readonly bool _createMissing;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly object _applyLock = new();
     private readonly SubKeyTally _subKeys = new();
+    private readonly object _retryGate = new();
     private Dictionary<string, LoadedKey> _keys = new(StringComparer.Ordinal);
     private LoadedKey? _health;
+    private ProxyConfiguration? _lastConfiguration;
+    private volatile string? _sealedProblem;
+    private DateTimeOffset _lastUnsealAttempt = DateTimeOffset.MinValue;
+    private Task? _retry;
+    private volatile bool _disposed;
 
-    public SoftwareKeyBackend(SoftwareBackendOptions options, ILogger<SoftwareKeyBackend> logger, TimeProvider time)
+    /// <param name="options">backend.software.</param>
+    /// <param name="logger">Where loads, unseals and health problems are logged (never key bytes).</param>
+    /// <param name="time">The clock of the unseal retries and of new versions' creation times.</param>
+    /// <param name="unsealer">The HSM that unseals format-3 versions (registered when <c>sealing</c> is configured); null: such versions are unusable.</param>
+    public SoftwareKeyBackend(SoftwareBackendOptions options, ILogger<SoftwareKeyBackend> logger, TimeProvider time, IKeyUnsealer? unsealer = null)
     {
         _dataDir = options.DataDir;
         _masterKeyProvided = !string.IsNullOrWhiteSpace(options.MasterKeyFile);
@@ -56,8 +77,21 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         _keysDir = Path.Combine(_dataDir, "keys");
         _healthDir = Path.Combine(_dataDir, "health");
         _createMissing = options.CreateMissingKeys;
+        var sealing = options.Sealing is not null;
+        _unsealer = unsealer;
         _logger = logger;
         _time = time;
+        if (sealing && _createMissing)
+        {
+            throw new InvalidOperationException("backend.software.sealing requires createMissingKeys: false: the operator provides every key version, sealed by the HSM");
+        }
+
+        if (sealing && !_masterKeyProvided)
+        {
+            // HsmSealed without a master key: nothing to read or create, and nothing is ever written.
+            return;
+        }
+
         if (!_masterKeyProvided)
         {
             CreatePrivateDirectory(_dataDir);
@@ -89,22 +123,120 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     public string KeysDirectory => _keysDir;
 
+    /// <summary>Whether keys sealed by the HSM could not be unsealed because the HSM cannot be reached.</summary>
+    public bool IsSealed => _sealedProblem is not null;
+
+    /// <summary>Why the backend is sealed (names the keys, versions and tokens, never bytes), or null.</summary>
+    public string? SealedProblem => _sealedProblem;
+
+    /// <summary>The shortest time between two unseal attempts while sealed (health checks come more often).</summary>
+    public TimeSpan UnsealRetryInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The unseal retry in progress or last run (for tests).</summary>
+    internal Task? PendingUnseal
+    {
+        get
+        {
+            lock (_retryGate)
+            {
+                return _retry;
+            }
+        }
+    }
+
     public void Apply(ProxyConfiguration configuration)
     {
         lock (_applyLock)
         {
-            var inline = InlineKeys(configuration);
-            var next = new Dictionary<string, LoadedKey>(StringComparer.Ordinal);
-            foreach (var keyId in configuration.KeyIds)
+            ApplyCore(configuration);
+        }
+    }
+
+    /// <summary>Loads every configured key (under <see cref="_applyLock"/>), reusing what did not change, and updates the sealed state.</summary>
+    private void ApplyCore(ProxyConfiguration configuration)
+    {
+        _lastConfiguration = configuration;
+        var pass = new UnsealPass();
+        var inline = InlineKeys(configuration);
+        var next = new Dictionary<string, LoadedKey>(StringComparer.Ordinal);
+        foreach (var keyId in configuration.KeyIds)
+        {
+            var previous = _keys.GetValueOrDefault(keyId);
+            next[keyId] = inline.TryGetValue(keyId, out var versions)
+                ? LoadInlineKey(keyId, versions, previous, pass)
+                : LoadKey(keyId, _keysDir, previous, _createMissing, pass);
+        }
+
+        _health = _createMissing ? LoadKey(HealthKeyId, _healthDir, _health, create: true, pass) : _health ?? InMemoryHealthKey();
+        Volatile.Write(ref _keys, next);
+        UpdateSealedState(next, pass);
+    }
+
+    /// <summary>Sealed when a key could not be unsealed for want of the HSM; logs the transitions.</summary>
+    private void UpdateSealedState(Dictionary<string, LoadedKey> keys, UnsealPass pass)
+    {
+        if (pass.Unreachable is not null)
+        {
+            lock (_retryGate)
             {
-                var previous = _keys.GetValueOrDefault(keyId);
-                next[keyId] = inline.TryGetValue(keyId, out var versions)
-                    ? LoadInlineKey(keyId, versions, previous)
-                    : LoadKey(keyId, _keysDir, previous, _createMissing);
+                _lastUnsealAttempt = _time.GetUtcNow();
+            }
+        }
+
+        var sealedKeys = keys.Where(k => k.Value.Sealed).Select(k => k.Key).Order(StringComparer.Ordinal).ToList();
+        var was = _sealedProblem;
+        if (sealedKeys.Count > 0)
+        {
+            var problem = $"the proxy is sealed: the HSM cannot be reached to unseal {sealedKeys.Count} key(s) ({string.Join(", ", sealedKeys.Take(5))}{(sealedKeys.Count > 5 ? ", …" : "")}): {pass.Unreachable ?? keys[sealedKeys[0]].Problem}";
+            _sealedProblem = problem;
+            if (was is null)
+            {
+                Log.Sealed(_logger, sealedKeys.Count, problem);
+            }
+        }
+        else if (was is not null)
+        {
+            _sealedProblem = null;
+            Log.Unsealed(_logger, keys.Count);
+        }
+    }
+
+    /// <summary>
+    /// While sealed, starts one background unseal of the last applied configuration, unless one runs or the last
+    /// attempt was less than <see cref="UnsealRetryInterval"/> ago. Never blocks the caller (a health check).
+    /// </summary>
+    private void MaybeRetryUnseal()
+    {
+        lock (_retryGate)
+        {
+            if (_disposed || _retry is { IsCompleted: false } || _time.GetUtcNow() - _lastUnsealAttempt < UnsealRetryInterval)
+            {
+                return;
             }
 
-            _health = _createMissing ? LoadKey(HealthKeyId, _healthDir, _health, create: true) : _health ?? InMemoryHealthKey();
-            Volatile.Write(ref _keys, next);
+            _lastUnsealAttempt = _time.GetUtcNow();
+            _retry = Task.Run(RetryUnseal);
+        }
+    }
+
+    private void RetryUnseal()
+    {
+        try
+        {
+            lock (_applyLock)
+            {
+                if (_disposed || _sealedProblem is null || _lastConfiguration is not { } configuration)
+                {
+                    return;
+                }
+
+                Log.RetryingUnseal(_logger);
+                ApplyCore(configuration);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or CryptographicException or ObjectDisposedException)
+        {
+            Log.UnsealRetryFailed(_logger, ex.Message);
         }
     }
 
@@ -126,10 +258,17 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     public IReadOnlyList<EkmFleetMember> CheckHealth()
     {
         var status = "ACTIVE";
+        if (_sealedProblem is { } sealedProblem)
+        {
+            Log.StillSealed(_logger, sealedProblem);
+            MaybeRetryUnseal();
+            return [new EkmFleetMember { Id = "software-" + Environment.MachineName, Model = Model, HealthStatus = "UNAVAILABLE" }];
+        }
+
         try
         {
             var key = _health?.Key ?? throw new InvalidOperationException(_health?.Problem ?? "health key not loaded");
-            if (!File.Exists(_masterKeyPath))
+            if (_ring is not null && !File.Exists(_masterKeyPath))
             {
                 throw new InvalidOperationException($"master key file '{_masterKeyPath}' is gone");
             }
@@ -224,7 +363,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         foreach (var path in Directory.EnumerateFiles(_keysDir, "*.json").Order(StringComparer.Ordinal))
         {
             var id = Path.GetFileNameWithoutExtension(path);
-            var loaded = LoadKey(id, _keysDir, null, create: false);
+            var loaded = LoadKey(id, _keysDir, null, create: false, new UnsealPass());
             yield return new SoftwareKeyState(id, loaded.Key?.Versions ?? [], loaded.Key?.Enabled ?? true, loaded.Problem);
         }
     }
@@ -237,7 +376,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         foreach (var (id, versions) in InlineKeys(configuration).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            var loaded = LoadInlineKey(id, versions, previous: null, log: false);
+            var loaded = LoadInlineKey(id, versions, previous: null, new UnsealPass(), log: false);
             yield return new SoftwareKeyState(id, loaded.Key?.Versions ?? [], Enabled: true, loaded.Problem);
         }
     }
@@ -247,7 +386,23 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     public void Dispose()
     {
-        _ring.Dispose();
+        Task? retry;
+        lock (_retryGate)
+        {
+            _disposed = true;
+            retry = _retry;
+        }
+
+        try
+        {
+            retry?.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+            // the retry logs its own failures
+        }
+
+        _ring?.Dispose();
     }
 
     private static Dictionary<string, List<KeyVersionOptions>> InlineKeys(ProxyConfiguration configuration) =>
@@ -261,10 +416,10 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// with the master key; the same content as last time reuses the previous result, so a reload unwraps only the
     /// keys that changed. A version that fails to unwrap makes the whole key unusable.
     /// </summary>
-    private LoadedKey LoadInlineKey(string keyId, List<KeyVersionOptions> versions, LoadedKey? previous, bool log = true)
+    private LoadedKey LoadInlineKey(string keyId, List<KeyVersionOptions> versions, LoadedKey? previous, UnsealPass pass, bool log = true)
     {
         var content = InlineContentHash(keyId, versions);
-        if (previous is not null && previous.InlineContent == content)
+        if (previous is not null && previous.InlineContent == content && !previous.Sealed)
         {
             return previous;
         }
@@ -276,7 +431,16 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         };
         try
         {
-            return new LoadedKey(new SoftwareKey(keyId, Unwrap(file, keyId, $"key '{keyId}' (versions in the configuration)")), null, default, InlineContent: content);
+            return new LoadedKey(new SoftwareKey(keyId, Unwrap(file, keyId, $"key '{keyId}' (versions in the configuration)", pass)), null, default, InlineContent: content);
+        }
+        catch (HsmUnreachableException ex)
+        {
+            if (log)
+            {
+                Log.KeySealed(_logger, keyId, ex.Message);
+            }
+
+            return new LoadedKey(null, ex.Message, default, InlineContent: content, Sealed: true);
         }
         catch (KeyFileException ex)
         {
@@ -301,7 +465,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
-    private LoadedKey LoadKey(string keyId, string directory, LoadedKey? previous, bool create)
+    private LoadedKey LoadKey(string keyId, string directory, LoadedKey? previous, bool create, UnsealPass pass)
     {
         var path = KeyPath(directory, keyId);
         var info = new FileInfo(path);
@@ -327,8 +491,13 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         try
         {
-            var file = ReadKeyFile(path, keyId, out var keys);
+            var file = ReadKeyFile(path, keyId, out var keys, pass);
             return new LoadedKey(new SoftwareKey(keyId, keys, file.Enabled), null, fingerprint);
+        }
+        catch (HsmUnreachableException ex)
+        {
+            Log.KeySealed(_logger, keyId, ex.Message);
+            return new LoadedKey(null, ex.Message, fingerprint, Sealed: true);
         }
         catch (KeyFileException ex)
         {
@@ -343,11 +512,26 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// </summary>
     private LoadedKey InMemoryHealthKey()
     {
+        if (_ring is null)
+        {
+            // No master key (HsmSealed): random material straight into memory.
+            Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
+            try
+            {
+                RandomNumberGenerator.Fill(material);
+                return new LoadedKey(new SoftwareKey(HealthKeyId, [new AesKeyVersion(1, material, tally: _subKeys)]), null, default);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(material);
+            }
+        }
+
         var file = new SoftwareKeyFile { Id = HealthKeyId, Versions = [NewVersion(HealthKeyId, 1)] };
-        return new LoadedKey(new SoftwareKey(HealthKeyId, Unwrap(file, HealthKeyId, "the in-memory health key")), null, default);
+        return new LoadedKey(new SoftwareKey(HealthKeyId, Unwrap(file, HealthKeyId, "the in-memory health key", new UnsealPass())), null, default);
     }
 
-    private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesKeyVersion[] keys)
+    private SoftwareKeyFile ReadKeyFile(string path, string keyId, out AesKeyVersion[] keys, UnsealPass? pass = null)
     {
         SoftwareKeyFile? file;
         try
@@ -374,19 +558,37 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             throw new KeyFileException($"key file '{path}' has no versions, or duplicate or invalid version numbers");
         }
 
-        keys = Unwrap(file, keyId, $"key file '{path}'");
+        keys = Unwrap(file, keyId, $"key file '{path}'", pass ?? new UnsealPass());
         return file;
     }
 
-    private AesKeyVersion[] Unwrap(SoftwareKeyFile file, string keyId, string source)
+    /// <summary>
+    /// Every version of <paramref name="file"/> in memory: format 1/2 through the master-key ring, format 3 through
+    /// the unsealer. Throws <see cref="KeyFileException"/> for a version that cannot be used and
+    /// <see cref="HsmUnreachableException"/> when the HSM cannot be asked (after the first such answer in a pass the
+    /// HSM is not asked again in that pass).
+    /// </summary>
+    private AesKeyVersion[] Unwrap(SoftwareKeyFile file, string keyId, string source, UnsealPass pass)
     {
         var keys = new AesKeyVersion[file.Versions.Count];
         Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
+        Span<byte> blob = stackalloc byte[SealedKey.Size + 3];
         try
         {
             for (var i = 0; i < file.Versions.Count; i++)
             {
                 var version = file.Versions[i];
+                if (TryDecodeSealed(version.WrappedMaterial, blob, out var length))
+                {
+                    keys[i] = Unseal(keyId, version.Version, blob[..length], source, pass);
+                    continue;
+                }
+
+                if (_ring is null)
+                {
+                    throw new KeyFileException($"{source}: version {version.Version} is unusable: no master key (the Vault's keys are sealed by the HSM, and this version is wrapped by a master key, format 1 or 2)");
+                }
+
                 if (_ring.TryUnwrap(keyId, version.Version, version.WrappedMaterial, material, out var problem) != UnwrapOutcome.Ok)
                 {
                     throw new KeyFileException($"{source}: version {version.Version} {problem}");
@@ -403,8 +605,68 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         return keys;
     }
 
+    /// <summary>A format-3 version, unsealed by the HSM; the plaintext copy is zeroed once the key is built.</summary>
+    private AesKeyVersion Unseal(string keyId, int version, ReadOnlySpan<byte> blob, string source, UnsealPass pass)
+    {
+        if (_unsealer is null)
+        {
+            throw new KeyFileException($"{source}: version {version} is sealed by the HSM (format 3) and this backend has no HSM to unseal it (backend.software.sealing is not configured)");
+        }
+
+        if (pass.Unreachable is { } unreachable)
+        {
+            throw new HsmUnreachableException($"{source}: version {version} is sealed and the HSM cannot be reached: {unreachable}");
+        }
+
+        byte[] material;
+        try
+        {
+            material = _unsealer.Unseal(keyId, version, blob);
+        }
+        catch (KeyUnsealException ex) when (ex.HsmUnreachable)
+        {
+            pass.Unreachable = ex.Message;
+            throw new HsmUnreachableException($"{source}: version {version} is sealed and the HSM cannot be reached: {ex.Message}");
+        }
+        catch (KeyUnsealException ex)
+        {
+            throw new KeyFileException($"{source}: version {version} cannot be unsealed ({ex.Failure}): {ex.Message}");
+        }
+
+        try
+        {
+            if (material.Length != AesGcmKey.KeySize)
+            {
+                throw new KeyFileException($"{source}: version {version}: the HSM unsealed {material.Length} bytes, not {AesGcmKey.KeySize}");
+            }
+
+            var key = new AesKeyVersion(version, material, tally: _subKeys);
+            Log.VersionUnsealed(_logger, keyId, version, blob[1]);
+            return key;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+    }
+
+    /// <summary>Whether <paramref name="wrappedBase64"/> is the Base64 of a format-3 blob (decoded into <paramref name="blob"/>).</summary>
+    private static bool TryDecodeSealed(string? wrappedBase64, Span<byte> blob, out int length)
+    {
+        length = 0;
+        return wrappedBase64 is { Length: SealedKey.Base64Length }
+            && Convert.TryFromBase64String(wrappedBase64, blob, out length)
+            && length == SealedKey.Size
+            && SealedKey.IsSealed(blob[..length]);
+    }
+
     private SoftwareKeyVersion NewVersion(string keyId, int version)
     {
+        if (_ring is null)
+        {
+            throw new InvalidOperationException($"key '{keyId}': this backend has no master key (its keys are sealed by the HSM): new versions come from the operator, sealed");
+        }
+
         Span<byte> material = stackalloc byte[WrappedKey.KeySize];
         try
         {
@@ -518,7 +780,17 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     public sealed record SoftwareKeyState(string Id, int[] Versions, bool Enabled, string? Problem);
 
     /// <summary>A key as loaded: from a file (<see cref="Fingerprint"/>) or inline (<see cref="InlineContent"/>, the hash of its versions).</summary>
-    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false, string? InlineContent = null);
+    /// <para><see cref="Sealed"/>: unusable only because the HSM could not be reached to unseal it (retried; never reused).</para>
+    private sealed record LoadedKey(SoftwareKey? Key, string? Problem, FileFingerprint Fingerprint, bool IsMissing = false, string? InlineContent = null, bool Sealed = false);
+
+    /// <summary>One pass over the configuration: once the HSM could not be reached, the rest of the pass does not ask it again.</summary>
+    private sealed class UnsealPass
+    {
+        public string? Unreachable { get; set; }
+    }
+
+    /// <summary>A sealed version whose HSM could not be reached (the backend is sealed; retried later).</summary>
+    private sealed class HsmUnreachableException(string message) : Exception(message);
 
     private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
 
@@ -575,5 +847,26 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         [LoggerMessage(305, LogLevel.Information, "Key {KeyId} {State} in its key file", EventName = "KeyEnabledChanged")]
         public static partial void KeyEnabledChanged(ILogger logger, string keyId, string state);
+
+        [LoggerMessage(306, LogLevel.Debug, "Key {KeyId} version {Version} unsealed by the HSM (root version {RootVersion})", EventName = "KeyVersionUnsealed")]
+        public static partial void VersionUnsealed(ILogger logger, string keyId, int version, int rootVersion);
+
+        [LoggerMessage(307, LogLevel.Warning, "Software key store sealed: {Count} key(s) are unusable until the HSM answers again; health reports UNAVAILABLE. {Problem}", EventName = "BackendSealed")]
+        public static partial void Sealed(ILogger logger, int count, string problem);
+
+        [LoggerMessage(308, LogLevel.Information, "Software key store unsealed: the HSM answered, {Count} key(s) loaded", EventName = "BackendUnsealed")]
+        public static partial void Unsealed(ILogger logger, int count);
+
+        [LoggerMessage(309, LogLevel.Debug, "Key {KeyId} stays sealed: {Problem}", EventName = "KeySealed")]
+        public static partial void KeySealed(ILogger logger, string keyId, string problem);
+
+        [LoggerMessage(310, LogLevel.Debug, "Software key store still sealed: {Problem}", EventName = "BackendStillSealed")]
+        public static partial void StillSealed(ILogger logger, string problem);
+
+        [LoggerMessage(311, LogLevel.Debug, "Retrying the unseal of the last applied configuration", EventName = "UnsealRetry")]
+        public static partial void RetryingUnseal(ILogger logger);
+
+        [LoggerMessage(312, LogLevel.Error, "Unseal retry failed: {Problem}", EventName = "UnsealRetryFailed")]
+        public static partial void UnsealRetryFailed(ILogger logger, string problem);
     }
 }

@@ -23,6 +23,10 @@ public sealed record Pkcs11TestToken(string Library, string Label, string Pin)
     /// <summary>The environment a child-process proxy needs to see the token.</summary>
     public static IReadOnlyDictionary<string, string> Environment => SoftHsm.Shared.Environment;
 
+    /// <summary>The lines of <c>backend.software.sealing</c> for this token (for <see cref="ProxyConfigBuilder.Sealing"/>).</summary>
+    public string SealingYaml(string rootLabelPrefix, string? pinFile = null) =>
+        $"rootLabelPrefix: {rootLabelPrefix}\nlibrary: {Library}\ntokens:\n  - label: {Label}\n" + (pinFile is null ? $"pin: \"{Pin}\"\n" : $"pinFile: {pinFile}\n");
+
     /// <summary>
     /// The <c>backend:</c> section (top level) for this token; <paramref name="extra"/> lines go under <c>pkcs11:</c>
     /// (e.g. "ivGeneration: HsmWritesIv"); <paramref name="pinFile"/> replaces the inline PIN.

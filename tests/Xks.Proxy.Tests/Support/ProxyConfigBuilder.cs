@@ -35,6 +35,9 @@ public sealed class ProxyConfigBuilder
     /// <summary>backend.software.createMissingKeys; null leaves it out (default true).</summary>
     public bool? CreateMissingKeys { get; set; }
 
+    /// <summary>Lines of <c>backend.software.sealing</c> (unindented YAML); null leaves the block out.</summary>
+    public string? Sealing { get; set; }
+
     /// <summary>The PKCS#11 backend on this SoftHSM2 token instead of the software backend.</summary>
     public Pkcs11TestToken? Pkcs11 { get; set; }
 
@@ -176,6 +179,15 @@ public sealed class ProxyConfigBuilder
         if (CreateMissingKeys is { } create)
         {
             sb.Append(CultureInfo.InvariantCulture, $"    createMissingKeys: {(create ? "true" : "false")}\n");
+        }
+
+        if (Sealing is not null)
+        {
+            sb.Append("    sealing:\n");
+            foreach (var line in Sealing.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                sb.Append("      ").Append(line.TrimEnd()).Append('\n');
+            }
         }
     }
 }
