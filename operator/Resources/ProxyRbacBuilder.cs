@@ -29,9 +29,11 @@ public static class ProxyRbacBuilder
     public static V1Role BuildRole(V1Alpha1Vault vault, IEnumerable<string>? additionalSecretNames = null)
     {
         var secrets = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.ConfigSecret(vault) };
-        if (!ProxyBackendModel.ForVault(vault).IsPkcs11)
+        var backend = ProxyBackendModel.ForVault(vault);
+        if (!backend.IsPkcs11 && !backend.IsHsmSealed)
         {
-            secrets.Add(VaultNames.MasterKeySecret(vault)); // a PKCS#11 Vault has none; its PIN is mounted, never read through the API
+            // A PKCS#11 or HsmSealed Vault has none; its PIN is mounted, never read through the API.
+            secrets.Add(VaultNames.MasterKeySecret(vault));
         }
 
         secrets.UnionWith(additionalSecretNames ?? []);

@@ -1,6 +1,5 @@
 using System.Text;
 using k8s;
-using k8s.Models;
 using Xks.Contracts.KeyWrap;
 using Xks.Operator.Entities;
 using Xks.Operator.Resources;
