@@ -69,6 +69,45 @@ public sealed class Pkcs11Sealer(ISession session)
         return Pkcs11KeyAdmin.Describe(session, handle);
     }
 
+    /// <summary>
+    /// The root versions the token holds under <paramref name="rootLabelPrefix"/> (objects labelled
+    /// <c>{prefix}/r{n}</c>, n 1..255 in plain digits), ascending and distinct; their attributes unchecked.
+    /// </summary>
+    public IReadOnlyList<int> RootVersions(string rootLabelPrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        var start = rootLabelPrefix + "/r";
+        var versions = new SortedSet<int>();
+        foreach (var handle in new Pkcs11KeyAdmin(session).FindSecretKeys(label: null))
+        {
+            var label = Pkcs11KeyAdmin.Describe(session, handle).Label;
+            if (label.StartsWith(start, StringComparison.Ordinal)
+                && label.Length > start.Length && label.Length <= start.Length + 3 && label[start.Length] != '0'
+                && int.TryParse(label.AsSpan(start.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+                && version <= SealedKey.MaxRootVersion)
+            {
+                versions.Add(version);
+            }
+        }
+
+        return [.. versions];
+    }
+
+    /// <summary>
+    /// Destroys every object labelled as root version <paramref name="rootVersion"/>; how many there were (0 when
+    /// already gone). Every blob sealed under it becomes unreadable: callers destroy a root only when no blob names it.
+    /// </summary>
+    public int DestroyRoot(string rootLabelPrefix, int rootVersion)
+    {
+        var handles = FindRoots(RootLabel(rootLabelPrefix, rootVersion));
+        foreach (var handle in handles)
+        {
+            session.DestroyObject(handle);
+        }
+
+        return handles.Count;
+    }
+
     /// <summary>Whether the token holds an object labelled as root version <paramref name="rootVersion"/> (its attributes unchecked).</summary>
     public bool HasRoot(string rootLabelPrefix, int rootVersion) => FindRoots(RootLabel(rootLabelPrefix, rootVersion)).Count > 0;
 

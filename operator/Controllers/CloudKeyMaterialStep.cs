@@ -138,9 +138,10 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
             if (backend.Sealing is { } sealing)
             {
-                var sealedBlob = hsm.SealNewVersion(target, sealing.RootLabelPrefix, KeyMaterial.SealingRootVersion, keyId, version);
+                var root = RootKeyStep.CurrentRoot(hsm, target, sealing);
+                var sealedBlob = hsm.SealNewVersion(target, sealing.RootLabelPrefix, root, keyId, version);
                 return new MintedVersion(new ProxyKeyVersionModel(version, Convert.ToBase64String(sealedBlob), now),
-                    $"inside Vault {vault.Metadata.Name}'s HSM, sealed there under root key {sealing.RootLabelPrefix}/r{KeyMaterial.SealingRootVersion} (the operator never held it)");
+                    $"inside Vault {vault.Metadata.Name}'s HSM, sealed there under root key {sealing.RootLabelPrefix}/r{root} (the operator never held it)");
             }
 
             var made = hsm.EnsureVersion(target, keyId, version, canEncrypt: true, canDecrypt: true);

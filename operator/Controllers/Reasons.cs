@@ -26,6 +26,11 @@ internal static class Reasons
     public const string KeysInHsm = "KeysInHsm";
     public const string RootKeyInHsm = "RootKeyInHsm";
     public const string RootKeyReady = "RootKeyReady";
+    public const string RootKeyMissing = "RootKeyMissing";
+    public const string RootKeyVersionsExhausted = "RootKeyVersionsExhausted";
+    public const string RootKeyRotationStarted = "RootKeyRotationStarted";
+    public const string KeyVersionsResealed = "KeyVersionsResealed";
+    public const string RootKeyDestroyed = "RootKeyDestroyed";
     public const string Created = "Created";
     public const string Updated = "Updated";
     public const string Deleted = "Deleted";

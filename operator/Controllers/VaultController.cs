@@ -34,6 +34,7 @@ internal sealed partial class VaultController(
     IHsmKeys hsm,
     OperatorOptions options,
     OperatorEnvironment environment,
+    TimeProvider timeProvider,
     ILogger<VaultController> logger) : IReconciler<V1Alpha1Vault>, IControllerSetup<V1Alpha1Vault>
 {
     /// <summary>Keeps the master key from being deleted with the Vault while keys wrapped by it exist.</summary>
@@ -51,6 +52,7 @@ internal sealed partial class VaultController(
     private readonly ResourceInformer<V1Alpha1ClusterCspAccount>? _clusterAccounts = options.ServesClusterKinds ? informers.GetInformer<V1Alpha1ClusterCspAccount>() : null;
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(ChildSelector);
     private readonly CachedChildMetadata _childMetadata = new(apply, informers, ChildSelector);
+    private readonly RootKeyStep _rootKey = new(client, events, hsm, timeProvider);
     /// <summary>
     /// The Vault's children (by the managed-by label), its Secrets (by the vault label: the master key deliberately has
     /// no owner reference), the PIN Secret it names, and the KeySets and CloudKeys whose keys its config serves.
@@ -174,7 +176,10 @@ internal sealed partial class VaultController(
         var masterKeyProblem = backend.IsPkcs11 || backend.IsHsmSealed ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
         var (rootStatus, rootReason, rootMessage) = VaultDecisions.RootKeyProtection(vault, backend);
         ready.Set(vault, status, ConditionTypes.RootKeyProtected, rootStatus, rootReason, rootMessage);
-        var hsmProblem = backend.IsPkcs11 || backend.IsHsmSealed ? await CheckHsmAsync(vault, status, backend.Sealing, cancellationToken).ConfigureAwait(false) : null;
+        TimeSpan? rootKeyRequeue = null;
+        var hsmProblem = backend.Sealing is { } sealing && backend.IsHsmSealed
+            ? await CheckRootKeyAsync(vault, status, sealing, requeue => rootKeyRequeue = requeue, cancellationToken).ConfigureAwait(false)
+            : backend.IsPkcs11 ? await CheckHsmAsync(vault, status, cancellationToken).ConfigureAwait(false) : null;
         if (!backend.IsPkcs11 && !backend.IsHsmSealed)
         {
             Conditions.Remove(status.Conditions, ConditionTypes.HsmAvailable);
@@ -272,7 +277,15 @@ internal sealed partial class VaultController(
 
         // A Vault that stops being Ready is a Warning: its proxy (and every key it serves) is affected.
         await ready.WriteAsync(vault, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
-        return Conditions.IsTrue(status.Conditions, ConditionTypes.Ready) ? ReconcileResult.Done : ReconcileResult.After(NotReadyRecheck);
+        TimeSpan? recheck = Conditions.IsTrue(status.Conditions, ConditionTypes.Ready) ? null : NotReadyRecheck;
+        if (rootKeyRequeue is { } rootKey)
+        {
+            // A root-key rotation in progress looks again when its next step is due (at least a second apart).
+            var due = rootKey < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : rootKey;
+            recheck = recheck is { } other && other < due ? other : due;
+        }
+
+        return recheck is { } delay ? ReconcileResult.After(delay) : ReconcileResult.Done;
     }
 
     /// <summary>
@@ -297,22 +310,14 @@ internal sealed partial class VaultController(
     /// every key version there). Sets HsmAvailable; returns the Ready reason and message when it cannot.
     /// </summary>
     /// <summary>
-    /// The HsmAvailable condition: the operator logs in to the Vault's HSM (PKCS#11 backend) or makes sure the root key
-    /// of a HsmSealed Vault exists in its token (root version 1, generated there the first time).
+    /// PKCS#11 backend: the PIN Secret exists and the operator can log in to a token with it (the operator generates
+    /// every key version there). Sets HsmAvailable; returns the Ready reason and message when it cannot.
     /// </summary>
-    private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, ProxySealingModel? sealing, CancellationToken cancellationToken)
+    private async Task<(string Reason, string Message)?> CheckHsmAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, CancellationToken cancellationToken)
     {
         try
         {
             var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
-            if (sealing is not null)
-            {
-                var used = hsm.EnsureRoot(target, sealing.RootLabelPrefix, KeyMaterial.SealingRootVersion);
-                ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.RootKeyReady,
-                    $"root key {sealing.RootLabelPrefix}/r{KeyMaterial.SealingRootVersion} is in {used} (PIN from {target.PinSource})");
-                return null;
-            }
-
             var token = hsm.Check(target);
             ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.LoggedIn, $"the operator logged in to {token} with the PIN from {target.PinSource}");
             return null;
@@ -320,7 +325,39 @@ internal sealed partial class VaultController(
         catch (HsmException ex)
         {
             var message = ex.Reason == HsmException.HsmUnavailable
-                ? $"the operator cannot use the HSM, so no key version can be {(sealing is null ? "generated" : "sealed")}: {ex.Message}"
+                ? $"the operator cannot use the HSM, so no key version can be generated: {ex.Message}"
+                : ex.Message;
+            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
+            Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
+            return (ex.Reason, message);
+        }
+    }
+
+    /// <summary>
+    /// HsmSealed: the root key in the token (made, rotated, retired: <see cref="RootKeyStep"/>). Sets HsmAvailable;
+    /// returns the Ready reason and message when the HSM cannot be used or the root key is missing.
+    /// </summary>
+    private async Task<(string Reason, string Message)?> CheckRootKeyAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, ProxySealingModel sealing, Action<TimeSpan?> requeue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var target = (await HsmTarget.ForVaultAsync(client, vault, cancellationToken).ConfigureAwait(false))!;
+            var outcome = await _rootKey.ReconcileAsync(vault, sealing, target, cancellationToken).ConfigureAwait(false);
+            requeue(outcome.Requeue);
+            if (outcome.Problem is { } problem)
+            {
+                ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, problem.Reason, problem.Message);
+                return problem;
+            }
+
+            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.True, Reasons.RootKeyReady,
+                $"root key {sealing.RootLabelPrefix}/r{outcome.Plan.Target} seals the key versions (PIN from {target.PinSource}); {outcome.Plan.Message}");
+            return null;
+        }
+        catch (HsmException ex)
+        {
+            var message = ex.Reason == HsmException.HsmUnavailable
+                ? $"the operator cannot use the HSM, so no key version can be sealed: {ex.Message}"
                 : ex.Message;
             ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
             Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);

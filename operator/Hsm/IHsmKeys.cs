@@ -38,6 +38,21 @@ internal interface IHsmKeys
     /// <exception cref="HsmException">No token of the target could be used, or the root key is missing (RootKeyMissing).</exception>
     byte[] SealNewVersion(HsmTarget target, string rootLabelPrefix, int rootVersion, string keyId, int version);
 
+    /// <summary>The root versions of a HsmSealed Vault the token holds, ascending.</summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    IReadOnlyList<int> RootVersions(HsmTarget target, string rootLabelPrefix);
+
+    /// <summary>
+    /// Reseals <paramref name="blob"/> (version <paramref name="version"/> of <paramref name="keyId"/>) under root version
+    /// <paramref name="toRootVersion"/> inside the HSM: the new blob. The plaintext never leaves the HSM.
+    /// </summary>
+    /// <exception cref="HsmException">No token could be used, a root is missing (RootKeyMissing) or the blob is not one of these (RootKeyConflict).</exception>
+    byte[] Reseal(HsmTarget target, string rootLabelPrefix, string keyId, int version, byte[] blob, int toRootVersion);
+
+    /// <summary>Destroys root version <paramref name="rootVersion"/>; how many objects there were (0 when gone).</summary>
+    /// <exception cref="HsmException">No token of the target could be used.</exception>
+    int DestroyRoot(HsmTarget target, string rootLabelPrefix, int rootVersion);
+
     /// <summary>Logs in to the first usable token; says which one ("token 'xks' of /usr/lib/…").</summary>
     /// <exception cref="HsmException">No token of the target could be used.</exception>
     string Check(HsmTarget target);

@@ -106,8 +106,42 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger, Vault
             }
             catch (Pkcs11SealingException ex)
             {
-                throw new HsmException(HsmException.RootKeyMissing, $"{token}: {ex.Message}");
+                throw new HsmException(ex.Reason == Pkcs11SealingFailure.RootMissing ? HsmException.RootKeyMissing : HsmException.RootKeyConflict, $"{token}: {ex.Message}");
             }
+        });
+    }
+
+    public IReadOnlyList<int> RootVersions(HsmTarget target, string rootLabelPrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        return OnFirstToken(target, $"list the root versions {rootLabelPrefix}/r*", (_, session, _) => new Pkcs11Sealer(session).RootVersions(rootLabelPrefix));
+    }
+
+    public byte[] Reseal(HsmTarget target, string rootLabelPrefix, string keyId, int version, byte[] blob, int toRootVersion)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        ArgumentNullException.ThrowIfNull(blob);
+        return OnFirstToken(target, $"reseal version {version} of {keyId} under root version {toRootVersion}", (_, session, token) =>
+        {
+            try
+            {
+                return new Pkcs11Sealer(session).Reseal(rootLabelPrefix, keyId, version, blob, toRootVersion);
+            }
+            catch (Pkcs11SealingException ex)
+            {
+                throw new HsmException(ex.Reason == Pkcs11SealingFailure.RootMissing ? HsmException.RootKeyMissing : HsmException.RootKeyConflict, $"{token}: {ex.Message}");
+            }
+        });
+    }
+
+    public int DestroyRoot(HsmTarget target, string rootLabelPrefix, int rootVersion)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootLabelPrefix);
+        return OnFirstToken(target, $"destroy root version {rootVersion}", (_, session, token) =>
+        {
+            var destroyed = new Pkcs11Sealer(session).DestroyRoot(rootLabelPrefix, rootVersion);
+            Log.RootDestroyed(logger, Pkcs11Sealer.RootLabel(rootLabelPrefix, rootVersion), destroyed, token);
+            return destroyed;
         });
     }
 
@@ -306,6 +340,9 @@ internal sealed partial class Pkcs11HsmKeys(ILogger<Pkcs11HsmKeys> logger, Vault
 
         [LoggerMessage(3504, LogLevel.Information, "Generated root key {Label} in the HSM ({Token}): AES-256, sensitive, never extractable, derive only")]
         public static partial void RootGenerated(ILogger logger, string label, string token);
+
+        [LoggerMessage(3505, LogLevel.Warning, "Destroyed root key {Label} in the HSM ({Count} object(s), {Token}): blobs sealed under it can no longer be opened")]
+        public static partial void RootDestroyed(ILogger logger, string label, int count, string token);
 
         [LoggerMessage(3503, LogLevel.Warning, "HSM {Token} failed to {What}: {Method} returned {ReturnValue}; the session is closed and the module re-initialised")]
         public static partial void TokenFailed(ILogger logger, string token, string what, string method, string returnValue);

@@ -14,9 +14,6 @@ public static class KeyMaterial
     /// <summary>The master key version the Vault's master key has in the wrap format (no rotation yet).</summary>
     public const int MasterKeyVersion = 1;
 
-    /// <summary>The root version a HsmSealed Vault seals new versions under (no root rotation yet).</summary>
-    public const int SealingRootVersion = 1;
-
     /// <summary>A new version: fresh random key material, wrapped under <paramref name="masterKey"/> for this key id and version.</summary>
     public static ProxyKeyVersionModel Wrap(ReadOnlySpan<byte> masterKey, string keyId, int version, DateTimeOffset createdAt)
     {

@@ -80,24 +80,6 @@ public static partial class KeyMaterialSecret
             throw new ArgumentException(inHsm ? "Versions in an HSM carry no wrapped material." : "Software versions need their wrapped material.", nameof(versions));
         }
 
-        var document = new Dictionary<string, object>(StringComparer.Ordinal) { ["keyId"] = xksKeyId! };
-        if (backend != SoftwareBackend)
-        {
-            document["backend"] = backend;
-        }
-
-        document["versions"] = versions.OrderBy(v => v.Version).Select(v =>
-        {
-            var entry = new Dictionary<string, object>(StringComparer.Ordinal) { ["version"] = v.Version };
-            if (v.WrappedMaterial is { } wrapped)
-            {
-                entry["wrappedMaterial"] = wrapped;
-            }
-
-            entry["createdAt"] = Timestamp(v.CreatedAt);
-            return entry;
-        }).ToList();
-
         var labels = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [VaultLabels.VaultLabel] = vaultName,
@@ -126,8 +108,62 @@ public static partial class KeyMaterialSecret
                 }),
             }),
             Type = "Opaque",
-            Data = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [DataKey] = JsonSerializer.SerializeToUtf8Bytes(document, WriteOptions) },
+            Data = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [DataKey] = Document(xksKeyId!, backend, versions) },
         };
+    }
+
+    /// <summary>
+    /// A copy of the material Secret <paramref name="secret"/> (metadata, resourceVersion and other data kept) whose
+    /// versions are <paramref name="versions"/>: how versions resealed under a new root key are written back.
+    /// </summary>
+    /// <exception cref="ArgumentException">The Secret is unreadable, or the versions do not suit its backend.</exception>
+    public static V1Secret WithVersions(V1Secret secret, IReadOnlyList<ProxyKeyVersionModel> versions)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(versions);
+        if (!TryRead(secret, out var keyId, out var current, out var backend, out var problem))
+        {
+            throw new ArgumentException($"Secret {secret.Metadata?.Name} {problem}.", nameof(secret));
+        }
+
+        if (versions.Select(v => v.Version).Order().SequenceEqual(current.Select(v => v.Version)) is false
+            || versions.Any(v => (v.WrappedMaterial is null) != (backend == Pkcs11Backend)))
+        {
+            throw new ArgumentException("The new versions must be the same version numbers, with material as the backend needs.", nameof(versions));
+        }
+
+        var data = new Dictionary<string, byte[]>(secret.Data!, StringComparer.Ordinal) { [DataKey] = Document(keyId, backend, versions) };
+        return new V1Secret
+        {
+            ApiVersion = secret.ApiVersion ?? "v1",
+            Kind = secret.Kind ?? "Secret",
+            Metadata = secret.Metadata,
+            Type = secret.Type,
+            Immutable = secret.Immutable,
+            Data = data,
+        };
+    }
+
+    private static byte[] Document(string xksKeyId, string backend, IReadOnlyList<ProxyKeyVersionModel> versions)
+    {
+        var document = new Dictionary<string, object>(StringComparer.Ordinal) { ["keyId"] = xksKeyId };
+        if (backend != SoftwareBackend)
+        {
+            document["backend"] = backend;
+        }
+
+        document["versions"] = versions.OrderBy(v => v.Version).Select(v =>
+        {
+            var entry = new Dictionary<string, object>(StringComparer.Ordinal) { ["version"] = v.Version };
+            if (v.WrappedMaterial is { } wrapped)
+            {
+                entry["wrappedMaterial"] = wrapped;
+            }
+
+            entry["createdAt"] = Timestamp(v.CreatedAt);
+            return entry;
+        }).ToList();
+        return JsonSerializer.SerializeToUtf8Bytes(document, WriteOptions);
     }
 
     /// <summary>

@@ -92,4 +92,67 @@ public sealed class HsmSealedVaultClusterTests(ITestOutputHelper output) : Opera
             Assert.DoesNotContain(seed.Pin!, text, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task RootKeyRotation_UnderAGenerateDataKeyDecryptLoop_FailsNoRequest_ResealsEveryVersion_AndDestroysTheOldRoot()
+    {
+        using var hsm = new SoftHsm();
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync(environment: hsm.Environment), hsm, hsmSealed: true);
+        var content = Encoding.UTF8.GetBytes("before the root rotation, " + Guid.NewGuid());
+        var stored = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, content, Context);
+        await seed.AnnotateAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "xks.dev/rotate-key", "v2");
+        await Eventually.HoldsAsync(async () => (await VersionsAsync(seed)).Count == 2, TimeSpan.FromSeconds(60), "key version 2 recorded");
+        var blobsBefore = (await VersionsAsync(seed)).Select(v => v.WrappedMaterial!).ToList();
+
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(() => seed.RoundTripsAsync(Context, stop.Token));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await seed.AnnotateAsync("vault/" + SeedEnvironment.VaultName, RootKeyDecisions.RequestAnnotation, "incident-42");
+
+        // Every version resealed under root 2 (new blobs), then root 1 destroyed after the grace: the token holds only r2.
+        var prefix = $"xks-root/{Ns}/{SeedEnvironment.VaultName}";
+        await Eventually.HoldsAsync(
+            async () => (await VersionsAsync(seed)).All(v => SealedKey.TryParse(Convert.FromBase64String(v.WrappedMaterial!), out var root, out _) && root == 2),
+            TimeSpan.FromSeconds(60), "every version resealed under root 2");
+        var resealedAfter = clock.Elapsed;
+        await Eventually.HoldsAsync(
+            () => Task.FromResult(seed.ListTokenObjects().Select(o => o.Attributes["label"]).SequenceEqual([prefix + "/r2"])),
+            RootKeyDecisions.RetirementGrace + TimeSpan.FromSeconds(60), "root 1 destroyed, root 2 alone in the token");
+        var destroyedAfter = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stop.CancelAsync();
+        var (succeeded, failures) = await load;
+
+        output.WriteLine($"root rotation: resealed after {resealedAfter.TotalSeconds:F1} s, old root destroyed after {destroyedAfter.TotalSeconds:F1} s; {succeeded} GenerateDataKey+Decrypt round trips meanwhile, {failures.Count} failed");
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.True(succeeded > 50, $"only {succeeded} round trips");
+
+        // The same keys: the object from before decrypts; the blobs changed; the marker records the request.
+        Assert.Equal(content, await seed.Envelope.DecryptAsync(stored));
+        var blobsAfter = (await VersionsAsync(seed)).Select(v => v.WrappedMaterial!).ToList();
+        Assert.Equal(2, blobsAfter.Count);
+        Assert.Empty(blobsAfter.Intersect(blobsBefore));
+        var vault = await seed.GetAsync("vault/" + SeedEnvironment.VaultName);
+        Assert.StartsWith("2;", vault["metadata"]!["annotations"]![RootKeyDecisions.MarkerAnnotation]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.EndsWith(";incident-42", vault["metadata"]!["annotations"]![RootKeyDecisions.MarkerAnnotation]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // A new version after the rotation is sealed under root 2; a proxy started now (only root 2 exists) serves both.
+        await seed.AnnotateAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "xks.dev/rotate-key", "v3");
+        await Eventually.HoldsAsync(async () => (await VersionsAsync(seed)).Count == 3, TimeSpan.FromSeconds(60), "key version 3 recorded");
+        Assert.All(await VersionsAsync(seed), v => Assert.True(SealedKey.TryParse(Convert.FromBase64String(v.WrappedMaterial!), out var root, out _) && root == 2));
+        await seed.StopProxyAsync();
+        await seed.RunProxyAsync();
+        Assert.Equal(content, await seed.Envelope.DecryptAsync(stored));
+        var fresh = Encoding.UTF8.GetBytes("after, " + Guid.NewGuid());
+        Assert.Equal(fresh, await seed.Envelope.DecryptAsync(await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, fresh, Context)));
+        var events = (await Cluster.KubectlAsync($"get events -n {Ns} --field-selector involvedObject.kind=Vault -o jsonpath={{.items[*].reason}}")).StandardOutput;
+        foreach (var reason in new[] { Reasons.RootKeyRotationStarted, Reasons.KeyVersionsResealed, Reasons.RootKeyDestroyed })
+        {
+            Assert.Contains(reason, events, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task<IReadOnlyList<ProxyKeyVersionModel>> VersionsAsync(SeedEnvironment seed) =>
+        KeyMaterialSecret.TryRead((await seed.TrySecretAsync(SeedEnvironment.KeyMaterialSecretName))!, out _, out var versions, out _) ? versions : [];
 }

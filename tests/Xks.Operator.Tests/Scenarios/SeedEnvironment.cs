@@ -235,6 +235,40 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
     }
 
+    /// <summary>
+    /// GenerateDataKey + Decrypt round trips through KMS and the proxy in a loop (64-byte objects, 20 ms apart) until
+    /// <paramref name="stop"/>: how a test shows a change made under load fails no request.
+    /// </summary>
+    public async Task<(int Succeeded, List<string> Failures)> RoundTripsAsync(IReadOnlyDictionary<string, string> context, CancellationToken stop)
+    {
+        var succeeded = 0;
+        var failures = new List<string>();
+        while (!stop.IsCancellationRequested)
+        {
+            var content = RandomNumberGenerator.GetBytes(64);
+            try
+            {
+                var stored = await Envelope.EncryptAsync(Alias, content, context, CancellationToken.None);
+                if (!(await Envelope.DecryptAsync(stored, CancellationToken.None)).AsSpan().SequenceEqual(content))
+                {
+                    failures.Add($"{DateTimeOffset.UtcNow:O} decrypted content differs");
+                }
+                else
+                {
+                    succeeded++;
+                }
+            }
+            catch (AmazonKeyManagementServiceException ex)
+            {
+                failures.Add($"{DateTimeOffset.UtcNow:O} {ex.ErrorCode}: {ex.Message}");
+            }
+
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        return (succeeded, failures);
+    }
+
     /// <summary><c>kubectl wait --for=condition=Ready</c> on the four samples.</summary>
     public async Task WaitReadyAsync(TimeSpan? timeout = null, params string[] resources)
     {

@@ -220,7 +220,7 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
         var oldAccessKeyId = Text((await seed.TrySecretAsync(SeedEnvironment.CredentialSecretName))!.Data["accessKeyId"]);
 
         using var stop = new CancellationTokenSource();
-        var load = Task.Run(() => RoundTripsAsync(seed, stop.Token));
+        var load = Task.Run(() => seed.RoundTripsAsync(ImageContext, stop.Token));
         await Task.Delay(TimeSpan.FromSeconds(1));
         await seed.AnnotateAsync(keySet, "xks.dev/rotate-credential", Guid.NewGuid().ToString("N"));
 
@@ -386,36 +386,6 @@ public sealed class SeedScenarioClusterTests(ITestOutputHelper output) : Operato
     }
 
     /// <summary>GenerateDataKey + Decrypt round trips until cancelled: how many worked, and what failed.</summary>
-    private static async Task<(int Succeeded, List<string> Failures)> RoundTripsAsync(SeedEnvironment seed, CancellationToken stop)
-    {
-        var succeeded = 0;
-        var failures = new List<string>();
-        while (!stop.IsCancellationRequested)
-        {
-            var content = RandomNumberGenerator.GetBytes(64);
-            try
-            {
-                var stored = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, content, ImageContext, CancellationToken.None);
-                if (!(await seed.Envelope.DecryptAsync(stored, CancellationToken.None)).AsSpan().SequenceEqual(content))
-                {
-                    failures.Add($"{DateTimeOffset.UtcNow:O} decrypted content differs");
-                }
-                else
-                {
-                    succeeded++;
-                }
-            }
-            catch (AmazonKeyManagementServiceException ex)
-            {
-                failures.Add($"{DateTimeOffset.UtcNow:O} {ex.ErrorCode}: {ex.Message}");
-            }
-
-            await Task.Delay(20, CancellationToken.None);
-        }
-
-        return (succeeded, failures);
-    }
-
     /// <summary>
     /// The object once the operator has written status for its current generation (what Argo CD would judge at rest);
     /// with <paramref name="requireReadyCondition"/> also once a Ready condition is there.

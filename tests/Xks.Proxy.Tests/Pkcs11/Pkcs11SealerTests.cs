@@ -276,4 +276,34 @@ public sealed class Pkcs11SealerTests : IDisposable
         var bySoftware = SealedKey.SealWithRoot(knownRoot, 7, "payments-db", 4, material);
         Assert.Equal(material, _sealer.Unseal("known", "payments-db", 4, bySoftware));
     }
+
+    [Fact]
+    public void RootVersions_ListsOnlyThisPrefixsRootLabels_Ascending()
+    {
+        _sealer.EnsureRoot(Prefix, 2);
+        _sealer.EnsureRoot(Prefix, 1);
+        _sealer.EnsureRoot(Prefix + "-other", 3);
+        _sealer.EnsureRoot(Prefix + "/nested", 4);
+        Import(Prefix + "/r07", RandomNumberGenerator.GetBytes(32), derive: true);
+        Import(Prefix + "/r", RandomNumberGenerator.GetBytes(32), derive: true);
+        Import(Prefix + "/r256", RandomNumberGenerator.GetBytes(32), derive: true);
+
+        Assert.Equal([1, 2], _sealer.RootVersions(Prefix));
+        Assert.Empty(_sealer.RootVersions("nobody"));
+    }
+
+    [Fact]
+    public void DestroyRoot_OneVersion_LeavesTheOthers_AndItsBlobsCannotBeUnsealed()
+    {
+        _sealer.EnsureRoot(Prefix, 1);
+        _sealer.EnsureRoot(Prefix, 2);
+        var blob = _sealer.SealNewKey(Prefix, 1, "payments-db", 1);
+
+        Assert.Equal(1, _sealer.DestroyRoot(Prefix, 1));
+        Assert.Equal(0, _sealer.DestroyRoot(Prefix, 1));
+
+        Assert.Equal([2], _sealer.RootVersions(Prefix));
+        var refused = Assert.Throws<Pkcs11SealingException>(() => _sealer.Unseal(Prefix, "payments-db", 1, blob));
+        Assert.Equal(Pkcs11SealingFailure.RootMissing, refused.Reason);
+    }
 }
