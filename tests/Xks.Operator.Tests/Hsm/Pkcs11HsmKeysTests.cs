@@ -146,4 +146,35 @@ public sealed class Pkcs11HsmKeysTests : IDisposable
     [Fact]
     public void Target_ToString_NeverShowsThePin() =>
         Assert.DoesNotContain(_pin, Target().ToString(), StringComparison.Ordinal);
+
+    [Fact]
+    public void SealedRoot_MadeSealedResealedAndRetired_TheOperatorNeverSeesAKeyAndTheBlobsFollowTheRoot()
+    {
+        const string Prefix = "xks-root/payments/xks";
+        Assert.Empty(_keys.RootVersions(Target(), Prefix));
+
+        Assert.Contains($"token '{_token}'", _keys.EnsureRoot(Target(), Prefix, 1), StringComparison.Ordinal);
+        var blob = _keys.SealNewVersion(Target(), Prefix, 1, "payments-db-2f1c", 1);
+        _keys.EnsureRoot(Target(), Prefix, 2);
+        var resealed = _keys.Reseal(Target(), Prefix, "payments-db-2f1c", 1, blob, 2);
+
+        Assert.Equal([1, 2], _keys.RootVersions(Target(), Prefix));
+        Assert.True(Xks.Contracts.KeyWrap.SealedKey.TryParse(resealed, out var root, out _));
+        Assert.Equal(2, root);
+        Assert.Equal(1, _keys.DestroyRoot(Target(), Prefix, 1));
+        Assert.Equal([2], _keys.RootVersions(Target(), Prefix));
+
+        // The old blob names the destroyed root; a blob of another key id fails the integrity check.
+        Assert.Equal(HsmException.RootKeyMissing, Assert.Throws<HsmException>(() => _keys.Reseal(Target(), Prefix, "payments-db-2f1c", 1, blob, 2)).Reason);
+        Assert.Equal(HsmException.RootKeyConflict, Assert.Throws<HsmException>(() => _keys.Reseal(Target(), Prefix, "another-key", 1, resealed, 2)).Reason);
+    }
+
+    [Fact]
+    public void SealNewVersion_NoRoot_IsRootKeyMissing()
+    {
+        var missing = Assert.Throws<HsmException>(() => _keys.SealNewVersion(Target(), "xks-root/payments/none", 1, "k", 1));
+
+        Assert.Equal(HsmException.RootKeyMissing, missing.Reason);
+        Assert.Contains("xks-root/payments/none/r1", missing.Message, StringComparison.Ordinal);
+    }
 }

@@ -210,4 +210,31 @@ public sealed class KeyMaterialSecretTests
         Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "k", [ProxyKeyVersionModel.InHsm(1, Created)]));
         Assert.Throws<ArgumentException>(() => KeyMaterialSecret.Build(CloudKey(), "xks", "k", [V1], "tpm"));
     }
+
+    [Fact]
+    public void WithVersions_ResealedBlobs_KeepsMetadataKeyIdAndBackend_AndReplacesTheMaterial()
+    {
+        var first = Convert.ToBase64String(SealedKey.Compose(1, new byte[SealedKey.WrappedSize]));
+        var second = Convert.ToBase64String(SealedKey.Compose(2, Enumerable.Repeat((byte)7, SealedKey.WrappedSize).ToArray()));
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "payments-db-2f1c", [new ProxyKeyVersionModel(1, first, Created)], KeyMaterialSecret.HsmSealedBackend);
+        secret.Metadata.ResourceVersion = "42";
+
+        var updated = KeyMaterialSecret.WithVersions(secret, [new ProxyKeyVersionModel(1, second, Created)]);
+
+        Assert.Same(secret.Metadata, updated.Metadata);
+        Assert.True(KeyMaterialSecret.TryRead(updated, out var keyId, out var versions, out var backend, out var problem), problem);
+        Assert.Equal(("payments-db-2f1c", KeyMaterialSecret.HsmSealedBackend), (keyId, backend));
+        Assert.Equal([(1, second, Created)], versions.Select(v => (v.Version, v.WrappedMaterial!, v.CreatedAt)));
+    }
+
+    [Fact]
+    public void WithVersions_OtherVersionNumbersOrNoMaterial_Throws()
+    {
+        var blob = Convert.ToBase64String(SealedKey.Compose(1, new byte[SealedKey.WrappedSize]));
+        var secret = KeyMaterialSecret.Build(CloudKey(), "xks", "k", [new ProxyKeyVersionModel(1, blob, Created)], KeyMaterialSecret.HsmSealedBackend);
+
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.WithVersions(secret, [new ProxyKeyVersionModel(2, blob, Created)]));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.WithVersions(secret, [ProxyKeyVersionModel.InHsm(1, Created)]));
+        Assert.Throws<ArgumentException>(() => KeyMaterialSecret.WithVersions(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, []));
+    }
 }
