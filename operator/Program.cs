@@ -2,6 +2,7 @@ using System.Net;
 using k8s;
 using Xks.Operator.Backup;
 using Xks.Operator.Crds;
+using Xks.Operator.Custody;
 using Xks.Operator.Hosting;
 using Xks.Operator.Options;
 using Xks.Operator.Resources;
@@ -9,6 +10,11 @@ using Xks.Operator.Resources;
 if (BackupCommandLine.IsBackupVerb(args))
 {
     return await BackupCommand.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
+}
+
+if (ShamirCommandLine.IsShamirVerb(args))
+{
+    return await ShamirCommand.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
 }
 
 var commandLine = OperatorCommandLine.Parse(args);

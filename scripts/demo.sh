@@ -8,6 +8,10 @@
 # for AWS KMS (it calls the proxy over HTTPS with SigV4, like AWS). There is no kubelet, so this script marks the
 # proxy pods Ready itself.
 #
+# The Vault's root key is split among custodians (keyProtection Shamir, docs/key-custody.md): the demo runs the
+# custodians' ceremony (xks-operator shamir init, 2 of 3 shares), the proxy starts sealed, and two custodians unseal it.
+# DEMO_KEY_PROTECTION=Plaintext runs the development mode instead (a plain master-key Secret).
+#
 #   scripts/demo.sh          run (or re-run) the whole walkthrough; processes keep running afterwards
 #   scripts/demo.sh stop     stop the processes this script started (the control plane stays: cluster.sh down)
 #   scripts/demo.sh status   show what runs
@@ -22,6 +26,8 @@ HOSTNAME_XKS=xks.example.com           # the sample Vault's hostname
 KMS_PORT=${DEMO_KMS_PORT:-14566}
 PROXY_PORT=${DEMO_PROXY_PORT:-18443}
 OPERATOR_PORT=${DEMO_OPERATOR_PORT:-18081}
+ADMIN_PORT=${DEMO_ADMIN_PORT:-19444}
+KEY_PROTECTION=${DEMO_KEY_PROTECTION:-Shamir}
 CONFIGURATION=Release
 PIDS=$DEMO/pids
 IMAGE=$ROOT/tests/testassets/seed-image.png
@@ -44,7 +50,7 @@ case "${1:-run}" in
       echo "no demo processes recorded"
     fi
     exit 0 ;;
-  run) ;;
+  run) [ "$KEY_PROTECTION" = Shamir ] || [ "$KEY_PROTECTION" = Plaintext ] || die "DEMO_KEY_PROTECTION is Shamir (default) or Plaintext" ;;
   *) die "usage: scripts/demo.sh [run|stop|status]" ;;
 esac
 
@@ -116,6 +122,10 @@ k apply -f config/samples/ | sed 's/^/    /'
 info "and patched for the laptop: no Ingress controller or cert-manager here, no AWS:"
 k patch vault xks --type merge -p '{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls"}}}' | sed 's/^/    /'
 k patch cspaccount production --type merge -p "{\"spec\":{\"endpoint\":\"http://127.0.0.1:$KMS_PORT/\"}}" | sed 's/^/    /'
+if [ "$KEY_PROTECTION" = Shamir ]; then
+  info "and its root key split among custodians (keyProtection Shamir):"
+  k patch vault xks --type merge -p '{"spec":{"keyProtection":{"mode":"Shamir"}}}' | sed 's/^/    /'
+fi
 
 say "The operator (watching namespace $NS; metrics and probes on http://127.0.0.1:$OPERATOR_PORT)"
 nohup dotnet "$OPERATOR_DLL" run --kubeconfig "$KUBECONFIG" --namespace "$NS" --leader-elect false \
@@ -123,6 +133,13 @@ nohup dotnet "$OPERATOR_DLL" run --kubeconfig "$KUBECONFIG" --namespace "$NS" --
 record operator $!
 wait_for "the operator" 60 curl -sf "http://127.0.0.1:$OPERATOR_PORT/readyz"
 info "ready; log: $DEMO/operator.log"
+
+if [ "$KEY_PROTECTION" = Shamir ]; then
+  say "The custodians' ceremony, once: a root key sealed under an unseal key split 2-of-3 (xks-operator shamir init)"
+  rm -rf "$DEMO/shares"
+  dotnet "$OPERATOR_DLL" shamir init --kubeconfig "$KUBECONFIG" --namespace "$NS" --vault xks --threshold 2 --shares 3 --out-dir "$DEMO/shares" | sed 's/^/    /'
+  info "Secret xks-keyring holds the sealed root; $DEMO/shares holds one share per custodian (nothing else does)"
+fi
 
 say "Acting as the kubelet: the Vault's proxy pods marked Running and Ready (no kubelet on this control plane)"
 wait_for "the Vault's Deployment" 60 k get deployment xks-proxy
@@ -142,18 +159,33 @@ record kubelet $!
 wait_for "the proxy Deployment's 2 replicas" 90 bash -c "[ \"\$(kubectl -n $NS get deployment xks-proxy -o jsonpath='{.status.availableReplicas}')\" = 2 ]"
 info "deployment/xks-proxy: 2/2 available"
 
-say "The Vault's proxy as a local process: its config Secret watched, master key and TLS where the pod mounts them"
+say "The Vault's proxy as a local process: its config Secret watched, TLS (and, in Plaintext mode, the master key) where the pod mounts them"
 VOLUME=$DEMO/proxy-root
 rm -rf "$VOLUME"; mkdir -p "$VOLUME/var/run/xks/master-key" "$VOLUME/var/run/xks/tls" "$VOLUME/var/lib/xks"
-wait_for "the master key Secret" 60 k get secret xks-master-key
-k get secret xks-master-key -o jsonpath='{.data.master\.key}' | base64 -d > "$VOLUME/var/run/xks/master-key/master.key"
+ADMIN=()
+if [ "$KEY_PROTECTION" = Plaintext ]; then
+  wait_for "the master key Secret" 60 k get secret xks-master-key
+  k get secret xks-master-key -o jsonpath='{.data.master\.key}' | base64 -d > "$VOLUME/var/run/xks/master-key/master.key"
+  chmod 600 "$VOLUME/var/run/xks/master-key/master.key"
+else
+  ADMIN=(--admin-port "$ADMIN_PORT")
+fi
 k get secret xks-tls -o jsonpath='{.data.tls\.crt}' | base64 -d > "$VOLUME/var/run/xks/tls/tls.crt"
 k get secret xks-tls -o jsonpath='{.data.tls\.key}' | base64 -d > "$VOLUME/var/run/xks/tls/tls.key"
-chmod 600 "$VOLUME/var/run/xks/master-key/master.key" "$VOLUME/var/run/xks/tls/tls.key"
+chmod 600 "$VOLUME/var/run/xks/tls/tls.key"
+wait_for "the proxy config Secret" 60 k get secret xks-proxy-config
 nohup dotnet "$PROXY_DLL" serve --config-secret "$NS/xks-proxy-config" --kubeconfig "$KUBECONFIG" \
-  --volume-root "$VOLUME" --address 127.0.0.1 --port "$PROXY_PORT" --metrics-port 0 > "$DEMO/proxy.log" 2>&1 &
+  --volume-root "$VOLUME" --address 127.0.0.1 --port "$PROXY_PORT" --metrics-port 0 "${ADMIN[@]}" > "$DEMO/proxy.log" 2>&1 &
 record proxy $!
 PROXY_CURL=(curl -s --cacert "$TLS/ca.crt" --resolve "$HOSTNAME_XKS:$PROXY_PORT:127.0.0.1")
+if [ "$KEY_PROTECTION" = Shamir ]; then
+  wait_for "the proxy's unseal API" 60 curl -sf "http://127.0.0.1:$ADMIN_PORT/admin/v1/seal-status"
+  info "the proxy started sealed: /readyz answers $("${PROXY_CURL[@]}" -o /dev/null -w '%{http_code}' "https://$HOSTNAME_XKS:$PROXY_PORT/readyz"); in a cluster each custodian reaches it with kubectl port-forward pod/<xks-proxy-pod> 9444"
+  for share in "$DEMO"/shares/xks-share-1-of-3.txt "$DEMO"/shares/xks-share-3-of-3.txt; do
+    info "custodian $(basename "$share" .txt | sed 's/xks-share-//'): xks-proxy admin unseal --url http://127.0.0.1:$ADMIN_PORT --share-file $(basename "$share")"
+    dotnet "$PROXY_DLL" admin unseal --url "http://127.0.0.1:$ADMIN_PORT" --share-file "$share" | sed 's/^/    /'
+  done
+fi
 wait_for "the proxy" 60 "${PROXY_CURL[@]}" -f "https://$HOSTNAME_XKS:$PROXY_PORT/readyz"
 info "https://$HOSTNAME_XKS:$PROXY_PORT (resolved to 127.0.0.1) ready; log: $DEMO/proxy.log"
 

@@ -29,7 +29,7 @@ internal static class VaultSnapshotReader
             }
         }
 
-        var secretNames = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.MasterKeySecret(vault) };
+        var secretNames = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.MasterKeySecret(vault), VaultNames.KeyringSecret(vault) };
         secretNames.UnionWith(keySets.Select(KeySetNames.CredentialSecret));
         if (vault.Spec.Tls is { IssuerRef: null, SecretName: { Length: > 0 } tls })
         {

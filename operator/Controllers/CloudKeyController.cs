@@ -150,7 +150,8 @@ internal sealed partial class CloudKeyController(
         var material = await _material.EnsureAsync(key, keySet, vault, now, cancellationToken).ConfigureAwait(false);
         if (material is null)
         {
-            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s master key", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
+            var root = ProxyBackendModel.ForVault(vault).IsShamir ? $"keyring Secret {VaultNames.KeyringSecret(vault)} (made by the custodians' xks-operator shamir init)" : "master key";
+            return await ready.WaitAsync(key, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s {root}", VaultSafetyNet, cancellationToken).ConfigureAwait(false);
         }
 
         status.XksKeyId = material.KeyId;

@@ -1,5 +1,7 @@
 using k8s;
 using k8s.Models;
+using Xks.Contracts.KeyCustody;
+using Xks.Contracts.KeyWrap;
 using Xks.Operator.Api;
 using Xks.Operator.Entities;
 using Xks.Operator.Hsm;
@@ -148,6 +150,19 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
             return new MintedVersion(ProxyKeyVersionModel.InHsm(version, now), $"inside Vault {vault.Metadata.Name}'s HSM (object {made.Label}, AES-256, sensitive, not extractable)");
         }
 
+        if (backend.IsShamir)
+        {
+            // A derivation salt under the current root: the key exists only where the root is, in unsealed proxies.
+            var keyring = await KeyringAsync(vault, cancellationToken).ConfigureAwait(false);
+            if (keyring is null)
+            {
+                return null;
+            }
+
+            return new MintedVersion(new ProxyKeyVersionModel(version, Convert.ToBase64String(DerivedKey.Create(keyring.CurrentRoot)), now),
+                $"in Vault {vault.Metadata.Name}, derived from its root key version {keyring.CurrentRoot} (the operator recorded a random salt; the key itself exists only in unsealed proxies)");
+        }
+
         var masterKey = await MasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
         if (masterKey is null)
         {
@@ -165,6 +180,14 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
     }
 
     private sealed record MintedVersion(ProxyKeyVersionModel Version, string Where);
+
+    /// <summary>A Shamir Vault's keyring (sealed roots), or null while the custodians have not made a usable one.</summary>
+    private async Task<ShamirKeyring?> KeyringAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    {
+        var secret = await client.ReadSecretOrNullAsync(vault.Metadata.NamespaceProperty, VaultNames.KeyringSecret(vault), cancellationToken).ConfigureAwait(false);
+        var text = secret?.Data?.TryGetValue(ProxyLayout.KeyringKey, out var bytes) == true ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+        return KeyCustodyDecisions.KeyringProblem(text, VaultNames.ShamirVaultId(vault)) is null ? ShamirKeyring.Parse(text!) : null;
+    }
 
     private async Task<byte[]?> MasterKeyAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Xks.Contracts.KeyCustody;
 using Xks.Operator.Aws;
 using Xks.Operator.Resources;
 
@@ -56,6 +57,30 @@ public enum MasterKeyAction
 /// </summary>
 public static class KeyCustodyDecisions
 {
+    /// <summary>
+    /// What is wrong with a Shamir Vault's keyring document, or null: missing, not a keyring (its parser's precise
+    /// problem), or the keyring of another Vault (shares and roots are bound to the vault id).
+    /// </summary>
+    public static string? KeyringProblem(string? keyringJson, string vaultId)
+    {
+        if (string.IsNullOrWhiteSpace(keyringJson))
+        {
+            return $"it has no {ProxyLayout.KeyringKey}";
+        }
+
+        ShamirKeyring keyring;
+        try
+        {
+            keyring = ShamirKeyring.Parse(keyringJson);
+        }
+        catch (FormatException ex)
+        {
+            return $"{ProxyLayout.KeyringKey} is not a keyring: {ex.Message}";
+        }
+
+        return keyring.VaultId == vaultId ? null : $"{ProxyLayout.KeyringKey} is the keyring of Vault {keyring.VaultId}, not {vaultId}";
+    }
+
     /// <summary>
     /// Whether released material may be destroyed. Destroyed only when it was released with deletionPolicy Delete, its KMS
     /// key's ARN is recorded, the KeySet still reaches that ARN's account and region (after a cspAccountRef or region

@@ -27,6 +27,10 @@ internal static class Reasons
     public const string RootKeyInHsm = "RootKeyInHsm";
     public const string RootKeyReady = "RootKeyReady";
     public const string RootKeyMissing = "RootKeyMissing";
+    public const string RootKeySplitAmongCustodians = "RootKeySplitAmongCustodians";
+    public const string KeyringMissing = "KeyringMissing";
+    public const string KeyringInvalid = "KeyringInvalid";
+    public const string ProxySealed = "ProxySealed";
     public const string RootKeyVersionsExhausted = "RootKeyVersionsExhausted";
     public const string RootKeyRotationStarted = "RootKeyRotationStarted";
     public const string KeyVersionsResealed = "KeyVersionsResealed";

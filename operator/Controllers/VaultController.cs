@@ -173,7 +173,7 @@ internal sealed partial class VaultController(
         }
 
         var backend = ProxyBackendModel.ForVault(vault);
-        var masterKeyProblem = backend.IsPkcs11 || backend.IsHsmSealed ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
+        var masterKeyProblem = !backend.HasMasterKey ? null : await EnsureMasterKeyAsync(vault, cancellationToken).ConfigureAwait(false);
         var (rootStatus, rootReason, rootMessage) = VaultDecisions.RootKeyProtection(vault, backend);
         ready.Set(vault, status, ConditionTypes.RootKeyProtected, rootStatus, rootReason, rootMessage);
         TimeSpan? rootKeyRequeue = null;
@@ -185,13 +185,28 @@ internal sealed partial class VaultController(
             Conditions.Remove(status.Conditions, ConditionTypes.HsmAvailable);
         }
 
+        if (backend.IsShamir)
+        {
+            // The keyring (sealed roots) goes into the config; without it no proxy could ever be unsealed.
+            var (withKeyring, keyringProblem) = await WithKeyringAsync(vault, backend, cancellationToken).ConfigureAwait(false);
+            if (keyringProblem is { } problem)
+            {
+                ready.Set(vault, status, ConditionTypes.Ready, ConditionStatus.False, problem.Reason, problem.Message);
+                await events.WarningAsync(vault, problem.Reason, problem.Message, cancellationToken).ConfigureAwait(false);
+                await ready.WriteAsync(vault, status, cancellationToken).ConfigureAwait(false);
+                return ReconcileResult.After(NotReadyRecheck);
+            }
+
+            backend = withKeyring;
+        }
+
         var keyStores = KeyStoresOf(vault, backend);
         foreach (var problem in keyStores.Problems)
         {
             await events.WarningAsync(vault, Reasons.ConfigIncomplete, $"left out of the proxy config: {problem}", cancellationToken).ConfigureAwait(false);
         }
 
-        var config = ProxyConfigModel.ForVault(vault, keyStores.KeyStores, keyStores.Regions);
+        var config = ProxyConfigModel.ForVault(vault, keyStores.KeyStores, keyStores.Regions) with { Backend = backend };
         var configProblems = ProxyConfigRenderer.Validate(config);
         if (configProblems.Count > 0)
         {
@@ -239,14 +254,8 @@ internal sealed partial class VaultController(
         status.Replicas = deployment?.Status?.Replicas ?? 0;
         status.ReadyReplicas = deployment?.Status?.ReadyReplicas ?? 0;
         var available = deployment?.Status?.AvailableReplicas ?? 0;
-        if (available >= desiredReplicas)
-        {
-            ready.Set(vault, status, ConditionTypes.ProxyAvailable, ConditionStatus.True, Reasons.MinimumReplicasAvailable, $"{available}/{desiredReplicas} proxy replicas available");
-        }
-        else
-        {
-            ready.Set(vault, status, ConditionTypes.ProxyAvailable, ConditionStatus.False, available == 0 ? Reasons.NoReplicasAvailable : Reasons.ReplicasUnavailable, $"{available}/{desiredReplicas} proxy replicas available");
-        }
+        var (proxyStatus, proxyReason, proxyMessage) = VaultDecisions.ProxyAvailability(vault, backend, available, desiredReplicas);
+        ready.Set(vault, status, ConditionTypes.ProxyAvailable, proxyStatus, proxyReason, proxyMessage);
 
         status.CertificateSecretName = VaultNames.TlsSecret(vault);
         var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
@@ -446,6 +455,30 @@ internal sealed partial class VaultController(
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A Shamir Vault's keyring from the Secret &lt;vault&gt;-keyring (made by the custodians' <c>xks-operator shamir
+    /// init</c>; never by the operator, which would then have seen the root): the backend with it, or why not. The
+    /// Secret gets the custody finalizer and keep annotations.
+    /// </summary>
+    private async Task<(ProxyBackendModel Backend, (string Reason, string Message)? Problem)> WithKeyringAsync(V1Alpha1Vault vault, ProxyBackendModel backend, CancellationToken cancellationToken)
+    {
+        var ns = vault.Metadata.NamespaceProperty;
+        var name = VaultNames.KeyringSecret(vault);
+        var secret = await client.ReadSecretOrNullAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        if (secret is null)
+        {
+            return (backend, (Reasons.KeyringMissing,
+                $"Secret {name} does not exist: the custodians make it once with `xks-operator shamir init --namespace {ns} --vault {vault.Metadata.Name} --threshold K --shares N --out-dir DIR` (it writes the sealed keyring and one share file per custodian; docs/key-custody.md)"));
+        }
+
+        secret = await client.ProtectAsync(secret, cancellationToken).ConfigureAwait(false);
+        var text = secret.Data?.TryGetValue(ProxyLayout.KeyringKey, out var bytes) == true ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+        var problem = KeyCustodyDecisions.KeyringProblem(text, backend.Shamir!.VaultId);
+        return problem is not null
+            ? (backend, (Reasons.KeyringInvalid, $"Secret {name}: {problem}; it is left as it is — restore it from a backup"))
+            : (backend with { Shamir = backend.Shamir with { KeyringJson = text } }, null);
     }
 
     /// <summary>The key-material Secrets of the Vault whose versions are wrapped by its master key (not those in an HSM).</summary>

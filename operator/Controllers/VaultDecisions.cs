@@ -24,11 +24,29 @@ public static class VaultDecisions
         return backend switch
         {
             { IsPkcs11: true } => (ConditionStatus.True, Reasons.KeysInHsm, "key versions are generated and kept inside the HSM; no root key is stored in Kubernetes"),
+            { IsShamir: true } => (ConditionStatus.True, Reasons.RootKeySplitAmongCustodians,
+                $"the root key is sealed in Secret {VaultNames.KeyringSecret(vault)} under an unseal key split among custodians (Shamir); it exists in plaintext only in the memory of unsealed proxies, and key versions are derived there"),
             { Sealing: { } sealing } => (ConditionStatus.True, Reasons.RootKeyInHsm,
                 $"key versions are generated and wrapped inside the HSM under root key {sealing.RootLabelPrefix}/r<n>, which never leaves it; Secrets and etcd hold sealed blobs only, and the proxy unwraps them through the HSM"),
             _ => (ConditionStatus.False, Reasons.PlaintextRootKey,
                 $"development mode: the master key is the plain Secret {VaultNames.MasterKeySecret(vault)}; anyone who can read Secrets in namespace {vault.Metadata.NamespaceProperty}, etcd or an etcd backup holds every key of this Vault; set spec.keyProtection.mode HsmSealed (docs/key-custody.md)"),
         };
+    }
+
+    /// <summary>
+    /// The ProxyAvailable condition from the Deployment's available replicas. With none on a Shamir Vault the likely
+    /// cause is that the proxies are sealed (they start sealed, and a restarted replica needs the custodians again), so
+    /// the reason is ProxySealed and the message says how to unseal.
+    /// </summary>
+    public static (string Status, string Reason, string Message) ProxyAvailability(V1Alpha1Vault vault, ProxyBackendModel backend, int available, int desired)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        ArgumentNullException.ThrowIfNull(backend);
+        var counted = $"{available}/{desired} proxy replicas available";
+        return available >= desired ? (ConditionStatus.True, Reasons.MinimumReplicasAvailable, counted)
+            : available == 0 && backend.IsShamir ? (ConditionStatus.False, Reasons.ProxySealed,
+                $"{counted}: a Shamir Vault's proxies start sealed until custodians unseal them — for each pod, `kubectl port-forward -n {vault.Metadata.NamespaceProperty} pod/<pod> {ProxyLayout.AdminPort}`, then k custodians each run `xks-proxy admin unseal --url http://127.0.0.1:{ProxyLayout.AdminPort} --share-file <their share>` (docs/key-custody.md)")
+            : (ConditionStatus.False, available == 0 ? Reasons.NoReplicasAvailable : Reasons.ReplicasUnavailable, counted);
     }
 
     /// <summary>

@@ -247,7 +247,7 @@ public sealed class V1Alpha1KeyProtection
 {
     [JsonPropertyName("mode")]
     [DefaultValue(V1Alpha1KeyProtectionMode.Plaintext)]
-    [Description("Plaintext (default; development only): the master key is the plain Secret <vault>-master-key. HsmSealed: a non-extractable AES-256 root key in the token of keyProtection.hsm wraps every key version inside the HSM (C_WrapKey); the operator never sees key material and the proxy unwraps the versions through the HSM at start. Changing the mode of a Vault that has keys is refused per CloudKey (Conflict).")]
+    [Description("Plaintext (default; development only): the master key is the plain Secret <vault>-master-key. HsmSealed: a non-extractable AES-256 root key in the token of keyProtection.hsm wraps every key version inside the HSM (C_WrapKey); the operator never sees key material and the proxy unwraps the versions through the HSM at start. Shamir: the root key is sealed under an unseal key split among custodians (xks-operator shamir init makes the keyring Secret <vault>-keyring and the share files); proxies start sealed until k custodians unseal one (docs/key-custody.md). Changing the mode of a Vault that has keys is refused per CloudKey (Conflict).")]
     public V1Alpha1KeyProtectionMode Mode { get; set; } = V1Alpha1KeyProtectionMode.Plaintext;
 
     [JsonPropertyName("hsm")]
@@ -260,6 +260,7 @@ public enum V1Alpha1KeyProtectionMode
 {
     Plaintext,
     HsmSealed,
+    Shamir,
 }
 
 [Description("The PKCS#11 token holding a Vault's root key.")]

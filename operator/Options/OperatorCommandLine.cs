@@ -26,6 +26,7 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                xks-operator backup|restore|backup-key …
                                                  back up a Vault's keys to an encrypted bundle, restore one
                                                  (xks-operator backup --help; docs/key-custody.md)
+               xks-operator shamir init …        the custodians' ceremony of a Shamir Vault: keyring and shares
 
         options of run:
           --kubeconfig PATH                 kubeconfig (default: in-cluster, else $KUBECONFIG or ~/.kube/config)

@@ -37,6 +37,12 @@ public static partial class KeyMaterialSecret
     /// </summary>
     public const string HsmSealedBackend = "hsm-sealed";
 
+    /// <summary>
+    /// Backend of software versions of a Shamir Vault: derivation salts under a root (wrap format 4) or, after a root
+    /// rotation ceremony, versions wrapped under the new root (format 2). Only an unsealed proxy can open either.
+    /// </summary>
+    public const string ShamirBackend = "shamir";
+
     // Base64 as written ('+' and '/' unescaped); the document holds no markup that stricter escaping would protect.
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -72,8 +78,8 @@ public static partial class KeyMaterialSecret
         var inHsm = backend switch
         {
             Pkcs11Backend => true,
-            SoftwareBackend or HsmSealedBackend => false,
-            _ => throw new ArgumentException($"'{backend}' is not a key backend ({SoftwareBackend}, {HsmSealedBackend} or {Pkcs11Backend}).", nameof(backend)),
+            SoftwareBackend or HsmSealedBackend or ShamirBackend => false,
+            _ => throw new ArgumentException($"'{backend}' is not a key backend ({SoftwareBackend}, {HsmSealedBackend}, {ShamirBackend} or {Pkcs11Backend}).", nameof(backend)),
         };
         if (versions.Any(v => (v.WrappedMaterial is null) != inHsm))
         {
@@ -102,6 +108,7 @@ public static partial class KeyMaterialSecret
                     ["xks.dev/description"] = backend switch
                     {
                         Pkcs11Backend => "Key versions of a CloudKey, generated inside the Vault's HSM (this Secret only lists them). Deleting it stops the proxy serving the key.",
+                        ShamirBackend => "Key versions of a CloudKey, derived from the Vault's root key that only unsealed proxies hold (this Secret holds the derivation salts). Deleting it makes the KMS key unusable for good.",
                         HsmSealedBackend => "Key versions of a CloudKey, sealed by the Vault's root key inside its HSM. Deleting it makes the KMS key unusable for good.",
                         _ => "Key versions of a CloudKey, wrapped by its Vault's master key. Deleting it makes the KMS key unusable for good.",
                     },
@@ -217,9 +224,9 @@ public static partial class KeyMaterialSecret
             var named = SoftwareBackend;
             if (root.TryGetProperty("backend", out var backendElement))
             {
-                if (backendElement.ValueKind != JsonValueKind.String || backendElement.GetString() is not (SoftwareBackend or Pkcs11Backend or HsmSealedBackend))
+                if (backendElement.ValueKind != JsonValueKind.String || backendElement.GetString() is not (SoftwareBackend or Pkcs11Backend or HsmSealedBackend or ShamirBackend))
                 {
-                    return $"'{DataKey}': backend must be {SoftwareBackend}, {HsmSealedBackend} or {Pkcs11Backend}";
+                    return $"'{DataKey}': backend must be {SoftwareBackend}, {HsmSealedBackend}, {ShamirBackend} or {Pkcs11Backend}";
                 }
 
                 named = backendElement.GetString()!;
@@ -279,6 +286,16 @@ public static partial class KeyMaterialSecret
                 return "wrappedMaterial must not be set: the version lives in the HSM";
             }
         }
+        else if (backend == ShamirBackend)
+        {
+            if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
+                || !(IsDerived(material.GetString()) || WrappedKey.IsWellFormed(material.GetString())))
+            {
+                return $"wrappedMaterial must be Base64 of a derivation salt under a root key ({DerivedKey.Size} bytes, format 4) or of a key wrapped under one ({WrappedKey.Format2Size} bytes, format 2)";
+            }
+
+            wrappedMaterial = material.GetString()!;
+        }
         else if (backend == HsmSealedBackend)
         {
             if (!entry.TryGetProperty("wrappedMaterial", out var material) || material.ValueKind != JsonValueKind.String
@@ -308,6 +325,12 @@ public static partial class KeyMaterialSecret
 
         version = new ProxyKeyVersionModel(n, wrappedMaterial, createdAt);
         return null;
+    }
+
+    private static bool IsDerived(string? base64)
+    {
+        Span<byte> bytes = stackalloc byte[DerivedKey.Size + 3];
+        return base64 is not null && Convert.TryFromBase64String(base64, bytes, out var written) && DerivedKey.TryParse(bytes[..written], out _, out _);
     }
 
     private static bool IsSealed(string? base64)

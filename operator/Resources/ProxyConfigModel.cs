@@ -90,7 +90,7 @@ public sealed record ProxyConfigModel
 /// wrapped by a root key in a token and no master key exists; without, the master key and data directory at the pod's
 /// mount paths.
 /// </summary>
-public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11, ProxySealingModel? Sealing = null)
+public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11, ProxySealingModel? Sealing = null, ProxyShamirModel? Shamir = null)
 {
     public static readonly ProxyBackendModel Software = new((ProxyPkcs11Model?)null);
 
@@ -99,18 +99,30 @@ public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11, ProxySealingMod
     /// <summary>The software backend with keyProtection HsmSealed: no master key, versions sealed by the HSM's root key.</summary>
     public bool IsHsmSealed => Pkcs11 is null && Sealing is not null;
 
-    /// <summary>The name recorded in key-material Secrets: "software", "hsm-sealed" or "pkcs11".</summary>
-    public string Name => IsPkcs11 ? KeyMaterialSecret.Pkcs11Backend : IsHsmSealed ? KeyMaterialSecret.HsmSealedBackend : KeyMaterialSecret.SoftwareBackend;
+    /// <summary>The software backend with keyProtection Shamir: no master key, roots sealed under the custodians' unseal key.</summary>
+    public bool IsShamir => Pkcs11 is null && Sealing is null && Shamir is not null;
+
+    /// <summary>Neither plaintext nor PKCS#11: the Vault has no master-key Secret.</summary>
+    public bool HasMasterKey => !IsPkcs11 && !IsHsmSealed && !IsShamir;
+
+    /// <summary>The name recorded in key-material Secrets: "software", "hsm-sealed", "shamir" or "pkcs11".</summary>
+    public string Name => IsPkcs11 ? KeyMaterialSecret.Pkcs11Backend
+        : IsHsmSealed ? KeyMaterialSecret.HsmSealedBackend
+        : IsShamir ? KeyMaterialSecret.ShamirBackend
+        : KeyMaterialSecret.SoftwareBackend;
 
     public static ProxyBackendModel ForVault(V1Alpha1Vault vault)
     {
         ArgumentNullException.ThrowIfNull(vault);
         if (vault.Spec.KeyBackend?.Type != V1Alpha1KeyBackendType.Pkcs11 || vault.Spec.KeyBackend.Pkcs11 is not { } pkcs11)
         {
-            return vault.Spec.KeyBackend?.Type != V1Alpha1KeyBackendType.Pkcs11
-                && vault.Spec.KeyProtection is { Mode: V1Alpha1KeyProtectionMode.HsmSealed, Hsm: { } hsm }
-                ? new ProxyBackendModel(null, new ProxySealingModel(hsm.Library ?? "", Tokens(hsm.TokenLabel, hsm.Slot, hsm.Library, hsm.AdditionalTokens), VaultNames.RootKeyLabelPrefix(vault)))
-                : Software;
+            return vault.Spec.KeyBackend?.Type == V1Alpha1KeyBackendType.Pkcs11 ? Software : vault.Spec.KeyProtection switch
+            {
+                { Mode: V1Alpha1KeyProtectionMode.HsmSealed, Hsm: { } hsm } =>
+                    new ProxyBackendModel(null, new ProxySealingModel(hsm.Library ?? "", Tokens(hsm.TokenLabel, hsm.Slot, hsm.Library, hsm.AdditionalTokens), VaultNames.RootKeyLabelPrefix(vault))),
+                { Mode: V1Alpha1KeyProtectionMode.Shamir } => new ProxyBackendModel(null, null, new ProxyShamirModel(VaultNames.ShamirVaultId(vault))),
+                _ => Software,
+            };
         }
 
         var pool = pkcs11.SessionPool ?? new V1Alpha1Pkcs11SessionPool();
@@ -136,6 +148,16 @@ public sealed record ProxyBackendModel(ProxyPkcs11Model? Pkcs11, ProxySealingMod
 /// root-key objects (<see cref="VaultNames.RootKeyLabelPrefix"/>).
 /// </summary>
 public sealed record ProxySealingModel(string Library, IReadOnlyList<ProxyPkcs11TokenModel> Tokens, string RootLabelPrefix);
+
+/// <summary>
+/// A Shamir Vault's roots: its vault id (<c>namespace_name</c>, as the custodians' shares name it) and, once the
+/// custodians made it, the keyring document from the Secret <c>&lt;vault&gt;-keyring</c> (sealed roots only; the Vault
+/// reconciler adds it). The proxy serves its unseal API on <see cref="ProxyLayout.AdminPort"/>, on 127.0.0.1 only.
+/// </summary>
+public sealed record ProxyShamirModel(string VaultId, string? KeyringJson = null)
+{
+    public override string ToString() => $"ProxyShamirModel {{ VaultId = {VaultId}, Keyring = {(KeyringJson is null ? "(none yet)" : "(sealed roots)")} }}";
+}
 
 /// <summary>The PKCS#11 backend: module path, tokens in order of preference, IV mode and session pool.</summary>
 public sealed record ProxyPkcs11Model(

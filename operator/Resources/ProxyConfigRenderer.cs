@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Xks.Contracts.KeyCustody;
 using Xks.Contracts.ProxyConfig;
 
 namespace Xks.Operator.Resources;
@@ -114,6 +115,21 @@ public static class ProxyConfigRenderer
                     Library = sealing.Library,
                     Tokens = [.. sealing.Tokens.Select(t => new Pkcs11TokenOptions { Label = t.Label, Slot = t.Label is null ? (ulong?)t.Slot : null, Library = t.Library })],
                     PinFile = ProxyLayout.Pkcs11PinFile,
+                },
+            },
+        }
+        : backend.Shamir is { } shamir && backend.IsShamir
+        ? new BackendOptions
+        {
+            Software = new SoftwareBackendOptions
+            {
+                // Shamir: no master key; the sealed keyring travels in the config and the unseal key comes from custodians.
+                DataDir = ProxyLayout.DataDirectory,
+                CreateMissingKeys = false,
+                Shamir = new SoftwareShamirOptions
+                {
+                    Keyring = shamir.KeyringJson is { } keyring ? ShamirKeyring.Parse(keyring).ToDocument() : null,
+                    AdminPort = ProxyLayout.AdminPort,
                 },
             },
         }

@@ -116,6 +116,11 @@ public static class ProxyDeploymentBuilder
             mounts.Add(new V1VolumeMount { Name = PinVolume, MountPath = ProxyLayout.Pkcs11PinDirectory, ReadOnlyProperty = true });
             mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = ProxyLayout.DataDirectory });
         }
+        else if (ProxyBackendModel.ForVault(vault).IsShamir)
+        {
+            // Shamir: the sealed keyring is in the config and the unseal key arrives from custodians; no master key.
+            mounts.Add(new V1VolumeMount { Name = DataVolume, MountPath = ProxyLayout.DataDirectory });
+        }
         else
         {
             mounts.Add(new V1VolumeMount { Name = MasterKeyVolume, MountPath = ProxyLayout.MasterKeyDirectory, ReadOnlyProperty = true });
@@ -188,6 +193,10 @@ public static class ProxyDeploymentBuilder
         else if (SealingPinOf(vault) is { } sealingPin)
         {
             volumes.Add(PinVolumeOf(sealingPin));
+            volumes.Add(new V1Volume { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() });
+        }
+        else if (ProxyBackendModel.ForVault(vault).IsShamir)
+        {
             volumes.Add(new V1Volume { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() });
         }
         else

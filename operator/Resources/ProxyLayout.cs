@@ -23,6 +23,15 @@ public static class ProxyLayout
 
     public const string MetricsPortName = "metrics";
 
+    /// <summary>
+    /// A Shamir Vault's unseal API, bound to 127.0.0.1 inside the pod: reached only through <c>kubectl port-forward</c>,
+    /// so the RBAC verb pods/portforward decides who may unseal.
+    /// </summary>
+    public const int AdminPort = 9444;
+
+    /// <summary>Key of the keyring document in a Shamir Vault's keyring Secret.</summary>
+    public const string KeyringKey = "keyring.json";
+
     /// <summary>Key of the rendered config in the config Secret.</summary>
     public const string ConfigKey = "proxy.yaml";
 

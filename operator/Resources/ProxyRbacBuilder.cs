@@ -30,9 +30,10 @@ public static class ProxyRbacBuilder
     {
         var secrets = new SortedSet<string>(StringComparer.Ordinal) { VaultNames.ConfigSecret(vault) };
         var backend = ProxyBackendModel.ForVault(vault);
-        if (!backend.IsPkcs11 && !backend.IsHsmSealed)
+        if (backend.HasMasterKey)
         {
-            // A PKCS#11 or HsmSealed Vault has none; its PIN is mounted, never read through the API.
+            // A PKCS#11, HsmSealed or Shamir Vault has none (a PIN is mounted, never read through the API; a keyring is
+            // rendered into the config).
             secrets.Add(VaultNames.MasterKeySecret(vault));
         }
 

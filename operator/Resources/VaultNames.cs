@@ -42,6 +42,12 @@ public static class VaultNames
     /// </summary>
     public static string RootKeyLabelPrefix(V1Alpha1Vault vault) => $"xks-root/{vault.Metadata.NamespaceProperty}/{Name(vault)}";
 
+    /// <summary>The Secret holding a Shamir Vault's keyring: its root keys sealed under the custodians' unseal key.</summary>
+    public static string KeyringSecret(V1Alpha1Vault vault) => Name(vault) + "-keyring";
+
+    /// <summary>A Shamir Vault's id in its custodians' shares and keyring: <c>namespace_name</c>.</summary>
+    public static string ShamirVaultId(V1Alpha1Vault vault) => $"{vault.Metadata.NamespaceProperty}_{Name(vault)}";
+
     /// <summary>The Ingress (exposure Ingress only).</summary>
     public static string Ingress(V1Alpha1Vault vault) => Name(vault);
 

@@ -330,7 +330,17 @@ public static partial class VaultSpecValidator
 
         if (spec.KeyBackend?.Type == V1Alpha1KeyBackendType.Pkcs11)
         {
-            problems.Add("spec.keyProtection.mode: HsmSealed protects the software backend's root key; with keyBackend Pkcs11 the keys already live in the HSM — remove spec.keyProtection.");
+            problems.Add($"spec.keyProtection.mode: {protection.Mode} protects the software backend's root key; with keyBackend Pkcs11 the keys already live in the HSM — remove spec.keyProtection.");
+            return;
+        }
+
+        if (protection.Mode == V1Alpha1KeyProtectionMode.Shamir)
+        {
+            if (protection.Hsm is not null)
+            {
+                problems.Add("spec.keyProtection.hsm: only applies to mode HsmSealed (the mode is Shamir); remove it.");
+            }
+
             return;
         }
 

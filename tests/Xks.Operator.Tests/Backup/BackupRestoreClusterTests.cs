@@ -49,7 +49,7 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
         await File.WriteAllTextAsync(passphrase, "correct horse battery staple\n");
         var bundle = Path.Combine(files, "xks.bundle");
 
-        var backup = await RunAsync("backup", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, "--out", bundle, "--passphrase-file", passphrase);
+        var backup = await OperatorCli.RunAsync("backup", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, "--out", bundle, "--passphrase-file", passphrase);
         Assert.True(backup.ExitCode == 0, backup.Output);
         Assert.Contains($"{SeedEnvironment.VaultName}-master-key", backup.Output, StringComparison.Ordinal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
@@ -66,12 +66,12 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
         var tampered = Path.Combine(files, "tampered.bundle");
         bytes[bytes.Length / 2] ^= 0x01;
         await File.WriteAllBytesAsync(tampered, bytes);
-        var refused = await RunAsync("restore", "--in", tampered, "--passphrase-file", passphrase);
+        var refused = await OperatorCli.RunAsync("restore", "--in", tampered, "--passphrase-file", passphrase);
         Assert.True(refused.ExitCode == 1, refused.Output);
         Assert.Contains("altered", refused.Output, StringComparison.Ordinal);
         Assert.DoesNotContain((await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items, s => s.Type != "kubernetes.io/service-account-token");
 
-        var restored = await RunAsync("restore", "--in", bundle, "--passphrase-file", passphrase);
+        var restored = await OperatorCli.RunAsync("restore", "--in", bundle, "--passphrase-file", passphrase);
         Assert.True(restored.ExitCode == 0, restored.Output);
         output.WriteLine(restored.Output);
 
@@ -108,15 +108,6 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
         }
 
         await Eventually.HoldsAsync(async () => (await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items.All(s => s.Type == "kubernetes.io/service-account-token"), TimeSpan.FromSeconds(30), "every Secret gone");
-    }
-
-    /// <summary>Runs <c>xks-operator ARGUMENTS --kubeconfig …</c> to its end: exit code and output.</summary>
-    internal static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
-    {
-        string[] cluster = arguments[0] == "backup-key" ? [] : ["--kubeconfig", LocalCluster.Instance.KubeconfigPath];
-        using var process = ChildProcess.Start(DotnetApp.Command("xks-operator", [.. arguments, .. cluster]));
-        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(120)), "xks-operator " + arguments[0] + " did not finish within 120 s:\n" + process.Output);
-        return (process.ExitCode, process.Output);
     }
 
     private sealed class V1Alpha1ObjectList

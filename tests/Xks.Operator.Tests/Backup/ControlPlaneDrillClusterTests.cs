@@ -32,10 +32,10 @@ public sealed class ControlPlaneDrillClusterTests(ITestOutputHelper output) : Op
         try
         {
             var key = Path.Combine(files, "backup");
-            var pair = await BackupRestoreClusterTests.RunAsync("backup-key", "--public-key-out", key + ".pub", "--private-key-out", key + ".key");
+            var pair = await OperatorCli.RunAsync("backup-key", "--public-key-out", key + ".pub", "--private-key-out", key + ".key");
             Assert.True(pair.ExitCode == 0, pair.Output);
             var bundle = Path.Combine(files, "xks.bundle");
-            var backup = await BackupRestoreClusterTests.RunAsync("backup", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, "--out", bundle, "--recipient", key + ".pub");
+            var backup = await OperatorCli.RunAsync("backup", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, "--out", bundle, "--recipient", key + ".pub");
             Assert.True(backup.ExitCode == 0, backup.Output);
 
             // The disaster: the operator and the proxy gone, the control plane stopped and its etcd wiped.
@@ -49,7 +49,7 @@ public sealed class ControlPlaneDrillClusterTests(ITestOutputHelper output) : Op
             // A fresh cluster: the CRDs and the namespace, then the bundle.
             await ClusterCrds.ReinstallAsync();
             await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Ns } });
-            var restored = await BackupRestoreClusterTests.RunAsync("restore", "--in", bundle, "--identity", key + ".key");
+            var restored = await OperatorCli.RunAsync("restore", "--in", bundle, "--identity", key + ".key");
             Assert.True(restored.ExitCode == 0, restored.Output);
             output.WriteLine(restored.Output);
 

@@ -165,4 +165,42 @@ public sealed class VaultDecisionsTests
 
         Assert.Equal((ConditionStatus.False, Reasons.PlaintextRootKey), (status, reason));
     }
+
+    [Fact]
+    public void RootKeyProtection_Shamir_IsProtectedNamingTheKeyring()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir };
+
+        var (status, reason, message) = VaultDecisions.RootKeyProtection(vault, ProxyBackendModel.ForVault(vault));
+
+        Assert.Equal((ConditionStatus.True, Reasons.RootKeySplitAmongCustodians), (status, reason));
+        Assert.Contains("xks-keyring", message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, V1Alpha1KeyProtectionMode, int, int, string, string> Availability => new()
+    {
+        { "all replicas available", V1Alpha1KeyProtectionMode.Shamir, 2, 2, ConditionStatus.True, Reasons.MinimumReplicasAvailable },
+        { "a Shamir Vault with none: sealed", V1Alpha1KeyProtectionMode.Shamir, 0, 2, ConditionStatus.False, Reasons.ProxySealed },
+        { "a Shamir Vault with one of two: one replica to unseal or recover", V1Alpha1KeyProtectionMode.Shamir, 1, 2, ConditionStatus.False, Reasons.ReplicasUnavailable },
+        { "a plaintext Vault with none", V1Alpha1KeyProtectionMode.Plaintext, 0, 2, ConditionStatus.False, Reasons.NoReplicasAvailable },
+    };
+
+    [Theory]
+    [MemberData(nameof(Availability))]
+    public void ProxyAvailability_Case_HasTheReason(string because, V1Alpha1KeyProtectionMode mode, int available, int desired, string status, string reason)
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection { Mode = mode };
+
+        var (gotStatus, gotReason, message) = VaultDecisions.ProxyAvailability(vault, ProxyBackendModel.ForVault(vault), available, desired);
+
+        Assert.True((status, reason) == (gotStatus, gotReason), $"{because}: {gotStatus} {gotReason}");
+        Assert.StartsWith($"{available}/{desired} proxy replicas available", message, StringComparison.Ordinal);
+        if (reason == Reasons.ProxySealed)
+        {
+            Assert.Contains("kubectl port-forward -n team-a pod/<pod> 9444", message, StringComparison.Ordinal);
+            Assert.Contains("xks-proxy admin unseal --url http://127.0.0.1:9444", message, StringComparison.Ordinal);
+        }
+    }
 }

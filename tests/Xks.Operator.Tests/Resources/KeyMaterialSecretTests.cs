@@ -189,7 +189,7 @@ public sealed class KeyMaterialSecretTests
     [Theory]
     [InlineData("""{"keyId":"k","backend":"pkcs11","versions":[{"version":1,"wrappedMaterial":"V1","createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must not be set: the version lives in the HSM")]
     [InlineData("""{"keyId":"k","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': versions[0]: wrappedMaterial must be Base64 of a wrapped key: 73 bytes (format 2) or 60 bytes (format 1)")]
-    [InlineData("""{"keyId":"k","backend":"tpm","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': backend must be software, hsm-sealed or pkcs11")]
+    [InlineData("""{"keyId":"k","backend":"tpm","versions":[{"version":1,"createdAt":"2026-11-28T19:00:00Z"}]}""", "'versions.json': backend must be software, hsm-sealed, shamir or pkcs11")]
     public void TryRead_MaterialAndBackendDisagree_IsAProblemThatNeverQuotesTheMaterial(string json, string expected)
     {
         var secret = new V1Secret

@@ -214,6 +214,24 @@ public class VaultSpecValidatorTests
             Single(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Hsm = SealedProtection().Hsm })),
             StringComparison.Ordinal);
 
+    [Fact]
+    public void Validate_Shamir_IsValid() =>
+        Assert.Empty(VaultSpecValidator.Validate(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir })));
+
+    [Fact]
+    public void Validate_ShamirWithAnHsm_IsRefused() =>
+        Assert.StartsWith(
+            "spec.keyProtection.hsm: only applies to mode HsmSealed (the mode is Shamir)",
+            Single(ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir, Hsm = SealedProtection().Hsm })),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void Validate_ShamirOnThePkcs11Backend_IsRefused() =>
+        Assert.StartsWith(
+            "spec.keyProtection.mode: Shamir protects the software backend's root key",
+            Single(Pkcs11Vault(_ => { }, s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir })),
+            StringComparison.Ordinal);
+
     private static V1Alpha1KeyProtection SealedProtection() => new()
     {
         Mode = V1Alpha1KeyProtectionMode.HsmSealed,

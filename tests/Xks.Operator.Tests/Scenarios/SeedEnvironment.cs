@@ -98,6 +98,17 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// <summary>The Vault uses the software backend with keyProtection HsmSealed (its root key in <see cref="Hsm"/>).</summary>
     public bool HsmSealed { get; private init; }
 
+    /// <summary>The Vault uses the software backend with keyProtection Shamir (config/samples/shamir).</summary>
+    public bool Shamir { get; private init; }
+
+    /// <summary>Threshold and shares of the ceremony <see cref="InitShamirAsync"/> runs.</summary>
+    public const int ShamirThreshold = 2;
+
+    public const int ShamirShares = 3;
+
+    /// <summary>The custodians' share texts, once <see cref="InitShamirAsync"/> ran.</summary>
+    public IReadOnlyList<string> ShareTexts { get; private set; } = [];
+
     /// <summary>The Vault's master key as Base64 (for leak checks), once the proxy runs.</summary>
     public string? MasterKeyBase64 { get; private set; }
 
@@ -126,7 +137,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// With <c>hsm</c>: the Vault on the PKCS#11 backend (or, with <c>hsmSealed</c>, the software backend with its root
     /// key in that token: config/samples/hsm-sealed), its token initialised here; without: software, plaintext root.
     /// </remarks>
-    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false)
+    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
         var ca = TestCertificateAuthority.Create();
@@ -146,7 +157,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         }
 
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed };
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
         await seed.ApplySamplesAsync();
         return seed;
     }
@@ -173,12 +184,17 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     }
 
     /// <summary>Everything up and all four samples Ready (kubectl wait).</summary>
-    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false)
+    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false)
     {
-        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm, hsmSealed);
+        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm, hsmSealed, shamir);
         try
         {
             await seed.StartOperatorAsync();
+            if (seed.Shamir)
+            {
+                await seed.InitShamirAsync();
+            }
+
             await seed.RunProxyAsync();
             await seed.WaitReadyAsync();
             await seed.WarmUpAsync();
@@ -218,21 +234,62 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// What the kubelet would do for the Vault's Deployment: mark its pods Ready (so the Vault turns Ready), and run the
     /// proxy from the Vault's Secrets — as a local process on <see cref="ProxyPort"/>.
     /// </summary>
-    public async Task RunProxyAsync()
+    public async Task RunProxyAsync(bool unseal = true)
     {
         var timeout = TimeSpan.FromSeconds(90);
         await Eventually.HoldsAsync(
             async () => await ExistsAsync(() => Client.AppsV1.ReadNamespacedDeploymentAsync(VaultName + "-proxy", Ns))
-                && (Hsm is not null || await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)))
+                && (Hsm is not null || Shamir || await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)))
                 && await ExistsAsync(() => Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-proxy-config", Ns)),
-            timeout, Hsm is null ? "the Vault's Deployment, master key and config Secret" : "the Vault's Deployment and config Secret");
+            timeout, Hsm is null && !Shamir ? "the Vault's Deployment, master key and config Secret" : "the Vault's Deployment and config Secret");
         await Kubelet.MakeDeploymentAvailableAsync(Ns, VaultName + "-proxy", 2, timeout);
-        if (Hsm is null)
+        if (Hsm is null && !Shamir)
         {
             MasterKeyBase64 = Convert.ToBase64String((await Client.CoreV1.ReadNamespacedSecretAsync(VaultName + "-master-key", Ns)).Data["master.key"]);
         }
 
-        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
+        if (!Shamir)
+        {
+            Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, CaFile, ProxyStartTimeout, ProxyPort, Hsm?.Environment);
+            return;
+        }
+
+        // A Shamir Vault's proxy starts sealed; the first ShamirThreshold custodians unseal it through its unseal API.
+        Proxy = await LocalProxy.StartAsync(Client, Cluster.KubeconfigPath, Ns, VaultName, CaFile, ProxyStartTimeout, ProxyPort, adminPort: TestPorts.GetFree());
+        if (unseal)
+        {
+            foreach (var share in ShareTexts.Take(ShamirThreshold))
+            {
+                var (status, body) = await UnsealAsync(share);
+                Assert.True(status == 200, $"unseal answered {status}: {body}");
+            }
+
+            await Proxy.WaitReadyAsync(CaFile, ProxyStartTimeout);
+        }
+    }
+
+    /// <summary>
+    /// The custodians' ceremony, as they would run it: <c>xks-operator shamir init</c> with the test's kubeconfig, into a
+    /// directory of this run; the share texts are kept in <see cref="ShareTexts"/>.
+    /// </summary>
+    public async Task InitShamirAsync()
+    {
+        var shares = Path.Combine(_directory, "shares");
+        var (exitCode, output) = await OperatorCli.RunAsync("shamir", "init", "--namespace", Ns, "--vault", VaultName,
+            "--threshold", ShamirThreshold.ToString(CultureInfo.InvariantCulture), "--shares", ShamirShares.ToString(CultureInfo.InvariantCulture), "--out-dir", shares);
+        Assert.True(exitCode == 0, $"xks-operator shamir init exited {exitCode}: {output}");
+        ShareTexts = [.. Directory.GetFiles(shares).Order(StringComparer.Ordinal).Select(f => File.ReadAllText(f).Trim())];
+        Assert.Equal(ShamirShares, ShareTexts.Count);
+    }
+
+    /// <summary>One custodian's <c>POST /admin/v1/unseal</c> to the local proxy: the status code and the answer.</summary>
+    public async Task<(int Status, string Body)> UnsealAsync(string share)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.PostAsync(
+            new Uri($"http://127.0.0.1:{Proxy!.AdminPort}/admin/v1/unseal"),
+            new StringContent(JsonSerializer.Serialize(new Dictionary<string, string> { ["share"] = share }), System.Text.Encoding.UTF8, "application/json"));
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>
@@ -432,7 +489,13 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         await TlsSecret.CreateOrReplaceAsync(Client, Ns, TlsSecretName, Ca, Hostname);
 
         var samples = Path.Combine(LocalCluster.RepositoryRoot, "config", "samples");
-        if (Hsm is null)
+        if (Hsm is null && Shamir)
+        {
+            // The Shamir Vault sample instead of the plaintext one.
+            var others = string.Join(' ', new[] { "cspaccount", "keyset", "cloudkey" }.Select(kind => $"-f {Path.Combine(samples, $"xks.dev_v1alpha1_{kind}.yaml")}"));
+            await KubectlAsync($"apply {others} -f {Path.Combine(samples, "shamir")}");
+        }
+        else if (Hsm is null)
         {
             await KubectlAsync($"apply -f {samples}");
         }

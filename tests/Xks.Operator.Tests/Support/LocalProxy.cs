@@ -54,7 +54,12 @@ internal sealed class LocalProxy : IAsyncDisposable
     /// (another one if it is taken meanwhile).
     /// </summary>
     /// <remarks><c>environment</c>: extra variables of the process (e.g. SOFTHSM2_CONF for a Vault on the PKCS#11 backend).</remarks>
-    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string caFile, TimeSpan within, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <remarks>
+    /// <c>adminPort</c> (a Shamir Vault): the proxy's unseal API listens there, the proxy starts sealed, and the wait is
+    /// for the unseal API instead of <c>/readyz</c>; <see cref="WaitReadyAsync(string, TimeSpan)"/> waits for readiness
+    /// once custodians have unsealed it.
+    /// </remarks>
+    public static async Task<LocalProxy> StartAsync(IKubernetes client, string kubeconfig, string @namespace, string vault, string caFile, TimeSpan within, int? port = null, IReadOnlyDictionary<string, string>? environment = null, int? adminPort = null)
     {
         var volumeRoot = TemporaryDirectory.Create("xks-local-proxy");
         try
@@ -70,10 +75,11 @@ internal sealed class LocalProxy : IAsyncDisposable
 
         async Task<LocalProxy> StartOnPortAsync(int chosen)
         {
+            string[] admin = adminPort is { } unsealPort ? ["--admin-port", unsealPort.ToString(CultureInfo.InvariantCulture)] : [];
             var process = await ChildProcess.StartAsync(
-                ProxyCommand.Options(ServeArguments(@namespace, vault, kubeconfig, volumeRoot, chosen), volumeRoot, environment),
-                started => WaitReadyAsync(started, chosen, caFile, within));
-            return new LocalProxy(process, volumeRoot, chosen);
+                ProxyCommand.Options([.. ServeArguments(@namespace, vault, kubeconfig, volumeRoot, chosen), .. admin], volumeRoot, environment),
+                started => adminPort is { } unsealPort ? WaitUnsealApiAsync(started, unsealPort, within) : WaitReadyAsync(started, chosen, caFile, within));
+            return new LocalProxy(process, volumeRoot, chosen) { AdminPort = adminPort };
         }
     }
 
@@ -105,6 +111,18 @@ internal sealed class LocalProxy : IAsyncDisposable
                 Directory.CreateDirectory(Under(volumeRoot, mount.MountPath));
             }
         }
+    }
+
+    /// <summary>The unseal API's port (a Shamir Vault's proxy), else null.</summary>
+    public int? AdminPort { get; private init; }
+
+    /// <summary>Waits until <c>/readyz</c> answers 200 (after an unseal).</summary>
+    public Task WaitReadyAsync(string caFile, TimeSpan within) => WaitReadyAsync(_process, Port, caFile, within);
+
+    private static async Task WaitUnsealApiAsync(ChildProcess process, int adminPort, TimeSpan within)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await process.WaitForHttpAsync(http, new Uri($"http://127.0.0.1:{adminPort}/admin/v1/seal-status"), within);
     }
 
     public async ValueTask DisposeAsync()
