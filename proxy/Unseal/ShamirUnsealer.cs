@@ -12,7 +12,7 @@ namespace Xks.Proxy.Unseal;
 /// not counted. When the threshold is reached the shares are combined, the result is checked against the keyring's
 /// key-check value by the backend (a wrong set is detected and never used), and the collected shares are zeroed either
 /// way; a wrong set resets the progress. Progress also expires <see cref="ProgressTimeout"/> after the last accepted
-/// share, and is reset when the keyring changes. Shares, unseal keys and share texts never reach a log, a message or a
+/// share, and is reset when the keyring changes its unseal key or threshold (a re-initialised Vault; a new root keeps it). Shares, unseal keys and share texts never reach a log, a message or a
 /// <see cref="object.ToString"/>.
 /// </summary>
 public sealed partial class ShamirUnsealer : IDisposable
@@ -120,7 +120,8 @@ public sealed partial class ShamirUnsealer : IDisposable
         }
 
         ExpireIfStaleLocked();
-        if (_collectingFor is { } collectingFor && !collectingFor.SameAs(keyring))
+        // A new root (rotation) keeps the unseal key and its shares; another unseal key or split starts over.
+        if (_collectingFor is { } collectingFor && (!collectingFor.HasSameUnsealKey(keyring) || collectingFor.Threshold != keyring.Threshold))
         {
             Log.ProgressReset(_logger, keyring.VaultId, _shares.Count);
             ClearShares();
@@ -294,7 +295,7 @@ public sealed partial class ShamirUnsealer : IDisposable
         [LoggerMessage(705, LogLevel.Information, "unseal progress for Vault {VaultId} expired after {Minutes} minutes without a new share: {Count} share(s) forgotten", EventName = "UnsealProgressExpired")]
         public static partial void ProgressExpired(ILogger logger, string vaultId, int minutes, int count);
 
-        [LoggerMessage(706, LogLevel.Information, "unseal progress reset: the keyring of Vault {VaultId} changed; {Count} share(s) forgotten", EventName = "UnsealProgressReset")]
+        [LoggerMessage(706, LogLevel.Information, "unseal progress reset: the keyring of Vault {VaultId} now has another unseal key or threshold; {Count} share(s) forgotten", EventName = "UnsealProgressReset")]
         public static partial void ProgressReset(ILogger logger, string vaultId, int count);
     }
 }

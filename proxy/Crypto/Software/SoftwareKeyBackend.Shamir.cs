@@ -31,6 +31,7 @@ public sealed partial class SoftwareKeyBackend
     /// <summary>Root versions and key-check values of <see cref="_ring"/> (part of the inline keys' cache key); "" without Shamir.</summary>
     private string _ringIdentity = "";
 
+    /// <summary>The unseal API's port, as the listener was opened at start (a change takes effect after a restart).</summary>
     private int _adminPort;
 
     /// <summary>Test hook: the buffer holding the unseal key while unsealed (zeroed on reseal and dispose).</summary>
@@ -125,7 +126,6 @@ public sealed partial class SoftwareKeyBackend
             throw new InvalidOperationException($"backend.software.shamir.keyring is not valid: {string.Join("; ", problems)}");
         }
 
-        _adminPort = shamir.AdminPort;
         if (_openedKeyring is { } opened && _unsealKey is { } unsealKey && !keyring.SameAs(opened))
         {
             if (!keyring.HasSameUnsealKey(opened) || !keyring.IsUnsealKey(unsealKey))

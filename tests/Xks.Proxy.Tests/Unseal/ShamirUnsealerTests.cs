@@ -202,9 +202,22 @@ public sealed class ShamirUnsealerTests : IDisposable
         var answer = _unsealer.Submit(reinitialised.ShareTexts[0]);
 
         Assert.Equal((UnsealAnswerKind.Progress, 1), (answer.Kind, answer.Status.Progress));
-        Assert.Contains(_logs.Lines, l => l.Contains("unseal progress reset: the keyring of Vault payments_xks changed; 2 share(s) forgotten", StringComparison.Ordinal));
+        Assert.Contains(_logs.Lines, l => l.Contains("unseal progress reset: the keyring of Vault payments_xks now has another unseal key or threshold; 2 share(s) forgotten", StringComparison.Ordinal));
         _unsealer.Submit(reinitialised.ShareTexts[1]);
         Assert.Equal(UnsealAnswerKind.Unsealed, _unsealer.Submit(reinitialised.ShareTexts[2]).Kind);
+    }
+
+    [Fact]
+    public void Submit_KeyringGainedARootWhileCollecting_KeepsTheProgress()
+    {
+        _unsealer.Submit(_vault.ShareTexts[0]);
+        _unsealer.Submit(_vault.ShareTexts[1]);
+
+        _backend.Apply(Config(_vault.AddRoot()));
+        var answer = _unsealer.Submit(_vault.ShareTexts[2]);
+
+        Assert.Equal(UnsealAnswerKind.Unsealed, answer.Kind);
+        Assert.Equal([1, 2], answer.Status.RootVersions);
     }
 
     [Fact]
