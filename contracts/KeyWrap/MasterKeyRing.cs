@@ -9,7 +9,8 @@ namespace Xks.Contracts.KeyWrap;
 /// after which every use throws <see cref="ObjectDisposedException"/>.
 /// <para>
 /// Every wrap is format 2 (<see cref="WrappedKey"/>) under <see cref="CurrentVersion"/>. Unwrapping reads format 1
-/// (root version 1) and format 2, and checks a format-2 blob's key-check value against the ring's for its root
+/// (root version 1) and format 2 (and says that a format-4 blob is derived, not wrapped: <see cref="TryDerive(string, int, ReadOnlySpan{byte}, Span{byte}, out UnwrapOutcome, out string?)"/>
+/// derives those from the root they name), and checks a format-2 blob's key-check value against the ring's for its root
 /// version before using the key, so a blob from another master key is reported as such
 /// (<see cref="UnwrapOutcome.KeyCheckMismatch"/>) rather than as tampering. A root with a recorded key-check value
 /// must match it, or the ring refuses to build: it never wraps under a master key other than the one recorded.
@@ -181,6 +182,49 @@ public sealed class MasterKeyRing : IDisposable
         }
 
         return UnwrapOutcome.Ok;
+    }
+
+    /// <inheritdoc cref="TryDerive(string, int, ReadOnlySpan{byte}, Span{byte}, out UnwrapOutcome, out string?)"/>
+    public bool TryDerive(string keyId, int version, ReadOnlySpan<byte> blob, Span<byte> key, out UnwrapOutcome outcome) =>
+        TryDerive(keyId, version, blob, key, out outcome, out _);
+
+    /// <summary>
+    /// Derives the key of <paramref name="keyId"/> version <paramref name="version"/> from a format-4 blob
+    /// (<see cref="DerivedKey"/>: root version and salt) and the ring's root key of that version, into
+    /// <paramref name="key"/> (32 bytes). False, with <paramref name="key"/> zeroed and <paramref name="problem"/> a
+    /// phrase that follows "version N ", when the blob is malformed (<see cref="UnwrapOutcome.Malformed"/>) or names a
+    /// root version the ring does not hold (<see cref="UnwrapOutcome.UnknownRootVersion"/>). A derived key carries no
+    /// integrity check: the ring's roots are the ones whose key-check values the keyring recorded.
+    /// </summary>
+    public bool TryDerive(string keyId, int version, ReadOnlySpan<byte> blob, Span<byte> key, out UnwrapOutcome outcome, out string? problem)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        WrappedKey.CheckKey(keyId, version);
+        if (key.Length != WrappedKey.KeySize)
+        {
+            throw new ArgumentException($"The key buffer must be {WrappedKey.KeySize} bytes (got {key.Length}).", nameof(key));
+        }
+
+        CryptographicOperations.ZeroMemory(key);
+        if (!DerivedKey.TryParse(blob, out var rootVersion, out var salt))
+        {
+            problem = DerivedKey.Problem(blob);
+            outcome = UnwrapOutcome.Malformed;
+            return false;
+        }
+
+        var root = Find((uint)rootVersion);
+        if (root is null)
+        {
+            problem = $"is derived from root key version {rootVersion}, which is not in the ring (it holds {List(_roots)})";
+            outcome = UnwrapOutcome.UnknownRootVersion;
+            return false;
+        }
+
+        DerivedKey.Derive(root.Key, keyId, version, rootVersion, salt, key);
+        problem = null;
+        outcome = UnwrapOutcome.Ok;
+        return true;
     }
 
     /// <summary>Whether <paramref name="wrappedBase64"/> unwraps for this key id and version; the material is zeroed at once.</summary>

@@ -19,8 +19,10 @@ namespace Xks.Contracts.KeyWrap;
 /// AAD <c>xks-proxy:key:{keyId}:v{version}</c>; it carries neither root version nor key-check value and unwraps under
 /// root version 1 only.</item>
 /// </list>
-/// Format 3 (<see cref="SealedKey"/>, 42 bytes) is wrapped by an HSM's root key, not by a master key: parsing one here
-/// reports it as such (<see cref="UnwrapOutcome.Malformed"/> with a message saying so).
+/// Format 3 (<see cref="SealedKey"/>, 42 bytes) is wrapped by an HSM's root key, and format 4 (<see cref="DerivedKey"/>,
+/// 34 bytes) is derived from a Shamir root key, not wrapped: parsing either here reports it as such
+/// (<see cref="UnwrapOutcome.Malformed"/> with a message saying so; format 4 goes through
+/// <see cref="MasterKeyRing.TryDerive(string, int, ReadOnlySpan{byte}, Span{byte}, out UnwrapOutcome)"/>).
 /// The sizes tell the formats apart. The AAD binds a blob to its key id, version number and (format 2) root version,
 /// so material moved to another key, version or root version fails to unwrap.
 /// </summary>
@@ -126,6 +128,11 @@ public static class WrappedKey
         if (length == SealedKey.Size && SealedKey.IsSealed(blob))
         {
             return "is sealed by the HSM (format 3), not wrapped by a master key: only the HSM's root key unseals it (backend.software.sealing)";
+        }
+
+        if (length == DerivedKey.Size && DerivedKey.IsDerived(blob))
+        {
+            return "is derived from a Shamir root key (format 4), not wrapped by a master key: only an unsealed proxy derives it (backend.software.shamir)";
         }
 
         if (length != Format2Size)

@@ -98,6 +98,18 @@ public static class ProxyConfigYaml
             sealing.RootLabelPrefix ??= "";
         }
 
+        if (options.Backend.Software?.Shamir is { Keyring: { } keyring })
+        {
+            keyring.VaultId ??= "";
+            keyring.UnsealKeyCheckValue ??= "";
+            keyring.Roots ??= [];
+            foreach (var root in keyring.Roots.Where(r => r is not null))
+            {
+                root.KeyCheckValue ??= "";
+                root.Sealed ??= "";
+            }
+        }
+
         foreach (var store in options.KeyStores.Where(s => s is not null))
         {
             store.UriPathPrefix ??= "";

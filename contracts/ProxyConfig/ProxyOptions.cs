@@ -1,3 +1,4 @@
+using Xks.Contracts.KeyCustody;
 using Xks.Contracts.KeyWrap;
 
 namespace Xks.Contracts.ProxyConfig;
@@ -157,7 +158,8 @@ public sealed class KeyVersionOptions
     /// <summary>
     /// Software backend: <see cref="WrappedKey"/> (Base64 of a format-1 or format-2 blob) wrapped by the master key,
     /// or, with <c>backend.software.sealing</c>, <see cref="SealedKey"/> (Base64 of 42 bytes, format 3) sealed by the
-    /// HSM's root key. Not secret without the master key or the HSM, and never logged. PKCS#11 backend: null.
+    /// HSM's root key, or, with <c>backend.software.shamir</c>, <see cref="DerivedKey"/> (Base64 of 34 bytes, format 4)
+    /// derived from a Shamir root key. Not secret without the master key or the HSM, and never logged. PKCS#11 backend: null.
     /// </summary>
     public string? WrappedMaterial { get; set; }
 
@@ -278,6 +280,40 @@ public sealed class SoftwareBackendOptions
     /// <see cref="CreateMissingKeys"/> false: the operator provides every version. Null: no HSM is used.
     /// </summary>
     public SoftwareSealingOptions? Sealing { get; set; }
+
+    /// <summary>
+    /// The <c>Shamir</c> key protection: the Vault's root keys come sealed in a keyring under an unseal key that only
+    /// k custodians' shares reconstruct. The proxy starts <em>sealed</em> and serves once the shares were given through
+    /// its unseal API (<see cref="SoftwareShamirOptions.AdminPort"/>); versions in wrap format 4 (<see cref="DerivedKey"/>)
+    /// are derived, and versions in format 1 or 2 unwrapped, under those roots. Requires
+    /// <see cref="CreateMissingKeys"/> false and excludes <see cref="MasterKeyFile"/> and <see cref="Sealing"/>. Null:
+    /// not in Shamir mode.
+    /// </summary>
+    public SoftwareShamirOptions? Shamir { get; set; }
+}
+
+/// <summary>backend.software.shamir: the Vault's keyring and the port of the unseal API.</summary>
+public sealed class SoftwareShamirOptions
+{
+    /// <summary>The unseal API's port when none is configured.</summary>
+    public const int DefaultAdminPort = 9444;
+
+    /// <summary>
+    /// The keyring (<see cref="ShamirKeyring"/>'s document): the Vault's root keys sealed under the unseal key, with the
+    /// key-check values that tell a wrong set of shares from the right one. Not secret. A reload that brings a new root
+    /// opens it with the unseal key the proxy holds once unsealed; a keyring of another unseal key seals the proxy.
+    /// </summary>
+    public ShamirKeyringDocument? Keyring { get; set; }
+
+    /// <summary>
+    /// Port of the unseal API (<c>POST /admin/v1/unseal</c>, <c>GET /admin/v1/seal-status</c>), plain HTTP on
+    /// 127.0.0.1 only: it is reached through <c>kubectl port-forward</c>, so RBAC on <c>pods/portforward</c> decides who
+    /// may unseal. Must differ from server.port and server.metricsPort.
+    /// </summary>
+    public int AdminPort { get; set; } = DefaultAdminPort;
+
+    public override string ToString() =>
+        $"SoftwareShamirOptions {{ VaultId = {Keyring?.VaultId}, Roots = {Keyring?.Roots?.Count ?? 0}, AdminPort = {AdminPort} }}";
 }
 
 /// <summary>

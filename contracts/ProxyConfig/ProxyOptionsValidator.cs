@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Xks.Contracts.KeyCustody;
 using Xks.Contracts.KeyWrap;
 
 namespace Xks.Contracts.ProxyConfig;
@@ -81,9 +82,9 @@ public static partial class ProxyOptionsValidator
         }
 
         var pkcs11 = options.Backend.Software is null && options.Backend.Pkcs11 is not null;
-        var sealing = options.Backend.Software?.Sealing is not null;
-        ValidateKeyStores(options.KeyStores, mode, pkcs11, sealing, problems);
-        ValidateBackend(options.Backend, env, problems);
+        var roots = new RootSources(options.Backend.Software?.Sealing is not null, options.Backend.Software?.Shamir is not null);
+        ValidateKeyStores(options.KeyStores, mode, pkcs11, roots, problems);
+        ValidateBackend(options.Backend, options.Server, env, problems);
         return problems;
     }
 
@@ -163,7 +164,7 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, bool pkcs11, bool sealing, List<string> problems)
+    private static void ValidateKeyStores(List<KeyStoreOptions> keyStores, ConfigurationMode mode, bool pkcs11, RootSources roots, List<string> problems)
     {
         // A Vault without KeySets yet renders no key store: valid in cluster mode, where more arrive through the Secret.
         if (keyStores.Count == 0 && mode == ConfigurationMode.Standalone)
@@ -221,7 +222,7 @@ public static partial class ProxyOptionsValidator
 
             for (var k = 0; k < store.Keys.Count; k++)
             {
-                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, pkcs11, sealing, problems);
+                ValidateKey(store.Keys[k], $"{at}.keys[{k}]", keyIds, pkcs11, roots, problems);
             }
         }
     }
@@ -259,7 +260,7 @@ public static partial class ProxyOptionsValidator
     /// <summary>A SigV4 secret access key this proxy accepts: 43 to 64 characters of a-z A-Z 0-9 / + =</summary>
     public static bool IsValidSecret(string secret) => SecretPattern().IsMatch(secret);
 
-    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, bool sealing, List<string> problems)
+    private static void ValidateKey(KeyOptions? key, string at, Dictionary<string, string> keyIds, bool pkcs11, RootSources roots, List<string> problems)
     {
         if (key is null)
         {
@@ -297,16 +298,17 @@ public static partial class ProxyOptionsValidator
             CheckNonEmpty(auth.SourceVpces, $"{at}.authorization.sourceVpces", problems);
         }
 
-        ValidateVersions(key.Versions ?? [], $"{at}.versions", pkcs11, sealing, problems);
+        ValidateVersions(key.Versions ?? [], $"{at}.versions", pkcs11, roots, problems);
     }
 
     /// <summary>
     /// Key versions: numbered from 1, unique; with the software backend each carries a wrapped key (never quoted) in
     /// standard Base64, format 1 (60 bytes) or format 2 (73 bytes, <see cref="WrappedKey"/>), or — with
-    /// <c>backend.software.sealing</c> only — format 3 (42 bytes, <see cref="SealedKey"/>); with the PKCS#11 backend
+    /// <c>backend.software.sealing</c> only — format 3 (42 bytes, <see cref="SealedKey"/>), or — with
+    /// <c>backend.software.shamir</c> only — format 4 (34 bytes, <see cref="DerivedKey"/>); with the PKCS#11 backend
     /// none (the material is the token's object).
     /// </summary>
-    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, bool sealing, List<string> problems)
+    private static void ValidateVersions(List<KeyVersionOptions> versions, string at, bool pkcs11, RootSources roots, List<string> problems)
     {
         var numbers = new Dictionary<int, int>();
         for (var v = 0; v < versions.Count; v++)
@@ -345,9 +347,20 @@ public static partial class ProxyOptionsValidator
                 {
                     problems.Add($"{at}[{v}].wrappedMaterial: {sealedProblem}");
                 }
-                else if (!sealing)
+                else if (!roots.Sealing)
                 {
                     problems.Add($"{at}[{v}].wrappedMaterial: sealed by the HSM (format 3), which needs backend.software.sealing (no master key unwraps it)");
+                }
+            }
+            else if (IsDerivedBase64(material, out var derivedProblem))
+            {
+                if (derivedProblem is not null)
+                {
+                    problems.Add($"{at}[{v}].wrappedMaterial: {derivedProblem}");
+                }
+                else if (!roots.Shamir)
+                {
+                    problems.Add($"{at}[{v}].wrappedMaterial: derived from a Shamir root key (format 4), which needs backend.software.shamir (no master key unwraps it; only an unsealed proxy derives it)");
                 }
             }
             else if (material.Length is not (WrappedKey.Format1Base64Length or WrappedKey.Format2Base64Length) || !WrappedKey.IsWellFormed(material))
@@ -378,6 +391,27 @@ public static partial class ProxyOptionsValidator
         return true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="material"/> is the Base64 of a format-4 blob (<see cref="DerivedKey.Base64Length"/>
+    /// characters starting with the format byte); <paramref name="problem"/> then says what is wrong with it, or null.
+    /// </summary>
+    private static bool IsDerivedBase64(string material, out string? problem)
+    {
+        problem = null;
+        Span<byte> blob = stackalloc byte[DerivedKey.Size + 3];
+        if (!DerivedKey.TryDecode(material, blob, out var length))
+        {
+            return false;
+        }
+
+        if (DerivedKey.Problem(blob[..length]) is { } why)
+        {
+            problem = $"must be standard Base64 of a derived key ({DerivedKey.Size} bytes, {DerivedKey.Base64Length} characters, format 4): it {why}";
+        }
+
+        return true;
+    }
+
     private static void CheckNonEmpty(List<string> values, string at, List<string> problems)
     {
         for (var i = 0; i < values.Count; i++)
@@ -389,7 +423,7 @@ public static partial class ProxyOptionsValidator
         }
     }
 
-    private static void ValidateBackend(BackendOptions backend, ConfigEnvironment env, List<string> problems)
+    private static void ValidateBackend(BackendOptions backend, ServerOptions server, ConfigEnvironment env, List<string> problems)
     {
         if (backend.Software is null && backend.Pkcs11 is null)
         {
@@ -418,6 +452,11 @@ public static partial class ProxyOptionsValidator
             if (software.Sealing is { } sealing)
             {
                 ValidateSealing(sealing, software.CreateMissingKeys, env, problems);
+            }
+
+            if (software.Shamir is { } shamir)
+            {
+                ValidateShamir(shamir, software, server, problems);
             }
         }
 
@@ -501,6 +540,56 @@ public static partial class ProxyOptionsValidator
 
         ValidateTokensAndPin(at, sealing.Library, sealing.Tokens, sealing.Pin, sealing.PinFile, sealing.PinEnvironmentVariable, env, problems);
     }
+
+    /// <summary>
+    /// backend.software.shamir: the only source of root keys (no masterKeyFile, no sealing), createMissingKeys false
+    /// (the operator provides every version), a valid keyring (every problem, under its field), and an admin port that
+    /// is a TCP port other than the XKS and metrics ports.
+    /// </summary>
+    private static void ValidateShamir(SoftwareShamirOptions shamir, SoftwareBackendOptions software, ServerOptions server, List<string> problems)
+    {
+        const string at = "backend.software.shamir";
+        const string oneSource = "exactly one of masterKeyFile, sealing and shamir says where the root keys come from";
+        if (!string.IsNullOrWhiteSpace(software.MasterKeyFile))
+        {
+            problems.Add($"{at}: cannot be combined with backend.software.masterKeyFile: {oneSource}");
+        }
+
+        if (software.Sealing is not null)
+        {
+            problems.Add($"{at}: cannot be combined with backend.software.sealing: {oneSource}");
+        }
+
+        if (software.CreateMissingKeys)
+        {
+            problems.Add($"{at}: requires backend.software.createMissingKeys: false (the operator provides every key version, derived from the Vault's root keys; the proxy creates none)");
+        }
+
+        if (shamir.Keyring is null)
+        {
+            problems.Add($"{at}.keyring: required (the Vault's root keys sealed under its unseal key)");
+        }
+        else
+        {
+            problems.AddRange(ShamirKeyring.Validate(shamir.Keyring).Select(p => $"{at}.keyring.{p}"));
+        }
+
+        if (shamir.AdminPort is < 1 or > 65535)
+        {
+            problems.Add($"{at}.adminPort: {shamir.AdminPort} is not a TCP port (1-65535)");
+        }
+        else if (shamir.AdminPort == server.Port)
+        {
+            problems.Add($"{at}.adminPort: must differ from server.port ({server.Port})");
+        }
+        else if (server.MetricsPort != 0 && shamir.AdminPort == server.MetricsPort)
+        {
+            problems.Add($"{at}.adminPort: must differ from server.metricsPort ({server.MetricsPort})");
+        }
+    }
+
+    /// <summary>Where root keys other than a master key come from: an HSM (format 3 serves) and/or a Shamir keyring (format 4 serves).</summary>
+    private readonly record struct RootSources(bool Sealing, bool Shamir);
 
     /// <summary>1-10 tokens each selected one way (label, slot or serial) and not twice, their own libraries present, and exactly one PIN source.</summary>
     private static void ValidateTokensAndPin(string at, string library, List<Pkcs11TokenOptions>? tokenList, string? pin, string? pinFile, string? pinEnvironmentVariable, ConfigEnvironment env, List<string> problems)

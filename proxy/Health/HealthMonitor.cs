@@ -49,13 +49,18 @@ public sealed class HealthMonitor : BackgroundService
         return CheckNow();
     }
 
-    public HealthSnapshot CheckNow()
+    public HealthSnapshot CheckNow() => Check(force: false);
+
+    /// <summary>A new check even if one ran a moment ago: the backend's state just changed (e.g. it was unsealed).</summary>
+    public HealthSnapshot Refresh() => Check(force: true);
+
+    private HealthSnapshot Check(bool force)
     {
         _checkLock.Wait();
         try
         {
             var last = Last;
-            if (last is not null && _time.GetUtcNow() - last.CheckedAt < TimeSpan.FromMilliseconds(50))
+            if (!force && last is not null && _time.GetUtcNow() - last.CheckedAt < TimeSpan.FromMilliseconds(50))
             {
                 return last;
             }

@@ -91,7 +91,8 @@ public sealed partial class ConfigurationReloader : BackgroundService
             _tls?.Reload();
         }
 
-        // A sealed software backend unseals in the background (HsmSealed): count the unusable keys again when it does.
+        // A sealed software backend unseals in the background (HsmSealed) or through its unseal API (Shamir): count
+        // the unusable keys again when it does.
         if (_backend is SoftwareKeyBackend software && software.IsSealed != _wasSealed)
         {
             _wasSealed = software.IsSealed;
@@ -193,6 +194,8 @@ public sealed partial class ConfigurationReloader : BackgroundService
             || before.Backend.Software?.MasterKeyFile != after.Backend.Software?.MasterKeyFile
             || before.Backend.Software?.CreateMissingKeys != after.Backend.Software?.CreateMissingKeys
             || SealingSignature(before.Backend.Software?.Sealing) != SealingSignature(after.Backend.Software?.Sealing)
+            || (before.Backend.Software?.Shamir is null) != (after.Backend.Software?.Shamir is null)
+            || before.Backend.Software?.Shamir?.AdminPort != after.Backend.Software?.Shamir?.AdminPort
             || Pkcs11Signature(before.Backend.Pkcs11) != Pkcs11Signature(after.Backend.Pkcs11))
         {
             return "backend";

@@ -8,6 +8,7 @@ using Xks.Contracts.ProxyConfig;
 using Xks.Proxy.Crypto;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tls;
+using Xks.Proxy.Unseal;
 
 namespace Xks.Proxy.Hosting;
 
@@ -34,7 +35,7 @@ public static class ProxyApplication
 
         builder.Services.AddXksProxy(configuration);
         configureServices?.Invoke(builder.Services);
-        builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureKestrel(kestrel, configuration.Options.Server));
+        builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureKestrel(kestrel, configuration.Options.Server, configuration.Options.Backend.Software?.Shamir));
 
         var app = builder.Build();
         var metricsPort = configuration.Options.Server.MetricsPort;
@@ -57,6 +58,24 @@ public static class ProxyApplication
                 }
 
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
+            });
+        }
+
+        if (configuration.Options.Backend.Software?.Shamir is { } shamir)
+        {
+            // The unseal API answers on the admin listener only, and nothing else does: the XKS and metrics ports never
+            // serve /admin/v1/*, and the admin port serves nothing but it.
+            var adminPort = shamir.AdminPort;
+            var unsealApi = app.Services.GetRequiredService<UnsealApi>();
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort == adminPort)
+                {
+                    await unsealApi.HandleAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
+                await next(context).ConfigureAwait(false);
             });
         }
 
@@ -101,7 +120,7 @@ public static class ProxyApplication
     /// <summary>How long a request body may trickle in below 1 KB/s before the connection is dropped.</summary>
     public static readonly TimeSpan BodyGracePeriod = TimeSpan.FromSeconds(2);
 
-    private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server)
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions server, SoftwareShamirOptions? shamir)
     {
         kestrel.AddServerHeader = false;
         // The edge against slow or oversized clients. KMS sends small requests at once and waits at most 250 ms for an
@@ -154,6 +173,14 @@ public static class ProxyApplication
         if (server.MetricsPort > 0)
         {
             kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        }
+
+        if (shamir is not null)
+        {
+            // The unseal API: plain HTTP on the loopback address only, whatever server.address is. Nothing outside the
+            // pod reaches it; custodians come in through `kubectl port-forward`, which the API server authorises with
+            // RBAC on pods/portforward and tunnels over its own TLS — so Kubernetes RBAC decides who may unseal.
+            kestrel.Listen(IPAddress.Loopback, shamir.AdminPort, listen => listen.Protocols = HttpProtocols.Http1);
         }
     }
 }

@@ -6,7 +6,8 @@ using Xks.Proxy.Options;
 namespace Xks.Proxy.Hosting;
 
 /// <summary>
-/// <c>xks-proxy [serve|validate|keys …] [--config PATH | --config-secret [NS/]NAME]</c>. The
+/// <c>xks-proxy [serve|validate|keys …] [--config PATH | --config-secret [NS/]NAME]</c>, and
+/// <c>xks-proxy admin unseal|seal-status --url URL</c> (<see cref="AdminCommand"/>, no configuration). The
 /// config path comes from <c>--config</c> or XKS_PROXY_CONFIG (standalone mode); the Secret from
 /// <c>--config-secret</c> or XKS_PROXY_CONFIG_SECRET (cluster mode). Exit codes: 0 ok, 1 a keys command refused or
 /// failed (<see cref="KeyAdminCommand"/>), 2 bad usage or configuration.
@@ -27,6 +28,9 @@ public static class ProxyCommandLine
                xks-proxy keys list|create ID|rotate ID|disable ID|enable ID [--config PATH]
                                                       key administration on the configured backend (software or
                                                       PKCS#11); `xks-proxy keys --help` explains each
+               xks-proxy admin unseal --url URL --share-file PATH | admin seal-status --url URL
+                                                      a custodian unseals a proxy in Shamir mode through its unseal
+                                                      API (kubectl port-forward); `xks-proxy admin --help` explains
         --config may also come from XKS_PROXY_CONFIG, --config-secret from XKS_PROXY_CONFIG_SECRET, --kubeconfig
         from KUBECONFIG (otherwise the pod's service account is used). In cluster mode the proxy waits up to
         --startup-timeout seconds (default 30) for a readable, valid configuration and otherwise exits with code 2.
@@ -36,6 +40,7 @@ public static class ProxyCommandLine
           --address A          instead of server.address
           --port N             instead of server.port
           --metrics-port M     instead of server.metricsPort (0 = no metrics endpoint)
+          --admin-port P       instead of backend.software.shamir.adminPort (the unseal API on 127.0.0.1)
         On SIGTERM the proxy stops at once, or with --drain-seconds N (0-60; the operator's pods use 5) first answers
         /readyz with 503 and keeps serving N seconds, so load balancers take it out before it stops accepting.
         In cluster mode a replica whose configuration the API server has not confirmed for --config-max-age seconds
@@ -44,6 +49,13 @@ public static class ProxyCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args is ["admin", ..])
+        {
+            // A client of a running proxy: no configuration is read.
+            return await AdminCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error).ConfigureAwait(false);
+        }
+
         var positional = new List<string>();
         string? configPath = null;
         string? configSecret = null;
@@ -87,6 +99,14 @@ public static class ProxyCommandLine
                     }
 
                     overrides = overrides with { MetricsPort = metricsPort };
+                    break;
+                case "--admin-port" when i + 1 < args.Length:
+                    if (!TryParsePort(args[++i], out var adminPort) || adminPort == 0)
+                    {
+                        return Fail($"--admin-port: '{args[i]}' is not a TCP port (1-65535)");
+                    }
+
+                    overrides = overrides with { AdminPort = adminPort };
                     break;
                 case "--config" or "-c" when i + 1 < args.Length:
                     configPath = args[++i];

@@ -12,6 +12,7 @@ using Xks.Proxy.Hosting;
 using Xks.Proxy.Metrics;
 using Xks.Proxy.Options;
 using Xks.Proxy.Tls;
+using Xks.Proxy.Unseal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -36,6 +37,17 @@ public static class ProxyServiceCollectionExtensions
             sp.GetRequiredService<ProxyMetrics>().ObserveSubKeys(backend.SubKeys);
             return backend;
         });
+        if (configuration.Options.Backend.Software?.Shamir is not null)
+        {
+            // Shamir: the backend starts sealed; custodians unseal it through the admin listener (ProxyApplication).
+            services.AddSingleton(sp => new ShamirUnsealer(
+                (SoftwareKeyBackend)sp.GetRequiredService<IKeyBackend>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ShamirUnsealer>>(),
+                onUnsealed: () => sp.GetRequiredService<HealthMonitor>().Refresh()));
+            services.AddSingleton<UnsealApi>();
+        }
+
         services.AddSingleton<SigV4Verifier>();
         services.TryAddSingleton(new DrainOptions(TimeSpan.Zero));
         services.AddSingleton<ShutdownDrain>();

@@ -3,7 +3,8 @@ namespace Xks.Proxy.Options;
 
 /// <summary>
 /// Command-line overrides applied to every configuration document the process loads (at start and on each reload,
-/// from a file or a Secret): <c>--volume-root</c>, <c>--address</c>, <c>--port</c>, <c>--metrics-port</c>. They let
+/// from a file or a Secret): <c>--volume-root</c>, <c>--address</c>, <c>--port</c>, <c>--metrics-port</c>,
+/// <c>--admin-port</c>. They let
 /// the config a pod would get run outside the pod, as a local process, without editing it.
 /// </summary>
 public sealed record ConfigurationOverrides
@@ -24,7 +25,10 @@ public sealed record ConfigurationOverrides
     /// <summary>Replaces <c>server.metricsPort</c> (0 turns metrics off).</summary>
     public int? MetricsPort { get; init; }
 
-    public bool IsEmpty => VolumeRoot is null && Address is null && Port is null && MetricsPort is null;
+    /// <summary>Replaces <c>backend.software.shamir.adminPort</c> (when shamir is configured): several proxies on one machine.</summary>
+    public int? AdminPort { get; init; }
+
+    public bool IsEmpty => VolumeRoot is null && Address is null && Port is null && MetricsPort is null && AdminPort is null;
 
     /// <summary>Applies the overrides to a freshly read document, before relative paths are resolved and before validation.</summary>
     internal void ApplyTo(ProxyOptions options)
@@ -42,6 +46,11 @@ public sealed record ConfigurationOverrides
         if (MetricsPort is { } metricsPort)
         {
             options.Server.MetricsPort = metricsPort;
+        }
+
+        if (AdminPort is { } adminPort && options.Backend.Software?.Shamir is { } shamir)
+        {
+            shamir.AdminPort = adminPort;
         }
 
         if (string.IsNullOrEmpty(VolumeRoot))

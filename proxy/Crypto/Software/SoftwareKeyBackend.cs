@@ -37,6 +37,14 @@ namespace Xks.Proxy.Crypto.Software;
 /// <see cref="UnsealRetryInterval"/>. A blob the HSM refuses (integrity, root missing) makes only its key unusable.
 /// Every plaintext copy of unsealed material is zeroed once the key is built.
 /// </para>
+/// <para>
+/// With <c>shamir</c> (the <c>Shamir</c> key protection; <c>SoftwareKeyBackend.Shamir.cs</c>) there is no master key
+/// either: the configuration carries the Vault's keyring, its root keys sealed under an unseal key that only k
+/// custodians' shares reconstruct. The backend starts sealed (every configured key unusable, health UNAVAILABLE; there
+/// is nothing to retry) until <see cref="Unseal(ReadOnlySpan{byte}, out string?)"/> is handed the combined unseal key, which it checks against the
+/// keyring, keeps in memory and uses to open the roots; then versions in wrap format 4 (<see cref="DerivedKey"/>) are
+/// derived, and versions in format 1 or 2 unwrapped, through that ring — at apply time, never on the request path.
+/// </para>
 /// </summary>
 public sealed partial class SoftwareKeyBackend : IKeyBackend
 {
@@ -49,7 +57,9 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     private readonly bool _masterKeyProvided;
     private readonly string _keysDir;
     private readonly string _healthDir;
-    private readonly MasterKeyRing? _ring;
+    /// <summary>The master key (version 1), or in Shamir mode the opened roots (null while sealed). Used under <see cref="_applyLock"/>.</summary>
+    private MasterKeyRing? _ring;
+    private readonly bool _ringFromMasterKeyFile;
     private readonly IKeyUnsealer? _unsealer;
     private readonly bool _createMissing;
     private readonly ILogger _logger;
@@ -86,6 +96,14 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             throw new InvalidOperationException("backend.software.sealing requires createMissingKeys: false: the operator provides every key version, sealed by the HSM");
         }
 
+        _shamir = options.Shamir is not null;
+        if (_shamir)
+        {
+            // Shamir: no master key to read or create, nothing is ever written, and sealed until the custodians unseal.
+            InitializeShamir(options, sealing);
+            return;
+        }
+
         if (sealing && !_masterKeyProvided)
         {
             // HsmSealed without a master key: nothing to read or create, and nothing is ever written.
@@ -108,6 +126,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         try
         {
             _ring = MasterKeyRing.Single(masterKey, rootVersion: 1);
+            _ringFromMasterKeyFile = true;
         }
         finally
         {
@@ -123,7 +142,10 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
     public string KeysDirectory => _keysDir;
 
-    /// <summary>Whether keys sealed by the HSM could not be unsealed because the HSM cannot be reached.</summary>
+    /// <summary>
+    /// Whether keys sealed by the HSM could not be unsealed because the HSM cannot be reached, or (Shamir mode) the
+    /// custodians have not unsealed the proxy yet.
+    /// </summary>
     public bool IsSealed => _sealedProblem is not null;
 
     /// <summary>Why the backend is sealed (names the keys, versions and tokens, never bytes), or null.</summary>
@@ -155,6 +177,12 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// <summary>Loads every configured key (under <see cref="_applyLock"/>), reusing what did not change, and updates the sealed state.</summary>
     private void ApplyCore(ProxyConfiguration configuration)
     {
+        if (_shamir)
+        {
+            // Throws (the reload is refused, the previous configuration keeps serving) for a keyring it cannot open.
+            SyncKeyring(configuration);
+        }
+
         _lastConfiguration = configuration;
         var pass = new UnsealPass();
         var inline = InlineKeys(configuration);
@@ -175,6 +203,12 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// <summary>Sealed when a key could not be unsealed for want of the HSM; logs the transitions.</summary>
     private void UpdateSealedState(Dictionary<string, LoadedKey> keys, UnsealPass pass)
     {
+        if (_shamir)
+        {
+            UpdateShamirSealedState(keys);
+            return;
+        }
+
         if (pass.Unreachable is not null)
         {
             lock (_retryGate)
@@ -261,14 +295,19 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         if (_sealedProblem is { } sealedProblem)
         {
             Log.StillSealed(_logger, sealedProblem);
-            MaybeRetryUnseal();
+            if (!_shamir)
+            {
+                // An HSM may come back by itself; custodians' shares do not.
+                MaybeRetryUnseal();
+            }
+
             return [new EkmFleetMember { Id = "software-" + Environment.MachineName, Model = Model, HealthStatus = "UNAVAILABLE" }];
         }
 
         try
         {
             var key = _health?.Key ?? throw new InvalidOperationException(_health?.Problem ?? "health key not loaded");
-            if (_ring is not null && !File.Exists(_masterKeyPath))
+            if (_ringFromMasterKeyFile && !File.Exists(_masterKeyPath))
             {
                 throw new InvalidOperationException($"master key file '{_masterKeyPath}' is gone");
             }
@@ -402,7 +441,10 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             // the retry logs its own failures
         }
 
-        _ring?.Dispose();
+        lock (_applyLock)
+        {
+            Reseal();
+        }
     }
 
     private static Dictionary<string, List<KeyVersionOptions>> InlineKeys(ProxyConfiguration configuration) =>
@@ -418,7 +460,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// </summary>
     private LoadedKey LoadInlineKey(string keyId, List<KeyVersionOptions> versions, LoadedKey? previous, UnsealPass pass, bool log = true)
     {
-        var content = InlineContentHash(keyId, versions);
+        var content = InlineContentHash(keyId, versions, _ringIdentity);
         if (previous is not null && previous.InlineContent == content && !previous.Sealed)
         {
             return previous;
@@ -433,7 +475,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         {
             return new LoadedKey(new SoftwareKey(keyId, Unwrap(file, keyId, $"key '{keyId}' (versions in the configuration)", pass)), null, default, InlineContent: content);
         }
-        catch (HsmUnreachableException ex)
+        catch (SealedVersionException ex)
         {
             if (log)
             {
@@ -453,9 +495,11 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         }
     }
 
-    private static string InlineContentHash(string keyId, List<KeyVersionOptions> versions)
+    private static string InlineContentHash(string keyId, List<KeyVersionOptions> versions, string ringIdentity)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(ringIdentity));
+        hash.AppendData("\n"u8);
         hash.AppendData(Encoding.UTF8.GetBytes(keyId));
         foreach (var version in versions)
         {
@@ -494,7 +538,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
             var file = ReadKeyFile(path, keyId, out var keys, pass);
             return new LoadedKey(new SoftwareKey(keyId, keys, file.Enabled), null, fingerprint);
         }
-        catch (HsmUnreachableException ex)
+        catch (SealedVersionException ex)
         {
             Log.KeySealed(_logger, keyId, ex.Message);
             return new LoadedKey(null, ex.Message, fingerprint, Sealed: true);
@@ -565,14 +609,14 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     /// <summary>
     /// Every version of <paramref name="file"/> in memory: format 1/2 through the master-key ring, format 3 through
     /// the unsealer. Throws <see cref="KeyFileException"/> for a version that cannot be used and
-    /// <see cref="HsmUnreachableException"/> when the HSM cannot be asked (after the first such answer in a pass the
+    /// <see cref="SealedVersionException"/> when the HSM cannot be asked (after the first such answer in a pass the
     /// HSM is not asked again in that pass).
     /// </summary>
     private AesKeyVersion[] Unwrap(SoftwareKeyFile file, string keyId, string source, UnsealPass pass)
     {
         var keys = new AesKeyVersion[file.Versions.Count];
         Span<byte> material = stackalloc byte[AesGcmKey.KeySize];
-        Span<byte> blob = stackalloc byte[SealedKey.Size + 3];
+        Span<byte> blob = stackalloc byte[Math.Max(SealedKey.Size, DerivedKey.Size) + 3];
         try
         {
             for (var i = 0; i < file.Versions.Count; i++)
@@ -581,6 +625,17 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
                 if (TryDecodeSealed(version.WrappedMaterial, blob, out var length))
                 {
                     keys[i] = Unseal(keyId, version.Version, blob[..length], source, pass);
+                    continue;
+                }
+
+                if (_shamir && _ring is null)
+                {
+                    throw new SealedVersionException($"{source}: version {version.Version} waits for the unseal: the Vault's root keys open only when its custodians give their shares");
+                }
+
+                if (DerivedKey.TryDecode(version.WrappedMaterial, blob, out length))
+                {
+                    keys[i] = Derive(keyId, version.Version, blob[..length], source, material);
                     continue;
                 }
 
@@ -615,7 +670,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
 
         if (pass.Unreachable is { } unreachable)
         {
-            throw new HsmUnreachableException($"{source}: version {version} is sealed and the HSM cannot be reached: {unreachable}");
+            throw new SealedVersionException($"{source}: version {version} is sealed and the HSM cannot be reached: {unreachable}");
         }
 
         byte[] material;
@@ -626,7 +681,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         catch (KeyUnsealException ex) when (ex.HsmUnreachable)
         {
             pass.Unreachable = ex.Message;
-            throw new HsmUnreachableException($"{source}: version {version} is sealed and the HSM cannot be reached: {ex.Message}");
+            throw new SealedVersionException($"{source}: version {version} is sealed and the HSM cannot be reached: {ex.Message}");
         }
         catch (KeyUnsealException ex)
         {
@@ -664,7 +719,7 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
     {
         if (_ring is null)
         {
-            throw new InvalidOperationException($"key '{keyId}': this backend has no master key (its keys are sealed by the HSM): new versions come from the operator, sealed");
+            throw new InvalidOperationException($"key '{keyId}': this backend has no master key (its keys are sealed by the HSM, or by the custodians' unseal key and not unsealed): new versions come from the operator");
         }
 
         Span<byte> material = stackalloc byte[WrappedKey.KeySize];
@@ -789,8 +844,11 @@ public sealed partial class SoftwareKeyBackend : IKeyBackend
         public string? Unreachable { get; set; }
     }
 
-    /// <summary>A sealed version whose HSM could not be reached (the backend is sealed; retried later).</summary>
-    private sealed class HsmUnreachableException(string message) : Exception(message);
+    /// <summary>
+    /// A version that cannot be opened yet: sealed by an HSM that could not be reached (retried later), or waiting for
+    /// the custodians' unseal (Shamir). The backend is sealed.
+    /// </summary>
+    private sealed class SealedVersionException(string message) : Exception(message);
 
     private readonly record struct FileFingerprint(long Length, DateTime LastWriteUtc);
 

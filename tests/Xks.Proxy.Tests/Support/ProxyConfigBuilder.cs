@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Xks.Contracts.KeyCustody;
 
 namespace Xks.Proxy.Tests.Support;
 
@@ -37,6 +38,12 @@ public sealed class ProxyConfigBuilder
 
     /// <summary>Lines of <c>backend.software.sealing</c> (unindented YAML); null leaves the block out.</summary>
     public string? Sealing { get; set; }
+
+    /// <summary>backend.software.shamir.keyring, written as its JSON (a YAML flow mapping); null leaves the shamir block out.</summary>
+    public ShamirKeyring? ShamirKeyring { get; set; }
+
+    /// <summary>backend.software.shamir.adminPort; 0 leaves it out (the default 9444). <see cref="ProxyServer"/> picks a free one.</summary>
+    public int ShamirAdminPort { get; set; }
 
     /// <summary>The PKCS#11 backend on this SoftHSM2 token instead of the software backend.</summary>
     public Pkcs11TestToken? Pkcs11 { get; set; }
@@ -179,6 +186,15 @@ public sealed class ProxyConfigBuilder
         if (CreateMissingKeys is { } create)
         {
             sb.Append(CultureInfo.InvariantCulture, $"    createMissingKeys: {(create ? "true" : "false")}\n");
+        }
+
+        if (ShamirKeyring is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"    shamir:\n      keyring: {ShamirKeyring.Serialize()}\n");
+            if (ShamirAdminPort != 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"      adminPort: {ShamirAdminPort}\n");
+            }
         }
 
         if (Sealing is not null)

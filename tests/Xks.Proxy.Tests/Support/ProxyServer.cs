@@ -44,6 +44,9 @@ public sealed class ProxyServer : IAsyncDisposable
 
     public Uri BaseAddress => new(Builder.Tls is null ? $"http://127.0.0.1:{Port}" : $"https://127.0.0.1:{Port}");
 
+    /// <summary>The unseal API (Shamir mode): plain HTTP on 127.0.0.1:adminPort.</summary>
+    public Uri AdminAddress => new($"http://127.0.0.1:{Builder.ShamirAdminPort}");
+
     public static async Task<ProxyServer> StartAsync(Action<ProxyConfigBuilder>? configure = null, TimeProvider? time = null, string? directory = null)
     {
         var builder = new ProxyConfigBuilder();
@@ -57,6 +60,15 @@ public sealed class ProxyServer : IAsyncDisposable
             while (port == builder.MetricsPort)
             {
                 port = TestPorts.GetFree();
+            }
+
+            if (builder.ShamirKeyring is not null && (attempt > 0 || builder.ShamirAdminPort == 0))
+            {
+                do
+                {
+                    builder.ShamirAdminPort = TestPorts.GetFree();
+                }
+                while (builder.ShamirAdminPort == port || builder.ShamirAdminPort == builder.MetricsPort);
             }
 
             var configPath = Path.Combine(directory, "config.yaml");
