@@ -436,4 +436,33 @@ public sealed class ProxyConfigRendererTests : IDisposable
         Assert.Equal([("xks-root", (string?)null), ("xks-root-dr", null)], sealing.Tokens.Select(t => (t.Label, t.Library)));
         Assert.Equal(blob, Assert.Single(options.KeyStores[0].Keys[0].Versions).WrappedMaterial);
     }
+
+    [Fact]
+    public void Render_ShamirVaultWithItsKeyring_TheProxyLoadsItSealedWithTheKeyringAndNoMasterKey()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir });
+        var (keyring, _) = Xks.Contracts.KeyCustody.ShamirCeremony.Initialize(VaultNames.ShamirVaultId(vault), 2, 3);
+        var backend = ProxyBackendModel.ForVault(vault);
+        var key = new ProxyKeyModel("team-a-payments-db-2f1c", ["ENCRYPT", "DECRYPT"]) { Versions = [new ProxyKeyVersionModel(1, Xks.Contracts.KeyWrap.DerivedKey.CreateBase64(1), DateTimeOffset.UnixEpoch)] };
+        var model = ProxyConfigModel.ForVault(vault, [new ProxyKeyStoreModel("payments", "/team-a/payments", [CredentialA], [key])])
+            with { Backend = backend with { Shamir = backend.Shamir! with { KeyringJson = keyring.Serialize() } } };
+
+        var yaml = ProxyConfigRenderer.Render(model);
+        var result = LoadWithProxy(yaml);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.DoesNotContain("masterKeyFile", yaml, StringComparison.Ordinal);
+        var software = result.Configuration!.Options.Backend.Software!;
+        Assert.True(string.IsNullOrEmpty(software.MasterKeyFile));
+        Assert.Equal(ProxyLayout.AdminPort, software.Shamir!.AdminPort);
+        Assert.Equal(keyring.Serialize(), Xks.Contracts.KeyCustody.ShamirKeyring.FromDocument(software.Shamir.Keyring!).Serialize());
+    }
+
+    [Fact]
+    public void Validate_ShamirVaultWithoutItsKeyring_IsRefusedByTheProxysValidator()
+    {
+        var vault = ResourceTestSupport.MinimalVault(s => s.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir });
+
+        Assert.NotEmpty(ProxyConfigRenderer.Validate(ProxyConfigModel.ForVault(vault)));
+    }
 }
