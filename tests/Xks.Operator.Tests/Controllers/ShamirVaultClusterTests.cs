@@ -115,6 +115,84 @@ public sealed class ShamirVaultClusterTests(ITestOutputHelper output) : Operator
         }
     }
 
+    [Fact]
+    public async Task RootRotation_KCustodiansUnderAGenerateDataKeyDecryptLoop_FailsNoRequest_AndTheOldRootRetires()
+    {
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync(), shamir: true);
+        var content = Encoding.UTF8.GetBytes("before the Shamir root rotation, " + Guid.NewGuid());
+        var stored = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, content, Context);
+        await seed.AnnotateAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "xks.dev/rotate-key", "v2");
+        await Eventually.HoldsAsync(async () => (await VersionsAsync(seed)).Count == 2, TimeSpan.FromSeconds(60), "key version 2 recorded");
+        var shareFiles = seed.ShareTexts.Skip(1).Take(SeedEnvironment.ShamirThreshold).Select(text =>
+        {
+            var file = Path.Combine(Path.GetTempPath(), "xks-share-" + Guid.NewGuid().ToString("N") + ".txt");
+            File.WriteAllText(file, text + "\n");
+            return file;
+        }).ToList();
+
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(() => seed.RoundTripsAsync(Context, stop.Token));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var rotation = await OperatorCli.RunAsync(["shamir", "rotate-root", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, .. shareFiles.SelectMany(f => new[] { "--share-file", f })]);
+        var took = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stop.CancelAsync();
+        var (succeeded, failures) = await load;
+        foreach (var file in shareFiles)
+        {
+            File.Delete(file);
+        }
+
+        output.WriteLine($"shamir rotate-root ({took.TotalSeconds:F1} s):\n{rotation.Output}\n{succeeded} GenerateDataKey+Decrypt round trips meanwhile, {failures.Count} failed");
+        Assert.True(rotation.ExitCode == 0, rotation.Output);
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.True(succeeded > 20, $"only {succeeded} round trips");
+
+        // One root left, version 2; every key version wrapped under it (format 2); the same keys.
+        var keyring = ShamirKeyring.Parse(Encoding.UTF8.GetString((await seed.TrySecretAsync(SeedEnvironment.VaultName + "-keyring"))!.Data["keyring.json"]));
+        Assert.Equal(([2], 2), (keyring.RootVersions.ToArray(), keyring.CurrentRoot));
+        Assert.All(await VersionsAsync(seed), v => Assert.Equal(2, Custody.ShamirRotation.RootOf(v.WrappedMaterial)));
+        Assert.Equal(content, await seed.Envelope.DecryptAsync(stored));
+
+        // A proxy started now has only root 2 to open: unsealed by k custodians, it serves the old object; a new version derives under root 2.
+        await seed.StopProxyAsync();
+        await seed.RunProxyAsync();
+        Assert.Equal(content, await seed.Envelope.DecryptAsync(stored));
+        await seed.AnnotateAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "xks.dev/rotate-key", "v3");
+        await Eventually.HoldsAsync(async () => (await VersionsAsync(seed)).Count == 3, TimeSpan.FromSeconds(60), "key version 3 recorded");
+        Assert.True(DerivedKey.TryParse(Convert.FromBase64String((await VersionsAsync(seed)).Single(v => v.Version == 3).WrappedMaterial!), out var root, out _) && root == 2);
+        var fresh = Encoding.UTF8.GetBytes("after, " + Guid.NewGuid());
+        await Eventually.HoldsAsync(async () =>
+        {
+            try
+            {
+                return (await seed.Envelope.DecryptAsync(await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, fresh, Context))).AsSpan().SequenceEqual(fresh);
+            }
+            catch (Amazon.KeyManagementService.AmazonKeyManagementServiceException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "a round trip under version 3");
+
+        // Run again: one root, nothing to do; the wrong shares are refused before anything changes.
+        var again = await OperatorCli.RunAsync(["shamir", "rotate-root", "--namespace", Ns, "--vault", SeedEnvironment.VaultName, .. WriteShares(seed.ShareTexts.Take(1).Append(ShamirCeremony.Initialize(CustodianShare.VaultIdFor(Ns, SeedEnvironment.VaultName), 2, 3).ShareTexts[2]))]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("do not reconstruct", again.Output, StringComparison.Ordinal);
+        Assert.Equal([2], ShamirKeyring.Parse(Encoding.UTF8.GetString((await seed.TrySecretAsync(SeedEnvironment.VaultName + "-keyring"))!.Data["keyring.json"])).RootVersions);
+    }
+
+    private static string[] WriteShares(IEnumerable<string> texts) =>
+        [.. texts.SelectMany(text =>
+        {
+            var file = Path.Combine(Path.GetTempPath(), "xks-share-" + Guid.NewGuid().ToString("N") + ".txt");
+            File.WriteAllText(file, text + "\n");
+            return new[] { "--share-file", file };
+        })];
+
+    private static async Task<IReadOnlyList<ProxyKeyVersionModel>> VersionsAsync(SeedEnvironment seed) =>
+        KeyMaterialSecret.TryRead((await seed.TrySecretAsync(SeedEnvironment.KeyMaterialSecretName))!, out _, out var versions, out _) ? versions : [];
+
     private static (bool Sealed, int Threshold, int Progress) Seal(string body)
     {
         var json = JsonNode.Parse(body)!;

@@ -8,12 +8,26 @@ public sealed class ShamirCommandLineTests
         var line = ShamirCommandLine.Parse(["shamir", "init", "--namespace", "team-a", "--vault", "xks", "--threshold", "3", "--shares", "5", "--out-dir", "shares", "--kubeconfig", "k"]);
 
         Assert.Empty(line.Problems);
+        Assert.Equal(ShamirVerb.Init, line.Verb);
         Assert.Equal(("k", "team-a", "xks", 3, 5, "shares"), (line.Kubeconfig, line.Namespace, line.Vault, line.Threshold, line.Shares, line.OutDirectory));
+    }
+
+    [Fact]
+    public void Parse_RotateRoot_ReadsEveryShareFileInOrder()
+    {
+        var line = ShamirCommandLine.Parse(["shamir", "rotate-root", "--namespace", "team-a", "--vault", "xks", "--share-file", "b.txt", "--share-file", "a.txt"]);
+
+        Assert.Empty(line.Problems);
+        Assert.Equal((ShamirVerb.RotateRoot, "team-a", "xks"), (line.Verb, line.Namespace, line.Vault));
+        Assert.Equal(["b.txt", "a.txt"], line.ShareFiles);
     }
 
     public static TheoryData<string, string[], string> Refusals => new()
     {
         { "no subcommand", ["shamir"], "expected: shamir init" },
+        { "rotate-root with one share", ["shamir", "rotate-root", "--namespace", "n", "--vault", "v", "--share-file", "a"], "needs a --share-file for each custodian taking part (at least 2)" },
+        { "rotate-root with a share twice", ["shamir", "rotate-root", "--namespace", "n", "--vault", "v", "--share-file", "a", "--share-file", "a"], "a --share-file is given twice" },
+        { "rotate-root with init's options", ["shamir", "rotate-root", "--namespace", "n", "--vault", "v", "--threshold", "2"], "shamir rotate-root: unknown option '--threshold'" },
         { "another subcommand", ["shamir", "rekey"], "expected: shamir init" },
         { "nothing given", ["shamir", "init"], "shamir init needs --namespace" },
         { "an unknown option", ["shamir", "init", "--pin", "1"], "shamir init: unknown option '--pin'" },
