@@ -117,7 +117,5 @@ internal static class BackupCommand
         }
     }
 
-    private static Kubernetes Client(BackupCommandLine line) => new(line.Kubeconfig is not null
-        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(line.Kubeconfig)
-        : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildDefaultConfig());
+    private static Kubernetes Client(BackupCommandLine line) => Api.AdminClient.For(line.Kubeconfig);
 }

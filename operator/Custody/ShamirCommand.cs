@@ -291,9 +291,7 @@ internal static class ShamirCommand
             })];
     }
 
-    private static Kubernetes Client(ShamirCommandLine line) => new(line.Kubeconfig is not null
-        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(line.Kubeconfig)
-        : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildDefaultConfig());
+    private static Kubernetes Client(ShamirCommandLine line) => AdminClient.For(line.Kubeconfig);
 
     private static async Task<V1Alpha1Vault> ShamirVaultAsync(Kubernetes client, ShamirCommandLine line, CancellationToken cancellationToken)
     {

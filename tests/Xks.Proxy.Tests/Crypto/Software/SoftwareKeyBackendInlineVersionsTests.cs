@@ -180,8 +180,8 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
 
         var key = backend.Find("a").Key!;
         Assert.Equal(2, key.CurrentVersion);
-        AssertVersionKeyIs(key, 1, m1);
-        AssertVersionKeyIs(key, 2, m2);
+        BackendKeyAssert.VersionKeyIs(key, 1, m1);
+        BackendKeyAssert.VersionKeyIs(key, 2, m2);
     }
 
     [Theory]
@@ -223,18 +223,4 @@ public sealed class SoftwareKeyBackendInlineVersionsTests : IDisposable
     }
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
-
-    /// <summary>Asserts that <paramref name="version"/>'s own key is <paramref name="material"/>: a plain AES-GCM ciphertext under it (no salt) decrypts.</summary>
-    private static void AssertVersionKeyIs(IBackendKey key, int version, byte[] material)
-    {
-        var plaintext = RandomNumberGenerator.GetBytes(16);
-        var (iv, ciphertext, tag, roundTrip) = (RandomNumberGenerator.GetBytes(12), new byte[16], new byte[16], new byte[16]);
-        using (var gcm = new AesGcm(material, 16))
-        {
-            gcm.Encrypt(iv, plaintext, ciphertext, tag, "aad"u8);
-        }
-
-        Assert.True(key.TryDecrypt(version, [], ciphertext, iv, tag, "aad"u8, roundTrip));
-        Assert.Equal(plaintext, roundTrip);
-    }
 }

@@ -68,20 +68,6 @@ public sealed class SoftwareKeyBackendSealedTests : IDisposable
         return result.Configuration!;
     }
 
-    /// <summary>Asserts that <paramref name="version"/>'s own key is <paramref name="material"/>: plain AES-GCM under it (no salt) decrypts.</summary>
-    private static void AssertVersionKeyIs(IBackendKey key, int version, byte[] material)
-    {
-        var plaintext = RandomNumberGenerator.GetBytes(16);
-        var (iv, ciphertext, tag, roundTrip) = (RandomNumberGenerator.GetBytes(12), new byte[16], new byte[16], new byte[16]);
-        using (var gcm = new AesGcm(material, 16))
-        {
-            gcm.Encrypt(iv, plaintext, ciphertext, tag, "aad"u8);
-        }
-
-        Assert.True(key.TryDecrypt(version, [], ciphertext, iv, tag, "aad"u8, roundTrip));
-        Assert.Equal(plaintext, roundTrip);
-    }
-
     private static (byte[] Salt, byte[] Iv, byte[] Ciphertext, byte[] Tag) Encrypt(IBackendKey key, byte[] plaintext)
     {
         var (iv, ciphertext, tag) = (new byte[12], new byte[plaintext.Length], new byte[16]);
@@ -102,7 +88,7 @@ public sealed class SoftwareKeyBackendSealedTests : IDisposable
         backend.Apply(FakeConfig(b => b.Key("a", versions: [(1, Blob("a", 1))])));
 
         var key = backend.Find("a").Key!;
-        AssertVersionKeyIs(key, 1, material);
+        BackendKeyAssert.VersionKeyIs(key, 1, material);
         Assert.Equal("ACTIVE", Status(backend));
         Assert.False(backend.IsSealed);
         Assert.False(Directory.Exists(DataDir));
@@ -174,7 +160,7 @@ public sealed class SoftwareKeyBackendSealedTests : IDisposable
         Assert.False(backend.IsSealed);
         Assert.Null(backend.SealedProblem);
         Assert.Equal("ACTIVE", Status(backend));
-        AssertVersionKeyIs(backend.Find("a").Key!, 1, material);
+        BackendKeyAssert.VersionKeyIs(backend.Find("a").Key!, 1, material);
         Assert.Equal(KeyLookupStatus.Found, backend.Find("b").Status);
     }
 
@@ -254,8 +240,8 @@ public sealed class SoftwareKeyBackendSealedTests : IDisposable
         backend.Apply(FakeConfig(b => b.Key("a", versions: [(1, WrappedKeyVersions.Wrap(masterKey, "a", 1, m1)), (2, Blob("a", 2))]), masterKeyFile));
 
         var key = backend.Find("a").Key!;
-        AssertVersionKeyIs(key, 1, m1);
-        AssertVersionKeyIs(key, 2, m2);
+        BackendKeyAssert.VersionKeyIs(key, 1, m1);
+        BackendKeyAssert.VersionKeyIs(key, 2, m2);
         Assert.Equal("ACTIVE", Status(backend));
     }
 
@@ -297,7 +283,7 @@ public sealed class SoftwareKeyBackendSealedTests : IDisposable
         var roundTrip = new byte[40];
         Assert.True(key.TryDecrypt(1, salt, ciphertext, iv, tag, "aad"u8, roundTrip));
         Assert.Equal(plaintext, roundTrip);
-        AssertVersionKeyIs(key, 1, material);
+        BackendKeyAssert.VersionKeyIs(key, 1, material);
         Assert.Equal("ACTIVE", Status(backend));
     }
 

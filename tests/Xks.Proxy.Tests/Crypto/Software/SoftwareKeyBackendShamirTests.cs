@@ -47,20 +47,6 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
         return result.Configuration!;
     }
 
-    /// <summary>Asserts that <paramref name="version"/>'s own key is <paramref name="material"/>: plain AES-GCM under it (no salt) decrypts.</summary>
-    private static void AssertVersionKeyIs(IBackendKey key, int version, byte[] material)
-    {
-        var plaintext = RandomNumberGenerator.GetBytes(16);
-        var (iv, ciphertext, tag, roundTrip) = (RandomNumberGenerator.GetBytes(12), new byte[16], new byte[16], new byte[16]);
-        using (var gcm = new AesGcm(material, 16))
-        {
-            gcm.Encrypt(iv, plaintext, ciphertext, tag, "aad"u8);
-        }
-
-        Assert.True(key.TryDecrypt(version, [], ciphertext, iv, tag, "aad"u8, roundTrip), $"version {version} is not the expected key");
-        Assert.Equal(plaintext, roundTrip);
-    }
-
     private static string Status(SoftwareKeyBackend backend) => Assert.Single(backend.CheckHealth()).HealthStatus;
 
     [Fact]
@@ -95,8 +81,8 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
         Assert.Null(backend.SealedProblem);
         var key = backend.Find("orders").Key!;
         Assert.Equal(2, key.CurrentVersion);
-        AssertVersionKeyIs(key, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
-        AssertVersionKeyIs(key, 2, _wrappedMaterial);
+        BackendKeyAssert.VersionKeyIs(key, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
+        BackendKeyAssert.VersionKeyIs(key, 2, _wrappedMaterial);
         Assert.Equal("ACTIVE", Status(backend));
         Assert.Equal(_vault.UnsealKey, backend.HeldUnsealKeyForTests);
     }
@@ -159,9 +145,9 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
         Assert.False(backend.IsSealed);
         var key = backend.Find("orders").Key!;
         Assert.Equal(3, key.CurrentVersion);
-        AssertVersionKeyIs(key, 3, _vault.DerivedKeyOf("orders", 3, derivedV3));
-        AssertVersionKeyIs(key, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
-        AssertVersionKeyIs(key, 2, _wrappedMaterial);
+        BackendKeyAssert.VersionKeyIs(key, 3, _vault.DerivedKeyOf("orders", 3, derivedV3));
+        BackendKeyAssert.VersionKeyIs(key, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
+        BackendKeyAssert.VersionKeyIs(key, 2, _wrappedMaterial);
         Assert.Equal([1, 2], backend.Keyring!.RootVersions);
         Assert.Equal("ACTIVE", Status(backend));
     }
@@ -177,7 +163,7 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
 
         Assert.Equal(ShamirUnsealOutcome.Unsealed, backend.Unseal(_vault.UnsealKey, out _));
 
-        AssertVersionKeyIs(backend.Find("orders").Key!, 3, _vault.DerivedKeyOf("orders", 3, derivedV3));
+        BackendKeyAssert.VersionKeyIs(backend.Find("orders").Key!, 3, _vault.DerivedKeyOf("orders", 3, derivedV3));
     }
 
     [Fact]
@@ -199,7 +185,7 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
         Assert.Null(backend.HeldUnsealKeyForTests);
         Assert.Equal(ShamirUnsealOutcome.WrongShares, backend.Unseal(_vault.UnsealKey, out _));
         Assert.Equal(ShamirUnsealOutcome.Unsealed, backend.Unseal(other.UnsealKey, out _));
-        AssertVersionKeyIs(backend.Find("orders").Key!, 1, other.DerivedKeyOf("orders", 1, derived));
+        BackendKeyAssert.VersionKeyIs(backend.Find("orders").Key!, 1, other.DerivedKeyOf("orders", 1, derived));
     }
 
     [Fact]
@@ -216,7 +202,7 @@ public sealed class SoftwareKeyBackendShamirTests : IDisposable
         Assert.Equal("the keyring of Vault 'payments_xks' cannot be opened with the unseal key this proxy holds: root key version 2 does not match its recorded key-check value 0000000000000000: the keyring was altered; the previous keyring keeps serving", ex.Message);
         Assert.False(backend.IsSealed);
         Assert.Equal([1], backend.Keyring!.RootVersions);
-        AssertVersionKeyIs(backend.Find("orders").Key!, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
+        BackendKeyAssert.VersionKeyIs(backend.Find("orders").Key!, 1, _vault.DerivedKeyOf("orders", 1, _derivedV1));
     }
 
     [Fact]
