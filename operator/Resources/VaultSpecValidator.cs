@@ -250,53 +250,7 @@ public static partial class VaultSpecValidator
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(pkcs11.Library))
-        {
-            problems.Add("spec.keyBackend.pkcs11.library: required, the absolute path of the PKCS#11 module in the proxy image (and in the operator's pod), e.g. /usr/lib/softhsm/libsofthsm2.so.");
-        }
-        else
-        {
-            CheckLibrary(pkcs11.Library, "spec.keyBackend.pkcs11.library", problems);
-        }
-
-        CheckToken(pkcs11.TokenLabel, pkcs11.Slot, "spec.keyBackend.pkcs11", problems);
-        if (pkcs11.PinSecretRef is null || string.IsNullOrEmpty(pkcs11.PinSecretRef.Name))
-        {
-            problems.Add("spec.keyBackend.pkcs11.pinSecretRef.name: required, the Secret holding the token's user PIN.");
-        }
-        else if (string.IsNullOrEmpty(pkcs11.PinSecretRef.Key))
-        {
-            problems.Add("spec.keyBackend.pkcs11.pinSecretRef.key: must name the key of the PIN in the Secret's data (default pin).");
-        }
-
-        var tokens = pkcs11.AdditionalTokens ?? [];
-        if (tokens.Count > 9)
-        {
-            problems.Add($"spec.keyBackend.pkcs11.additionalTokens: at most 9 (10 tokens in all); got {tokens.Count}.");
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal) { TokenKey(pkcs11.Library, pkcs11.TokenLabel, pkcs11.Slot) };
-        for (var i = 0; i < tokens.Count; i++)
-        {
-            var field = $"spec.keyBackend.pkcs11.additionalTokens[{i}]";
-            var token = tokens[i];
-            if (token is null)
-            {
-                problems.Add($"{field}: must be an object with tokenLabel or slot.");
-                continue;
-            }
-
-            CheckToken(token.TokenLabel, token.Slot, field, problems);
-            if (token.Library is not null)
-            {
-                CheckLibrary(token.Library, field + ".library", problems);
-            }
-
-            if (!seen.Add(TokenKey(token.Library ?? pkcs11.Library, token.TokenLabel, token.Slot)))
-            {
-                problems.Add($"{field}: names the same token as an earlier entry (same library and {(token.TokenLabel is null ? "slot" : "tokenLabel")}).");
-            }
-        }
+        CheckTokens("spec.keyBackend.pkcs11", pkcs11.Library, pkcs11.TokenLabel, pkcs11.Slot, pkcs11.PinSecretRef, pkcs11.AdditionalTokens, problems);
 
         var pool = pkcs11.SessionPool ?? new V1Alpha1Pkcs11SessionPool();
         if (pool.MaxSessions is < 1 or > 1024)
@@ -350,35 +304,46 @@ public static partial class VaultSpecValidator
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(hsm.Library))
+        CheckTokens("spec.keyProtection.hsm", hsm.Library, hsm.TokenLabel, hsm.Slot, hsm.PinSecretRef, hsm.AdditionalTokens, problems);
+    }
+
+    /// <summary>
+    /// The PKCS#11 tokens a section names (keyBackend.pkcs11 or keyProtection.hsm): the library, the first token, the
+    /// PIN Secret, and at most 9 more tokens, none named twice.
+    /// </summary>
+    private static void CheckTokens(string section, string? library, string? label, long? slot, V1Alpha1SecretKeyReference? pin, IList<V1Alpha1Pkcs11Token>? additional, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(library))
         {
-            problems.Add("spec.keyProtection.hsm.library: required, the absolute path of the PKCS#11 module in the proxy image (and in the operator's pod), e.g. /usr/lib/softhsm/libsofthsm2.so.");
+            problems.Add($"{section}.library: required, the absolute path of the PKCS#11 module in the proxy image (and in the operator's pod), e.g. /usr/lib/softhsm/libsofthsm2.so.");
         }
         else
         {
-            CheckLibrary(hsm.Library, "spec.keyProtection.hsm.library", problems);
+            CheckLibrary(library, section + ".library", problems);
         }
 
-        CheckToken(hsm.TokenLabel, hsm.Slot, "spec.keyProtection.hsm", problems);
-        if (hsm.PinSecretRef is null || string.IsNullOrEmpty(hsm.PinSecretRef.Name))
+        CheckToken(label, slot, section, problems);
+        if (pin is null || string.IsNullOrEmpty(pin.Name))
         {
-            problems.Add("spec.keyProtection.hsm.pinSecretRef.name: required, the Secret holding the token's user PIN.");
+            problems.Add($"{section}.pinSecretRef.name: required, the Secret holding the token's user PIN.");
         }
-        else if (string.IsNullOrEmpty(hsm.PinSecretRef.Key))
+        else if (string.IsNullOrEmpty(pin.Key))
         {
-            problems.Add("spec.keyProtection.hsm.pinSecretRef.key: must name the key of the PIN in the Secret's data (default pin).");
+            problems.Add($"{section}.pinSecretRef.key: must name the key of the PIN in the Secret's data (default pin).");
         }
 
-        var tokens = hsm.AdditionalTokens ?? [];
+        var tokens = additional ?? [];
         if (tokens.Count > 9)
         {
-            problems.Add($"spec.keyProtection.hsm.additionalTokens: at most 9 (10 tokens in all); got {tokens.Count}.");
+            problems.Add($"{section}.additionalTokens: at most 9 (10 tokens in all); got {tokens.Count}.");
         }
 
+        var seen = new HashSet<string>(StringComparer.Ordinal) { TokenKey(library, label, slot) };
         for (var i = 0; i < tokens.Count; i++)
         {
-            var field = $"spec.keyProtection.hsm.additionalTokens[{i}]";
-            if (tokens[i] is not { } token)
+            var field = $"{section}.additionalTokens[{i}]";
+            var token = tokens[i];
+            if (token is null)
             {
                 problems.Add($"{field}: must be an object with tokenLabel or slot.");
                 continue;
@@ -388,6 +353,11 @@ public static partial class VaultSpecValidator
             if (token.Library is not null)
             {
                 CheckLibrary(token.Library, field + ".library", problems);
+            }
+
+            if (!seen.Add(TokenKey(token.Library ?? library, token.TokenLabel, token.Slot)))
+            {
+                problems.Add($"{field}: names the same token as an earlier entry (same library and {(token.TokenLabel is null ? "slot" : "tokenLabel")}).");
             }
         }
     }

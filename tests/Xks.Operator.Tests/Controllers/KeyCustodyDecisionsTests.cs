@@ -91,4 +91,37 @@ public sealed class KeyCustodyDecisionsTests
         Assert.DoesNotContain("k6-key-material", problem, StringComparison.Ordinal);
         Assert.Contains("restore v-master-key from a backup", problem, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string?, string?> Keyrings()
+    {
+        var (keyring, _) = Xks.Contracts.KeyCustody.ShamirCeremony.Initialize("team-a_xks", 2, 3);
+        var (other, _) = Xks.Contracts.KeyCustody.ShamirCeremony.Initialize("team-b_xks", 2, 3);
+        var rootless = System.Text.Json.Nodes.JsonNode.Parse(keyring.Serialize())!.AsObject();
+        rootless["roots"] = new System.Text.Json.Nodes.JsonArray();
+        return new()
+        {
+            { "this Vault's keyring", keyring.Serialize(), null },
+            { "no keyring.json", null, "it has no keyring.json" },
+            { "an empty one", " ", "it has no keyring.json" },
+            { "not JSON", "{not json", "keyring.json is not a keyring: Not a valid Shamir keyring" },
+            { "a keyring without roots", rootless.ToJsonString(), "keyring.json is not a keyring" },
+            { "another Vault's keyring", other.Serialize(), "keyring.json is the keyring of Vault team-b_xks, not team-a_xks" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Keyrings))]
+    public void KeyringProblem_Document_IsNamedOrNull(string because, string? json, string? expected)
+    {
+        var problem = KeyCustodyDecisions.KeyringProblem(json, "team-a_xks");
+
+        if (expected is null)
+        {
+            Assert.True(problem is null, $"{because}: {problem}");
+        }
+        else
+        {
+            Assert.True(problem?.StartsWith(expected, StringComparison.Ordinal) == true, $"{because}: {problem}");
+        }
+    }
 }

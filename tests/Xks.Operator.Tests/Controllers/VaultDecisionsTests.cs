@@ -203,4 +203,40 @@ public sealed class VaultDecisionsTests
             Assert.Contains("xks-proxy admin unseal --url http://127.0.0.1:9444", message, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(V1Alpha1KeyProtectionMode.Plaintext, true, KeyMaterialSecret.SoftwareBackend)]
+    [InlineData(V1Alpha1KeyProtectionMode.HsmSealed, false, KeyMaterialSecret.HsmSealedBackend)]
+    [InlineData(V1Alpha1KeyProtectionMode.Shamir, false, KeyMaterialSecret.ShamirBackend)]
+    public void ProxyBackendModel_KeyProtectionMode_DecidesTheMasterKeyAndTheMaterialsBackend(V1Alpha1KeyProtectionMode mode, bool masterKey, string material)
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection
+        {
+            Mode = mode,
+            Hsm = mode == V1Alpha1KeyProtectionMode.HsmSealed ? new V1Alpha1SealingHsm { Library = "/usr/lib/softhsm/libsofthsm2.so", TokenLabel = "root", PinSecretRef = new V1Alpha1SecretKeyReference { Name = "pin" } } : null,
+        };
+
+        var backend = ProxyBackendModel.ForVault(vault);
+
+        Assert.Equal((masterKey, material), (backend.HasMasterKey, backend.Name));
+        Assert.Equal(mode == V1Alpha1KeyProtectionMode.HsmSealed ? "xks-root/team-a/xks" : null, backend.Sealing?.RootLabelPrefix);
+        Assert.Equal(mode == V1Alpha1KeyProtectionMode.Shamir ? "team-a_xks" : null, backend.Shamir?.VaultId);
+    }
+
+    [Fact]
+    public void ProxyBackendModel_KeyProtectionOnThePkcs11Backend_IsIgnoredThePkcs11BackendWins()
+    {
+        var vault = new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" } };
+        vault.Spec.KeyBackend = new V1Alpha1KeyBackend
+        {
+            Type = V1Alpha1KeyBackendType.Pkcs11,
+            Pkcs11 = new V1Alpha1Pkcs11Backend { Library = "/usr/lib/softhsm/libsofthsm2.so", TokenLabel = "xks", PinSecretRef = new V1Alpha1SecretKeyReference { Name = "pin" } },
+        };
+        vault.Spec.KeyProtection = new V1Alpha1KeyProtection { Mode = V1Alpha1KeyProtectionMode.Shamir };
+
+        var backend = ProxyBackendModel.ForVault(vault);
+
+        Assert.Equal((KeyMaterialSecret.Pkcs11Backend, false, false), (backend.Name, backend.IsShamir, backend.HasMasterKey));
+    }
 }
