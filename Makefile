@@ -10,7 +10,7 @@ else
 CONFIG ?= config/proxy/standalone.yaml
 endif
 SOFTHSM_DIR := .data/softhsm
-APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson softhsm2 opensc
+APT_PACKAGES := curl openssl python3-botocore wrk uuid-runtime lua5.1 lua-cjson softhsm2 opensc prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLUSTER := ./tests/cluster/cluster.sh
 
@@ -24,6 +24,12 @@ deps: ## install what the tests and benchmarks need (Debian packages; NuGet rest
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  case " $$missing " in *" prometheus "*) \
+	    echo "deps: prometheus is here for promtool; stopping the server its package starts (it would hold :9090)"; \
+	    for s in prometheus prometheus-node-exporter; do \
+	      if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now $$s >/dev/null 2>&1; else $(SUDO) service $$s stop >/dev/null 2>&1; fi; \
+	    done; true;; \
+	  esac; \
 	else echo "deps: all present ($(APT_PACKAGES))"; fi
 
 build: ## build the solution (warnings are errors)

@@ -12,6 +12,7 @@ namespace Xks.Operator.Entities;
 [PrinterColumn("Region", "string", ".spec.region", Description = "AWS region")]
 [PrinterColumn("Account", "string", ".status.accountId", Description = "AWS account the credentials belong to")]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the credentials work")]
+[PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", 1, Description = "Why the resource is or is not ready")]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
 [Description("A ClusterCspAccount is an AWS account and region a platform team shares with the namespaces its namespaceSelector selects: their KeySets refer to it with cspAccountRef.kind ClusterCspAccount, without holding its credentials. It is the one kind that may use the operator's own AWS identity (credentials.source Default). Its credentials Secret lives in the operator's cluster resource namespace.")]
 public sealed class V1Alpha1ClusterCspAccount : CustomResource<V1Alpha1ClusterCspAccountSpec, V1Alpha1CspAccountStatus>;

@@ -11,6 +11,7 @@ namespace Xks.Operator.Entities;
 [PrinterColumn("Region", "string", ".spec.region", Description = "AWS region")]
 [PrinterColumn("Account", "string", ".status.accountId", Description = "AWS account the credentials belong to")]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the credentials work")]
+[PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", 1, Description = "Why the resource is or is not ready")]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
 [Description("A CspAccount is an AWS account and region the operator manages KMS objects in, with the credentials (and optionally a role to assume) to do so. KeySets refer to it.")]
 public sealed class V1Alpha1CspAccount : CustomResource<V1Alpha1CspAccountSpec, V1Alpha1CspAccountStatus>;

@@ -12,6 +12,7 @@ namespace Xks.Operator.Entities;
 [PrinterColumn("KeyStore", "string", ".status.customKeyStoreId", Description = "ID of the custom key store in AWS KMS")]
 [PrinterColumn("State", "string", ".status.connectionState", Description = "Connection state of the custom key store")]
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the key store is connected")]
+[PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", 1, Description = "Why the resource is or is not ready")]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
 [Description("A KeySet is an AWS KMS external key store (XKS custom key store) served by a Vault: the operator creates the key store in the CspAccount's AWS account, gives the proxy its URI path and SigV4 credentials, rotates them, and connects the store. CloudKeys live in a KeySet.")]
 public sealed class V1Alpha1KeySet : CustomResource<V1Alpha1KeySetSpec, V1Alpha1KeySetStatus>;

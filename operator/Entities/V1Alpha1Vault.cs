@@ -12,6 +12,7 @@ namespace Xks.Operator.Entities;
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the proxy is serving")]
 [PrinterColumn("Replicas", "integer", ".status.readyReplicas", Description = "Ready proxy replicas")]
 [PrinterColumn("Endpoint", "string", ".status.endpoint", 1, Description = "Endpoint to register in AWS KMS")]
+[PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", 1, Description = "Why the resource is or is not ready")]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
 [Description("A Vault is an XKS proxy run by the operator: a Deployment of xks-proxy serving the AWS KMS External Key Store API on https://<hostname>, with its TLS certificate, exposure (Ingress or LoadBalancer) and key backend. KeySets and CloudKeys refer to it.")]
 public sealed class V1Alpha1Vault : CustomResource<V1Alpha1VaultSpec, V1Alpha1VaultStatus>;

@@ -6,6 +6,7 @@ using Xks.Operator.Entities;
 using Xks.Operator.Hosting;
 using Xks.Operator.Hsm;
 using Xks.Operator.Options;
+using Xks.Operator.Runtime;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -57,6 +58,21 @@ public static class OperatorServiceCollectionExtensions
             // Cluster-scoped kinds by default only for an operator that watches every namespace (a namespaced install may not read them).
             controllers.AddReconciler<V1Alpha1ClusterCspAccount, ClusterCspAccountController>();
         }
+
+        // The resources' conditions as gauges, from the shared informers (subscribed before the manager runs them).
+        services.AddSingleton(sp => new ResourceConditionMetrics(sp.GetRequiredService<ControllerRuntimeMetrics>().Registry));
+        services.AddSingleton(new ControllerRegistration((manager, sp) =>
+        {
+            var metrics = sp.GetRequiredService<ResourceConditionMetrics>();
+            metrics.Track(manager.Informers.GetInformer<V1Alpha1Vault>());
+            metrics.Track(manager.Informers.GetInformer<V1Alpha1CspAccount>());
+            metrics.Track(manager.Informers.GetInformer<V1Alpha1KeySet>());
+            metrics.Track(manager.Informers.GetInformer<V1Alpha1CloudKey>());
+            if (options.ServesClusterKinds)
+            {
+                metrics.Track(manager.Informers.GetInformer<V1Alpha1ClusterCspAccount>());
+            }
+        }));
 
         return services;
     }

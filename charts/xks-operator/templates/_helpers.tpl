@@ -171,3 +171,14 @@ verifies, and the Namespaces whose labels say which of them a KeySet may use.
     resources: ["events"]
     verbs: ["get", "list", "watch"]
 {{- end }}
+
+{{/*
+"true" when the monitoring.coreos.com objects (ServiceMonitor, PodMonitor, PrometheusRule) are rendered: the cluster
+serves monitoring.coreos.com/v1 (helm install/upgrade discovers it; helm template needs --api-versions
+monitoring.coreos.com/v1), or monitoring.force says so.
+*/}}
+{{- define "xks-operator.monitoringApi" -}}
+{{- if or .Values.monitoring.force (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}
+true
+{{- end -}}
+{{- end }}

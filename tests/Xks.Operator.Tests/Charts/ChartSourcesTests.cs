@@ -42,7 +42,8 @@ public sealed partial class ChartSourcesTests
         var readme = File.ReadAllText(Path.Combine(HelmChart.Directory, "README.md"));
 
         Assert.Contains("replicaCount", keys);
-        Assert.Contains("metrics.serviceMonitor.enabled", keys);
+        Assert.Contains("monitoring.serviceMonitor.enabled", keys);
+        Assert.Contains("monitoring.prometheusRule.enabled", keys);
         foreach (var key in keys)
         {
             Assert.True(SchemaHas(schema.RootElement, key), $"values.schema.json does not declare '{key}'");

@@ -59,6 +59,9 @@ internal sealed class ObjectHeader : IKubernetesObject<V1ObjectMeta>
 internal sealed record RenderedObject(string ApiVersion, string Kind, string Name, string? Namespace, string Yaml)
 {
     public T As<T>() => KubernetesYaml.Deserialize<T>(Yaml);
+
+    /// <summary>The object as JSON, for kinds without a model (every scalar a string, see <see cref="YamlJson"/>).</summary>
+    public System.Text.Json.Nodes.JsonNode Node() => YamlJson.Parse(Yaml);
 }
 
 /// <summary>The documents of a <c>helm template</c> run.</summary>
@@ -89,4 +92,15 @@ internal sealed class RenderedChart(IReadOnlyList<RenderedObject> objects)
     public T Single<T>(string kind) => Assert.Single(OfKind(kind)).As<T>();
 
     public IReadOnlyList<T> All<T>(string kind) => OfKind(kind).Select(o => o.As<T>()).ToList();
+}
+
+/// <summary>YAML as JSON with YamlDotNet: maps, lists and scalars, every scalar as a string (so two YAML texts compare by content).</summary>
+internal static class YamlJson
+{
+    public static System.Text.Json.Nodes.JsonNode Parse(string yaml)
+    {
+        var value = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<object>(yaml);
+        var json = new YamlDotNet.Serialization.SerializerBuilder().JsonCompatible().Build().Serialize(value);
+        return System.Text.Json.Nodes.JsonNode.Parse(json)!;
+    }
 }

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Xks.Operator.Entities;
 using Xks.Operator.Options;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Charts.Tests;
 
@@ -14,7 +16,8 @@ public sealed class HelmTemplateTests
     [InlineData("")]
     [InlineData("--strict")]
     [InlineData("--strict --set rbac.namespaced=true --set watchNamespaces={team-a}")]
-    [InlineData("--strict --set metrics.serviceMonitor.enabled=true --set crds.install=false --set replicaCount=1")]
+    [InlineData("--strict --set monitoring.serviceMonitor.enabled=true --set crds.install=false --set replicaCount=1")]
+    [InlineData("--strict --set monitoring.force=true --set monitoring.serviceMonitor.enabled=true --set monitoring.podMonitor.enabled=true --set monitoring.prometheusRule.enabled=true --set monitoring.grafanaDashboard.enabled=true")]
     public async Task Lint_Values_Passes(string arguments)
     {
         var result = await HelmChart.HelmAsync($"lint {HelmChart.Directory} {arguments}");
@@ -352,17 +355,120 @@ public sealed class HelmTemplateTests
         Assert.Equal(1, chart.Single<V1Deployment>("Deployment").Spec.Replicas);
     }
 
+    private const string AllMonitoring =
+        "--set monitoring.serviceMonitor.enabled=true --set monitoring.podMonitor.enabled=true --set monitoring.prometheusRule.enabled=true";
+
     [Fact]
-    public async Task Template_ServiceMonitorEnabled_RendersServiceMonitorOnTheMetricsPort()
+    public async Task Template_ServiceMonitorEnabled_RendersServiceMonitorOnTheMetricsPortHonouringLabels()
     {
-        var chart = await HelmChart.RenderAsync("--set metrics.serviceMonitor.enabled=true");
+        var chart = await HelmChart.RenderAsync("--api-versions monitoring.coreos.com/v1 --set monitoring.serviceMonitor.enabled=true --set monitoring.serviceMonitor.labels.release=kps --set monitoring.serviceMonitor.interval=15s");
 
         var monitor = Assert.Single(chart.OfKind("ServiceMonitor"));
         Assert.Equal("monitoring.coreos.com/v1", monitor.ApiVersion);
-        Assert.Contains("port: http-metrics", monitor.Yaml, StringComparison.Ordinal);
+        var spec = monitor.Node()["spec"]!;
+        var endpoint = Assert.Single(spec["endpoints"]!.AsArray())!;
+        Assert.Equal("http-metrics", endpoint["port"]!.GetValue<string>());
+        Assert.Equal("/metrics", endpoint["path"]!.GetValue<string>());
+        Assert.Equal("15s", endpoint["interval"]!.GetValue<string>());
+        Assert.Equal("true", endpoint["honorLabels"]!.GetValue<string>());
+        Assert.Equal("kps", monitor.Node()["metadata"]!["labels"]!["release"]!.GetValue<string>());
+        Assert.Equal(HelmChart.ReleaseNamespace, Assert.Single(spec["namespaceSelector"]!["matchNames"]!.AsArray())!.GetValue<string>());
         var service = chart.Single<V1Service>("Service");
         Assert.Equal("http-metrics", Assert.Single(service.Spec.Ports).Name);
         Assert.Equal("http", Assert.Single(service.Spec.Ports).TargetPort.Value);
+        Assert.Equal(service.Spec.Selector.OrderBy(l => l.Key), spec["selector"]!["matchLabels"]!.AsObject().Select(l => KeyValuePair.Create(l.Key, l.Value!.GetValue<string>())).OrderBy(l => l.Key));
+    }
+
+    [Fact]
+    public async Task Template_MonitoringEnabledWithoutTheMonitoringApi_RendersNoMonitorsButTheDashboard()
+    {
+        var chart = await HelmChart.RenderAsync(AllMonitoring + " --set monitoring.grafanaDashboard.enabled=true");
+
+        Assert.Empty(chart.OfKind("ServiceMonitor"));
+        Assert.Empty(chart.OfKind("PodMonitor"));
+        Assert.Empty(chart.OfKind("PrometheusRule"));
+        Assert.Single(chart.OfKind("ConfigMap"));
+    }
+
+    [Theory]
+    [InlineData("--api-versions monitoring.coreos.com/v1")]
+    [InlineData("--set monitoring.force=true")]
+    public async Task Template_MonitoringEnabledWithTheApiOrForced_RendersEveryMonitorAndTheRule(string arguments)
+    {
+        var chart = await HelmChart.RenderAsync(AllMonitoring + " " + arguments);
+
+        Assert.Single(chart.OfKind("ServiceMonitor"));
+        Assert.Single(chart.OfKind("PodMonitor"));
+        Assert.Single(chart.OfKind("PrometheusRule"));
+        Assert.All(chart.Objects.Where(o => o.ApiVersion == "monitoring.coreos.com/v1"), o => Assert.Equal(HelmChart.ReleaseNamespace, o.Namespace));
+    }
+
+    [Fact]
+    public async Task Template_MonitoringApiServedButNothingEnabled_RendersNoMonitors()
+    {
+        var chart = await HelmChart.RenderAsync("--api-versions monitoring.coreos.com/v1");
+
+        Assert.DoesNotContain(chart.Objects, o => o.ApiVersion == "monitoring.coreos.com/v1");
+        Assert.Empty(chart.OfKind("ConfigMap"));
+    }
+
+    [Fact]
+    public async Task Template_ProxyPodMonitor_SelectsEveryVaultsProxyPodsOnTheMetricsPortWithTheVaultLabel()
+    {
+        var chart = await HelmChart.RenderAsync("--api-versions monitoring.coreos.com/v1 --set monitoring.podMonitor.enabled=true --set monitoring.podMonitor.labels.release=kps");
+
+        var monitor = Assert.Single(chart.OfKind("PodMonitor")).Node();
+        var spec = monitor["spec"]!;
+        var proxyPodLabels = VaultLabels.For(new V1Alpha1Vault { Metadata = new V1ObjectMeta { Name = "payments", NamespaceProperty = "team-a" } });
+        var selector = spec["selector"]!["matchLabels"]!.AsObject().ToDictionary(l => l.Key, l => l.Value!.GetValue<string>());
+        Assert.NotEmpty(selector);
+        Assert.All(selector, l => Assert.Equal(l.Value, proxyPodLabels[l.Key]));
+        Assert.DoesNotContain(VaultLabels.VaultLabel, selector.Keys);
+        Assert.Equal("true", spec["namespaceSelector"]!["any"]!.GetValue<string>());
+        var endpoint = Assert.Single(spec["podMetricsEndpoints"]!.AsArray())!;
+        Assert.Equal(ProxyLayout.MetricsPortName, endpoint["port"]!.GetValue<string>());
+        var relabel = Assert.Single(endpoint["relabelings"]!.AsArray())!;
+        Assert.Equal("__meta_kubernetes_pod_label_" + VaultLabels.VaultLabel.Replace('.', '_').Replace('/', '_'), Assert.Single(relabel["sourceLabels"]!.AsArray())!.GetValue<string>());
+        Assert.Equal("vault", relabel["targetLabel"]!.GetValue<string>());
+        Assert.Equal("kps", monitor["metadata"]!["labels"]!["release"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("--set monitoring.podMonitor.namespaceSelector.any=false --set monitoring.podMonitor.namespaceSelector.matchNames={team-a,team-b}", "team-a,team-b")]
+    [InlineData("--set rbac.namespaced=true --set watchNamespaces={team-c}", "team-c")]
+    public async Task Template_ProxyPodMonitor_NamespacesFromTheSelectorOrTheWatchedNamespace(string arguments, string expected)
+    {
+        var chart = await HelmChart.RenderAsync("--api-versions monitoring.coreos.com/v1 --set monitoring.podMonitor.enabled=true " + arguments);
+
+        var selector = Assert.Single(chart.OfKind("PodMonitor")).Node()["spec"]!["namespaceSelector"]!;
+        Assert.Equal(expected.Split(','), selector["matchNames"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.NotEqual("true", selector["any"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Template_PrometheusRule_CarriesTheShippedAlertsFileUnchanged()
+    {
+        var chart = await HelmChart.RenderAsync("--api-versions monitoring.coreos.com/v1 --set monitoring.prometheusRule.enabled=true --set monitoring.prometheusRule.labels.release=kps");
+
+        var rule = Assert.Single(chart.OfKind("PrometheusRule")).Node();
+        var shipped = YamlJson.Parse(File.ReadAllText(Path.Combine(HelmChart.Directory, "files", "alerts.yaml")));
+        Assert.Equal(shipped.ToJsonString(), rule["spec"]!.ToJsonString());
+        Assert.NotEmpty(rule["spec"]!["groups"]!.AsArray());
+        Assert.Equal("kps", rule["metadata"]!["labels"]!["release"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Template_GrafanaDashboard_IsAConfigMapForTheSidecarHoldingTheDashboardFile()
+    {
+        var chart = await HelmChart.RenderAsync("--set monitoring.grafanaDashboard.enabled=true --set monitoring.grafanaDashboard.namespace=grafana --set monitoring.grafanaDashboard.annotations.grafana_folder=XKS");
+
+        var map = chart.Single<V1ConfigMap>("ConfigMap");
+        Assert.Equal("grafana", map.Metadata.NamespaceProperty);
+        Assert.Equal("1", map.Metadata.Labels["grafana_dashboard"]);
+        Assert.Equal("XKS", map.Metadata.Annotations["grafana_folder"]);
+        var shipped = File.ReadAllText(Path.Combine(HelmChart.Directory, "files", "dashboards", "xks.json"));
+        Assert.Equal(shipped.TrimEnd('\n'), map.Data["xks.json"]);
+        Assert.Equal("xks-operator", JsonNode.Parse(map.Data["xks.json"])!["uid"]!.GetValue<string>());
     }
 
     [Fact]
@@ -387,7 +493,9 @@ public sealed class HelmTemplateTests
     [InlineData("--set replicas=2", "replicas")]
     [InlineData("--set watchNamespaces={Team_A}", "/watchNamespaces/0")]
     [InlineData("--set watchNamespaces={team-a,team-b}", "/watchNamespaces")]
-    [InlineData("--set metrics.serviceMonitor.interval=often", "/metrics/serviceMonitor/interval")]
+    [InlineData("--set monitoring.serviceMonitor.interval=often", "/monitoring/serviceMonitor/interval")]
+    [InlineData("--set monitoring.podMonitor.namespaceSelector.all=true", "all")]
+    [InlineData("--set metrics.serviceMonitor.enabled=true", "serviceMonitor")]
     [InlineData("--set aws.allowedRoleArns={role/admin}", "/aws/allowedRoleArns/0")]
     [InlineData("--set aws.allowHttpEndpoints=sometimes", "/aws/allowHttpEndpoints")]
     public async Task Template_InvalidValues_FailsOnTheSchema(string arguments, string expectedLocation)

@@ -86,11 +86,11 @@ public class CrdGeneratorTests
     }
 
     [Theory]
-    [InlineData("vaults", "Hostname,Ready,Replicas,Endpoint,Age")]
-    [InlineData("cspaccounts", "Region,Account,Ready,Age")]
-    [InlineData("clustercspaccounts", "Region,Account,Ready,Age")]
-    [InlineData("keysets", "Vault,KeyStore,State,Ready,Age")]
-    [InlineData("cloudkeys", "Alias,Enabled,KeyId,State,Ready,Age")]
+    [InlineData("vaults", "Hostname,Ready,Replicas,Endpoint,Reason,Age")]
+    [InlineData("cspaccounts", "Region,Account,Ready,Reason,Age")]
+    [InlineData("clustercspaccounts", "Region,Account,Ready,Reason,Age")]
+    [InlineData("keysets", "Vault,KeyStore,State,Ready,Reason,Age")]
+    [InlineData("cloudkeys", "Alias,Enabled,KeyId,State,Ready,Reason,ARN,Age")]
     public void Generate_PrinterColumns_InOrderWithReadyFromConditions(string plural, string names)
     {
         var columns = Crd(plural).Spec.Versions[0].AdditionalPrinterColumns;
@@ -100,13 +100,35 @@ public class CrdGeneratorTests
         Assert.Equal(("date", ".metadata.creationTimestamp"), columns.Single(c => c.Name == "Age") is var age ? (age.Type, age.JsonPath) : default);
     }
 
-    [Fact]
-    public void Generate_VaultEndpointColumn_OnlyInWideOutput()
+    [Theory]
+    [InlineData("vaults", "Endpoint,Reason")]
+    [InlineData("cspaccounts", "Reason")]
+    [InlineData("clustercspaccounts", "Reason")]
+    [InlineData("keysets", "Reason")]
+    [InlineData("cloudkeys", "Reason,ARN")]
+    public void Generate_WideColumns_OnlyInWideOutput(string plural, string wide)
     {
-        var columns = Crd("vaults").Spec.Versions[0].AdditionalPrinterColumns;
+        var columns = Crd(plural).Spec.Versions[0].AdditionalPrinterColumns;
 
-        Assert.Equal(1, columns.Single(c => c.Name == "Endpoint").Priority);
-        Assert.All(columns.Where(c => c.Name != "Endpoint"), c => Assert.True(c.Priority is null or 0));
+        Assert.Equal(wide.Split(','), columns.Where(c => c.Priority == 1).Select(c => c.Name));
+        Assert.All(columns.Where(c => c.Priority != 1), c => Assert.True(c.Priority is null or 0, c.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Plurals))]
+    public void Generate_ReasonColumn_IsTheReadyConditionsReason(string plural)
+    {
+        var reason = Crd(plural).Spec.Versions[0].AdditionalPrinterColumns.Single(c => c.Name == "Reason");
+
+        Assert.Equal(("string", ".status.conditions[?(@.type==\"Ready\")].reason"), (reason.Type, reason.JsonPath));
+    }
+
+    [Fact]
+    public void Generate_CloudKeyArnColumn_IsTheStatusArn()
+    {
+        var arn = Crd("cloudkeys").Spec.Versions[0].AdditionalPrinterColumns.Single(c => c.Name == "ARN");
+
+        Assert.Equal(("string", ".status.arn"), (arn.Type, arn.JsonPath));
     }
 
     public static TheoryData<string> Plurals() => ["vaults", "cspaccounts", "clustercspaccounts", "keysets", "cloudkeys"];

@@ -146,8 +146,8 @@ public partial class CrdInstallTests
             Assert.True(patch.ExitCode == 0, patch.Output);
 
             var wide = await cluster.KubectlAsync($"get xv -n {ns} -o wide", cancellationToken: cts.Token);
-            Assert.Matches(@"^NAME\s+HOSTNAME\s+READY\s+REPLICAS\s+ENDPOINT\s+AGE\n", wide.StandardOutput);
-            Assert.Matches(@"\nxks\s+xks\.example\.com\s+True\s+2\s+https://xks\.example\.com\s+", wide.StandardOutput);
+            Assert.Matches(@"^NAME\s+HOSTNAME\s+READY\s+REPLICAS\s+ENDPOINT\s+REASON\s+AGE\n", wide.StandardOutput);
+            Assert.Matches(@"\nxks\s+xks\.example\.com\s+True\s+2\s+https://xks\.example\.com\s+Available\s+", wide.StandardOutput);
 
             var wait = await cluster.KubectlAsync($"wait --for=condition=Ready --timeout=10s -n {ns} vault/xks", cancellationToken: cts.Token);
             Assert.True(wait.ExitCode == 0, wait.Output);
