@@ -23,7 +23,7 @@ internal sealed record PolicyRequest(
     public string Operation => Action[(Action.IndexOf(':', StringComparison.Ordinal) + 1)..];
 }
 
-internal enum PolicyEffect
+public enum PolicyEffect
 {
     Allow,
     ExplicitDeny,
@@ -31,7 +31,7 @@ internal enum PolicyEffect
 }
 
 /// <summary>Which kind of policy decided.</summary>
-internal enum PolicySource
+public enum PolicySource
 {
     KeyPolicy,
     Grant,
