@@ -8,7 +8,8 @@ namespace Xks.KmsEmulator.Hosting;
 
 /// <summary>
 /// <c>xks-kms-emulator --port 4566 --region eu-west-1 --account 111122223333 --credential AKID:SECRET [--credential ...]
-/// --resolve host:port:127.0.0.1 --ca-file ca.pem</c>: runs the emulator until SIGINT or SIGTERM.
+/// --resolve host:port:127.0.0.1 --ca-file ca.pem --identity-policy arn:aws:iam::111122223333:role/app=policy.json</c>: runs the
+/// emulator until SIGINT or SIGTERM.
 /// </summary>
 internal static class EmulatorCommandLine
 {
