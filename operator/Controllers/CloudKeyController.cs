@@ -246,7 +246,7 @@ internal sealed partial class CloudKeyController(
         }
 
         status.Alias = aliasVerified ? desiredAlias : await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, proof, cancellationToken).ConfigureAwait(false);
-        await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, CloudKeyKmsKeyStep.PartitionOf(metadata.Arn), session, proof, cancellationToken).ConfigureAwait(false);
+        await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, AwsArns.PartitionOf(metadata.Arn), session, proof, cancellationToken).ConfigureAwait(false);
 
         var synced = CloudKeyDecisions.Synced(drift);
         ready.Set(key, status, ConditionTypes.Synced, synced.Status, synced.Reason, synced.Message);
@@ -395,6 +395,8 @@ internal sealed partial class CloudKeyController(
         {
             problems.Add($"spec.rotation.every '{every}' must be a duration of at least 1m");
         }
+
+        problems.AddRange(KeyPolicyBuilder.Problems(key.Spec.KeyPolicy));
 
         return problems;
     }

@@ -55,6 +55,10 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             return (aliased, true);
         }
 
+        // The key policy names the account root in the account's partition (aws, aws-us-gov, aws-cn): the one the
+        // credentials live in, as STS says. Asked only here, once per key created; later reconciles read the key's ARN.
+        var caller = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new Amazon.SecurityToken.Model.GetCallerIdentityRequest(), ct), cancellationToken).ConfigureAwait(false);
+        var partition = AwsArns.PartitionOf(caller.Arn);
         CreateKeyResponse created;
         try
         {
@@ -66,7 +70,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
                 KeySpec = KeySpec.SYMMETRIC_DEFAULT,
                 KeyUsage = KeyUsageType.ENCRYPT_DECRYPT,
                 Description = key.Spec.Description ?? $"CloudKey {key.Metadata.NamespaceProperty}/{key.Metadata.Name} (xks-operator)",
-                Policy = KeyPolicyBuilder.Build("aws", accountId, key.Spec.Administrators, key.Spec.Users),
+                Policy = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users, key.Spec.KeyPolicy),
                 Tags = [.. CloudKeyNames.Tags(key).Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })],
             }, ct), cancellationToken).ConfigureAwait(false);
         }
@@ -252,13 +256,13 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
 
     public async Task ConvergePolicyAsync(V1Alpha1CloudKey key, string keyId, string accountId, string partition, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
-        var desired = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users);
+        var desired = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users, key.Spec.KeyPolicy);
         var current = await session.CallAsync("GetKeyPolicy", (kms, ct) => kms.GetKeyPolicyAsync(new GetKeyPolicyRequest { KeyId = keyId, PolicyName = "default" }, ct), cancellationToken).ConfigureAwait(false);
         if (!KeyPolicyBuilder.AreEquivalent(current.Policy, desired))
         {
             await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
             await session.CallAsync("PutKeyPolicy", (kms, ct) => kms.PutKeyPolicyAsync(new PutKeyPolicyRequest { KeyId = keyId, PolicyName = "default", Policy = desired }, ct), cancellationToken).ConfigureAwait(false);
-            await events.NormalAsync(key, Reasons.Updated, $"Set the key policy of KMS key {keyId} from spec.administrators and spec.users", cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Updated, $"Set the key policy of KMS key {keyId} from spec.administrators, spec.users and spec.keyPolicy", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -274,8 +278,6 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             return null;
         }
     }
-
-    public static string PartitionOf(string arn) => arn.Split(':') is { Length: > 1 } parts ? parts[1] : "aws";
 }
 
 /// <summary>

@@ -53,6 +53,10 @@ public sealed class V1Alpha1CloudKeySpec
     [Description("IAM ARNs allowed to use the key for cryptographic operations in its key policy.")]
     public IList<string>? Users { get; set; }
 
+    [JsonPropertyName("keyPolicy")]
+    [Description("Conditions on the users' statements of the generated key policy (AWS's default key policy shape otherwise). Unset: no conditions, and AWS services may create grants for the users.")]
+    public V1Alpha1KeyPolicyConditions? KeyPolicy { get; set; }
+
     [JsonPropertyName("rotation")]
     [Description("Rotation of the key material in the proxy (a new version for new encryptions; old versions still decrypt). Unset: no automatic rotation. Add a version now by setting the annotation xks.dev/rotate-key to a new value.")]
     public V1Alpha1Rotation? Rotation { get; set; }
@@ -120,6 +124,23 @@ public sealed class V1Alpha1KeyAuthorization
     [JsonPropertyName("sourceVpces")]
     [Description("VPC endpoint IDs requests may come through, e.g. vpce-0123456789abcdef0.")]
     public IList<string>? SourceVpces { get; set; }
+}
+
+[Description("Conditions the generated key policy puts on the users' statements (AWS evaluates them; the proxy does not).")]
+public sealed class V1Alpha1KeyPolicyConditions
+{
+    [JsonPropertyName("viaServices")]
+    [Description("The users may use the key only through these AWS services (condition kms:ViaService), e.g. ec2.eu-west-1.amazonaws.com, rds.eu-west-1.amazonaws.com. Empty: directly too.")]
+    public IList<string>? ViaServices { get; set; }
+
+    [JsonPropertyName("encryptionContext")]
+    [Description("Encryption context every cryptographic call of the users must carry (condition kms:EncryptionContext:<key>), e.g. {tenant: payments}.")]
+    public IDictionary<string, string>? EncryptionContext { get; set; }
+
+    [JsonPropertyName("allowGrantsForAwsResources")]
+    [DefaultValue(true)]
+    [Description("Whether the users may let AWS services create, list and revoke grants on the key for AWS resources (EBS volumes, RDS instances; condition kms:GrantIsForAWSResource), like AWS's default key policy. Default true.")]
+    public bool AllowGrantsForAwsResources { get; set; } = true;
 }
 
 [Description("An existing KMS key to take over.")]

@@ -7,8 +7,11 @@ namespace Xks.KmsEmulator;
 /// One call as the emulator saw it: the operation, who signed it (the caller's ARN; null when the signature failed)
 /// and which objects it named (key IDs or ARNs, aliases, key store IDs, as the request wrote them). An adversarial
 /// test asks the log "did any call change tenant a's objects?" rather than counting operations globally.
+/// <see cref="AllowedBy"/> says what allowed an evaluated call (a caller with an identity policy):
+/// <c>KeyPolicy/&lt;Sid&gt;</c>, <c>Grant/grant:&lt;id&gt;</c> or <c>IdentityPolicy/&lt;Sid&gt;</c> (a statement without Sid is
+/// <c>#&lt;index&gt;</c>); null for unrestricted callers and refused calls.
 /// </summary>
-public sealed record EmulatorCall(string Service, string Operation, string? Caller, IReadOnlyList<string> Targets, int Status)
+public sealed record EmulatorCall(string Service, string Operation, string? Caller, IReadOnlyList<string> Targets, int Status, string? AllowedBy = null)
 {
     /// <summary>The call changes state when it succeeds (<see cref="KmsOperations.Mutating"/>).</summary>
     public bool IsMutating => KmsOperations.Mutating.Contains(Operation);

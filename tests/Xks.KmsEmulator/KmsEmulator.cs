@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Xks.KmsEmulator.Auth;
 using Xks.KmsEmulator.Hosting;
 using Xks.KmsEmulator.Kms;
+using Xks.KmsEmulator.Policies;
 using Xks.KmsEmulator.Sts;
 using Xks.KmsEmulator.Xks;
 
@@ -15,6 +16,17 @@ namespace Xks.KmsEmulator;
 /// and local demos. Every call is SigV4-verified; keys in external key stores are used through the XKS proxy over
 /// HTTPS, as AWS does.
 /// </summary>
+/// <remarks>
+/// <para>Authorization: a caller whose IAM identity has an entry in <see cref="KmsEmulatorOptions.IdentityPolicies"/> is
+/// authorized like AWS KMS (key policy, grants, identity policy; an explicit Deny wins; a key policy that grants the
+/// account root delegates to the identity policy). A refused call is HTTP 400 AccessDeniedException with AWS's message;
+/// <see cref="EmulatorCall.AllowedBy"/> records which statement or grant allowed each evaluated call. Callers without an
+/// entry are not evaluated (unrestricted).</para>
+/// <para>Emulator-only request header <c>X-Emulator-Via-Service: ec2.us-east-1.amazonaws.com</c>: the call is made by that
+/// AWS service on the signer's behalf; it sets the condition key <c>kms:ViaService</c> and, for CreateGrant, ListGrants
+/// and RevokeGrant, <c>kms:GrantIsForAWSResource</c> = true. AWS sets these itself; tests talk to the emulator on
+/// 127.0.0.1 and use the header to play EBS, RDS and the like.</para>
+/// </remarks>
 public sealed class KmsEmulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -28,6 +40,7 @@ public sealed class KmsEmulator : IAsyncDisposable
     private readonly XksClient _xks;
     private readonly KmsDispatcher _kms;
     private readonly StsOperations _sts;
+    private readonly KmsAuthorizer _authorizer;
 
     private KmsEmulator(KmsEmulatorOptions options, ILoggerFactory loggerFactory)
     {
@@ -39,7 +52,10 @@ public sealed class KmsEmulator : IAsyncDisposable
         var state = new KmsState();
         var resolver = new KeyResolver(state, options);
         var stores = new CustomKeyStoreOperations(state, _xks, options, _time, _logger, _stopping.Token);
-        _kms = new KmsDispatcher(stores, new KeyOperations(state, resolver, stores, _xks, options, _logger), new CryptoOperations(state, resolver, _xks, _logger));
+        var grantStore = new GrantStore();
+        var grants = new GrantOperations(state, grantStore, resolver, options);
+        _kms = new KmsDispatcher(stores, new KeyOperations(state, resolver, stores, _xks, options, _logger), new CryptoOperations(state, resolver, _xks, _logger), grants);
+        _authorizer = new KmsAuthorizer(state, resolver, grantStore, grants, new IdentityPolicyStore(options));
         _sts = new StsOperations(credentials, options);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -105,12 +121,13 @@ public sealed class KmsEmulator : IAsyncDisposable
         Response response;
         string service, operation;
         Caller? caller = null;
+        string? allowedBy = null;
         if (target.StartsWith("TrentService.", StringComparison.Ordinal))
         {
             service = "KMS";
             operation = target["TrentService.".Length..];
             _controls.Count(operation);
-            (response, caller) = await HandleKmsAsync(request, body, operation, requestId, context.RequestAborted).ConfigureAwait(false);
+            (response, caller, allowedBy) = await HandleKmsAsync(request, body, operation, requestId, context.RequestAborted).ConfigureAwait(false);
         }
         else if (request.Method == "POST" && request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
         {
@@ -127,7 +144,7 @@ public sealed class KmsEmulator : IAsyncDisposable
             response = Response.Kms(400, "UnknownOperationException", "Missing or unknown X-Amz-Target, and not an STS form request.");
         }
 
-        _calls.Record(new EmulatorCall(service, operation, caller?.Arn, service == "KMS" ? CallLog.TargetsOf(body) : [], response.Status));
+        _calls.Record(new EmulatorCall(service, operation, caller?.Arn, service == "KMS" ? CallLog.TargetsOf(body) : [], response.Status, allowedBy));
         if (_controls.TryTakeHold(operation, out var gate))
         {
             gate.MarkReached();
@@ -147,24 +164,25 @@ public sealed class KmsEmulator : IAsyncDisposable
         Log.Call(_logger, service, operation, requestId, response.Outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private async Task<(Response Response, Caller? Caller)> HandleKmsAsync(HttpRequest request, byte[] body, string operation, string requestId, CancellationToken cancellationToken)
+    private async Task<(Response Response, Caller? Caller, string? AllowedBy)> HandleKmsAsync(HttpRequest request, byte[] body, string operation, string requestId, CancellationToken cancellationToken)
     {
         Caller? caller = null;
         try
         {
             if (_controls.TryTakeFailure(operation, out var injected))
             {
-                return (Response.Kms(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext)."), null);
+                return (Response.Kms(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext)."), null, null);
             }
 
             caller = _verifier.Verify(request, body, "kms");
             if (!_kms.Knows(operation))
             {
-                return (Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}."), caller);
+                return (Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}."), caller, null);
             }
 
+            var decision = _authorizer.Authorize(operation, body, caller, request.Headers[KmsAuthorizer.ViaServiceHeader].ToString());
             var json = await _kms.InvokeAsync(operation, body, new CallContext(caller, requestId, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            return (new Response(200, "application/x-amz-json-1.1", json, "OK"), caller);
+            return (new Response(200, "application/x-amz-json-1.1", json, "OK"), caller, decision is { DecidedBy: { } by } ? $"{decision.Source}/{by}" : null);
         }
         catch (AuthFailure failure)
         {
@@ -175,16 +193,16 @@ public sealed class KmsEmulator : IAsyncDisposable
                 AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => "UnrecognizedClientException",
                 AuthFailureKind.ExpiredToken => "ExpiredTokenException",
                 _ => "InvalidSignatureException",
-            }, failure.Message), null);
+            }, failure.Message), null, null);
         }
         catch (KmsException error)
         {
-            return (Response.Kms(error.Status, error.Type, error.Message), caller);
+            return (Response.Kms(error.Status, error.Type, error.Message), caller, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.InternalFault(_logger, "KMS", operation, requestId, ex);
-            return (Response.Kms(500, "KMSInternalException", "The request was rejected because an internal exception occurred."), caller);
+            return (Response.Kms(500, "KMSInternalException", "The request was rejected because an internal exception occurred."), caller, null);
         }
     }
 

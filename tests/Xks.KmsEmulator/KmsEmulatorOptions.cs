@@ -13,6 +13,13 @@ public sealed class KmsEmulatorOptions
     /// <summary>Role ARN → the external id an AssumeRole of that role must present.</summary>
     public IDictionary<string, string> RoleExternalIds { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// IAM identity ARN (a user <c>arn:aws:iam::&lt;acct&gt;:user/&lt;name&gt;</c>, or for assumed-role sessions the role
+    /// <c>arn:aws:iam::&lt;acct&gt;:role/&lt;name&gt;</c>) → its identity-based policy (JSON). A caller with an entry is
+    /// authorized like AWS KMS does it (key policy, grants, this policy); a caller without one is not evaluated at all.
+    /// </summary>
+    public IDictionary<string, string> IdentityPolicies { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>"xks.example.test" → "127.0.0.1:18443": where to dial for an XKS host (TLS SNI and Host keep the real name).</summary>
     public IDictionary<string, string> HostOverrides { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 

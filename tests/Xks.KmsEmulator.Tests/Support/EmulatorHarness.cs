@@ -58,6 +58,27 @@ public sealed class EmulatorHarness : IAsyncDisposable
             MaxErrorRetry = maxErrorRetry,
         });
 
+    /// <summary>A KMS client whose every call carries <c>X-Emulator-Via-Service</c>: an AWS service calling on the signer's behalf.</summary>
+    public AmazonKeyManagementServiceClient KmsClientViaService(string service, string accessKeyId, string secret, string? sessionToken = null)
+    {
+        var client = KmsClient(accessKeyId, secret, sessionToken);
+        client.BeforeRequestEvent += (_, e) =>
+        {
+            if (e is WebServiceRequestEventArgs request)
+            {
+                request.Headers["X-Emulator-Via-Service"] = service;
+            }
+        };
+        return client;
+    }
+
+    /// <summary>Temporary credentials of <paramref name="roleArn"/> (AssumeRole by the harness' user).</summary>
+    public async Task<Amazon.SecurityToken.Model.Credentials> AssumeRoleAsync(string roleArn, string sessionName = "test-session")
+    {
+        using var sts = StsClient();
+        return (await sts.AssumeRoleAsync(new Amazon.SecurityToken.Model.AssumeRoleRequest { RoleArn = roleArn, RoleSessionName = sessionName })).Credentials;
+    }
+
     public AmazonSecurityTokenServiceClient StsClient(string accessKeyId = AccessKeyId, string secret = Secret, string? sessionToken = null) =>
         new(Credentials(accessKeyId, secret, sessionToken), new AmazonSecurityTokenServiceConfig
         {

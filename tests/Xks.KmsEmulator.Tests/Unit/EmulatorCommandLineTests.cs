@@ -25,7 +25,46 @@ public sealed class EmulatorCommandLineTests
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.ConnectDelay);
     }
 
+    [Fact]
+    public void Parse_IdentityPolicy_ReadsTheFileForTheArn()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            const string policy = """{"Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}}""";
+            File.WriteAllText(file, policy);
+
+            var options = EmulatorCommandLine.Parse(["--identity-policy", $"arn:aws:iam::111122223333:role/app={file}"]);
+
+            Assert.Equal(policy, options.IdentityPolicies["arn:aws:iam::111122223333:role/app"]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Parse_MalformedIdentityPolicyFile_ThrowsSayingWhy()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}}""");
+
+            var error = Assert.Throws<FormatException>(() => EmulatorCommandLine.Parse(["--identity-policy", $"arn:aws:iam::111122223333:role/app={file}"]));
+
+            Assert.Contains("must not have a Principal", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Theory]
+    [InlineData("--identity-policy", "no-equals")]
+    [InlineData("--identity-policy", "arn:aws:iam::111122223333:role/app=/nonexistent/policy.json")]
     [InlineData("--credential", "no-colon")]
     [InlineData("--resolve", "host:port")]
     [InlineData("--port", "x")]

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging.Console;
+using Xks.KmsEmulator.Kms;
+using Xks.KmsEmulator.Policies;
 
 namespace Xks.KmsEmulator.Hosting;
 
 /// <summary>
 /// <c>xks-kms-emulator --port 4566 --region eu-west-1 --account 111122223333 --credential AKID:SECRET [--credential ...]
-/// --resolve host:port:127.0.0.1 --ca-file ca.pem</c>: runs the emulator until SIGINT or SIGTERM.
+/// --resolve host:port:127.0.0.1 --ca-file ca.pem --identity-policy arn:aws:iam::111122223333:role/app=policy.json</c>: runs the
+/// emulator until SIGINT or SIGTERM.
 /// </summary>
 internal static class EmulatorCommandLine
 {
@@ -18,6 +21,8 @@ internal static class EmulatorCommandLine
           --account ID                 AWS account id of the emulated account (default 111122223333)
           --credential AKID:SECRET     accepted access key (repeatable)
           --role-external-id ARN=ID    AssumeRole of role ARN requires this external id (repeatable)
+          --identity-policy ARN=FILE   identity-based policy (JSON file) of IAM user or role ARN; its calls are then
+                                       authorized by key policy, grants and this policy (repeatable; none: unrestricted)
           --resolve HOST:PORT:ADDRESS  dial ADDRESS:PORT for XKS host HOST (TLS SNI and Host stay HOST) (repeatable)
           --ca-file FILE               PEM CA trusted for XKS proxy certificates, besides the system store
           --xks-timeout-ms N           timeout of one XKS call (default 250)
@@ -112,6 +117,15 @@ internal static class EmulatorCommandLine
 
                     options.RoleExternalIds[value[..eq]] = value[(eq + 1)..];
                     break;
+                case "--identity-policy":
+                    var separator = value.LastIndexOf('=');
+                    if (separator <= 0 || separator == value.Length - 1)
+                    {
+                        throw new FormatException("--identity-policy must be IDENTITY_ARN=POLICY_FILE");
+                    }
+
+                    options.IdentityPolicies[value[..separator]] = ReadPolicy(value[(separator + 1)..]);
+                    break;
                 case "--resolve":
                     var parts = value.Split(':', 3);
                     if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0)
@@ -136,6 +150,33 @@ internal static class EmulatorCommandLine
         }
 
         return options;
+    }
+
+    private static string ReadPolicy(string path)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (IOException ex)
+        {
+            throw new FormatException($"--identity-policy: cannot read {path}: {ex.Message}");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new FormatException($"--identity-policy: cannot read {path}: {ex.Message}");
+        }
+
+        try
+        {
+            PolicyDocument.Parse(json, PolicyKind.Identity);
+            return json;
+        }
+        catch (KmsException ex)
+        {
+            throw new FormatException($"--identity-policy: {path}: {ex.Message}");
+        }
     }
 
     private static int Number(string name, string value) =>

@@ -8,7 +8,7 @@ internal sealed class KmsDispatcher
 {
     private readonly Dictionary<string, Func<byte[], CallContext, CancellationToken, Task<byte[]>>> _operations;
 
-    public KmsDispatcher(CustomKeyStoreOperations stores, KeyOperations keys, CryptoOperations crypto)
+    public KmsDispatcher(CustomKeyStoreOperations stores, KeyOperations keys, CryptoOperations crypto, GrantOperations grants)
     {
         var j = KmsJsonContext.Default;
         _operations = new(StringComparer.Ordinal)
@@ -38,6 +38,10 @@ internal sealed class KmsDispatcher
             ["Encrypt"] = Handler(j.CryptoRequest, j.CryptoResponse, crypto.EncryptAsync),
             ["Decrypt"] = Handler(j.CryptoRequest, j.CryptoResponse, crypto.DecryptAsync),
             ["GenerateDataKey"] = Handler(j.CryptoRequest, j.CryptoResponse, crypto.GenerateDataKeyAsync),
+            ["CreateGrant"] = Handler(j.CreateGrantRequest, j.CreateGrantResponse, grants.CreateGrantAsync),
+            ["ListGrants"] = Handler(j.ListGrantsRequest, j.ListGrantsResponse, grants.ListGrantsAsync),
+            ["RevokeGrant"] = Handler(j.GrantIdRequest, j.EmptyResponse, grants.RevokeGrantAsync),
+            ["RetireGrant"] = Handler(j.GrantIdRequest, j.EmptyResponse, grants.RetireGrantAsync),
         };
     }
 

@@ -329,6 +329,90 @@ internal sealed class CryptoResponse
     public string? EncryptionAlgorithm { get; set; }
 }
 
+internal sealed class GrantConstraints
+{
+    public Dictionary<string, string>? EncryptionContextSubset { get; set; }
+
+    public Dictionary<string, string>? EncryptionContextEquals { get; set; }
+}
+
+internal sealed class CreateGrantRequest
+{
+    public string? KeyId { get; set; }
+
+    public string? GranteePrincipal { get; set; }
+
+    public string? RetiringPrincipal { get; set; }
+
+    public List<string>? Operations { get; set; }
+
+    public GrantConstraints? Constraints { get; set; }
+
+    public List<string>? GrantTokens { get; set; }
+
+    public string? Name { get; set; }
+}
+
+internal sealed class CreateGrantResponse
+{
+    public string? GrantToken { get; set; }
+
+    public string? GrantId { get; set; }
+}
+
+internal sealed class ListGrantsRequest
+{
+    public string? KeyId { get; set; }
+
+    public int? Limit { get; set; }
+
+    public string? Marker { get; set; }
+
+    public string? GrantId { get; set; }
+
+    public string? GranteePrincipal { get; set; }
+}
+
+internal sealed class GrantListEntry
+{
+    public string? KeyId { get; set; }
+
+    public string? GrantId { get; set; }
+
+    public string? Name { get; set; }
+
+    public DateTimeOffset? CreationDate { get; set; }
+
+    public string? GranteePrincipal { get; set; }
+
+    public string? RetiringPrincipal { get; set; }
+
+    public string? IssuingAccount { get; set; }
+
+    public List<string>? Operations { get; set; }
+
+    public GrantConstraints? Constraints { get; set; }
+}
+
+internal sealed class ListGrantsResponse
+{
+    public List<GrantListEntry> Grants { get; set; } = [];
+
+    public string? NextMarker { get; set; }
+
+    public bool Truncated { get; set; }
+}
+
+/// <summary>RevokeGrant (KeyId, GrantId) and RetireGrant (GrantToken, or KeyId and GrantId).</summary>
+internal sealed class GrantIdRequest
+{
+    public string? KeyId { get; set; }
+
+    public string? GrantId { get; set; }
+
+    public string? GrantToken { get; set; }
+}
+
 internal sealed class EmptyResponse;
 
 internal sealed class ErrorResponse
@@ -370,6 +454,11 @@ internal sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
 [JsonSerializable(typeof(ListAliasesResponse))]
 [JsonSerializable(typeof(CryptoRequest))]
 [JsonSerializable(typeof(CryptoResponse))]
+[JsonSerializable(typeof(CreateGrantRequest))]
+[JsonSerializable(typeof(CreateGrantResponse))]
+[JsonSerializable(typeof(ListGrantsRequest))]
+[JsonSerializable(typeof(ListGrantsResponse))]
+[JsonSerializable(typeof(GrantIdRequest))]
 [JsonSerializable(typeof(EmptyResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class KmsJsonContext : JsonSerializerContext;

@@ -59,6 +59,18 @@ public sealed class SpecValidationTests
         Assert.Contains("aws/", Assert.Single(CloudKeyController.Validate(CloudKey(s => s.Alias = "aws/s3"))), StringComparison.Ordinal);
 
     [Fact]
+    public void CloudKey_KeyPolicyViaServiceNotAnEndpoint_IsInvalid() =>
+        Assert.Contains("spec.keyPolicy.viaServices 'ec2'", Assert.Single(CloudKeyController.Validate(CloudKey(s => s.KeyPolicy = new() { ViaServices = ["ec2"] }))), StringComparison.Ordinal);
+
+    [Fact]
+    public void CloudKey_KeyPolicyWithServicesAndContext_IsValid() =>
+        Assert.Empty(CloudKeyController.Validate(CloudKey(s => s.KeyPolicy = new()
+        {
+            ViaServices = ["ec2.eu-west-1.amazonaws.com"],
+            EncryptionContext = new Dictionary<string, string> { ["tenant"] = "payments" },
+        })));
+
+    [Fact]
     public void CloudKey_RotationEveryHour_IsValid() =>
         Assert.Empty(CloudKeyController.Validate(CloudKey(s => s.Rotation = new() { Every = "1h" })));
 }

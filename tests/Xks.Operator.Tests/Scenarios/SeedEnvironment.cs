@@ -136,8 +136,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// <remarks>
     /// With <c>hsm</c>: the Vault on the PKCS#11 backend (or, with <c>hsmSealed</c>, the software backend with its root
     /// key in that token: config/samples/hsm-sealed), its token initialised here; without: software, plaintext root.
+    /// <c>configureKms</c> adds to the emulator's options before it starts (credentials, identity policies).
     /// </remarks>
-    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false)
+    public static async Task<SeedEnvironment> CreateAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false, Action<KmsEmulatorOptions>? configureKms = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "xks-seed-" + Guid.NewGuid().ToString("N"));
         var ca = TestCertificateAuthority.Create();
@@ -156,6 +157,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
             hsm.InitToken(TokenLabel, pin);
         }
 
+        configureKms?.Invoke(options);
         var emulator = await Emulator.StartAsync(options);
         var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
         await seed.ApplySamplesAsync();
@@ -184,9 +186,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     }
 
     /// <summary>Everything up and all four samples Ready (kubectl wait).</summary>
-    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false)
+    public static async Task<SeedEnvironment> StartAsync(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, SoftHsm? hsm = null, bool hsmSealed = false, bool shamir = false, Action<KmsEmulatorOptions>? configureKms = null)
     {
-        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm, hsmSealed, shamir);
+        var seed = await CreateAsync(cluster, @namespace, startOperator, hsm, hsmSealed, shamir, configureKms);
         try
         {
             await seed.StartOperatorAsync();
