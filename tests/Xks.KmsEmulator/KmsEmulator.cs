@@ -94,6 +94,12 @@ public sealed class KmsEmulator : IAsyncDisposable
     /// <summary>Every call so far (the last <see cref="CallLog.Capacity"/>) with its caller and the objects it named.</summary>
     public IReadOnlyList<EmulatorCall> Calls() => _calls.Snapshot();
 
+    /// <summary>
+    /// The distinct <c>action on resource</c> of the requests <paramref name="identityArn"/> made under its identity policy
+    /// that <paramref name="identityPolicyJson"/> would have denied, replayed against the key policies and grants they met.
+    /// </summary>
+    public IReadOnlyList<string> DeniedUnder(string identityArn, string identityPolicyJson) => _authorizer.DeniedUnder(identityArn, identityPolicyJson);
+
     /// <summary>The successful calls that changed something and named one of <paramref name="targets"/> (key IDs, ARNs, aliases, key store IDs).</summary>
     public IReadOnlyList<EmulatorCall> MutatingCallsNaming(params string[] targets) =>
         [.. _calls.Snapshot().Where(c => c.IsMutating && c.Status is >= 200 and < 300 && targets.Any(c.Names))];

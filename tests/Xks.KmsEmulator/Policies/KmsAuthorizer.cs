@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Xks.KmsEmulator.Auth;
 using Xks.KmsEmulator.Crypto;
@@ -24,6 +25,9 @@ internal sealed class KmsAuthorizer
         "DisconnectCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "DeleteCustomKeyStore",
     };
 
+    /// <summary>How many evaluated requests <see cref="DeniedUnder"/> can replay (the oldest go first).</summary>
+    private const int EvaluationCapacity = 20_000;
+
     private static readonly HashSet<string> GrantOperationsWithServiceFlag = new(StringComparer.Ordinal) { "CreateGrant", "ListGrants", "RevokeGrant" };
 
     private readonly KmsState _state;
@@ -31,6 +35,7 @@ internal sealed class KmsAuthorizer
     private readonly GrantStore _grants;
     private readonly GrantOperations _grantOperations;
     private readonly IdentityPolicyStore _identities;
+    private readonly ConcurrentQueue<Evaluation> _evaluations = new();
 
     public KmsAuthorizer(KmsState state, KeyResolver resolver, GrantStore grants, GrantOperations grantOperations, IdentityPolicyStore identities)
     {
@@ -82,9 +87,44 @@ internal sealed class KmsAuthorizer
         }
 
         var request = new PolicyRequest(caller.Arn, caller.Account, action, resource, context, encryptionContext);
-        var decision = PolicyEvaluator.Evaluate(keyPolicy, grants, [identityPolicy], request);
-        return decision.IsAllowed ? decision : throw new KmsException("AccessDeniedException", decision.DeniedMessage(request));
+        var decision = Decide(new Evaluation(keyPolicy, grants, request));
+        if (decision.IsAllowed && operation == "CreateKey" && HasTags(root))
+        {
+            // AWS: "To use the Tags parameter, you must have kms:TagResource permission in an IAM policy."
+            decision = Decide(new Evaluation(null, [], request with { Action = "kms:TagResource" }));
+        }
+
+        return decision;
+
+        PolicyDecision Decide(Evaluation evaluation)
+        {
+            var verdict = PolicyEvaluator.Evaluate(evaluation.KeyPolicy, evaluation.Grants, [identityPolicy], evaluation.Request);
+            _evaluations.Enqueue(evaluation);
+            while (_evaluations.Count > EvaluationCapacity && _evaluations.TryDequeue(out _))
+            {
+            }
+
+            return verdict.IsAllowed ? verdict : throw new KmsException("AccessDeniedException", verdict.DeniedMessage(evaluation.Request));
+        }
     }
+
+    /// <summary>
+    /// The evaluated requests of <paramref name="identityArn"/> (an IAM user or role ARN) that
+    /// <paramref name="identityPolicyJson"/> would deny, with the key policies and grants they were evaluated against:
+    /// how a test shows that every statement of an identity policy is needed (drop it, replay, find a denial).
+    /// </summary>
+    public IReadOnlyList<string> DeniedUnder(string identityArn, string identityPolicyJson)
+    {
+        var policy = PolicyDocument.Parse(identityPolicyJson, PolicyKind.Identity);
+        return [.. _evaluations
+            .Where(e => e.Request.IdentityArn == identityArn)
+            .Where(e => !PolicyEvaluator.Evaluate(e.KeyPolicy, e.Grants, [policy], e.Request).IsAllowed)
+            .Select(e => $"{e.Request.Action} on {e.Request.Resource}")
+            .Distinct(StringComparer.Ordinal)];
+    }
+
+    private static bool HasTags(JsonElement? root) =>
+        root is { ValueKind: JsonValueKind.Object } r && r.TryGetProperty("Tags", out var tags) && tags.ValueKind == JsonValueKind.Array && tags.GetArrayLength() > 0;
 
     /// <summary>The retiring principal (or a grantee whose grant includes RetireGrant) may retire a grant without any policy.</summary>
     private PolicyDecision? RetireeDecision(JsonElement? root, Caller caller)
@@ -141,6 +181,11 @@ internal sealed class KmsAuthorizer
         if (viaService is { Length: > 0 })
         {
             keys["kms:ViaService"] = [viaService];
+        }
+
+        if (operation == "CreateKey")
+        {
+            keys["kms:KeyOrigin"] = [Text(root, "Origin") ?? "AWS_KMS"];
         }
 
         if (GrantOperationsWithServiceFlag.Contains(operation))
@@ -233,3 +278,6 @@ internal sealed class KmsAuthorizer
         }
     }
 }
+
+/// <summary>One evaluated request with the key policy and grants it met, kept for <see cref="KmsAuthorizer.DeniedUnder"/>.</summary>
+internal sealed record Evaluation(PolicyDocument? KeyPolicy, IReadOnlyList<GrantRecord> Grants, PolicyRequest Request);

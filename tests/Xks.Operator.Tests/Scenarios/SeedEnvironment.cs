@@ -49,7 +49,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     private readonly Func<Task<OperatorProcess>> _startOperator;
     private readonly string _directory;
 
-    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, string caFile, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential, SoftHsm? hsm, string? pin)
+    private SeedEnvironment(LocalCluster cluster, string @namespace, Func<Task<OperatorProcess>> startOperator, string directory, TestCertificateAuthority ca, string caFile, Emulator emulator, int proxyPort, (string Id, string Secret) operatorCredential, (string Id, string Secret) applicationCredential, (string Id, string Secret) adminCredential, SoftHsm? hsm, string? pin)
     {
         Hsm = hsm;
         Pin = pin;
@@ -63,7 +63,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         CaFile = caFile;
         Kms = emulator;
         ProxyPort = proxyPort;
-        Admin = EnvelopeEncryption.CreateClient(emulator.Url, OperatorAccessKeyId, OperatorSecretAccessKey, Region);
+        Admin = EnvelopeEncryption.CreateClient(emulator.Url, adminCredential.Id, adminCredential.Secret, Region);
         Application = EnvelopeEncryption.CreateClient(emulator.Url, ApplicationAccessKeyId, ApplicationSecretAccessKey, Region, maxErrorRetry: 0);
         Envelope = new EnvelopeEncryption(Application);
     }
@@ -112,7 +112,11 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// <summary>The Vault's master key as Base64 (for leak checks), once the proxy runs.</summary>
     public string? MasterKeyBase64 { get; private set; }
 
-    /// <summary>A KMS client with the operator's (the CspAccount's) credential: for looking at what the operator made.</summary>
+    /// <summary>
+    /// A KMS client of a person with the console in the same account (its own credential, no identity policy): for looking
+    /// at what the operator made and for changing it behind the operator's back. The operator's own credential is held to
+    /// config/iam/recommended-inline-policy.json (<see cref="OperatorIdentityPolicy"/>).
+    /// </summary>
     public AmazonKeyManagementServiceClient Admin { get; }
 
     /// <summary>A KMS client of "the application" (its own credential, no SDK retries: every failure counts).</summary>
@@ -121,6 +125,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     public EnvelopeEncryption Envelope { get; }
 
     public string OperatorAccessKeyId { get; }
+
+    /// <summary>The emulator's ARN of the operator's IAM user (the caller of every call the operator makes).</summary>
+    public string OperatorArn { get; private init; } = "";
 
     public string OperatorSecretAccessKey { get; }
 
@@ -148,8 +155,12 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         options.HostOverrides[Hostname] = $"127.0.0.1:{proxyPort}";
         var operatorCredential = ("AKIA" + RandomToken(16), RandomToken(40)); // aws-credentials, for the CspAccount
         var applicationCredential = ("AKIA" + RandomToken(16), RandomToken(40));
+        var adminCredential = ("AKIA" + RandomToken(16), RandomToken(40)); // a person with the console: unrestricted
         options.Credentials[operatorCredential.Item1] = operatorCredential.Item2;
         options.Credentials[applicationCredential.Item1] = applicationCredential.Item2;
+        options.Credentials[adminCredential.Item1] = adminCredential.Item2;
+        OperatorIdentityPolicy.Apply(options, operatorCredential.Item1); // the operator may do what config/iam allows, nothing more
+        var operatorArn = OperatorIdentityPolicy.UserArn(options, operatorCredential.Item1);
         string? pin = null;
         if (hsm is not null)
         {
@@ -159,7 +170,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
 
         configureKms?.Invoke(options);
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, adminCredential, hsm, pin) { OperatorArn = operatorArn, HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
         await seed.ApplySamplesAsync();
         return seed;
     }

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using Xks.KmsEmulator;
+using Xks.Testing;
+
+namespace Xks.Operator.Support.Tests;
+
+/// <summary>
+/// The IAM policy shipped for the operator's principal (config/iam/recommended-inline-policy.json), given to the
+/// operator's credential in the KMS emulator: every call the operator makes in a test is then evaluated against it, so a
+/// missing action fails that test with AccessDeniedException.
+/// </summary>
+internal static class OperatorIdentityPolicy
+{
+    public static string FilePath { get; } = Path.Combine(LocalCluster.RepositoryRoot, "config", "iam", "recommended-inline-policy.json");
+
+    public static string Json { get; } = File.ReadAllText(FilePath);
+
+    /// <summary>The emulator's ARN of the IAM user behind <paramref name="accessKeyId"/>.</summary>
+    public static string UserArn(KmsEmulatorOptions options, string accessKeyId)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return $"arn:aws:iam::{options.AccountId}:user/{accessKeyId}";
+    }
+
+    /// <summary>Makes <paramref name="accessKeyId"/> an operator principal restricted to the shipped policy.</summary>
+    public static void Apply(KmsEmulatorOptions options, string accessKeyId)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.IdentityPolicies[UserArn(options, accessKeyId)] = Json;
+    }
+
+    /// <summary>Every action the policy allows, with its statement and the policy without that one action (a statement left with none goes).</summary>
+    public static IEnumerable<(string Sid, string Action, string PolicyWithout)> EachActionRemoved()
+    {
+        var statements = Statements(JsonNode.Parse(Json)!);
+        for (var s = 0; s < statements.Count; s++)
+        {
+            var sid = statements[s]!["Sid"]!.GetValue<string>();
+            foreach (var action in Actions(statements[s]!))
+            {
+                var policy = JsonNode.Parse(Json)!;
+                var copy = Statements(policy);
+                var remaining = Actions(copy[s]!).Where(a => a != action).ToList();
+                if (remaining.Count == 0)
+                {
+                    copy.RemoveAt(s);
+                }
+                else
+                {
+                    copy[s]!["Action"] = new JsonArray([.. remaining.Select(a => (JsonNode)JsonValue.Create(a))]);
+                }
+
+                yield return (sid, action, policy.ToJsonString());
+            }
+        }
+    }
+
+    private static JsonArray Statements(JsonNode policy) => policy["Statement"]!.AsArray();
+
+    private static List<string> Actions(JsonNode statement) => statement["Action"] switch
+    {
+        JsonArray many => [.. many.Select(a => a!.GetValue<string>())],
+        { } one => [one.GetValue<string>()],
+        null => [],
+    };
+}
