@@ -9,6 +9,8 @@ namespace Xks.Operator.Aws;
 /// </summary>
 internal sealed class AwsKeyClients(HttpClient http, string region, string? endpoint, AwsClientOptions options)
 {
+    public AwsClientOptions Options => options;
+
     public IamClient Iam(AwsSecretKeys keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
