@@ -173,7 +173,8 @@ public sealed class IamClient
 
         // The signer reads the region and service from the config as well; STS's config is only the carrier here.
         var config = new AmazonSecurityTokenServiceConfig { ServiceURL = _endpoint.ToString(), AuthenticationRegion = _signingRegion, AuthenticationServiceName = "iam" };
-        new AWS4Signer().SignRequest(request, config, null, _accessKeyId, _secretAccessKey);
+        var signature = new AWS4Signer().SignRequest(request, config, null, _accessKeyId, _secretAccessKey);
+        request.Headers["Authorization"] = signature.ForAuthorizationHeader;
 
         var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
         foreach (var (name, value) in request.Headers)
