@@ -138,8 +138,9 @@ public sealed class IamClient
         {
             root = XElement.Parse(text);
         }
-        catch (System.Xml.XmlException) when (!response.IsSuccessStatusCode)
+        catch (System.Xml.XmlException)
         {
+            // Not XML (e.g. a proxy's HTML page): an error below.
         }
 
         if (!response.IsSuccessStatusCode || root is null || root.Name.LocalName == "ErrorResponse")
@@ -149,7 +150,7 @@ public sealed class IamClient
             var detail = error?.Elements().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value;
             var requestId = root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "RequestId")?.Value ?? "";
             throw new IamException(
-                string.IsNullOrEmpty(code) ? $"Http{(int)response.StatusCode}" : code,
+                string.IsNullOrEmpty(code) ? (response.IsSuccessStatusCode ? "MalformedResponse" : $"Http{(int)response.StatusCode}") : code,
                 AwsErrors.Scrub($"IAM {action}: {detail ?? response.ReasonPhrase ?? "no message"}"),
                 requestId,
                 response.StatusCode);

@@ -28,6 +28,13 @@ internal sealed class AccessKeyRotation(IKubernetes client, AwsClients aws, Cust
         ArgumentNullException.ThrowIfNull(status);
         if (account.Spec.Credentials.AccessKeyRotation is null || account.Spec.Credentials.SecretRef is not { } reference)
         {
+            // Rotation switched off: what it reported goes away (the keys stay as they are).
+            if (Conditions.Remove(status.Conditions, ConditionTypes.AccessKeyRotated) | status.AccessKey is not null)
+            {
+                status.AccessKey = null;
+                await writer.WriteStatusAsync(resource, status, cancellationToken).ConfigureAwait(false);
+            }
+
             return null;
         }
 
@@ -47,7 +54,7 @@ internal sealed class AccessKeyRotation(IKubernetes client, AwsClients aws, Cust
         catch (Exception ex) when (CspAccountController.IsAwsFailure(ex, cancellationToken) || ex is k8s.Autorest.HttpOperationException)
         {
             var (reason, message) = ex is k8s.Autorest.HttpOperationException http
-                ? (Reasons.AccessKeyRotationFailed, $"writing Secret or status: {http.Response.StatusCode}")
+                ? ("KubernetesError", $"writing the Secret or the status: HTTP {(int)http.Response.StatusCode} {http.Response.ReasonPhrase}")
                 : AwsErrors.Describe(ex);
             var text = $"{reason}: {message}";
             status.AccessKey = resource.Status?.AccessKey ?? status.AccessKey; // what the pass recorded before it failed

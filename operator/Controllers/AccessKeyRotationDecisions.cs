@@ -94,7 +94,10 @@ public sealed record AccessKeyRotationState(
 /// </summary>
 public static class AccessKeyRotationDecisions
 {
-    /// <summary>How far IAM's clock (a key's create date) may be behind the operator's (phase Creating's since).</summary>
+    /// <summary>
+    /// How far a key's create date (IAM's clock) may be from phase Creating's since (the operator's clock, recorded
+    /// just before CreateAccessKey) for the key to count as that create's: clock skew plus the call's own time.
+    /// </summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public static AccessKeyDecision Next(AccessKeyRotationState state)
@@ -136,10 +139,12 @@ public static class AccessKeyRotationDecisions
             return Retire(state, other);
         }
 
+        // The create was on record (phase Creating) before this key was made, and it was made around then: ours.
         var orphan = state.Phase == AccessKeyPhase.Creating
             && state.Since is { } started
             && other.CreateDate >= current.CreateDate
-            && other.CreateDate >= started - ClockSkew;
+            && other.CreateDate >= started - ClockSkew
+            && other.CreateDate <= started + ClockSkew;
         return orphan
             ? new AccessKeyDecision(AccessKeyAction.DeleteOrphan, other.AccessKeyId)
             : Refuse($"the IAM user has a second access key {other.AccessKeyId} besides the Secret's {state.SecretKeyId} that this rotation did not create or replace; the operator deletes no key it cannot prove it replaced: delete {other.AccessKeyId} or remove accessKeyRotation");

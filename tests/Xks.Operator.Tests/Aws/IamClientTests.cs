@@ -77,6 +77,7 @@ public sealed class IamClientTests : IAsyncLifetime
 
         Assert.Equal("LimitExceeded", error.ErrorCode);
         Assert.Equal(System.Net.HttpStatusCode.Conflict, error.StatusCode);
+        Assert.Equal("LimitExceeded", AwsErrors.Describe(error).Reason);
     }
 
     [Fact]

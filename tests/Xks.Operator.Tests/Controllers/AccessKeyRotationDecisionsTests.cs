@@ -56,6 +56,7 @@ public class AccessKeyRotationDecisionsTests
         { "a second key the operator did not make is refused", State(Old, [Key(Old, OldCreated), Key(Stranger, Now.AddDays(-5))]), AccessKeyAction.Refuse, null },
         { "a newer key while no create was in flight is refused", State(Old, [Key(Old, OldCreated), Key(Stranger, Now)], AccessKeyPhase.Current), AccessKeyAction.Refuse, null },
         { "a key made long before the create started is not an orphan", State(Old, [Key(Old, OldCreated), Key(Stranger, Now.AddHours(-3))], AccessKeyPhase.Creating, Now.AddMinutes(-1), Old), AccessKeyAction.Refuse, null },
+        { "a key made long after a create that never finished is not an orphan", State(Old, [Key(Old, OldCreated), Key(Stranger, Now)], AccessKeyPhase.Creating, Now.AddHours(-3), Old), AccessKeyAction.Refuse, null },
         { "an older key in the Secret after a rotation (rolled back by hand) is refused", State(Old, [Key(Old, OldCreated), Key(New, Now.AddHours(-1))], AccessKeyPhase.Replaced, Now.AddHours(-1), Old), AccessKeyAction.Refuse, null },
         { "a Secret key IAM does not list is refused", State(Stranger, [Key(Old, OldCreated)]), AccessKeyAction.Refuse, null },
         { "an inactive Secret key is refused", State(Old, [Key(Old, OldCreated, active: false)]), AccessKeyAction.Refuse, null },
