@@ -21,7 +21,10 @@ namespace Xks.Operator.Aws;
 /// default chain (environment, IRSA web identity, EKS Pod Identity / container credentials, instance profile).</item>
 /// <item><c>spec.assumeRole</c>: sts:AssumeRole with those credentials (external id, session name default
 /// <c>xks-operator</c>), renewed before expiry.</item>
-/// <item>Region: the argument, else <c>spec.region</c>. <c>spec.endpoint</c> becomes the ServiceURL of KMS and STS.</item>
+/// <item>Region: the argument, else <c>spec.region</c>. <c>spec.endpoint</c> becomes the ServiceURL of KMS and STS
+/// (and the IAM endpoint of access-key rotation, <see cref="IamEndpoint"/>).</item>
+/// <item>Long-term keys (no session token) also give the session <see cref="AwsSession.KeyClients"/>: IAM and STS
+/// signed with given keys, for <c>spec.credentials.accessKeyRotation</c>.</item>
 /// </list>
 /// Sessions are cached per (CspAccount uid, generation, Secret resourceVersion, region): a spec or Secret change
 /// gives a new session, and the one it replaces is disposed after <see cref="AwsClientOptions.RetiredSessionGrace"/>.

@@ -162,6 +162,20 @@ public sealed class AccessKeyRotationStepTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_AccountAssumesARole_RotatesTheBaseKeyAndTheRoleStillWorks()
+    {
+        var result = await PassAsync("now", assumeRole: true);
+        var account = Account("0s", assumeRole: true);
+        var session = await _aws.Clients.ForAccountAsync(account, null, default);
+        var identity = await session.CallStsAsync("GetCallerIdentity", (sts, ct) => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), ct), default);
+
+        Assert.Equal(Reasons.AccessKeyCurrent, result.Reason);
+        Assert.NotEqual(AwsTestAccounts.AccessKeyId, SecretKeyId());
+        Assert.Equal([SecretKeyId()], (await IamKeysAsync()).Select(k => k.AccessKeyId));
+        Assert.Equal("arn:aws:sts::111122223333:assumed-role/xks-operator/xks-operator", identity.Arn);
+    }
+
+    [Fact]
     public async Task RunAsync_AnyPass_NeverPutsTheSecretInStatusOrEvents()
     {
         await PassAsync("now", grace: "1h");
@@ -172,10 +186,21 @@ public sealed class AccessKeyRotationStepTests : IAsyncLifetime
         Assert.All(_host.Events, e => Assert.DoesNotContain(secret, e.Message, StringComparison.Ordinal));
     }
 
-    private async Task<AccessKeyRotationResult> PassAsync(string? request, string grace = "0s")
+    private V1Alpha1CspAccount Account(string grace, bool assumeRole = false)
     {
         var account = AwsTestAccounts.Account(endpoint: _emulator.Url.ToString(), region: Region);
         account.Spec.Credentials.AccessKeyRotation = new V1Alpha1AccessKeyRotation { Every = "90d", GracePeriod = grace };
+        if (assumeRole)
+        {
+            account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = "arn:aws:iam::111122223333:role/xks-operator" };
+        }
+
+        return account;
+    }
+
+    private async Task<AccessKeyRotationResult> PassAsync(string? request, string grace = "0s", bool assumeRole = false)
+    {
+        var account = Account(grace, assumeRole);
         var session = await _aws.Clients.ForAccountAsync(account, null, default);
         var secret = _aws.Secrets[(AwsTestAccounts.Namespace, "aws-credentials")];
         var result = await _step.RunAsync(session, AwsAccount.Of(account), secret, request, _host.Status, _host, default);
