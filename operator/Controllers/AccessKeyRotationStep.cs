@@ -65,7 +65,11 @@ internal sealed partial class AccessKeyRotationStep(TimeProvider timeProvider, I
             return Refused(record, $"Secret {secret.Metadata.NamespaceProperty}/{secret.Metadata.Name} holds a session token: temporary credentials cannot be rotated, only an IAM user's long-term access key");
         }
 
-        GoDuration.TryParse(spec.Every, allowDays: true, out var every);
+        if (!GoDuration.TryParse(spec.Every, allowDays: true, out var every) || every < CspAccountSpecValidator.MinimumRotationInterval)
+        {
+            return Refused(record, $"spec.credentials.accessKeyRotation.every '{spec.Every}' is not a duration of at least 1h");
+        }
+
         var grace = GoDuration.TryParse(spec.GracePeriod, allowDays: true, out var parsed) ? parsed : TimeSpan.FromHours(1);
         var requested = rotationRequest is { Length: > 0 } && rotationRequest != record.HandledRotationRequest;
         var iam = session.IamFor(keys);
