@@ -33,6 +33,16 @@ public sealed record AwsClientOptions
     /// <summary>Which identities, roles and endpoints a CspAccount may use (the operator's flags).</summary>
     public AwsIdentityPolicy Identity { get; init; } = new();
 
+    /// <summary>
+    /// Access-key rotation: how long the previous key stays active after the Secret holds the new one, so the
+    /// informer sees the new Secret and sessions still signing with the old key wind down (longer than
+    /// <see cref="RetiredSessionGrace"/>).
+    /// </summary>
+    public TimeSpan AccessKeySettle { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Access-key rotation: how long a new key may be refused (IAM is eventually consistent) before the rotation gives up on it.</summary>
+    public TimeSpan NewKeyPropagation { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A session replaced by a newer one (spec or Secret changed) is disposed after this delay, so calls still using it can finish.</summary>
     public TimeSpan RetiredSessionGrace { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -21,7 +21,10 @@ namespace Xks.Operator.Aws;
 /// default chain (environment, IRSA web identity, EKS Pod Identity / container credentials, instance profile).</item>
 /// <item><c>spec.assumeRole</c>: sts:AssumeRole with those credentials (external id, session name default
 /// <c>xks-operator</c>), renewed before expiry.</item>
-/// <item>Region: the argument, else <c>spec.region</c>. <c>spec.endpoint</c> becomes the ServiceURL of KMS and STS.</item>
+/// <item>Region: the argument, else <c>spec.region</c>. <c>spec.endpoint</c> becomes the ServiceURL of KMS and STS
+/// (and the IAM endpoint of access-key rotation, <see cref="IamEndpoint"/>).</item>
+/// <item>Long-term keys (no session token) also give the session <see cref="AwsSession.KeyClients"/>: IAM and STS
+/// signed with given keys, for <c>spec.credentials.accessKeyRotation</c>.</item>
 /// </list>
 /// Sessions are cached per (CspAccount uid, generation, Secret resourceVersion, region): a spec or Secret change
 /// gives a new session, and the one it replaces is disposed after <see cref="AwsClientOptions.RetiredSessionGrace"/>.
@@ -43,6 +46,7 @@ public sealed partial class AwsClients : IDisposable
     private readonly AwsRateLimiters _limiters;
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Account, string Region), AwsSession> _sessions = [];
+    private readonly HttpClient _iamHttp;
     private readonly Lazy<DefaultAWSCredentialsIdentityResolver> _defaultChain = new(() => new DefaultAWSCredentialsIdentityResolver());
     private bool _disposed;
 
@@ -83,6 +87,7 @@ public sealed partial class AwsClients : IDisposable
         _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
         _logger = loggerFactory.CreateLogger<AwsClients>();
         _limiters = new AwsRateLimiters(options);
+        _iamHttp = new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.Timeout };
     }
 
     public AwsClientOptions Options { get; }
@@ -208,7 +213,11 @@ public sealed partial class AwsClients : IDisposable
 
         var kms = new AmazonKeyManagementServiceClient(credentials, AwsClientConfigs.Kms(key.Region, spec.Endpoint, Options));
         var sts = new AmazonSecurityTokenServiceClient(credentials, stsConfig);
-        return new AwsSession(key, kms, sts, _limiters.For(key.Account, key.Region), _metrics, _timeProvider, _loggerFactory.CreateLogger<AwsSession>(), [.. owned]);
+        return new AwsSession(key, kms, sts, _limiters.For(key.Account, key.Region), _metrics, _timeProvider, _loggerFactory.CreateLogger<AwsSession>(), [.. owned])
+        {
+            // Long-term keys only: IAM cannot be called to rotate temporary credentials.
+            KeyClients = keys is { SessionToken: null or "" } ? new AwsKeyClients(_iamHttp, key.Region, spec.Endpoint, Options) : null,
+        };
     }
 
     private async Task<AWSCredentials> DefaultChainAsync(IClientConfig config, CancellationToken cancellationToken)
@@ -243,6 +252,9 @@ public sealed partial class AwsClients : IDisposable
         }
     }
 
+    /// <summary>The Secret <paramref name="name"/> in <paramref name="ns"/> as the API server has it now (a GET), or null.</summary>
+    internal Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken) => _readSecret(ns, name, cancellationToken);
+
     /// <summary>Reads Secrets from the shared informer's cache, once it has synced.</summary>
     internal static Func<string, string, CancellationToken, Task<string?>> VersionFromInformer(ResourceInformer<V1Secret> informer)
     {
@@ -275,6 +287,7 @@ public sealed partial class AwsClients : IDisposable
         }
 
         _limiters.Dispose();
+        _iamHttp.Dispose();
         if (_defaultChain.IsValueCreated)
         {
             _defaultChain.Value.Dispose();

@@ -46,6 +46,12 @@ public static partial class AwsErrors
             return (account.Reason, Short(account.Message));
         }
 
+        if (Find<IamException>(exception) is { ErrorCode: "LimitExceeded" } quota)
+        {
+            // IAM's LimitExceeded is a quota (e.g. two access keys per user), not throttling.
+            return ("LimitExceeded", Short($"LimitExceeded: {quota.Message}"));
+        }
+
         if (Find<AmazonServiceException>(exception) is { ErrorCode: { Length: > 0 } code } service)
         {
             var text = string.IsNullOrWhiteSpace(service.Message) ? code : $"{code}: {service.Message}";

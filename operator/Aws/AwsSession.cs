@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Amazon.KeyManagementService;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
 
 namespace Xks.Operator.Aws;
 
@@ -54,6 +55,9 @@ public sealed partial class AwsSession : IDisposable
 
     internal AwsSessionKey Key { get; }
 
+    /// <summary>Clients signed with given long-term keys (IAM, and STS to verify a key): set for accounts whose Secret holds long-term keys.</summary>
+    internal AwsKeyClients? KeyClients { get; init; }
+
     internal bool IsDisposed => Volatile.Read(ref _disposed) == 1;
 
     /// <summary>A KMS call, rate-limited, measured and logged. <paramref name="operation"/> is the API name, e.g. CreateKey.</summary>
@@ -68,6 +72,24 @@ public sealed partial class AwsSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(call);
         return InvokeAsync("sts", operation, token => call(Sts, token), cancellationToken);
+    }
+
+    /// <summary>An IAM call (<see cref="IamClient"/>), rate-limited, measured and logged like <see cref="CallAsync{T}"/>.</summary>
+    public Task<T> CallIamAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return InvokeAsync("iam", operation, call, cancellationToken);
+    }
+
+    /// <summary>IAM signed with <paramref name="keys"/> (the key in the Secret, or a new one), at the account's IAM endpoint.</summary>
+    internal IamClient IamFor(AwsSecretKeys keys) =>
+        (KeyClients ?? throw new InvalidOperationException("this session has no long-term keys")).Iam(keys);
+
+    /// <summary>sts:GetCallerIdentity signed with <paramref name="keys"/> themselves (not the assumed role): whose keys they are.</summary>
+    internal async Task<GetCallerIdentityResponse> IdentityOfAsync(AwsSecretKeys keys, CancellationToken cancellationToken)
+    {
+        using var sts = (KeyClients ?? throw new InvalidOperationException("this session has no long-term keys")).Sts(keys);
+        return await InvokeAsync("sts", "GetCallerIdentity", token => sts.GetCallerIdentityAsync(new GetCallerIdentityRequest(), token), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> InvokeAsync<T>(string service, string operation, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Xks.Operator.Entities;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Aws;
 
@@ -44,6 +45,11 @@ public static class CspAccountSpecValidator
                 break;
         }
 
+        if (credentials.AccessKeyRotation is { } rotation)
+        {
+            problems.AddRange(AccessKeyRotationProblems(credentials, rotation));
+        }
+
         if (spec.AssumeRole is { } role && string.IsNullOrWhiteSpace(role.RoleArn))
         {
             problems.Add("spec.assumeRole.roleArn is required when assumeRole is set");
@@ -62,5 +68,34 @@ public static class CspAccountSpecValidator
         }
 
         return problems;
+    }
+
+    /// <summary>Shortest <c>accessKeyRotation.every</c>: IAM's create dates and the steps need minutes, not seconds.</summary>
+    public static readonly TimeSpan MinimumRotationInterval = TimeSpan.FromHours(1);
+
+    private static IEnumerable<string> AccessKeyRotationProblems(V1Alpha1AwsCredentials credentials, V1Alpha1AccessKeyRotation rotation)
+    {
+        if (credentials.Source != V1Alpha1CredentialsSource.Secret)
+        {
+            yield return "spec.credentials.accessKeyRotation needs credentials.source Secret: the operator rotates the IAM user access key it reads from secretRef, and has no key to rotate with the SDK's default chain";
+        }
+        else if (!string.IsNullOrEmpty(credentials.SecretRef?.SessionTokenKey))
+        {
+            yield return "spec.credentials.accessKeyRotation needs long-term IAM user keys: with secretRef.sessionTokenKey the Secret holds temporary credentials, which IAM cannot rotate";
+        }
+
+        if (!GoDuration.TryParse(rotation.Every, allowDays: true, out var every))
+        {
+            yield return $"spec.credentials.accessKeyRotation.every must be a duration such as 90d or 2160h, got '{rotation.Every}'";
+        }
+        else if (every < MinimumRotationInterval)
+        {
+            yield return $"spec.credentials.accessKeyRotation.every must be at least 1h, got '{rotation.Every}' (rotate now with the annotation xks.dev/rotate-access-key)";
+        }
+
+        if (!string.IsNullOrEmpty(rotation.GracePeriod) && !GoDuration.TryParse(rotation.GracePeriod, allowDays: true, out _))
+        {
+            yield return $"spec.credentials.accessKeyRotation.gracePeriod must be a duration such as 1h or 1d, got '{rotation.GracePeriod}'";
+        }
     }
 }

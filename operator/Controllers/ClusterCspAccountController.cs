@@ -18,6 +18,7 @@ namespace Xks.Operator.Controllers;
 internal sealed class ClusterCspAccountController(
     ReadyReporter ready,
     AwsClients aws,
+    AccessKeyRotation rotation,
     OperatorOptions options,
     TimeProvider timeProvider,
     ILogger<ClusterCspAccountController> logger) : IReconciler<V1Alpha1ClusterCspAccount>, IControllerSetup<V1Alpha1ClusterCspAccount>
@@ -44,5 +45,5 @@ internal sealed class ClusterCspAccountController(
     }
 
     public Task<ReconcileResult> ReconcileAsync(V1Alpha1ClusterCspAccount account, CancellationToken cancellationToken) =>
-        CspAccountController.VerifyAsync(ready, aws, timeProvider, logger, account, AwsAccount.Of(account, options.ClusterResourceNamespace), cancellationToken);
+        CspAccountController.VerifyAsync(ready, aws, rotation, timeProvider, logger, account, AwsAccount.Of(account, options.ClusterResourceNamespace), cancellationToken);
 }

@@ -25,6 +25,7 @@ namespace Xks.Operator.Controllers;
 internal sealed partial class CspAccountController(
     ReadyReporter ready,
     AwsClients aws,
+    AccessKeyRotation rotation,
     TimeProvider timeProvider,
     ILogger<CspAccountController> logger) : IReconciler<V1Alpha1CspAccount>, IControllerSetup<V1Alpha1CspAccount>
 {
@@ -64,14 +65,16 @@ internal sealed partial class CspAccountController(
     }
 
     public Task<ReconcileResult> ReconcileAsync(V1Alpha1CspAccount account, CancellationToken cancellationToken) =>
-        VerifyAsync(ready, aws, timeProvider, logger, account, AwsAccount.Of(account), cancellationToken);
+        VerifyAsync(ready, aws, rotation, timeProvider, logger, account, AwsAccount.Of(account), cancellationToken);
 
     /// <summary>
     /// Verifies <paramref name="account"/> (declared by <paramref name="resource"/>, a CspAccount or ClusterCspAccount):
-    /// sts:GetCallerIdentity through its session; writes Ready and status.accountId; says when to verify again.
+    /// sts:GetCallerIdentity through its session; writes Ready and status.accountId; then, when verified and
+    /// spec.credentials.accessKeyRotation is set, a pass of the access-key rotation (<see cref="AccessKeyRotation"/>);
+    /// says when to verify (or rotate) again.
     /// </summary>
     internal static async Task<ReconcileResult> VerifyAsync<TResource>(
-        ReadyReporter ready, AwsClients aws, TimeProvider timeProvider, ILogger logger, TResource resource, AwsAccount account, CancellationToken cancellationToken)
+        ReadyReporter ready, AwsClients aws, AccessKeyRotation rotation, TimeProvider timeProvider, ILogger logger, TResource resource, AwsAccount account, CancellationToken cancellationToken)
         where TResource : class, IKubernetesObject<V1ObjectMeta>, IStatus<V1Alpha1CspAccountStatus>
     {
         ArgumentNullException.ThrowIfNull(resource);
@@ -102,7 +105,13 @@ internal sealed partial class CspAccountController(
         // Every change of Ready is an Event: Normal when verified, Warning when not.
         await ready.WriteAsync(resource, status, cancellationToken, warnWhenNotReady: true).ConfigureAwait(false);
         var since = Conditions.Get(status.Conditions, ConditionTypes.Ready)!.LastTransitionTime;
-        return ReconcileResult.After(NextVerification(verified, timeProvider.GetUtcNow().UtcDateTime - since));
+        var next = NextVerification(verified, timeProvider.GetUtcNow().UtcDateTime - since);
+        if (verified && await rotation.RotateAsync(resource, account, status, cancellationToken).ConfigureAwait(false) is { } rotateAfter && rotateAfter < next)
+        {
+            next = rotateAfter;
+        }
+
+        return ReconcileResult.After(next);
     }
 
     /// <summary>When to verify again: a verified account after <see cref="VerifiedRecheck"/>, a failing one after <see cref="RetryDelay"/>.</summary>

@@ -49,6 +49,16 @@ internal static class Reasons
     public const string EndpointUnreachable = "EndpointUnreachable";
     public const string Throttled = "Throttled";
 
+    // CspAccount access-key rotation (condition AccessKeyRotated, and its Events).
+    public const string AccessKeyCreated = "AccessKeyCreated";
+    public const string AccessKeyCurrent = "AccessKeyCurrent";
+    public const string AccessKeyDeactivated = "AccessKeyDeactivated";
+    public const string AccessKeyDeleted = "AccessKeyDeleted";
+    public const string AccessKeyRotated = "AccessKeyRotated";
+    public const string AccessKeyRotationFailed = "AccessKeyRotationFailed";
+    public const string AccessKeyRotationRefused = "AccessKeyRotationRefused";
+    public const string OrphanAccessKeyDeleted = "OrphanAccessKeyDeleted";
+
     /// <summary>A CspAccount asks for an identity the operator's flags do not allow it (see AwsIdentityPolicy).</summary>
     public const string IdentityNotAllowed = "IdentityNotAllowed";
 

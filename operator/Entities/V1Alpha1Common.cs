@@ -52,6 +52,9 @@ public static class Patterns
     /// <summary>A Go duration such as 90m, 2160h or 1h30m.</summary>
     public const string Duration = @"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 
+    /// <summary>A Go duration that may also use days (d = 24h), such as 90d or 1d12h.</summary>
+    public const string DurationWithDays = @"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+$";
+
     /// <summary>A lowercase DNS name with at least two labels; no port, no IP address, no trailing dot.</summary>
     public const string Hostname = @"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$";
 

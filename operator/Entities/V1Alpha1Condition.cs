@@ -79,6 +79,13 @@ public static class ConditionTypes
     /// <summary>KeySet: the custom key store in AWS KMS is CONNECTED to the proxy.</summary>
     public const string Connected = "Connected";
 
+    /// <summary>
+    /// CspAccount with spec.credentials.accessKeyRotation: True with reason AccessKeyCurrent (the Secret's key is within
+    /// its schedule) or AccessKeyRotated (the Secret holds a new key; the previous one is being retired); False with
+    /// AccessKeyRotationRefused (the keys are not in a state the operator can prove it made) or AccessKeyRotationFailed.
+    /// </summary>
+    public const string AccessKeyRotated = "AccessKeyRotated";
+
     /// <summary>CloudKey: the KMS key in AWS matches the spec (state, alias, policy); False with reason Drift when it was changed outside.</summary>
     public const string Synced = "Synced";
 }

@@ -53,6 +53,26 @@ public sealed class V1Alpha1AwsCredentials
     [JsonPropertyName("secretRef")]
     [Description("Secret holding the access keys (source Secret): in the CspAccount's namespace; for a ClusterCspAccount, in the operator's cluster resource namespace.")]
     public V1Alpha1AwsSecretReference? SecretRef { get; set; }
+
+    [JsonPropertyName("accessKeyRotation")]
+    [Description("Rotate the IAM user's access key in the Secret on a schedule (docs/access-key-rotation.md): create a new key, verify it, write it to the Secret, deactivate the old one, delete it after gracePeriod. Only with source Secret and long-term keys (no session token). Rotate now by setting the annotation xks.dev/rotate-access-key to a new value. Unset: the operator never changes the Secret.")]
+    public V1Alpha1AccessKeyRotation? AccessKeyRotation { get; set; }
+}
+
+[Description("A schedule for rotating an IAM user's access key.")]
+public sealed class V1Alpha1AccessKeyRotation
+{
+    [JsonPropertyName("every")]
+    [Required]
+    [Pattern(Patterns.DurationWithDays)]
+    [Description("Age of the Secret's access key (from IAM's create date) at which it is replaced, as a Go duration that may also use d (24h), e.g. 90d or 2160h.")]
+    public string Every { get; set; } = "";
+
+    [JsonPropertyName("gracePeriod")]
+    [DefaultValue("1h")]
+    [Pattern(Patterns.DurationWithDays)]
+    [Description("How long the replaced key stays in IAM, deactivated, before it is deleted (a deactivated key can be re-activated by hand if something still needed it). Default 1h.")]
+    public string GracePeriod { get; set; } = "1h";
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<V1Alpha1CredentialsSource>))]
@@ -113,4 +133,40 @@ public sealed class V1Alpha1CspAccountStatus : V1Alpha1Status
     [JsonPropertyName("accountId")]
     [Description("AWS account ID the credentials resolve to (from sts:GetCallerIdentity).")]
     public string? AccountId { get; set; }
+
+    [JsonPropertyName("accessKey")]
+    [Description("The access key in the credentials Secret and its rotation (spec.credentials.accessKeyRotation). Never holds a secret.")]
+    public V1Alpha1AccessKeyStatus? AccessKey { get; set; }
+}
+
+[Description("The IAM access key in the credentials Secret and where its rotation stands.")]
+public sealed class V1Alpha1AccessKeyStatus
+{
+    [JsonPropertyName("id")]
+    [Description("Access key ID in the Secret (never the secret access key).")]
+    public string? Id { get; set; }
+
+    [JsonPropertyName("createdAt")]
+    [Description("When IAM created that key.")]
+    public DateTime? CreatedAt { get; set; }
+
+    [JsonPropertyName("nextRotation")]
+    [Description("When the key is due to be replaced (createdAt + every).")]
+    public DateTime? NextRotation { get; set; }
+
+    [JsonPropertyName("phase")]
+    [Description("Current: one key. Creating: a new key is being created (recorded before IAM is called; a newer key left by a crash is deleted). Replaced: the Secret holds the new key, the previous is still active. Deactivated: the previous key is inactive and deleted after the grace period.")]
+    public string? Phase { get; set; }
+
+    [JsonPropertyName("since")]
+    [Description("When the phase began.")]
+    public DateTime? Since { get; set; }
+
+    [JsonPropertyName("previousId")]
+    [Description("Access key ID the rotation replaces: the only key besides the Secret's the operator ever deactivates or deletes.")]
+    public string? PreviousId { get; set; }
+
+    [JsonPropertyName("handledRotationRequest")]
+    [Description("The last value of the annotation xks.dev/rotate-access-key a rotation was made for.")]
+    public string? HandledRotationRequest { get; set; }
 }

@@ -30,6 +30,7 @@ public static class OperatorServiceCollectionExtensions
         services.AddSingleton<CustomResourceWriter>();
         services.AddSingleton<ReadyReporter>();
         services.AddSingleton<AwsClients>();
+        services.AddSingleton<AccessKeyRotation>();
         // One PKCS#11 module per library path and one logged-in session per token for the whole process (disposed at shutdown).
         services.AddSingleton(sp => new Pkcs11HsmKeys(sp.GetRequiredService<ILogger<Pkcs11HsmKeys>>(), options.VaultAllowList()));
         services.AddSingleton<IHsmKeys>(sp => sp.GetRequiredService<Pkcs11HsmKeys>());

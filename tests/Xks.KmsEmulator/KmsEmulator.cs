@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xks.KmsEmulator.Auth;
 using Xks.KmsEmulator.Hosting;
+using Xks.KmsEmulator.Iam;
 using Xks.KmsEmulator.Kms;
 using Xks.KmsEmulator.Policies;
 using Xks.KmsEmulator.Sts;
@@ -12,7 +13,8 @@ using Xks.KmsEmulator.Xks;
 namespace Xks.KmsEmulator;
 
 /// <summary>
-/// AWS KMS (JSON 1.1, <c>X-Amz-Target: TrentService.&lt;Op&gt;</c>) and STS (query protocol) on one HTTP port, for tests
+/// AWS KMS (JSON 1.1, <c>X-Amz-Target: TrentService.&lt;Op&gt;</c>), STS and IAM's access-key calls (query protocol,
+/// told apart by the service of the SigV4 credential scope) on one HTTP port, for tests
 /// and local demos. Every call is SigV4-verified; keys in external key stores are used through the XKS proxy over
 /// HTTPS, as AWS does.
 /// </summary>
@@ -41,12 +43,13 @@ public sealed class KmsEmulator : IAsyncDisposable
     private readonly KmsDispatcher _kms;
     private readonly StsOperations _sts;
     private readonly KmsAuthorizer _authorizer;
+    private readonly IamOperations _iam;
 
     private KmsEmulator(KmsEmulatorOptions options, ILoggerFactory loggerFactory)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger("Xks.KmsEmulator");
-        var credentials = new CredentialRegistry(options);
+        var credentials = new CredentialRegistry(options, _time.GetUtcNow());
         _verifier = new RequestVerifier(credentials, options.Region, _time);
         _xks = new XksClient(options, _time);
         var state = new KmsState();
@@ -57,6 +60,7 @@ public sealed class KmsEmulator : IAsyncDisposable
         _kms = new KmsDispatcher(stores, new KeyOperations(state, resolver, stores, _xks, options, _logger), new CryptoOperations(state, resolver, _xks, _logger), grants);
         _authorizer = new KmsAuthorizer(state, resolver, grantStore, grants, new IdentityPolicyStore(options));
         _sts = new StsOperations(credentials, options);
+        _iam = new IamOperations(credentials);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -137,11 +141,13 @@ public sealed class KmsEmulator : IAsyncDisposable
         }
         else if (request.Method == "POST" && request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
         {
-            service = "STS";
+            // Query protocol: IAM when the signature is scoped to service iam, else STS.
+            var iam = SigV4.TryParseAuthorization(request.Headers.Authorization.ToString(), out var scope) && scope.Service == "iam";
+            service = iam ? "IAM" : "STS";
             var form = QueryHelpers.ParseQuery(System.Text.Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
             operation = form.GetValueOrDefault("Action") ?? "";
             _controls.Count(operation);
-            (response, caller) = HandleSts(request, body, form, operation, requestId);
+            (response, caller) = iam ? HandleIam(request, body, form, operation, requestId) : HandleSts(request, body, form, operation, requestId);
         }
         else
         {
@@ -248,6 +254,42 @@ public sealed class KmsEmulator : IAsyncDisposable
         }
     }
 
+    private (Response Response, Caller? Caller) HandleIam(HttpRequest request, byte[] body, Dictionary<string, string> form, string action, string requestId)
+    {
+        Caller? caller = null;
+        try
+        {
+            if (_controls.TryTakeFailure(action, out var injected))
+            {
+                return (Response.Iam(injected.Status, injected.ErrorType, "Injected by the KMS emulator (FailNext).", requestId), null);
+            }
+
+            caller = _verifier.Verify(request, body, "iam");
+            return (new Response(200, "text/xml", _iam.Invoke(action, form, caller, requestId, _time.GetUtcNow()), "OK"), caller);
+        }
+        catch (AuthFailure failure)
+        {
+            var (code, status) = failure.Kind switch
+            {
+                AuthFailureKind.MissingAuthentication => ("MissingAuthenticationToken", 403),
+                AuthFailureKind.IncompleteSignature => ("IncompleteSignature", 403),
+                AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => ("InvalidClientTokenId", 403),
+                AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
+                _ => ("SignatureDoesNotMatch", 403),
+            };
+            return (Response.Iam(status, code, failure.Message, requestId), null);
+        }
+        catch (IamException error)
+        {
+            return (Response.Iam(error.Status, error.Code, error.Message, requestId), caller);
+        }
+        catch (Exception ex)
+        {
+            Log.InternalFault(_logger, "IAM", action, requestId, ex);
+            return (Response.Iam(500, "ServiceFailure", "The request processing has failed because of an unknown error.", requestId), caller);
+        }
+    }
+
     private sealed record Response(int Status, string ContentType, byte[] Body, string Outcome)
     {
         public static Response Kms(int status, string type, string message) =>
@@ -255,5 +297,8 @@ public sealed class KmsEmulator : IAsyncDisposable
 
         public static Response Sts(int status, string code, string message, string requestId) =>
             new(status, "text/xml", StsOperations.Error(code, message, requestId), code);
+
+        public static Response Iam(int status, string code, string message, string requestId) =>
+            new(status, "text/xml", IamOperations.Error(code, message, requestId), code);
     }
 }

@@ -28,7 +28,35 @@ public sealed class CspAccountSpecValidatorTests
         { "spec.endpoint must be an absolute http(s) URL", s => s.Endpoint = "kms.local:4566" },
         { "spec.endpoint must be an absolute http(s) URL", s => s.Endpoint = "ftp://kms.local" },
         { "spec.endpoint must not have a query", s => s.Endpoint = "https://kms.local/?a=b" },
+        { "accessKeyRotation needs credentials.source Secret", s => { s.Credentials = new V1Alpha1AwsCredentials { Source = V1Alpha1CredentialsSource.Default }; s.Credentials.AccessKeyRotation = new() { Every = "90d" }; } },
+        { "accessKeyRotation needs long-term IAM user keys", s => { s.Credentials.SecretRef!.SessionTokenKey = "sessionToken"; s.Credentials.AccessKeyRotation = new() { Every = "90d" }; } },
+        { "accessKeyRotation.every must be a duration", s => s.Credentials.AccessKeyRotation = new() { Every = "quarterly" } },
+        { "accessKeyRotation.every must be at least 1h", s => s.Credentials.AccessKeyRotation = new() { Every = "5m" } },
+        { "accessKeyRotation.gracePeriod must be a duration", s => s.Credentials.AccessKeyRotation = new() { Every = "90d", GracePeriod = "soon" } },
     };
+
+    [Theory]
+    [InlineData("90d")]
+    [InlineData("2160h")]
+    [InlineData("1d12h")]
+    public void Validate_AccessKeyRotationWithSecretKeys_HasNoProblems(string every)
+    {
+        var account = AwsTestAccounts.Account();
+        account.Spec.Credentials.AccessKeyRotation = new V1Alpha1AccessKeyRotation { Every = every };
+
+        Assert.Empty(CspAccountSpecValidator.Validate(account));
+    }
+
+    [Fact]
+    public void Validate_AccessKeyRotationWithAssumeRole_HasNoProblems()
+    {
+        // The rotated key is the base credential the role is assumed with.
+        var account = AwsTestAccounts.Account();
+        account.Spec.AssumeRole = new V1Alpha1AssumeRole { RoleArn = "arn:aws:iam::111122223333:role/xks-operator" };
+        account.Spec.Credentials.AccessKeyRotation = new V1Alpha1AccessKeyRotation { Every = "90d", GracePeriod = "1d" };
+
+        Assert.Empty(CspAccountSpecValidator.Validate(account));
+    }
 
     [Theory]
     [MemberData(nameof(Invalid))]

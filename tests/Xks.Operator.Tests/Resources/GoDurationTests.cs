@@ -24,4 +24,21 @@ public sealed class GoDurationTests
     [InlineData("-1h")]
     [InlineData("1h 30m")]
     public void TryParse_Malformed_IsRefused(string? text) => Assert.False(GoDuration.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("90d", 90 * 86400.0)]
+    [InlineData("1d12h", 36 * 3600.0)]
+    [InlineData("0.5d", 12 * 3600.0)]
+    [InlineData("2160h", 2160 * 3600.0)]
+    public void TryParse_AllowDays_DaysAreTwentyFourHours(string text, double seconds)
+    {
+        Assert.True(GoDuration.TryParse(text, allowDays: true, out var duration));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+    }
+
+    [Theory]
+    [InlineData("d")]
+    [InlineData("90 d")]
+    [InlineData("1w")]
+    public void TryParse_AllowDaysMalformed_IsRefused(string text) => Assert.False(GoDuration.TryParse(text, allowDays: true, out _));
 }
