@@ -265,6 +265,17 @@ public sealed class KmsEmulator : IAsyncDisposable
             }
 
             caller = _verifier.Verify(request, body, "iam");
+            var user = form.TryGetValue("UserName", out var named) && named.Length > 0 ? named : null;
+            var resource = user is null ? caller.Arn : $"arn:aws:iam::{caller.Account}:user/{user}";
+            try
+            {
+                _authorizer.AuthorizeIdentity("iam:" + action, resource, caller);
+            }
+            catch (UnauthorizedAccessException denied)
+            {
+                throw new IamException("AccessDenied", denied.Message, 403);
+            }
+
             return (new Response(200, "text/xml", _iam.Invoke(action, form, caller, requestId, _time.GetUtcNow()), "OK"), caller);
         }
         catch (AuthFailure failure)

@@ -41,5 +41,21 @@ internal sealed class IdentityPolicyStore
         return false;
     }
 
+    /// <summary>
+    /// The policy of the identity behind <paramref name="callerArn"/> with the policy variable <c>${aws:username}</c>
+    /// replaced by <paramref name="userName"/> (IAM user callers; IAM resolves it per request).
+    /// </summary>
+    public bool TryGet(string callerArn, string? userName, out PolicyDocument policy)
+    {
+        if (_options.IdentityPolicies.TryGetValue(PrincipalArns.IdentityOf(callerArn), out var json))
+        {
+            policy = Parse(userName is null ? json : json.Replace("${aws:username}", userName, StringComparison.Ordinal));
+            return true;
+        }
+
+        policy = null!;
+        return false;
+    }
+
     private PolicyDocument Parse(string json) => _parsed.GetOrAdd(json, text => PolicyDocument.Parse(text, PolicyKind.Identity));
 }

@@ -99,13 +99,35 @@ internal sealed class KmsAuthorizer
         PolicyDecision Decide(Evaluation evaluation)
         {
             var verdict = PolicyEvaluator.Evaluate(evaluation.KeyPolicy, evaluation.Grants, [identityPolicy], evaluation.Request);
-            _evaluations.Enqueue(evaluation);
-            while (_evaluations.Count > EvaluationCapacity && _evaluations.TryDequeue(out _))
-            {
-            }
-
+            Remember(evaluation);
             return verdict.IsAllowed ? verdict : throw new KmsException("AccessDeniedException", verdict.DeniedMessage(evaluation.Request));
         }
+    }
+
+    /// <summary>
+    /// An IAM action (<c>iam:CreateAccessKey</c>) on an IAM resource, decided by the caller's identity policy alone (IAM
+    /// users and roles carry no resource policy); <c>${aws:username}</c> resolves to the calling user's name. Null for an
+    /// unrestricted caller; throws <see cref="UnauthorizedAccessException"/> with AWS's message when refused.
+    /// </summary>
+    public PolicyDecision? AuthorizeIdentity(string action, string resource, Caller caller)
+    {
+        const string marker = ":user/";
+        var at = caller.Arn.IndexOf(marker, StringComparison.Ordinal);
+        var userName = at < 0 ? null : caller.Arn[(at + marker.Length)..].Split('/')[^1];
+        if (!_identities.TryGet(caller.Arn, userName, out var identityPolicy))
+        {
+            return null;
+        }
+
+        var context = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["aws:PrincipalAccount"] = [caller.Account],
+            ["aws:PrincipalArn"] = [PrincipalArns.IdentityOf(caller.Arn)],
+        };
+        var evaluation = new Evaluation(null, [], new PolicyRequest(caller.Arn, caller.Account, action, resource, context), userName);
+        var verdict = PolicyEvaluator.Evaluate(null, [], [identityPolicy], evaluation.Request);
+        Remember(evaluation);
+        return verdict.IsAllowed ? verdict : throw new UnauthorizedAccessException(verdict.DeniedMessage(evaluation.Request));
     }
 
     /// <summary>
@@ -115,12 +137,22 @@ internal sealed class KmsAuthorizer
     /// </summary>
     public IReadOnlyList<string> DeniedUnder(string identityArn, string identityPolicyJson)
     {
-        var policy = PolicyDocument.Parse(identityPolicyJson, PolicyKind.Identity);
         return [.. _evaluations
             .Where(e => e.Request.IdentityArn == identityArn)
-            .Where(e => !PolicyEvaluator.Evaluate(e.KeyPolicy, e.Grants, [policy], e.Request).IsAllowed)
+            .Where(e => !PolicyEvaluator.Evaluate(e.KeyPolicy, e.Grants, [Resolved(identityPolicyJson, e.UserName)], e.Request).IsAllowed)
             .Select(e => $"{e.Request.Action} on {e.Request.Resource}")
             .Distinct(StringComparer.Ordinal)];
+    }
+
+    private static PolicyDocument Resolved(string json, string? userName) =>
+        PolicyDocument.Parse(userName is null ? json : json.Replace("${aws:username}", userName, StringComparison.Ordinal), PolicyKind.Identity);
+
+    private void Remember(Evaluation evaluation)
+    {
+        _evaluations.Enqueue(evaluation);
+        while (_evaluations.Count > EvaluationCapacity && _evaluations.TryDequeue(out _))
+        {
+        }
     }
 
     private static bool HasTags(JsonElement? root) =>
@@ -280,4 +312,4 @@ internal sealed class KmsAuthorizer
 }
 
 /// <summary>One evaluated request with the key policy and grants it met, kept for <see cref="KmsAuthorizer.DeniedUnder"/>.</summary>
-internal sealed record Evaluation(PolicyDocument? KeyPolicy, IReadOnlyList<GrantRecord> Grants, PolicyRequest Request);
+internal sealed record Evaluation(PolicyDocument? KeyPolicy, IReadOnlyList<GrantRecord> Grants, PolicyRequest Request, string? UserName = null);

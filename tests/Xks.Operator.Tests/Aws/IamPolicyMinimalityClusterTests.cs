@@ -77,7 +77,7 @@ public sealed class IamPolicyMinimalityClusterTests() : OperatorClusterTest("iam
         Assert.Empty(seed.Kms.DeniedUnder(operatorArn, OperatorIdentityPolicy.Json));
 
         // Minimal: every action is needed by at least one request the operator made.
-        var unneeded = OperatorIdentityPolicy.EachActionRemoved()
+        var unneeded = OperatorIdentityPolicy.EachActionRemoved(OperatorIdentityPolicy.Json)
             .Where(removed => seed.Kms.DeniedUnder(operatorArn, removed.PolicyWithout).Count == 0)
             .Select(removed => $"{removed.Sid}: {removed.Action}")
             .ToList();

@@ -10,6 +10,7 @@ using Xks.KmsEmulator;
 using Xks.Operator.Aws;
 using Xks.Operator.Aws.Tests;
 using Xks.Operator.Entities;
+using Xks.Operator.Support.Tests;
 
 namespace Xks.Operator.Controllers.Tests;
 
@@ -25,12 +26,15 @@ public sealed class AccessKeyRotationStepTests : IAsyncLifetime
     private KmsEmulator.KmsEmulator _emulator = null!;
     private AwsTestAccounts _aws = null!;
     private MemoryHost _host = null!;
+    private string _userArn = "";
     private readonly AccessKeyRotationStep _step = new(TimeProvider.System, NullLogger.Instance);
 
     public async Task InitializeAsync()
     {
         var options = new KmsEmulatorOptions { Region = Region };
         options.Credentials[AwsTestAccounts.AccessKeyId] = AwsTestAccounts.SecretAccessKey;
+        OperatorIdentityPolicy.Apply(options, AwsTestAccounts.AccessKeyId); // config/iam: every IAM call below is evaluated against it
+        _userArn = OperatorIdentityPolicy.UserArn(options, AwsTestAccounts.AccessKeyId);
         _emulator = await KmsEmulator.KmsEmulator.StartAsync(options);
         _aws = new AwsTestAccounts(new AwsClientOptions
         {
@@ -129,6 +133,20 @@ public sealed class AccessKeyRotationStepTests : IAsyncLifetime
         Assert.Equal(0, _emulator.CallCount("CreateAccessKey"));
         Assert.Equal(_host.Status!.NextRotation, result.WaitUntil!.Value.UtcDateTime);
         Assert.InRange(result.WaitUntil.Value, DateTimeOffset.UtcNow.AddDays(89), DateTimeOffset.UtcNow.AddDays(91));
+    }
+
+    [Fact]
+    public async Task RunAsync_UnderTheShippedPolicy_NeedsEveryActionOfConfigIamAccessKeyRotationPolicy()
+    {
+        var result = await PassAsync("now");
+
+        Assert.Equal(Reasons.AccessKeyRotated, result.Reason);
+        Assert.Empty(_emulator.DeniedUnder(_userArn, OperatorIdentityPolicy.AccessKeyRotationJson));
+        var unneeded = OperatorIdentityPolicy.EachActionRemoved(OperatorIdentityPolicy.AccessKeyRotationJson)
+            .Where(removed => _emulator.DeniedUnder(_userArn, removed.PolicyWithout).Count == 0)
+            .Select(removed => removed.Action)
+            .ToList();
+        Assert.True(unneeded.Count == 0, "actions of config/iam/access-key-rotation-policy.json no request needed: " + string.Join(", ", unneeded));
     }
 
     [Fact]

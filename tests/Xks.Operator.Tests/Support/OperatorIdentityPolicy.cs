@@ -15,6 +15,9 @@ internal static class OperatorIdentityPolicy
 
     public static string Json { get; } = File.ReadAllText(FilePath);
 
+    /// <summary>config/iam/access-key-rotation-policy.json: what an IAM user whose keys a CspAccount rotates needs on itself.</summary>
+    public static string AccessKeyRotationJson { get; } = File.ReadAllText(Path.Combine(LocalCluster.RepositoryRoot, "config", "iam", "access-key-rotation-policy.json"));
+
     /// <summary>The emulator's ARN of the IAM user behind <paramref name="accessKeyId"/>.</summary>
     public static string UserArn(KmsEmulatorOptions options, string accessKeyId)
     {
@@ -22,23 +25,32 @@ internal static class OperatorIdentityPolicy
         return $"arn:aws:iam::{options.AccountId}:user/{accessKeyId}";
     }
 
-    /// <summary>Makes <paramref name="accessKeyId"/> an operator principal restricted to the shipped policy.</summary>
+    /// <summary>
+    /// Makes <paramref name="accessKeyId"/> an operator principal restricted to the shipped policies: the KMS one, and
+    /// the access-key rotation one (both attached to the IAM user, as docs/eks.md says).
+    /// </summary>
     public static void Apply(KmsEmulatorOptions options, string accessKeyId)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.IdentityPolicies[UserArn(options, accessKeyId)] = Json;
+        var policy = JsonNode.Parse(Json)!;
+        foreach (var statement in Statements(JsonNode.Parse(AccessKeyRotationJson)!))
+        {
+            Statements(policy).Add(statement!.DeepClone());
+        }
+
+        options.IdentityPolicies[UserArn(options, accessKeyId)] = policy.ToJsonString();
     }
 
-    /// <summary>Every action the policy allows, with its statement and the policy without that one action (a statement left with none goes).</summary>
-    public static IEnumerable<(string Sid, string Action, string PolicyWithout)> EachActionRemoved()
+    /// <summary>Every action <paramref name="json"/> allows, with its statement and the policy without that one action (a statement left with none goes).</summary>
+    public static IEnumerable<(string Sid, string Action, string PolicyWithout)> EachActionRemoved(string json)
     {
-        var statements = Statements(JsonNode.Parse(Json)!);
+        var statements = Statements(JsonNode.Parse(json)!);
         for (var s = 0; s < statements.Count; s++)
         {
             var sid = statements[s]!["Sid"]!.GetValue<string>();
             foreach (var action in Actions(statements[s]!))
             {
-                var policy = JsonNode.Parse(Json)!;
+                var policy = JsonNode.Parse(json)!;
                 var copy = Statements(policy);
                 var remaining = Actions(copy[s]!).Where(a => a != action).ToList();
                 if (remaining.Count == 0)
