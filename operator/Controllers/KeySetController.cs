@@ -342,7 +342,10 @@ internal sealed partial class KeySetController(
             problems.Add("spec.externalKeyStore.vpcEndpointServiceName is only allowed with connectivity VpcEndpointService");
         }
 
-        problems.AddRange(VpcEndpointServiceChecks.NameProblems(store.VpcEndpointServiceName));
+        if (store.Connectivity == V1Alpha1Connectivity.VpcEndpointService)
+        {
+            problems.AddRange(VpcEndpointServiceChecks.NameProblems(store.VpcEndpointServiceName));
+        }
 
         var path = KeySetNames.UriPath(keySet);
         if (path.Length > 128)

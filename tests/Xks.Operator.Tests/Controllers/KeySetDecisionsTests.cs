@@ -87,7 +87,8 @@ public class KeySetDecisionsTests
     [Theory]
     [InlineData("INVALID_CREDENTIALS", "the proxy rejected the key store's SigV4 credential")]
     [InlineData("XKS_PROXY_INVALID_TLS_CONFIGURATION", "the proxy's TLS certificate is not trusted or does not match the hostname")]
-    [InlineData("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "the VPC endpoint service is missing or misconfigured")]
+    [InlineData("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "KMS cannot find the VPC endpoint service (spec.externalKeyStore.vpcEndpointServiceName) in the key store's region")]
+    [InlineData("XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", "the VPC endpoint service is misconfigured: its verified private DNS name must be the Vault's hostname, it must allow cks.kms.<region>.amazonaws.com and not require acceptance")]
     [InlineData("SOMETHING_NEW", "see the KMS documentation of ConnectionErrorCode")]
     public void DescribeConnectionError_Code_IsExplained(string code, string meaning) =>
         Assert.Equal(meaning, KeySetDecisions.DescribeConnectionError(code));
