@@ -522,7 +522,8 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         await PatchSpecAsync("vault/" + VaultName, new Dictionary<string, object?>
         {
             ["exposure"] = new Dictionary<string, object?> { ["type"] = "LoadBalancer", ["ingress"] = null },
-            ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName },
+            // The test CA is no public CA: privateCa trusts it through the Secret's ca.crt (the emulator trusts it too).
+            ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName, ["privateCa"] = true },
         });
         await PatchSpecAsync("cspaccount/" + CspAccountName, new { endpoint = Kms.Url.ToString() });
     }
