@@ -122,9 +122,16 @@ internal sealed partial class VaultController(
         ArgumentNullException.ThrowIfNull(secret);
         var name = secret.Metadata?.Name;
         return vaults.List(secret.Metadata?.NamespaceProperty ?? "")
-            .Where(v => v.Spec?.Tls is { IssuerRef: null } tls && tls.SecretName == name)
+            .Where(v => UsesOwnTlsSecret(v, name))
             .Select(Runtime.ResourceKey.From)
             .ToList();
+    }
+
+    /// <summary>True when <paramref name="vault"/> serves the user's own certificate from the Secret <paramref name="secretName"/> (no issuerRef).</summary>
+    public static bool UsesOwnTlsSecret(V1Alpha1Vault vault, string? secretName)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return secretName is not null && vault.Spec?.Tls is { IssuerRef: null } tls && tls.SecretName == secretName;
     }
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)

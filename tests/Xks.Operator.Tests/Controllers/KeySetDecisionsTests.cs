@@ -108,4 +108,37 @@ public class KeySetDecisionsTests
     [MemberData(nameof(RestoredCredentials))]
     public void ClaimsRestoredCredential_OnlyAnUnownedSecretMarkedForThisAdoptingKeySet(string because, V1OwnerReference[]? owners, string? restoredFor, bool adopting, bool expected) =>
         Assert.True(expected == KeySetDecisions.ClaimsRestoredCredential(owners, restoredFor, "payments", adopting), because);
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("True", "CertificateValid", false)]
+    [InlineData("True", "CertificateExpiringSoon", false)]
+    [InlineData("False", "CertificatePending", false)]
+    [InlineData("False", "SecretNotFound", false)]
+    [InlineData("False", "CertificateExpired", true)]
+    [InlineData("False", "CertificateNotYetValid", true)]
+    [InlineData("False", "CertificateHostnameMismatch", true)]
+    [InlineData("False", "CertificateKeyMismatch", true)]
+    [InlineData("False", "CertificateUntrusted", true)]
+    [InlineData("False", "CertificateInvalid", true)]
+    public void VaultCertificateRefusal_CertificateReady_WaitsOnlyForWhatKmsWouldRefuse(string? status, string? reason, bool waits)
+    {
+        var vault = new V1Alpha1Vault
+        {
+            Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" },
+            Status = new V1Alpha1VaultStatus
+            {
+                Conditions = status is null ? [] : [new V1Alpha1Condition { Type = ConditionTypes.CertificateReady, Status = status, Reason = reason!, Message = "Secret xks-tls: why" }],
+            },
+        };
+
+        var refusal = KeySetDecisions.VaultCertificateRefusal(vault);
+
+        Assert.Equal(waits, refusal is not null);
+        if (waits)
+        {
+            Assert.Contains($"Vault xks's serving certificate, which AWS KMS would refuse ({reason}): Secret xks-tls: why", refusal, StringComparison.Ordinal);
+        }
+    }
 }
+
