@@ -88,6 +88,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// <summary>The KMS emulator (in-process).</summary>
     public Emulator Kms { get; }
 
+    /// <summary>The emulator's options; <see cref="KmsEmulatorOptions.VpcEndpointServices"/> may change while it runs.</summary>
+    public KmsEmulatorOptions KmsOptions { get; private init; } = null!;
+
     public int ProxyPort { get; }
 
     /// <summary>The operator process (null between a crash and the restart).</summary>
@@ -157,7 +160,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         }
 
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, hsm, pin) { HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir, KmsOptions = options };
         await seed.ApplySamplesAsync();
         return seed;
     }
