@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Xks.Operator.Entities;
 using Xks.Testing;
@@ -135,6 +136,25 @@ public sealed class TlsCertificateChecksTests : IDisposable
 
         Assert.Equal("CertificateValid", finding.Reason);
         Assert.Contains($"its CN is not {Hostname}", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false, "CertificateValid")]
+    [InlineData(true, "CertificateKeyMismatch")]
+    public void Check_RsaCertificate_ComparesTheRsaKey(bool foreignKey, string reason)
+    {
+        using var key = RSA.Create(2048);
+        using var other = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={Hostname}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(Hostname);
+        request.CertificateExtensions.Add(names.Build());
+        using var leaf = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.Add(Long));
+
+        var finding = TlsCertificateChecks.Check(new TlsCertificateInput(
+            leaf.ExportCertificatePem(), (foreignKey ? other : key).ExportPkcs8PrivateKeyPem(), null, Hostname, DateTimeOffset.UtcNow, PrivateCa: true));
+
+        Assert.Equal(reason, finding.Reason);
     }
 
     [Theory]
