@@ -140,11 +140,12 @@ wait_for "the KMS emulator" 30 grep -q "listening on" "$DEMO/kms-emulator.log"
 say "The samples applied with kubectl, patched for this machine (LoadBalancer exposure with our certificate; the emulator as AWS)"
 k() { kubectl -n "$NS" "$@"; }
 k create secret generic aws-credentials --from-literal=accessKeyId="$OPERATOR_AKID" --from-literal=secretAccessKey="$OPERATOR_SECRET" >/dev/null
-k create secret tls xks-tls --cert="$TLS/tls.crt" --key="$TLS/tls.key" >/dev/null
+# The demo's CA is no public CA: ca.crt goes into the Secret and the Vault says privateCa (docs/tls.md).
+k create secret generic xks-tls --type=kubernetes.io/tls --from-file=tls.crt="$TLS/tls.crt" --from-file=tls.key="$TLS/tls.key" --from-file=ca.crt="$TLS/ca.crt" >/dev/null
 # Patched before they are applied (kubectl patch --local), so nothing rolls.
 for sample in config/samples/*.yaml; do
   case "$sample" in
-    *_vault.yaml) patch='{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls"}}}' ;;
+    *_vault.yaml) patch='{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls","privateCa":true}}}' ;;
     *_cspaccount.yaml) patch="{\"spec\":{\"endpoint\":\"http://$HOST_IP:$KMS_PORT/\"}}" ;;
     *) patch='{}' ;;
   esac

@@ -117,10 +117,11 @@ info "$(grep -m1 'listening on' "$DEMO/kms-emulator.log")"
 
 say "The samples applied with kubectl (config/samples: Vault xks, CspAccount production, KeySet payments, CloudKey payments-db)"
 k create secret generic aws-credentials --from-literal=accessKeyId="$OPERATOR_AKID" --from-literal=secretAccessKey="$OPERATOR_SECRET" >/dev/null
-k create secret tls xks-tls --cert="$TLS/tls.crt" --key="$TLS/tls.key" >/dev/null
+# The demo's CA is no public CA: ca.crt goes into the Secret and the Vault says privateCa (docs/tls.md).
+k create secret generic xks-tls --type=kubernetes.io/tls --from-file=tls.crt="$TLS/tls.crt" --from-file=tls.key="$TLS/tls.key" --from-file=ca.crt="$TLS/ca.crt" >/dev/null
 k apply -f config/samples/ | sed 's/^/    /'
 info "and patched for the laptop: no Ingress controller or cert-manager here, no AWS:"
-k patch vault xks --type merge -p '{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls"}}}' | sed 's/^/    /'
+k patch vault xks --type merge -p '{"spec":{"exposure":{"type":"LoadBalancer","ingress":null},"tls":{"issuerRef":null,"secretName":"xks-tls","privateCa":true}}}' | sed 's/^/    /'
 k patch cspaccount production --type merge -p "{\"spec\":{\"endpoint\":\"http://127.0.0.1:$KMS_PORT/\"}}" | sed 's/^/    /'
 if [ "$KEY_PROTECTION" = Shamir ]; then
   info "and its root key split among custodians (keyProtection Shamir):"

@@ -95,6 +95,13 @@ internal sealed partial class KeySetController(
         }
         catch (Exception ex) when (TransientFailure.Classify(ex, $"{keySet.Spec.CspAccountRef.Kind} {keySet.Spec.CspAccountRef.Name}", cancellationToken.IsCancellationRequested) is { } failure)
         {
+            // KMS's VPC endpoint service refusals name the rule; the operator adds what to check in EC2.
+            _vaults.TryGet(new(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name), out var vault);
+            if (VpcEndpointServiceChecks.Hint(failure.Reason, keySet, vault) is { } hint)
+            {
+                failure = failure with { Message = $"{failure.Message}; {hint}" };
+            }
+
             return await ready.FailAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, failure, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -146,6 +153,18 @@ internal sealed partial class KeySetController(
         if (!served.AccessKeyIds.Contains(credentials.Current.AccessKeyId))
         {
             return await ready.WaitAsync(keySet, status, Reasons.WaitingForVault, $"waiting for Vault {vault.Metadata.Name}'s proxy config to include the key store's credential {credentials.Current.AccessKeyId}", Poll, cancellationToken).ConfigureAwait(false);
+        }
+
+        // KMS would refuse the proxy's certificate (expired, wrong name, untrusted, …): no key store call until it is fixed.
+        if (KeySetDecisions.VaultCertificateRefusal(vault) is { } certificate)
+        {
+            return await ready.WaitAsync(keySet, status, Reasons.VaultCertificateNotReady, certificate, WaitForDependency, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (keySet.Spec.ExternalKeyStore.Connectivity == V1Alpha1Connectivity.VpcEndpointService
+            && VpcEndpointServiceChecks.RegionProblem(keySet.Spec.ExternalKeyStore.VpcEndpointServiceName, KeySetNames.Region(keySet, account.Spec)) is { } regionProblem)
+        {
+            return await ready.WaitAsync(keySet, status, Reasons.VpcEndpointServiceInvalid, regionProblem, WaitForDependency, cancellationToken).ConfigureAwait(false);
         }
 
         // A pending credential goes to KMS only once the proxy accepts it; until then the store keeps working as it is.
@@ -321,6 +340,11 @@ internal sealed partial class KeySetController(
         if (store.Connectivity == V1Alpha1Connectivity.PublicEndpoint && !string.IsNullOrEmpty(store.VpcEndpointServiceName))
         {
             problems.Add("spec.externalKeyStore.vpcEndpointServiceName is only allowed with connectivity VpcEndpointService");
+        }
+
+        if (store.Connectivity == V1Alpha1Connectivity.VpcEndpointService)
+        {
+            problems.AddRange(VpcEndpointServiceChecks.NameProblems(store.VpcEndpointServiceName));
         }
 
         var path = KeySetNames.UriPath(keySet);

@@ -178,6 +178,20 @@ internal static class KeySetDecisions
             : $"custom key store {storeId} ({storeName ?? "no name"}) authenticates to its proxy with a credential that is not in this KeySet's credential Secret: it is not provably this KeySet's and is left as it is (to take over a store, give the KeySet a store of its own; a store whose credential was changed outside the operator must be set back in AWS)";
     }
 
+    /// <summary>
+    /// Why the KeySet must not call KMS about its store while its Vault's serving certificate fails a check KMS would
+    /// fail too (CertificateReady=False with a <see cref="Resources.TlsCertificateChecks.Refusals"/> reason), or null.
+    /// A certificate still pending from cert-manager is not a refusal: KMS's own health check says what it finds.
+    /// </summary>
+    public static string? VaultCertificateRefusal(V1Alpha1Vault vault)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return Conditions.Get(vault.Status?.Conditions, ConditionTypes.CertificateReady) is { Status: ConditionStatus.False } certificate
+            && Resources.TlsCertificateChecks.Refusals.Contains(certificate.Reason ?? "")
+            ? $"waiting for Vault {vault.Metadata.Name}'s serving certificate, which AWS KMS would refuse ({certificate.Reason}): {certificate.Message}"
+            : null;
+    }
+
     /// <summary>What a KMS ConnectionErrorCode means, for messages.</summary>
     public static string DescribeConnectionError(string code) => code switch
     {
@@ -187,7 +201,8 @@ internal static class KeySetDecisions
         "XKS_PROXY_INVALID_RESPONSE" => "the proxy's answer was not a valid XKS response",
         "XKS_PROXY_INVALID_CONFIGURATION" => "the proxy does not serve the key store's URI path",
         "XKS_PROXY_INVALID_TLS_CONFIGURATION" => "the proxy's TLS certificate is not trusted or does not match the hostname",
-        "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND" or "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION" => "the VPC endpoint service is missing or misconfigured",
+        "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND" => "KMS cannot find the VPC endpoint service (spec.externalKeyStore.vpcEndpointServiceName) in the key store's region",
+        "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION" => "the VPC endpoint service is misconfigured: its verified private DNS name must be the Vault's hostname, it must allow cks.kms.<region>.amazonaws.com and not require acceptance",
         "INTERNAL_ERROR" => "an internal error in KMS",
         _ => "see the KMS documentation of ConnectionErrorCode",
     };

@@ -98,7 +98,14 @@ internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
             CustomKeyStoreId = created.CustomKeyStoreId,
             CustomKeyStoreName = name,
             ConnectionState = ConnectionStateType.DISCONNECTED,
-            XksProxyConfiguration = new XksProxyConfigurationType { AccessKeyId = credential.AccessKeyId, UriEndpoint = Endpoint(vault), UriPath = KeySetNames.UriPath(keySet), Connectivity = Connectivity(keySet) },
+            XksProxyConfiguration = new XksProxyConfigurationType
+            {
+                AccessKeyId = credential.AccessKeyId,
+                UriEndpoint = Endpoint(vault),
+                UriPath = KeySetNames.UriPath(keySet),
+                Connectivity = Connectivity(keySet),
+                VpcEndpointServiceName = keySet.Spec.ExternalKeyStore.VpcEndpointServiceName,
+            },
         };
     }
 
@@ -124,7 +131,8 @@ internal sealed class KeySetKeyStoreStep(EventRecorder events, ILogger logger)
 
     public static bool NeedsEndpointUpdate(CustomKeyStoresListEntry store, V1Alpha1KeySet keySet, V1Alpha1Vault vault) =>
         store.XksProxyConfiguration is { } xks
-        && (xks.UriEndpoint != Endpoint(vault) || xks.UriPath != KeySetNames.UriPath(keySet) || xks.Connectivity != Connectivity(keySet));
+        && (xks.UriEndpoint != Endpoint(vault) || xks.UriPath != KeySetNames.UriPath(keySet) || xks.Connectivity != Connectivity(keySet)
+            || (keySet.Spec.ExternalKeyStore.Connectivity == V1Alpha1Connectivity.VpcEndpointService && xks.VpcEndpointServiceName != keySet.Spec.ExternalKeyStore.VpcEndpointServiceName));
 
     public static string Endpoint(V1Alpha1Vault vault) => $"https://{vault.Spec.Hostname}";
 

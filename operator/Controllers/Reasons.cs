@@ -12,6 +12,16 @@ internal static class Reasons
     public const string CertManagerNotInstalled = "CertManagerNotInstalled";
     public const string CertificateIssued = "CertificateIssued";
     public const string CertificatePending = "CertificatePending";
+
+    // A user's serving certificate (spec.tls.secretName without issuerRef), checked by TlsCertificateChecks.
+    public const string CertificateExpired = "CertificateExpired";
+    public const string CertificateExpiringSoon = "CertificateExpiringSoon";
+    public const string CertificateHostnameMismatch = "CertificateHostnameMismatch";
+    public const string CertificateInvalid = "CertificateInvalid";
+    public const string CertificateKeyMismatch = "CertificateKeyMismatch";
+    public const string CertificateNotYetValid = "CertificateNotYetValid";
+    public const string CertificateUntrusted = "CertificateUntrusted";
+    public const string CertificateValid = "CertificateValid";
     public const string SecretFound = "SecretFound";
     public const string SecretIncomplete = "SecretIncomplete";
     public const string SecretNotFound = "SecretNotFound";
@@ -99,6 +109,15 @@ internal static class Reasons
     public const string Unavailable = "Unavailable";
     public const string Disabling = "Disabling";
     public const string ConfigIncomplete = "ConfigIncomplete";
+
+    /// <summary>The KeySet waits: its Vault's serving certificate fails a check AWS KMS would fail too (TlsCertificateChecks).</summary>
+    public const string VaultCertificateNotReady = "VaultCertificateNotReady";
+
+    // VPC endpoint service connectivity: the operator's own check, and KMS's exceptions (AwsErrors strips "Exception").
+    public const string VpcEndpointServiceInvalid = "VpcEndpointServiceInvalid";
+    public const string XksProxyVpcEndpointServiceInUse = "XksProxyVpcEndpointServiceInUse";
+    public const string XksProxyVpcEndpointServiceInvalidConfiguration = "XksProxyVpcEndpointServiceInvalidConfiguration";
+    public const string XksProxyVpcEndpointServiceNotFound = "XksProxyVpcEndpointServiceNotFound";
 
     /// <summary>The rendered proxy config fails the proxy's own validator: it is not applied, the pods keep the last good one.</summary>
     public const string ConfigInvalid = "ConfigInvalid";

@@ -81,7 +81,8 @@ internal sealed partial class VaultController(
                 ChildSelector,
                 VaultDecisions.SecretChangeMatters)
             // The PIN Secret a Vault on the PKCS#11 backend names (a user's Secret, unlabelled): created or fixed → look again.
-            .Watches(UserSecrets.Informer(services.GetRequiredService<InformerFactory>()), secret => VaultsUsingPinSecret(vaults.Informer, secret))
+            // …and the serving-certificate Secret it names without issuerRef: renewed or fixed → checked again at once.
+            .Watches(UserSecrets.Informer(services.GetRequiredService<InformerFactory>()), secret => VaultsUsingPinSecret(vaults.Informer, secret).Concat(VaultsUsingTlsSecret(vaults.Informer, secret)).Distinct())
             .Watches<V1Alpha1KeySet>(keySet => [new Runtime.ResourceKey(keySet.Metadata.NamespaceProperty, keySet.Spec.VaultRef.Name)])
             // The config depends on a CloudKey's spec and its deletion, not on its status: a status write (most of the
             // changes at scale) re-renders nothing.
@@ -112,6 +113,25 @@ internal sealed partial class VaultController(
                 || (v.Spec?.KeyProtection is { Mode: V1Alpha1KeyProtectionMode.HsmSealed, Hsm.PinSecretRef: { } sealingPin } && sealingPin.Name == name))
             .Select(Runtime.ResourceKey.From)
             .ToList();
+    }
+
+    /// <summary>The Vaults whose spec.tls.secretName (without issuerRef: the user's own certificate) names <paramref name="secret"/>.</summary>
+    public static IEnumerable<Runtime.ResourceKey> VaultsUsingTlsSecret(ResourceInformer<V1Alpha1Vault> vaults, V1Secret secret)
+    {
+        ArgumentNullException.ThrowIfNull(vaults);
+        ArgumentNullException.ThrowIfNull(secret);
+        var name = secret.Metadata?.Name;
+        return vaults.List(secret.Metadata?.NamespaceProperty ?? "")
+            .Where(v => UsesOwnTlsSecret(v, name))
+            .Select(Runtime.ResourceKey.From)
+            .ToList();
+    }
+
+    /// <summary>True when <paramref name="vault"/> serves the user's own certificate from the Secret <paramref name="secretName"/> (no issuerRef).</summary>
+    public static bool UsesOwnTlsSecret(V1Alpha1Vault vault, string? secretName)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        return secretName is not null && vault.Spec?.Tls is { IssuerRef: null } tls && tls.SecretName == secretName;
     }
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
@@ -258,9 +278,16 @@ internal sealed partial class VaultController(
         ready.Set(vault, status, ConditionTypes.ProxyAvailable, proxyStatus, proxyReason, proxyMessage);
 
         status.CertificateSecretName = VaultNames.TlsSecret(vault);
+        TimeSpan? certificateRecheck = null;
         var (certificateStatus, certificateReason, certificateMessage) = certificateMissingApi
             ? (ConditionStatus.False, Reasons.CertManagerNotInstalled, "the cert-manager.io/v1 Certificate API is not served: install cert-manager, or set spec.tls.secretName to an existing kubernetes.io/tls Secret and drop spec.tls.issuerRef")
-            : await BothCertificatesStateAsync(vault, cancellationToken).ConfigureAwait(false);
+            : await BothCertificatesStateAsync(vault, status, after => certificateRecheck = after, cancellationToken).ConfigureAwait(false);
+        if (certificateReason == Reasons.CertificateExpiringSoon && Conditions.Get(vault.Status?.Conditions, ConditionTypes.CertificateReady)?.Reason != Reasons.CertificateExpiringSoon)
+        {
+            // Still serving (Ready stays True), but someone must renew it: say so once, when the warning starts.
+            await events.WarningAsync(vault, Reasons.CertificateExpiringSoon, certificateMessage, cancellationToken).ConfigureAwait(false);
+        }
+
         ready.Set(vault, status, ConditionTypes.CertificateReady, certificateStatus, certificateReason, certificateMessage);
 
         if (masterKeyProblem is { } masterKeyFailure)
@@ -291,6 +318,13 @@ internal sealed partial class VaultController(
         {
             // A root-key rotation in progress looks again when its next step is due (at least a second apart).
             var due = rootKey < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : rootKey;
+            recheck = recheck is { } other && other < due ? other : due;
+        }
+
+        if (certificateRecheck is { } certificateDue)
+        {
+            // The certificate's outcome changes by the clock alone: when it becomes valid, the expiry warning starts, it expires.
+            var due = VaultDecisions.CertificateRecheck(certificateDue);
             recheck = recheck is { } other && other < due ? other : due;
         }
 
@@ -494,9 +528,9 @@ internal sealed partial class VaultController(
     }
 
     /// <summary>The public certificate's state and, with backend TLS, the backend Certificate's: Ready needs both.</summary>
-    private async Task<(string Status, string Reason, string Message)> BothCertificatesStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    private async Task<(string Status, string Reason, string Message)> BothCertificatesStateAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, Action<TimeSpan> recheck, CancellationToken cancellationToken)
     {
-        var state = await CertificateStateAsync(vault, cancellationToken).ConfigureAwait(false);
+        var state = await CertificateStateAsync(vault, status, recheck, cancellationToken).ConfigureAwait(false);
         if (state.Status != ConditionStatus.True || !ProxyConfigModel.BackendTls(vault))
         {
             return state;
@@ -507,8 +541,13 @@ internal sealed partial class VaultController(
         return VaultDecisions.CertificatesState(state, backend.Metadata.Name, VaultNames.BackendTlsSecret(vault), backend.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionTypes.Ready));
     }
 
-    private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, CancellationToken cancellationToken)
+    /// <summary>
+    /// The public certificate's state: cert-manager's Certificate with issuerRef, else the user's Secret as
+    /// <see cref="TlsCertificateChecks"/> finds it (which also fills status.certificate and says when to look again).
+    /// </summary>
+    private async Task<(string Status, string Reason, string Message)> CertificateStateAsync(V1Alpha1Vault vault, V1Alpha1VaultStatus status, Action<TimeSpan> recheck, CancellationToken cancellationToken)
     {
+        status.Certificate = null;
         var ns = vault.Metadata.NamespaceProperty;
         if (vault.Spec.Tls?.IssuerRef is not null)
         {
@@ -524,10 +563,19 @@ internal sealed partial class VaultController(
         try
         {
             var secret = await client.CoreV1.ReadNamespacedSecretAsync(secretName, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var complete = secret.Data is not null && secret.Data.ContainsKey("tls.crt") && secret.Data.ContainsKey("tls.key");
-            return complete
-                ? (ConditionStatus.True, Reasons.SecretFound, $"serving certificate from Secret {secretName}")
-                : (ConditionStatus.False, Reasons.SecretIncomplete, $"Secret {secretName} has no tls.crt and tls.key");
+            var finding = VaultDecisions.UserCertificate(vault, secret, timeProvider.GetUtcNow());
+            if (finding is null)
+            {
+                return (ConditionStatus.False, Reasons.SecretIncomplete, $"Secret {secretName} has no tls.crt and tls.key");
+            }
+
+            status.Certificate = finding.Certificate;
+            if (finding.RecheckAfter is { } after)
+            {
+                recheck(after);
+            }
+
+            return (finding.Status, finding.Reason, $"Secret {secretName}: {finding.Message}");
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using k8s.Models;
 using Xks.Operator.Entities;
 using Xks.Operator.Entities.CertManager;
@@ -110,6 +112,44 @@ public static class VaultDecisions
 
     private static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(e => b!.TryGetValue(e.Key, out var v) && (v ?? []).AsSpan().SequenceEqual(e.Value ?? [])));
+
+    /// <summary>The longest the Vault waits to look at a certificate again for the clock's sake (timers cap far below the 30-day warning).</summary>
+    public static readonly TimeSpan MaxCertificateRecheck = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// The user's serving certificate (spec.tls.secretName without issuerRef) checked by <see cref="TlsCertificateChecks"/>
+    /// for the Vault's hostname and spec.tls.privateCa, or null when the Secret lacks tls.crt or tls.key.
+    /// </summary>
+    /// <param name="vault">The Vault.</param>
+    /// <param name="secret">Its TLS Secret.</param>
+    /// <param name="now">The time the certificate must be valid at.</param>
+    /// <param name="systemRoots">The roots standing for the system store (tests), or null for the operator's.</param>
+    public static TlsCertificateFinding? UserCertificate(V1Alpha1Vault vault, V1Secret secret, DateTimeOffset now, X509Certificate2Collection? systemRoots = null)
+    {
+        ArgumentNullException.ThrowIfNull(vault);
+        ArgumentNullException.ThrowIfNull(secret);
+        if (secret.Data is not { } data || !data.TryGetValue("tls.crt", out var certificate) || !data.TryGetValue("tls.key", out var key))
+        {
+            return null;
+        }
+
+        var ca = data.TryGetValue("ca.crt", out var caBytes) && caBytes is { Length: > 0 } ? Encoding.UTF8.GetString(caBytes) : null;
+        return TlsCertificateChecks.Check(new TlsCertificateInput(
+            Encoding.UTF8.GetString(certificate ?? []),
+            Encoding.UTF8.GetString(key ?? []),
+            ca,
+            vault.Spec.Hostname,
+            now,
+            vault.Spec.Tls?.PrivateCa == true,
+            systemRoots));
+    }
+
+    /// <summary>When to look at a certificate again: at <paramref name="due"/> (a second late, never sooner than a second), at most <see cref="MaxCertificateRecheck"/>.</summary>
+    public static TimeSpan CertificateRecheck(TimeSpan due)
+    {
+        var late = due + TimeSpan.FromSeconds(1);
+        return late < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : late > MaxCertificateRecheck ? MaxCertificateRecheck : late;
+    }
 
     /// <summary>
     /// CertificateReady of a Vault with backend TLS: the public certificate's state while it is not issued; once it is,

@@ -112,6 +112,11 @@ public sealed class V1Alpha1VaultTls
     [Description("Backend TLS for exposure Ingress: cert-manager issuer (typically a CA issuer the platform team runs, so the Secret carries ca.crt) of a certificate for the proxy Service's cluster name <vault>-proxy.<namespace>.svc. With it the proxy serves HTTPS on its backend port and the Ingress verifies it (ingress-nginx proxy-ssl-* annotations), so data keys never cross the pod network in clear. Only with spec.exposure.type Ingress.")]
     public V1Alpha1IssuerReference? BackendIssuerRef { get; set; }
 
+    [JsonPropertyName("privateCa")]
+    [DefaultValue(false)]
+    [Description("Test and development only. With secretName and no issuerRef, accept a serving certificate that chains to a CA in the Secret's ca.crt (or, without ca.crt, to a self-signed certificate in tls.crt) instead of a publicly trusted CA. AWS KMS accepts only certificates from a public CA it trusts, for a public endpoint and for a VPC endpoint service alike, so a key store using such a Vault will not connect in AWS (an emulator or a private test setup can trust the CA). Default false: the certificate must chain to a root of the operator's system trust store.")]
+    public bool PrivateCa { get; set; }
+
     [JsonPropertyName("clientCertificate")]
     [Description("Mutual TLS: the proxy completes a handshake only with clients whose certificate chains to the CA in caSecretRef and names one of allowedSubjects (AWS KMS presents a certificate for cks.kms.<region>.amazonaws.com). Only with spec.exposure.type LoadBalancer, where the proxy terminates TLS; with an Ingress the Vault is not Ready (reason InvalidSpec).")]
     public V1Alpha1VaultClientCertificate? ClientCertificate { get; set; }
@@ -490,4 +495,24 @@ public sealed class V1Alpha1VaultStatus : V1Alpha1Status
     [JsonPropertyName("certificateSecretName")]
     [Description("Secret holding the serving certificate in use.")]
     public string? CertificateSecretName { get; set; }
+
+    [JsonPropertyName("certificate")]
+    [Description("The serving certificate the operator checked (spec.tls.secretName without issuerRef): when it expires, who issued it and the DNS names it covers, for alerts. Absent while the Secret cannot be read.")]
+    public V1Alpha1VaultCertificateStatus? Certificate { get; set; }
+}
+
+[Description("The serving certificate's facts (public, no key material).")]
+public sealed class V1Alpha1VaultCertificateStatus
+{
+    [JsonPropertyName("notAfter")]
+    [Description("When the certificate expires (UTC).")]
+    public DateTime? NotAfter { get; set; }
+
+    [JsonPropertyName("issuer")]
+    [Description("Distinguished name of the certificate's issuer.")]
+    public string? Issuer { get; set; }
+
+    [JsonPropertyName("dnsNames")]
+    [Description("DNS subject alternative names of the certificate.")]
+    public IList<string>? DnsNames { get; set; }
 }

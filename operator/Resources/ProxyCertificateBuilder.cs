@@ -32,6 +32,8 @@ public static class ProxyCertificateBuilder
             Spec = new V1CertificateSpec
             {
                 SecretName = VaultNames.TlsSecret(vault),
+                // AWS KMS (and the seed's checks) want the hostname as the subject's CN too, not only as a DNS SAN.
+                CommonName = vault.Spec.Hostname,
                 DnsNames = [vault.Spec.Hostname],
                 IssuerRef = IssuerOf(issuer),
                 Duration = NullIfEmpty(vault.Spec.Tls.Duration),

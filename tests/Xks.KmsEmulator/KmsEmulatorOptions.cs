@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Xks.KmsEmulator.Xks;
+
 namespace Xks.KmsEmulator;
 
 /// <summary>What the emulator accepts and how it reaches XKS proxies.</summary>
@@ -36,4 +39,11 @@ public sealed class KmsEmulatorOptions
 
     /// <summary>0 = an ephemeral port.</summary>
     public int Port { get; set; }
+
+    /// <summary>
+    /// The account's VPC endpoint services by service name (com.amazonaws.vpce.&lt;region&gt;.vpce-svc-…), for key stores
+    /// with connectivity VPC_ENDPOINT_SERVICE; safe to change while the emulator runs. A service's private DNS name is
+    /// dialed at its <see cref="VpcEndpointService.Target"/>.
+    /// </summary>
+    public IDictionary<string, VpcEndpointService> VpcEndpointServices { get; } = new ConcurrentDictionary<string, VpcEndpointService>(StringComparer.Ordinal);
 }

@@ -15,6 +15,14 @@ public static class SelfSignedCertificate
         return request.CreateSelfSigned(LeafCertificateRequest.NotBefore, DateTimeOffset.UtcNow.AddDays(2));
     }
 
-    /// <summary>A new <see cref="CreateServer"/> certificate written to DIRECTORY/NAME.pem and DIRECTORY/NAME.key.</summary>
+    /// <summary>A self-signed server certificate CN=<paramref name="dnsName"/> naming <paramref name="dnsName"/>, with its private key, valid for <paramref name="validity"/>.</summary>
+    public static X509Certificate2 CreateServer(string dnsName, TimeSpan validity)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = LeafCertificateRequest.Create(dnsName, key, LeafCertificateRequest.ServerAuth, [dnsName], []);
+        return request.CreateSelfSigned(LeafCertificateRequest.NotBefore, DateTimeOffset.UtcNow.Add(validity));
+    }
+
+    /// <summary>A new <see cref="CreateServer()"/> certificate written to DIRECTORY/NAME.pem and DIRECTORY/NAME.key.</summary>
     public static PemFiles WriteServer(string directory, string name) => PemFiles.Write(directory, name, CreateServer());
 }

@@ -20,6 +20,10 @@ public sealed class V1CertificateSpec
     [Description("Secret cert-manager writes the key pair to (kubernetes.io/tls).")]
     public string SecretName { get; set; } = "";
 
+    [JsonPropertyName("commonName")]
+    [Description("Common name of the certificate's subject. Null: none (cert-manager's default).")]
+    public string? CommonName { get; set; }
+
     [JsonPropertyName("dnsNames")]
     [Description("DNS subject alternative names of the certificate.")]
     public IList<string> DnsNames { get; set; } = [];

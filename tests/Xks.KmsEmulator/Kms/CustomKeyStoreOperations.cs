@@ -7,6 +7,8 @@ namespace Xks.KmsEmulator.Kms;
 /// <summary>
 /// Create, Update, Connect, Disconnect, Describe and Delete of external key stores. Create and Update check the proxy's
 /// health first; Connect moves to CONNECTING and decides CONNECTED or FAILED after <see cref="KmsEmulatorOptions.ConnectDelay"/>.
+/// A store with connectivity VPC_ENDPOINT_SERVICE also follows AWS's rules on its endpoint service
+/// (<see cref="KmsEmulatorOptions.VpcEndpointServices"/>): it must exist, be configured for the store, and serve no other.
 /// </summary>
 internal sealed class CustomKeyStoreOperations
 {
@@ -54,12 +56,14 @@ internal sealed class CustomKeyStoreOperations
 
         lock (_state.Gate)
         {
+            CheckVpcEndpointService(store, except: null);
             CheckUnique(store, except: null);
         }
 
         await CheckHealthAsync(store.Endpoint, "CreateCustomKeyStore", cancellationToken).ConfigureAwait(false);
         lock (_state.Gate)
         {
+            CheckVpcEndpointService(store, except: null);
             CheckUnique(store, except: null);
             _state.KeyStores.Add(store);
         }
@@ -117,6 +121,7 @@ internal sealed class CustomKeyStoreOperations
                 AccessKeyId = request.XksProxyAuthenticationCredential?.AccessKeyId ?? store.AccessKeyId,
                 SecretAccessKey = request.XksProxyAuthenticationCredential?.RawSecretAccessKey ?? store.SecretAccessKey,
             };
+            CheckVpcEndpointService(candidate, except: store);
             CheckUnique(candidate, except: store);
             proxySettingsChanged = needsDisconnected || request.XksProxyUriPath is not null || request.XksProxyAuthenticationCredential is not null;
         }
@@ -129,6 +134,7 @@ internal sealed class CustomKeyStoreOperations
         lock (_state.Gate)
         {
             var store = Find(request.CustomKeyStoreId);
+            CheckVpcEndpointService(candidate, except: store);
             CheckUnique(candidate, except: store);
             store.Name = candidate.Name;
             store.Connectivity = candidate.Connectivity;
@@ -265,6 +271,51 @@ internal sealed class CustomKeyStoreOperations
         },
     };
 
+    /// <summary>
+    /// AWS's rules for connectivity VPC_ENDPOINT_SERVICE (call under the lock; nothing for PUBLIC_ENDPOINT): the service
+    /// exists in the account, is configured for the store (verified private DNS name = the endpoint's host, KMS's
+    /// principal allowed, no acceptance), and serves no other key store.
+    /// </summary>
+    private void CheckVpcEndpointService(KeyStoreRecord candidate, KeyStoreRecord? except)
+    {
+        if (candidate.Connectivity != "VPC_ENDPOINT_SERVICE")
+        {
+            return;
+        }
+
+        var name = candidate.VpcEndpointServiceName!;
+        if (!_options.VpcEndpointServices.TryGetValue(name, out var service))
+        {
+            throw new KmsException("XksProxyVpcEndpointServiceNotFoundException", $"The VPC endpoint service '{name}' was not found in this account and Region.");
+        }
+
+        if (service.ConfigurationProblem(name, candidate.UriEndpoint, _options.Region) is { } problem)
+        {
+            throw new KmsException("XksProxyVpcEndpointServiceInvalidConfigurationException", problem);
+        }
+
+        var other = _state.KeyStores.FirstOrDefault(s => !ReferenceEquals(s, except) && s.Id != candidate.Id
+            && s.Connectivity == "VPC_ENDPOINT_SERVICE" && s.VpcEndpointServiceName == name);
+        if (other is not null)
+        {
+            throw new KmsException("XksProxyVpcEndpointServiceInUseException", $"The VPC endpoint service '{name}' is already associated with custom key store '{other.Id}'.");
+        }
+    }
+
+    /// <summary>The ConnectionErrorCode a connect of a VPC_ENDPOINT_SERVICE store ends with before any XKS call, or null (call under the lock).</summary>
+    private string? VpcConnectionErrorCode(KeyStoreRecord store)
+    {
+        if (store.Connectivity != "VPC_ENDPOINT_SERVICE")
+        {
+            return null;
+        }
+
+        var name = store.VpcEndpointServiceName ?? "";
+        return !_options.VpcEndpointServices.TryGetValue(name, out var service) ? "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND"
+            : service.ConfigurationProblem(name, store.UriEndpoint, _options.Region) is not null ? "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION"
+            : null;
+    }
+
     private void CheckUnique(KeyStoreRecord candidate, KeyStoreRecord? except)
     {
         foreach (var other in _state.KeyStores)
@@ -315,6 +366,7 @@ internal sealed class CustomKeyStoreOperations
         {
             await Task.Delay(_options.ConnectDelay, _time, _stopping).ConfigureAwait(false);
             XksEndpoint endpoint;
+            string? errorCode;
             lock (_state.Gate)
             {
                 if (store.ConnectAttempt != attempt)
@@ -323,14 +375,18 @@ internal sealed class CustomKeyStoreOperations
                 }
 
                 endpoint = store.Endpoint;
+                // The endpoint service may have changed since the store was made: KMS looks again on every connect.
+                errorCode = VpcConnectionErrorCode(store);
             }
 
-            string? errorCode = null;
             var requestId = Guid.NewGuid().ToString();
             try
             {
-                await _xks.HealthAsync(endpoint, "ConnectCustomKeyStore", requestId, _stopping).ConfigureAwait(false);
-                Log.XksCall(_logger, "ConnectCustomKeyStore", requestId, endpoint.UriEndpoint + endpoint.UriPath, "ok");
+                if (errorCode is null)
+                {
+                    await _xks.HealthAsync(endpoint, "ConnectCustomKeyStore", requestId, _stopping).ConfigureAwait(false);
+                    Log.XksCall(_logger, "ConnectCustomKeyStore", requestId, endpoint.UriEndpoint + endpoint.UriPath, "ok");
+                }
             }
             catch (XksFailure failure)
             {

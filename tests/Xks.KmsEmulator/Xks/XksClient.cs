@@ -30,7 +30,7 @@ internal sealed class XksClient : IDisposable
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(overrides, context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken),
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(DialTarget(options.VpcEndpointServices, overrides, context.DnsEndPoint.Host), context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken),
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust.Validate(certificate, chain, errors);
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
@@ -145,9 +145,28 @@ internal sealed class XksClient : IDisposable
         }
     }
 
-    private static async ValueTask<Stream> ConnectAsync(Dictionary<string, string> overrides, string host, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where to dial for <paramref name="host"/>: the target of the VPC endpoint service whose private DNS name it is
+    /// (inside the VPC that name resolves to the interface endpoint), else its host override, else null (DNS). Decided
+    /// by host, as connections are pooled by host: a public-endpoint store on a registered private DNS name is dialed
+    /// through the service too (AWS would resolve the public name), which no test relies on.
+    /// </summary>
+    internal static string? DialTarget(IDictionary<string, VpcEndpointService> services, IReadOnlyDictionary<string, string> overrides, string host)
     {
-        if (overrides.TryGetValue(host, out var target))
+        foreach (var service in services.Values)
+        {
+            if (service.Target is { Length: > 0 } target && string.Equals(service.PrivateDnsName?.TrimEnd('.'), host, StringComparison.OrdinalIgnoreCase))
+            {
+                return target;
+            }
+        }
+
+        return overrides.TryGetValue(host, out var overridden) ? overridden : null;
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(string? target, string host, int port, CancellationToken cancellationToken)
+    {
+        if (target is not null)
         {
             var colon = target.LastIndexOf(':');
             if (colon > 0 && int.TryParse(target.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var overridePort))

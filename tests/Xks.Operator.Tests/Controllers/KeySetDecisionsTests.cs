@@ -87,7 +87,8 @@ public class KeySetDecisionsTests
     [Theory]
     [InlineData("INVALID_CREDENTIALS", "the proxy rejected the key store's SigV4 credential")]
     [InlineData("XKS_PROXY_INVALID_TLS_CONFIGURATION", "the proxy's TLS certificate is not trusted or does not match the hostname")]
-    [InlineData("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "the VPC endpoint service is missing or misconfigured")]
+    [InlineData("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "KMS cannot find the VPC endpoint service (spec.externalKeyStore.vpcEndpointServiceName) in the key store's region")]
+    [InlineData("XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", "the VPC endpoint service is misconfigured: its verified private DNS name must be the Vault's hostname, it must allow cks.kms.<region>.amazonaws.com and not require acceptance")]
     [InlineData("SOMETHING_NEW", "see the KMS documentation of ConnectionErrorCode")]
     public void DescribeConnectionError_Code_IsExplained(string code, string meaning) =>
         Assert.Equal(meaning, KeySetDecisions.DescribeConnectionError(code));
@@ -107,4 +108,37 @@ public class KeySetDecisionsTests
     [MemberData(nameof(RestoredCredentials))]
     public void ClaimsRestoredCredential_OnlyAnUnownedSecretMarkedForThisAdoptingKeySet(string because, V1OwnerReference[]? owners, string? restoredFor, bool adopting, bool expected) =>
         Assert.True(expected == KeySetDecisions.ClaimsRestoredCredential(owners, restoredFor, "payments", adopting), because);
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("True", "CertificateValid", false)]
+    [InlineData("True", "CertificateExpiringSoon", false)]
+    [InlineData("False", "CertificatePending", false)]
+    [InlineData("False", "SecretNotFound", false)]
+    [InlineData("False", "CertificateExpired", true)]
+    [InlineData("False", "CertificateNotYetValid", true)]
+    [InlineData("False", "CertificateHostnameMismatch", true)]
+    [InlineData("False", "CertificateKeyMismatch", true)]
+    [InlineData("False", "CertificateUntrusted", true)]
+    [InlineData("False", "CertificateInvalid", true)]
+    public void VaultCertificateRefusal_CertificateReady_WaitsOnlyForWhatKmsWouldRefuse(string? status, string? reason, bool waits)
+    {
+        var vault = new V1Alpha1Vault
+        {
+            Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" },
+            Status = new V1Alpha1VaultStatus
+            {
+                Conditions = status is null ? [] : [new V1Alpha1Condition { Type = ConditionTypes.CertificateReady, Status = status, Reason = reason!, Message = "Secret xks-tls: why" }],
+            },
+        };
+
+        var refusal = KeySetDecisions.VaultCertificateRefusal(vault);
+
+        Assert.Equal(waits, refusal is not null);
+        if (waits)
+        {
+            Assert.Contains($"Vault xks's serving certificate, which AWS KMS would refuse ({reason}): Secret xks-tls: why", refusal, StringComparison.Ordinal);
+        }
+    }
 }
+

@@ -36,6 +36,22 @@ public sealed class SpecValidationTests
         Assert.Contains("vpcEndpointServiceName is required", Assert.Single(KeySetController.Validate(KeySet(s => s.ExternalKeyStore.Connectivity = V1Alpha1Connectivity.VpcEndpointService))), StringComparison.Ordinal);
 
     [Fact]
+    public void KeySet_VpcEndpointServiceNameOfTheWrongShape_IsInvalid() =>
+        Assert.Contains("is not a VPC endpoint service name", Assert.Single(KeySetController.Validate(KeySet(s =>
+        {
+            s.ExternalKeyStore.Connectivity = V1Alpha1Connectivity.VpcEndpointService;
+            s.ExternalKeyStore.VpcEndpointServiceName = "com.amazonaws.vpce.eu-west-1.vpce-svc-1";
+        }))), StringComparison.Ordinal);
+
+    [Fact]
+    public void KeySet_VpcEndpointServiceWellFormed_IsValid() =>
+        Assert.Empty(KeySetController.Validate(KeySet(s =>
+        {
+            s.ExternalKeyStore.Connectivity = V1Alpha1Connectivity.VpcEndpointService;
+            s.ExternalKeyStore.VpcEndpointServiceName = "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0";
+        })));
+
+    [Fact]
     public void KeySet_VpcEndpointServiceNameOnAPublicEndpoint_IsInvalid() =>
         Assert.Contains("only allowed", Assert.Single(KeySetController.Validate(KeySet(s => s.ExternalKeyStore.VpcEndpointServiceName = "com.amazonaws.vpce.eu-west-1.vpce-svc-1"))), StringComparison.Ordinal);
 

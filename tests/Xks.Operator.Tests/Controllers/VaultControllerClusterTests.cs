@@ -434,16 +434,15 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         await Cluster.WaitEstablishedAsync("crd/certificates.cert-manager.io");
     }
 
-    /// <summary>A kubernetes.io/tls Secret (the operator checks that tls.crt and tls.key are there, not their content).</summary>
-    private Task<V1Secret> CreateTlsSecretAsync(string name) =>
-        Client.CoreV1.CreateNamespacedSecretAsync(
-            new V1Secret
-            {
-                Metadata = new V1ObjectMeta { Name = name },
-                Type = "kubernetes.io/tls",
-                Data = new Dictionary<string, byte[]> { ["tls.crt"] = "cert"u8.ToArray(), ["tls.key"] = "key"u8.ToArray() },
-            },
-            Ns);
+    /// <summary>
+    /// A kubernetes.io/tls Secret &lt;vault&gt;-tls with a certificate for the Vault's hostname from a throw-away CA, in
+    /// ca.crt too (the operator checks the certificate; the LoadBalancer Vaults trust that CA with privateCa: true).
+    /// </summary>
+    private async Task<V1Secret> CreateTlsSecretAsync(string name)
+    {
+        using var ca = TestCertificateAuthority.Create();
+        return await TlsSecret.CreateOrReplaceAsync(Client, Ns, name, ca, name[..^"-tls".Length] + ".example.com");
+    }
 
     private string IngressVault(string name) => $"""
         apiVersion: xks.dev/v1alpha1
@@ -466,7 +465,7 @@ public sealed class VaultControllerClusterTests() : OperatorClusterTest("vault")
         spec:
           hostname: {name}.example.com
           replicas: 2
-          tls: {"{"}secretName: {name}-tls{"}"}
+          tls: {"{"}secretName: {name}-tls, privateCa: true{"}"}
           exposure: {"{"}type: LoadBalancer{"}"}
         """;
 

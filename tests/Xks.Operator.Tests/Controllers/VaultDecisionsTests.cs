@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s.Models;
 using Xks.Operator.Entities;
@@ -239,4 +240,55 @@ public sealed class VaultDecisionsTests
 
         Assert.Equal((KeyMaterialSecret.Pkcs11Backend, false, false), (backend.Name, backend.IsShamir, backend.HasMasterKey));
     }
+
+    [Theory]
+    [InlineData(-10, 1)]
+    [InlineData(0, 1)]
+    [InlineData(59, 60)]
+    [InlineData(43_199, 43_200)]
+    [InlineData(5_000_000, 43_200)]
+    public void CertificateRecheck_Due_IsASecondLateWithinBounds(int dueSeconds, int recheckSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(recheckSeconds), VaultDecisions.CertificateRecheck(TimeSpan.FromSeconds(dueSeconds)));
+
+    [Theory]
+    [InlineData("tls.crt")]
+    [InlineData("tls.key")]
+    public void UserCertificate_SecretWithoutCertificateOrKey_IsNotChecked(string missing)
+    {
+        var data = new Dictionary<string, byte[]> { ["tls.crt"] = "x"u8.ToArray(), ["tls.key"] = "y"u8.ToArray() };
+        data.Remove(missing);
+
+        Assert.Null(VaultDecisions.UserCertificate(TlsVault(privateCa: false), new V1Secret { Data = data }, DateTimeOffset.UtcNow));
+    }
+
+    [Theory]
+    [InlineData(false, "CertificateUntrusted")]
+    [InlineData(true, "CertificateValid")]
+    public void UserCertificate_TestCaInCaCrt_IsTrustedOnlyWithPrivateCa(bool privateCa, string reason)
+    {
+        using var ca = Xks.Testing.TestCertificateAuthority.Create("Team CA", TimeSpan.FromDays(400));
+        using var leaf = ca.IssueServer("xks.example.com", ["xks.example.com"], TimeSpan.FromDays(90));
+        using var key = leaf.GetECDsaPrivateKey()!;
+        var secret = new V1Secret
+        {
+            Data = new Dictionary<string, byte[]>
+            {
+                ["tls.crt"] = Encoding.ASCII.GetBytes(leaf.ExportCertificatePem()),
+                ["tls.key"] = Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()),
+                ["ca.crt"] = Encoding.ASCII.GetBytes(ca.CertificatePem),
+            },
+        };
+
+        var finding = VaultDecisions.UserCertificate(TlsVault(privateCa), secret, DateTimeOffset.UtcNow, systemRoots: [])!;
+
+        Assert.Equal(reason, finding.Reason);
+        Assert.Equal(["xks.example.com"], finding.Certificate!.DnsNames);
+    }
+
+    private static V1Alpha1Vault TlsVault(bool privateCa) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" },
+        Spec = new V1Alpha1VaultSpec { Hostname = "xks.example.com", Tls = new V1Alpha1VaultTls { SecretName = "xks-tls", PrivateCa = privateCa } },
+    };
 }
+

@@ -21,4 +21,20 @@ public class VaultWatchesTests
     [InlineData(3, 2L, true, true)]
     public void ConfigMayChange_GenerationObservedDeleting_OnlySpecChangesAndDeletionsRenderAgain(long generation, long? observed, bool deleting, bool renders) =>
         Assert.Equal(renders, VaultController.ConfigMayChange(CloudKey(generation, observed, deleting)));
+
+    [Theory]
+    [InlineData("xks-tls", false, "xks-tls", true)]
+    [InlineData("xks-tls", false, "other", false)]
+    [InlineData("xks-tls", true, "xks-tls", false)]
+    [InlineData(null, false, "xks-tls", false)]
+    public void UsesOwnTlsSecret_SecretNameAndIssuerRef_OnlyTheUsersOwnCertificateWakesTheVault(string? secretName, bool issuerRef, string changed, bool wakes)
+    {
+        var vault = new V1Alpha1Vault
+        {
+            Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a" },
+            Spec = new V1Alpha1VaultSpec { Tls = new V1Alpha1VaultTls { SecretName = secretName, IssuerRef = issuerRef ? new V1Alpha1IssuerReference { Name = "acme" } : null } },
+        };
+
+        Assert.Equal(wakes, VaultController.UsesOwnTlsSecret(vault, changed));
+    }
 }

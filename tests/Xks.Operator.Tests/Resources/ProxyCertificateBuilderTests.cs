@@ -13,6 +13,7 @@ public class ProxyCertificateBuilderTests
         Assert.Equal("Certificate", certificate.Kind);
         Assert.Equal("demo", certificate.Metadata.Name);
         Assert.Equal("demo-tls", certificate.Spec.SecretName);
+        Assert.Equal("xks.demo.example.com", certificate.Spec.CommonName);
         Assert.Equal(["xks.demo.example.com"], certificate.Spec.DnsNames);
         Assert.Equal(("acme", "Issuer", "cert-manager.io"), (certificate.Spec.IssuerRef.Name, certificate.Spec.IssuerRef.Kind, certificate.Spec.IssuerRef.Group));
         Assert.Null(certificate.Spec.Duration);

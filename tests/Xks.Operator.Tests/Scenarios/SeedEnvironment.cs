@@ -88,6 +88,9 @@ internal sealed class SeedEnvironment : IAsyncDisposable
     /// <summary>The KMS emulator (in-process).</summary>
     public Emulator Kms { get; }
 
+    /// <summary>The emulator's options; <see cref="KmsEmulatorOptions.VpcEndpointServices"/> may change while it runs.</summary>
+    public KmsEmulatorOptions KmsOptions { get; private init; } = null!;
+
     public int ProxyPort { get; }
 
     /// <summary>The operator process (null between a crash and the restart).</summary>
@@ -170,7 +173,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
 
         configureKms?.Invoke(options);
         var emulator = await Emulator.StartAsync(options);
-        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, adminCredential, hsm, pin) { OperatorArn = operatorArn, HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir };
+        var seed = new SeedEnvironment(cluster, @namespace, startOperator, directory, ca, caFile, emulator, proxyPort, operatorCredential, applicationCredential, adminCredential, hsm, pin) { OperatorArn = operatorArn, HsmSealed = hsm is not null && hsmSealed, Shamir = hsm is null && shamir, KmsOptions = options };
         await seed.ApplySamplesAsync();
         return seed;
     }
@@ -535,7 +538,8 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         await PatchSpecAsync("vault/" + VaultName, new Dictionary<string, object?>
         {
             ["exposure"] = new Dictionary<string, object?> { ["type"] = "LoadBalancer", ["ingress"] = null },
-            ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName },
+            // The test CA is no public CA: privateCa trusts it through the Secret's ca.crt (the emulator trusts it too).
+            ["tls"] = new Dictionary<string, object?> { ["issuerRef"] = null, ["secretName"] = TlsSecretName, ["privateCa"] = true },
         });
         await PatchSpecAsync("cspaccount/" + CspAccountName, new { endpoint = Kms.Url.ToString() });
     }
