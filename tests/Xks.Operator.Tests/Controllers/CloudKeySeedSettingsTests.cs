@@ -43,6 +43,17 @@ public sealed class CloudKeySeedSettingsTests
         Assert.True(problem == CloudKeyDecisions.AliasProblem(alias, name), $"{scenario}: {CloudKeyDecisions.AliasProblem(alias, name)}");
 
     [Fact]
+    public void AliasTakeoverRefusal_DefaultAliasHeldByAnotherCloudKeysKey_IsAConflict()
+    {
+        // Two CloudKeys named payments-db in two namespaces of one account and region both default to this alias.
+        var alias = CloudKeyNames.AliasName(CloudKey("payments-db"))!;
+
+        var refusal = CloudKeyDecisions.AliasTakeoverRefusal(alias, "1234abcd-other", targetCarriesOurUid: false);
+
+        Assert.StartsWith("alias/payments-db already names KMS key 1234abcd-other, which is not this CloudKey's", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_NameWithADotAndNoAlias_IsInvalidSpecNamingTheFix()
     {
         var problem = Assert.Single(CloudKeyController.Validate(CloudKey("payments.db")));
