@@ -11,8 +11,9 @@ namespace Xks.Operator.Controllers;
 
 /// <summary>
 /// The KMS steps of a CloudKey, each re-checking ownership before it mutates: the key found (status, spec.adopt, alias
-/// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration, drift
-/// undone), its alias and its key policy. What to refuse is decided by <see cref="CloudKeyDecisions"/>.
+/// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration and its
+/// reversal, drift undone), its alias, key policy, description and user tags. What to refuse is decided by
+/// <see cref="CloudKeyDecisions"/>.
 /// </summary>
 internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger, Func<string, bool> isLiveCloudKey)
 {
