@@ -37,18 +37,32 @@ internal sealed partial class CloudKeyController(
 {
     public const string Finalizer = "xks.dev/kms-key";
 
-    /// <summary>A change of its KeySet (connected, blocked, credential rotated) looks at every CloudKey of that KeySet again.</summary>
+    /// <summary>
+    /// A change of its KeySet (connected, blocked, credential rotated, spec.defaults changed) looks at every CloudKey of
+    /// that KeySet again.
+    /// </summary>
     public static void Setup(Controller<V1Alpha1CloudKey> cloudKeys, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(cloudKeys);
         var keySets = cloudKeys.SharedInformer<V1Alpha1KeySet>();
         cloudKeys
-            .Watches<V1Alpha1KeySet>(keySet => cloudKeys.Informer.List(keySet.Metadata.NamespaceProperty)
-                .Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name)
-                .Select(k => new ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name)))
+            .Watches<V1Alpha1KeySet>(keySet => KeysOfKeySet(keySet, cloudKeys.Informer.List))
             // The Vault's config or master key changed: its keys that are not Ready yet (waiting for the proxy to serve
             // them, or to refuse them before KMS disables them) look again at once instead of polling.
             .Watches<V1Secret>(secret => NotReadyKeysOfVault(secret, keySets.List, cloudKeys.Informer.List).Concat(KeyOfDeletedMaterial(secret)), VaultController.ChildSelector);
+    }
+
+    /// <summary>Every CloudKey of <paramref name="keySet"/> (its namespace, its name in spec.keySetRef), whatever the change.</summary>
+    /// <param name="keySet">The KeySet that changed.</param>
+    /// <param name="cloudKeysIn">The cached CloudKeys of a namespace.</param>
+    public static IEnumerable<ResourceKey> KeysOfKeySet(V1Alpha1KeySet keySet, Func<string, IEnumerable<V1Alpha1CloudKey>> cloudKeysIn)
+    {
+        ArgumentNullException.ThrowIfNull(keySet);
+        ArgumentNullException.ThrowIfNull(cloudKeysIn);
+        return cloudKeysIn(keySet.Metadata.NamespaceProperty)
+            .Where(k => k.Spec.KeySetRef.Name == keySet.Metadata.Name)
+            .Select(k => new ResourceKey(k.Metadata.NamespaceProperty, k.Metadata.Name))
+            .ToList();
     }
 
     /// <summary>
@@ -194,7 +208,7 @@ internal sealed partial class CloudKeyController(
         if (checkReason is null)
         {
             // Steady since the last check: the recorded state stands, no AWS call (rotation above is Kubernetes only).
-            return await KeepRecordedAsync(key, status, storeId, material, checkedAt, now, cancellationToken).ConfigureAwait(false);
+            return await KeepRecordedAsync(key, keySet, status, storeId, material, checkedAt, now, cancellationToken).ConfigureAwait(false);
         }
 
         Log.AwsCheck(logger, ns, key.Metadata.Name, checkReason);
@@ -231,14 +245,20 @@ internal sealed partial class CloudKeyController(
         status.KeyId = metadata.KeyId;
         status.Arn = metadata.Arn;
         var drift = new List<string>();
-        var expired = expiresAt <= now;
         // The material records its KMS key; an expired key is refused by the proxy (the Vault renders it disabled)
-        // before KMS hears of it.
+        // before KMS hears of it. The mark goes again when the expiration moves later or is removed.
         var marks = KeyMaterialMarks.Of(material.Secret);
-        await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, KmsKeyArn = metadata.Arn, Expired = marks.Expired || expired }, cancellationToken).ConfigureAwait(false);
+        var expiryPlan = CloudKeyDecisions.PlanExpiry(marks.Expired, expiresAt, now);
+        var expired = expiryPlan.Expired;
+        await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, KmsKeyArn = metadata.Arn, Expired = expired }, cancellationToken).ConfigureAwait(false);
+        if (expiryPlan.Unexpired)
+        {
+            await events.NormalAsync(key, Reasons.Unexpired, $"spec.expiration {(key.Spec.Expiration is { } later ? $"moved to {later.At:O}" : "removed")}: the proxy serves external key {material.KeyId} again{(key.Spec.Enabled ? "" : " once spec.enabled is true")}", cancellationToken).ConfigureAwait(false);
+        }
+
         var proxyRefuses = served.Keys.TryGetValue(material.KeyId, out var servedEnabled) && !servedEnabled;
         var proof = _kmsKey.Proof(key, metadata.KeyId, session, proven: tagProven);
-        var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expired, proxyRefuses, drift, session, proof, cancellationToken).ConfigureAwait(false);
+        var state = await _kmsKey.ConvergeStateAsync(key, status, metadata, expiryPlan, proxyRefuses, drift, session, proof, cancellationToken).ConfigureAwait(false);
         status.KeyState = state.Value;
         if (CloudKeyDecisions.AwaitsProxyRefusal(state, key.Spec.Enabled, expired))
         {
@@ -247,6 +267,12 @@ internal sealed partial class CloudKeyController(
 
         status.Alias = aliasVerified ? desiredAlias : await _kmsKey.ConvergeAliasAsync(key, status, metadata.KeyId, drift, session, proof, cancellationToken).ConfigureAwait(false);
         await _kmsKey.ConvergePolicyAsync(key, metadata.KeyId, accountId, AwsArns.PartitionOf(metadata.Arn), session, proof, cancellationToken).ConfigureAwait(false);
+        if (state != KeyState.PendingDeletion)
+        {
+            // KMS refuses both on a key pending deletion.
+            await _kmsKey.ConvergeDescriptionAsync(key, metadata, session, proof, cancellationToken).ConfigureAwait(false);
+            status.TagKeys = await _kmsKey.ConvergeTagsAsync(key, status, metadata.KeyId, session, proof, cancellationToken).ConfigureAwait(false);
+        }
 
         var synced = CloudKeyDecisions.Synced(drift);
         ready.Set(key, status, ConditionTypes.Synced, synced.Status, synced.Reason, synced.Message);
@@ -257,18 +283,18 @@ internal sealed partial class CloudKeyController(
         status.LastAwsCheckTime = Conditions.Truncate(now);
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(NextCheck(key, material, now, options.AwsResyncPeriod));
+        return ReconcileResult.After(NextCheck(key, CloudKeyDecisions.EffectiveRotation(key, keySet), material, now, options.AwsResyncPeriod));
     }
 
     /// <summary>Ready from the state recorded at the last check (and the material as it is now), written only if changed.</summary>
-    private async Task<ReconcileResult> KeepRecordedAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string storeId, CloudKeyMaterial material, DateTimeOffset? checkedAt, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<ReconcileResult> KeepRecordedAsync(V1Alpha1CloudKey key, V1Alpha1KeySet keySet, V1Alpha1CloudKeyStatus status, string storeId, CloudKeyMaterial material, DateTimeOffset? checkedAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var verdict = CloudKeyDecisions.Ready(new CloudKeyReadyInputs(
             status.KeyId!, status.Alias, storeId, material.KeyId, status.CurrentVersion!, KeyState.FindValue(status.KeyState), key.Spec.Enabled,
             null, material.Deferred));
         ready.Set(key, status, ConditionTypes.Ready, verdict.Status, verdict.Reason, verdict.Message);
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(NextCheck(key, material, now, CloudKeyDecisions.UntilAwsCheck(checkedAt, now, options.AwsResyncPeriod)));
+        return ReconcileResult.After(NextCheck(key, CloudKeyDecisions.EffectiveRotation(key, keySet), material, now, CloudKeyDecisions.UntilAwsCheck(checkedAt, now, options.AwsResyncPeriod)));
     }
 
     /// <summary>
@@ -359,9 +385,9 @@ internal sealed partial class CloudKeyController(
 
     /// <summary>
     /// When to look again: the drift check (a little later, so that 1,000 keys created together spread out), a rotation
-    /// or the expiration if sooner, the HSM retry while a version waits; never under a second.
+    /// (its own or its KeySet's default) or the expiration if sooner, the HSM retry while a version waits; never under a second.
     /// </summary>
-    private static TimeSpan NextCheck(V1Alpha1CloudKey key, CloudKeyMaterial material, DateTimeOffset now, TimeSpan untilAwsCheck)
+    private static TimeSpan NextCheck(V1Alpha1CloudKey key, V1Alpha1Rotation? rotation, CloudKeyMaterial material, DateTimeOffset now, TimeSpan untilAwsCheck)
     {
         var next = untilAwsCheck + (untilAwsCheck * 0.1 * Random.Shared.NextDouble());
         if (material.Deferred is not null && next > TransientFailure.HsmRetry)
@@ -369,7 +395,7 @@ internal sealed partial class CloudKeyController(
             next = TransientFailure.HsmRetry;
         }
 
-        if (GoDuration.TryParse(key.Spec.Rotation?.Every, out var every))
+        if (GoDuration.TryParse(rotation?.Every, out var every))
         {
             var due = material.Versions.Max(v => v.CreatedAt) + every - now;
             next = due < next ? due : next;
@@ -386,10 +412,12 @@ internal sealed partial class CloudKeyController(
     internal static List<string> Validate(V1Alpha1CloudKey key)
     {
         var problems = new List<string>();
-        if (key.Spec.Alias is { } alias && alias.StartsWith("aws/", StringComparison.OrdinalIgnoreCase))
+        if (CloudKeyDecisions.AliasProblem(key.Spec.Alias, key.Metadata.Name) is { } alias)
         {
-            problems.Add($"spec.alias '{alias}' must not start with aws/ (reserved for AWS managed keys)");
+            problems.Add(alias);
         }
+
+        problems.AddRange(CloudKeyDecisions.TagProblems(key.Spec.Tags));
 
         if (key.Spec.Rotation?.Every is { } every && (!GoDuration.TryParse(every, out var interval) || interval < TimeSpan.FromMinutes(1)))
         {

@@ -11,8 +11,9 @@ namespace Xks.Operator.Controllers;
 
 /// <summary>
 /// The KMS steps of a CloudKey, each re-checking ownership before it mutates: the key found (status, spec.adopt, alias
-/// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration, drift
-/// undone), its alias and its key policy. What to refuse is decided by <see cref="CloudKeyDecisions"/>.
+/// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration and its
+/// reversal, drift undone), its alias, key policy, description and user tags. What to refuse is decided by
+/// <see cref="CloudKeyDecisions"/>.
 /// </summary>
 internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger, Func<string, bool> isLiveCloudKey)
 {
@@ -69,9 +70,10 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
                 XksKeyId = xksKeyId,
                 KeySpec = KeySpec.SYMMETRIC_DEFAULT,
                 KeyUsage = KeyUsageType.ENCRYPT_DECRYPT,
-                Description = key.Spec.Description ?? $"CloudKey {key.Metadata.NamespaceProperty}/{key.Metadata.Name} (xks-operator)",
+                Description = CloudKeyNames.Description(key),
                 Policy = KeyPolicyBuilder.Build(partition, accountId, key.Spec.Administrators, key.Spec.Users, key.Spec.KeyPolicy),
-                Tags = [.. CloudKeyNames.Tags(key).Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })],
+                // The user's tags go in with the operator's (spec.tags is validated: no reserved key), so a new key needs no TagResource.
+                Tags = [.. CloudKeyNames.Tags(key).Concat(key.Spec.Tags ?? new Dictionary<string, string>()).Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })],
             }, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (XksKeyAlreadyInUseException)
@@ -85,6 +87,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         }
 
         CloudKeyController.Log.KeyCreated(logger, key.Metadata.NamespaceProperty, key.Metadata.Name, created.KeyMetadata.KeyId, xksKeyId);
+        status.TagKeys = AppliedTagKeys(key);
         await RecordKeyAsync(key, status, created.KeyMetadata, Reasons.Created, $"Created KMS key {created.KeyMetadata.KeyId} in key store {storeId} backed by external key {xksKeyId}", cancellationToken).ConfigureAwait(false);
         return (created.KeyMetadata, true);
     }
@@ -171,11 +174,12 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
     }
 
     /// <summary>Enabled/disabled as the spec and expiration ask (<see cref="CloudKeyDecisions.PlanKeyState"/>); a change made in AWS by hand is reported and undone.</summary>
-    public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, bool expired, bool proxyRefuses, List<string> drift, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
+    public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, (bool Expired, bool Unexpired) expiry, bool proxyRefuses, List<string> drift, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
         var keyId = metadata.KeyId;
+        var (expired, unexpired) = expiry;
         var plan = CloudKeyDecisions.PlanKeyState(new KeyStateInputs(
-            metadata.KeyState, status.KeyState, key.Spec.Enabled, expired, key.Spec.Expiration?.Action == V1Alpha1ExpirationAction.ScheduleDeletion, proxyRefuses));
+            metadata.KeyState, status.KeyState, key.Spec.Enabled, expired, key.Spec.Expiration?.Action == V1Alpha1ExpirationAction.ScheduleDeletion, proxyRefuses, unexpired));
         foreach (var action in plan.Actions)
         {
             await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
@@ -183,7 +187,9 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             {
                 case KeyStateAction.CancelDeletion:
                     await session.CallAsync("CancelKeyDeletion", (kms, ct) => kms.CancelKeyDeletionAsync(new CancelKeyDeletionRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
-                    await events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was scheduled for deletion outside the operator; cancelled the deletion", cancellationToken).ConfigureAwait(false);
+                    await (unexpired
+                        ? events.NormalAsync(key, Reasons.Unexpired, $"The expiration moved later: cancelled the deletion of KMS key {keyId} its expiry had scheduled (AWS leaves it Disabled)", cancellationToken)
+                        : events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was scheduled for deletion outside the operator; cancelled the deletion", cancellationToken)).ConfigureAwait(false);
                     break;
                 case KeyStateAction.ScheduleDeletion:
                     await session.CallAsync("ScheduleKeyDeletion", (kms, ct) => kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = keyId, PendingWindowInDays = key.Spec.PendingWindowDays }, ct), cancellationToken).ConfigureAwait(false);
@@ -193,7 +199,9 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
                     await session.CallAsync("EnableKey", (kms, ct) => kms.EnableKeyAsync(new EnableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
                     await (status.KeyState == KeyState.Enabled.Value
                         ? events.WarningAsync(key, Reasons.Drift, $"KMS key {keyId} was disabled outside the operator; re-enabled it (spec.enabled is true)", cancellationToken)
-                        : events.NormalAsync(key, Reasons.Enabled, $"Enabled KMS key {keyId}", cancellationToken)).ConfigureAwait(false);
+                        : unexpired
+                            ? events.NormalAsync(key, Reasons.Unexpired, $"The expiration moved later: enabled KMS key {keyId} again", cancellationToken)
+                            : events.NormalAsync(key, Reasons.Enabled, $"Enabled KMS key {keyId}", cancellationToken)).ConfigureAwait(false);
                     break;
                 case KeyStateAction.Disable:
                     await session.CallAsync("DisableKey", (kms, ct) => kms.DisableKeyAsync(new DisableKeyRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
@@ -253,6 +261,77 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
 
         return desired;
     }
+
+    /// <summary>The KMS key's description as the spec asks (<see cref="CloudKeyDecisions.DescriptionUpdate"/>), from the DescribeKey this reconcile already made.</summary>
+    public async Task ConvergeDescriptionAsync(V1Alpha1CloudKey key, KeyMetadata metadata, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
+    {
+        if (CloudKeyDecisions.DescriptionUpdate(metadata.Description, CloudKeyNames.Description(key)) is not { } description)
+        {
+            return;
+        }
+
+        await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        await session.CallAsync("UpdateKeyDescription", (kms, ct) => kms.UpdateKeyDescriptionAsync(new UpdateKeyDescriptionRequest { KeyId = metadata.KeyId, Description = description }, ct), cancellationToken).ConfigureAwait(false);
+        await events.NormalAsync(key, Reasons.Updated, $"Set the description of KMS key {metadata.KeyId} from {(key.Spec.Description is null ? "the default" : "spec.description")}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The KMS key's user tags as spec.tags asks (<see cref="CloudKeyDecisions.PlanTags"/>): added or changed, and the ones
+    /// this CloudKey applied before (status.tagKeys) removed when the spec drops them. Returns the new status.tagKeys.
+    /// No call at all while neither the spec nor the status names a tag.
+    /// </summary>
+    public async Task<IList<string>?> ConvergeTagsAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, string keyId, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
+    {
+        var desired = key.Spec.Tags ?? new Dictionary<string, string>();
+        var applied = status.TagKeys ?? [];
+        if (desired.Count == 0 && applied.Count == 0)
+        {
+            return null;
+        }
+
+        var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? marker = null;
+        do
+        {
+            var page = await session.CallAsync("ListResourceTags", (kms, ct) => kms.ListResourceTagsAsync(new ListResourceTagsRequest { KeyId = keyId, Marker = marker }, ct), cancellationToken).ConfigureAwait(false);
+            foreach (var tag in page.Tags ?? [])
+            {
+                current[tag.TagKey] = tag.TagValue ?? "";
+            }
+
+            marker = page.Truncated == true ? page.NextMarker : null;
+        }
+        while (marker is not null);
+
+        var plan = CloudKeyDecisions.PlanTags(current, desired.AsReadOnly(), [.. applied]);
+        if (plan.Refusal is { } refused)
+        {
+            throw new ChildConflictException(refused);
+        }
+
+        if (plan.Tag.Count > 0 || plan.Untag.Count > 0)
+        {
+            await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (plan.Tag.Count > 0)
+        {
+            await session.CallAsync("TagResource", (kms, ct) => kms.TagResourceAsync(new TagResourceRequest { KeyId = keyId, Tags = [.. plan.Tag.Select(t => new Tag { TagKey = t.Key, TagValue = t.Value })] }, ct), cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Updated, $"Tagged KMS key {keyId} from spec.tags: {string.Join(", ", plan.Tag.Keys)}", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (plan.Untag.Count > 0)
+        {
+            await session.CallAsync("UntagResource", (kms, ct) => kms.UntagResourceAsync(new UntagResourceRequest { KeyId = keyId, TagKeys = [.. plan.Untag] }, ct), cancellationToken).ConfigureAwait(false);
+            await events.NormalAsync(key, Reasons.Updated, $"Removed tags {string.Join(", ", plan.Untag)} from KMS key {keyId}: no longer in spec.tags", cancellationToken).ConfigureAwait(false);
+        }
+
+        return AppliedTagKeys(key);
+    }
+
+    /// <summary>status.tagKeys for the spec: its tag keys, sorted; null when it has none.</summary>
+    private static List<string>? AppliedTagKeys(V1Alpha1CloudKey key) =>
+        key.Spec.Tags is { Count: > 0 } tags ? [.. tags.Keys.Order(StringComparer.Ordinal)] : null;
 
     public async Task ConvergePolicyAsync(V1Alpha1CloudKey key, string keyId, string accountId, string partition, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {

@@ -73,7 +73,8 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         var request = RotationRequest(key);
         var requested = request is not null && request != marks.HandledRotationRequest;
         var current = versions.MaxBy(v => v.Version)!;
-        var due = GoDuration.TryParse(key.Spec.Rotation?.Every, out var every) && now - current.CreatedAt >= every;
+        // The CloudKey's own rotation, else its KeySet's spec.defaults.rotation.
+        var due = GoDuration.TryParse(CloudKeyDecisions.EffectiveRotation(key, keySet)?.Every, out var every) && now - current.CreatedAt >= every;
         if (requested || due)
         {
             var next = current.Version + 1;

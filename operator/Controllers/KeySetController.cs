@@ -80,6 +80,7 @@ internal sealed partial class KeySetController(
     private static readonly TimeSpan WaitForDependency = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FailedStoreRetry = TimeSpan.FromSeconds(15);
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
+    private readonly ResourceInformer<V1Alpha1KeySet> _keySets = informers.GetInformer<V1Alpha1KeySet>();
     private readonly CspAccountResolver _accounts = new(informers, options);
     private readonly ResourceInformer<V1Alpha1CloudKey> _cloudKeys = informers.GetInformer<V1Alpha1CloudKey>();
     private readonly ResourceInformer<V1Secret> _secrets = informers.GetInformer<V1Secret>(VaultController.ChildSelector);
@@ -124,6 +125,13 @@ internal sealed partial class KeySetController(
         if (!_vaults.TryGet(new(ns, keySet.Spec.VaultRef.Name), out var vault))
         {
             await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.VaultNotFound, $"Vault {keySet.Spec.VaultRef.Name} does not exist in namespace {ns}", cancellationToken).ConfigureAwait(false);
+            return ReconcileResult.After(WaitForDependency);
+        }
+
+        // An empty prefix needs the Vault to itself; a prefix is served once (the KeySet that came first keeps it).
+        if (KeySetNames.UriPathPrefixConflict(keySet, _keySets.List(ns)) is { } clash)
+        {
+            await ready.ReportAsync<V1Alpha1KeySet, V1Alpha1KeySetStatus>(keySet, Reasons.Conflict, clash, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.After(WaitForDependency);
         }
 
@@ -356,6 +364,11 @@ internal sealed partial class KeySetController(
         if (keySet.Spec.CredentialRotation?.Every is { } every && (!GoDuration.TryParse(every, out var interval) || interval < TimeSpan.FromMinutes(1)))
         {
             problems.Add($"spec.credentialRotation.every '{every}' must be a duration of at least 1m");
+        }
+
+        if (keySet.Spec.Defaults?.Rotation?.Every is { } keyEvery && (!GoDuration.TryParse(keyEvery, out var keyInterval) || keyInterval < TimeSpan.FromMinutes(1)))
+        {
+            problems.Add($"spec.defaults.rotation.every '{keyEvery}' must be a duration of at least 1m");
         }
 
         return problems;

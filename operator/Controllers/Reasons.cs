@@ -102,6 +102,9 @@ internal static class Reasons
     public const string Enabled = "Enabled";
     public const string Disabled = "Disabled";
     public const string Expired = "Expired";
+
+    /// <summary>The expiration moved later (or was removed): the expiry mark is gone and the key is usable again.</summary>
+    public const string Unexpired = "Unexpired";
     public const string PendingDeletion = "PendingDeletion";
     public const string DeletionScheduled = "DeletionScheduled";
     public const string Drift = "Drift";

@@ -8,7 +8,7 @@ namespace Xks.Operator.Entities;
 [KubernetesEntity(Group = "xks.dev", ApiVersion = "v1alpha1", Kind = "CloudKey", PluralName = "cloudkeys")]
 [ShortName("ck")]
 [Categories("xks")]
-[PrinterColumn("Alias", "string", ".spec.alias", Description = "KMS alias (without alias/)")]
+[PrinterColumn("Alias", "string", ".status.alias", Description = "KMS alias in effect (with alias/)")]
 [PrinterColumn("Enabled", "boolean", ".spec.enabled", Description = "Whether the key is enabled")]
 [PrinterColumn("KeyId", "string", ".status.keyId", Description = "KMS key ID")]
 [PrinterColumn("State", "string", ".status.keyState", Description = "KMS key state")]
@@ -30,15 +30,19 @@ public sealed class V1Alpha1CloudKeySpec
     public V1Alpha1LocalObjectReference KeySetRef { get; set; } = new();
 
     [JsonPropertyName("alias")]
-    [Length(1, 250)]
+    [Length(0, 250)]
     [Pattern(Patterns.KmsAlias)]
-    [Description("KMS alias of the key without the alias/ prefix, e.g. payments/db. Letters, digits, '/', '_' and '-'; must not start with aws/. Unset: no alias.")]
+    [Description("KMS alias of the key without the alias/ prefix, e.g. payments/db. Letters, digits, '/', '_' and '-'; must not start with aws/. Unset: alias/<metadata.name> (refused if the name is not a valid alias, e.g. it has a '.'). \"\" (empty): no alias. Aliases are unique per AWS account and region: one that names another CloudKey's key is a Conflict.")]
     public string? Alias { get; set; }
 
     [JsonPropertyName("description")]
     [Length(0, 8192)]
-    [Description("Description of the KMS key.")]
+    [Description("Description of the KMS key, kept in sync (UpdateKeyDescription). Unset: CloudKey <namespace>/<name> (xks-operator).")]
     public string? Description { get; set; }
+
+    [JsonPropertyName("tags")]
+    [Description("Tags of the KMS key (TagResource/UntagResource). Keys 1-128 characters, values 0-256, of letters, digits, spaces and _ . : / = + - @; keys must not start with aws: (AWS) or xks.dev/ (the operator's own tags); at most 47 (AWS allows 50 per key, the operator sets 3). Removing a key here untags it; tags added to the key in AWS by hand are left alone (only keys in status.tagKeys are ever removed).")]
+    public IDictionary<string, string>? Tags { get; set; }
 
     [JsonPropertyName("enabled")]
     [DefaultValue(true)]
@@ -58,11 +62,11 @@ public sealed class V1Alpha1CloudKeySpec
     public V1Alpha1KeyPolicyConditions? KeyPolicy { get; set; }
 
     [JsonPropertyName("rotation")]
-    [Description("Rotation of the key material in the proxy (a new version for new encryptions; old versions still decrypt). Unset: no automatic rotation. Add a version now by setting the annotation xks.dev/rotate-key to a new value.")]
+    [Description("Rotation of the key material in the proxy (a new version for new encryptions; old versions still decrypt). Unset: the KeySet's spec.defaults.rotation, or no automatic rotation. Add a version now by setting the annotation xks.dev/rotate-key to a new value.")]
     public V1Alpha1Rotation? Rotation { get; set; }
 
     [JsonPropertyName("expiration")]
-    [Description("Expiry of the key. Unset: the key does not expire.")]
+    [Description("Expiry of the key. Unset: the key does not expire. Reversible: moving at later or removing expiration clears the expiry and re-enables a key that only the expiry disabled (a deletion the expiry scheduled is cancelled; AWS leaves such a key Disabled, the operator then enables it if spec.enabled).")]
     public V1Alpha1KeyExpiration? Expiration { get; set; }
 
     [JsonPropertyName("deletionPolicy")]
@@ -177,8 +181,12 @@ public sealed class V1Alpha1CloudKeyStatus : V1Alpha1Status
     public string? CurrentVersion { get; set; }
 
     [JsonPropertyName("alias")]
-    [Description("Alias currently attached in KMS (with the alias/ prefix).")]
+    [Description("Alias currently attached in KMS (with the alias/ prefix): spec.alias, or alias/<metadata.name> when spec.alias is unset; none when spec.alias is \"\".")]
     public string? Alias { get; set; }
+
+    [JsonPropertyName("tagKeys")]
+    [Description("Keys of the spec.tags the operator applied to the KMS key (sorted): the only user tags it ever removes.")]
+    public IList<string>? TagKeys { get; set; }
 
     [JsonPropertyName("lastAwsCheckTime")]
     [Description("When the KMS key was last read from AWS and corrected to the spec (state, alias, key policy). Resyncs and watch events in between use this status and make no AWS call; the next check is due --aws-resync-period later, or at once when the spec changes, the key is not Ready or its KeySet changes state.")]

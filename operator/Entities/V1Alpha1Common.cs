@@ -67,6 +67,6 @@ public static class Patterns
     /// <summary>The URI path prefix of a key store on the proxy.</summary>
     public const string UriPathPrefix = "^(/[A-Za-z0-9._-]+)*$";
 
-    /// <summary>A KMS alias name without the alias/ prefix.</summary>
-    public const string KmsAlias = "^[a-zA-Z0-9/_-]+$";
+    /// <summary>A KMS alias name without the alias/ prefix; empty (spec.alias: "") means no alias.</summary>
+    public const string KmsAlias = "^[a-zA-Z0-9/_-]*$";
 }

@@ -45,8 +45,12 @@ public sealed class V1Alpha1KeySetSpec
     [JsonPropertyName("uriPathPrefix")]
     [Length(0, 64)]
     [Pattern(Patterns.UriPathPrefix)]
-    [Description("Path prefix of the key store on the proxy; KMS calls <prefix>/kms/xks/v1/…. Default /<namespace>/<name>. At most 64 characters, segments of letters, digits, '.', '_' and '-'.")]
+    [Description("Path prefix of the key store on the proxy; KMS calls <prefix>/kms/xks/v1/…. Unset: /<namespace>/<name>. \"\" (empty): no prefix, KMS calls /kms/xks/v1/… — only when this KeySet is the only one of its Vault (another KeySet of the Vault, with any prefix, is a Conflict for whichever of the two came second). At most 64 characters, segments of letters, digits, '.', '_' and '-'.")]
     public string? UriPathPrefix { get; set; }
+
+    [JsonPropertyName("defaults")]
+    [Description("Settings the KeySet's CloudKeys inherit when they do not set their own.")]
+    public V1Alpha1KeySetDefaults? Defaults { get; set; }
 
     [JsonPropertyName("credentialRotation")]
     [Description("Rotation of the SigV4 credential KMS uses to call the proxy: the new credential is added to the proxy, given to KMS with UpdateCustomKeyStore, and the old one dropped after a grace period, so no request fails. Unset: never rotated automatically. Rotate now by setting the annotation xks.dev/rotate-credential to a new value.")]
@@ -65,6 +69,14 @@ public sealed class V1Alpha1KeySetSpec
     [JsonPropertyName("adopt")]
     [Description("Take over an existing custom key store instead of creating one.")]
     public V1Alpha1KeySetAdopt? Adopt { get; set; }
+}
+
+[Description("Settings the KeySet's CloudKeys inherit.")]
+public sealed class V1Alpha1KeySetDefaults
+{
+    [JsonPropertyName("rotation")]
+    [Description("Rotation of the key material of every CloudKey of this KeySet without its own spec.rotation. Changing it applies to those keys at once.")]
+    public V1Alpha1Rotation? Rotation { get; set; }
 }
 
 [Description("Settings of the custom key store in AWS KMS.")]

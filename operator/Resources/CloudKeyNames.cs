@@ -13,6 +13,9 @@ public static class CloudKeyNames
 
     public const string ManagedByTag = "xks.dev/managed-by";
 
+    /// <summary>The prefix of every tag the operator sets itself: reserved, spec.tags may not use it.</summary>
+    public const string ReservedTagPrefix = "xks.dev/";
+
     /// <summary>Annotation users set on a CloudKey to add a key version now (any new value).</summary>
     public const string RotateKeyAnnotation = "xks.dev/rotate-key";
 
@@ -32,9 +35,27 @@ public static class CloudKeyNames
         return $"{(safe.Length > 100 ? safe[..100] : safe)}-{uid[..12]}";
     }
 
-    /// <summary>The full alias name (alias/&lt;spec.alias&gt;), or null when the spec sets none.</summary>
-    public static string? AliasName(V1Alpha1CloudKey key) =>
-        key.Spec.Alias is { Length: > 0 } alias ? "alias/" + alias : null;
+    /// <summary>
+    /// The full alias name: alias/&lt;spec.alias&gt;; alias/&lt;metadata.name&gt; when spec.alias is unset; null when
+    /// spec.alias is "" (no alias). Whether it is a valid alias is <see cref="Controllers.CloudKeyDecisions.AliasProblem"/>'s question.
+    /// </summary>
+    public static string? AliasName(V1Alpha1CloudKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Spec.Alias switch
+        {
+            null => "alias/" + key.Metadata.Name,
+            "" => null,
+            var alias => "alias/" + alias,
+        };
+    }
+
+    /// <summary>The KMS key's description: spec.description, or CloudKey &lt;namespace&gt;/&lt;name&gt; (xks-operator).</summary>
+    public static string Description(V1Alpha1CloudKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Spec.Description ?? $"CloudKey {key.Metadata.NamespaceProperty}/{key.Metadata.Name} (xks-operator)";
+    }
 
     /// <summary>Tags of the KMS key, in a stable order.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Tags(V1Alpha1CloudKey key) =>

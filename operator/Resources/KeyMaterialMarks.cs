@@ -17,8 +17,8 @@ namespace Xks.Operator.Resources;
 /// KeySet (nothing is destroyed, and AWS is not even asked, before that date).</description></item>
 /// <item><term><c>xks.dev/released</c></term><description>CloudKey, when it is deleted (its deletionPolicy) or adopted
 /// again (removed) → Vault (Delete: the proxy refuses the key) and KeySet (Delete: destroy once KMS deleted the key).</description></item>
-/// <item><term><c>xks.dev/expired</c></term><description>CloudKey, once <c>spec.expiration.at</c> passed → Vault (the
-/// proxy refuses the key before KMS hears of it).</description></item>
+/// <item><term><c>xks.dev/expired</c></term><description>CloudKey, once <c>spec.expiration.at</c> passed (removed when the
+/// expiration moves later or is removed) → Vault (the proxy refuses the key before KMS hears of it).</description></item>
 /// <item><term><c>xks.dev/handled-rotation-request</c></term><description>CloudKey, with the version it added → CloudKey
 /// (the user's <c>xks.dev/rotate-key</c> value already handled).</description></item>
 /// </list>

@@ -11,11 +11,51 @@ public static class KeySetNames
 
     public static string CredentialSecret(V1Alpha1KeySet keySet) => Name(keySet) + "-xks-credential";
 
-    /// <summary>spec.uriPathPrefix, or /&lt;namespace&gt;/&lt;name&gt;.</summary>
+    /// <summary>spec.uriPathPrefix ("" too: no prefix, KMS calls /kms/xks/v1), or /&lt;namespace&gt;/&lt;name&gt; when unset.</summary>
     public static string UriPathPrefix(V1Alpha1KeySet keySet)
     {
         ArgumentNullException.ThrowIfNull(keySet);
-        return keySet.Spec.UriPathPrefix is { Length: > 0 } prefix ? prefix : $"/{keySet.Metadata.NamespaceProperty}/{Name(keySet)}";
+        return keySet.Spec.UriPathPrefix ?? $"/{keySet.Metadata.NamespaceProperty}/{Name(keySet)}";
+    }
+
+    /// <summary>
+    /// Why <paramref name="keySet"/> may not be served under its path prefix by its Vault, or null when it may: an empty
+    /// prefix only when the Vault serves no other KeySet, and no prefix twice. Of two that clash, the one that came first
+    /// (creationTimestamp, then name) keeps serving and the other is refused, naming it.
+    /// </summary>
+    /// <param name="keySet">The KeySet.</param>
+    /// <param name="vaultKeySets">Every KeySet of the same Vault (it may be among them).</param>
+    public static string? UriPathPrefixConflict(V1Alpha1KeySet keySet, IEnumerable<V1Alpha1KeySet> vaultKeySets)
+    {
+        ArgumentNullException.ThrowIfNull(keySet);
+        ArgumentNullException.ThrowIfNull(vaultKeySets);
+        var prefix = UriPathPrefix(keySet);
+        foreach (var other in vaultKeySets.Where(k => k.Metadata.Name != keySet.Metadata.Name && k.Spec.VaultRef.Name == keySet.Spec.VaultRef.Name && ComesBefore(k, keySet)).OrderBy(k => k.Metadata.CreationTimestamp ?? DateTime.MaxValue).ThenBy(k => k.Metadata.Name, StringComparer.Ordinal))
+        {
+            var theirs = UriPathPrefix(other);
+            if (prefix.Length == 0)
+            {
+                return $"spec.uriPathPrefix is \"\" but Vault {keySet.Spec.VaultRef.Name} already serves KeySet {other.Metadata.Name} (prefix {(theirs.Length == 0 ? "\"\"" : theirs)}): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault";
+            }
+
+            if (theirs.Length == 0)
+            {
+                return $"Vault {keySet.Spec.VaultRef.Name} serves KeySet {other.Metadata.Name} with the empty uriPathPrefix, which it can share with no other KeySet — give {other.Metadata.Name} a prefix, or use another Vault";
+            }
+
+            if (theirs == prefix)
+            {
+                return $"uriPathPrefix {prefix} is already KeySet {other.Metadata.Name}'s on Vault {keySet.Spec.VaultRef.Name}; choose another";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool ComesBefore(V1Alpha1KeySet a, V1Alpha1KeySet b)
+    {
+        var (at, bt) = (a.Metadata.CreationTimestamp ?? DateTime.MaxValue, b.Metadata.CreationTimestamp ?? DateTime.MaxValue);
+        return at != bt ? at < bt : string.CompareOrdinal(a.Metadata.Name, b.Metadata.Name) < 0;
     }
 
     /// <summary>XksProxyUriPath: the prefix followed by /kms/xks/v1.</summary>

@@ -30,8 +30,14 @@ public static class ProxyKeyStoresBuilder
         var problems = new List<string>();
         var regions = new SortedSet<string>(StringComparer.Ordinal);
         var anyRegionUnknown = false;
-        foreach (var keySet in keySets.OrderBy(k => k.Metadata.Name, StringComparer.Ordinal))
+        var keySetList = keySets.ToList();
+        foreach (var keySet in keySetList.OrderBy(k => k.Metadata.Name, StringComparer.Ordinal))
         {
+            if (KeySetNames.UriPathPrefixConflict(keySet, keySetList) is not null)
+            {
+                continue; // refused (the KeySet reports the Conflict): the KeySet that came first keeps its prefix
+            }
+
             var credentialSecret = secretList.FirstOrDefault(s => s.Metadata.Name == KeySetNames.CredentialSecret(keySet));
             if (credentialSecret is null)
             {

@@ -83,6 +83,26 @@ public sealed class KeyManagementTests
     }
 
     [Fact]
+    public async Task UpdateKeyDescription_NewText_DescribeKeyShowsItAndLimitsFollowKms()
+    {
+        await using var emulator = await EmulatorHarness.StartAsync();
+        var key = (await emulator.Kms.CreateKeyAsync(new CreateKeyRequest { Description = "before" })).KeyMetadata;
+
+        await emulator.Kms.UpdateKeyDescriptionAsync(new UpdateKeyDescriptionRequest { KeyId = key.Arn, Description = "after" });
+        Assert.Equal("after", (await emulator.Kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = key.KeyId })).KeyMetadata.Description);
+        await emulator.Kms.UpdateKeyDescriptionAsync(new UpdateKeyDescriptionRequest { KeyId = key.KeyId, Description = "" });
+        Assert.Equal("", (await emulator.Kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = key.KeyId })).KeyMetadata.Description);
+
+        var tooLong = await Assert.ThrowsAsync<AmazonKeyManagementServiceException>(() =>
+            emulator.Kms.UpdateKeyDescriptionAsync(new UpdateKeyDescriptionRequest { KeyId = key.KeyId, Description = new string('d', 8193) }));
+        Assert.Equal("ValidationException", tooLong.ErrorCode);
+        await emulator.Kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = key.KeyId, PendingWindowInDays = 7 });
+        await Assert.ThrowsAsync<KMSInvalidStateException>(() =>
+            emulator.Kms.UpdateKeyDescriptionAsync(new UpdateKeyDescriptionRequest { KeyId = key.KeyId, Description = "late" }));
+        Assert.Equal(["UpdateKeyDescription", "UpdateKeyDescription"], emulator.Server.MutatingCallsNaming(key.KeyId).Where(c => c.Operation == "UpdateKeyDescription").Select(c => c.Operation));
+    }
+
+    [Fact]
     public async Task KeyStates_DisableScheduleCancel_FollowKms()
     {
         await using var emulator = await EmulatorHarness.StartAsync();

@@ -43,11 +43,7 @@ internal sealed partial class KeyOperations
             throw new KmsException("UnsupportedOperationException", "Multi-Region keys are not supported in external key stores.");
         }
 
-        if ((request.Description?.Length ?? 0) > 8192)
-        {
-            throw KmsException.Validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
-        }
-
+        CheckDescription(request.Description);
         var policy = request.Policy is null ? KeyPolicies.Default(_options.AccountId) : KeyPolicies.Validate(request.Policy);
         var tags = ValidateTags(request.Tags ?? []);
         var keyId = Guid.NewGuid().ToString();
@@ -150,6 +146,21 @@ internal sealed partial class KeyOperations
                 Truncated = truncated,
             });
         }
+    }
+
+    /// <summary>UpdateKeyDescription: any state but PendingDeletion; at most 8192 characters, empty allowed, null refused.</summary>
+    public Task<EmptyResponse> UpdateKeyDescriptionAsync(KeyIdRequest request, CallContext call, CancellationToken cancellationToken)
+    {
+        var description = request.Description ?? throw KmsException.Validation("1 validation error detected: Value null at 'description' failed to satisfy constraint: Member must not be null");
+        CheckDescription(description);
+        lock (_state.Gate)
+        {
+            var key = _resolver.Resolve(request.KeyId, allowAlias: false);
+            NotPendingDeletion(key);
+            key.Description = description;
+        }
+
+        return Task.FromResult(new EmptyResponse());
     }
 
     public Task<EmptyResponse> EnableKeyAsync(KeyIdRequest request, CallContext call, CancellationToken cancellationToken) =>
@@ -393,6 +404,14 @@ internal sealed partial class KeyOperations
         }
 
         return Task.FromResult(new EmptyResponse());
+    }
+
+    private static void CheckDescription(string? description)
+    {
+        if ((description?.Length ?? 0) > 8192)
+        {
+            throw KmsException.Validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
+        }
     }
 
     private static void NotPendingDeletion(KeyRecord key)

@@ -25,6 +25,7 @@ internal sealed class KmsDispatcher
             ["ListResourceTags"] = Handler(j.KeyIdRequest, j.ListResourceTagsResponse, keys.ListResourceTagsAsync),
             ["TagResource"] = Handler(j.KeyIdRequest, j.EmptyResponse, keys.TagResourceAsync),
             ["UntagResource"] = Handler(j.KeyIdRequest, j.EmptyResponse, keys.UntagResourceAsync),
+            ["UpdateKeyDescription"] = Handler(j.KeyIdRequest, j.EmptyResponse, keys.UpdateKeyDescriptionAsync),
             ["EnableKey"] = Handler(j.KeyIdRequest, j.EmptyResponse, keys.EnableKeyAsync),
             ["DisableKey"] = Handler(j.KeyIdRequest, j.EmptyResponse, keys.DisableKeyAsync),
             ["ScheduleKeyDeletion"] = Handler(j.KeyIdRequest, j.ScheduleKeyDeletionResponse, keys.ScheduleKeyDeletionAsync),

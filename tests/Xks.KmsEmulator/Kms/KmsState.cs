@@ -61,7 +61,7 @@ internal sealed class KeyRecord
 
     public required DateTimeOffset CreationDate { get; init; }
 
-    public required string Description { get; init; }
+    public required string Description { get; set; }
 
     public required string Origin { get; init; }
 

@@ -204,6 +204,8 @@ internal sealed class KeyIdRequest
 
     public string? Policy { get; set; }
 
+    public string? Description { get; set; }
+
     public int? PendingWindowInDays { get; set; }
 
     public List<Tag>? Tags { get; set; }

@@ -5,8 +5,8 @@ namespace Xks.Operator.Controllers.Tests;
 /// <summary>The KMS key's state as the spec, the expiration, the proxy and a hand in AWS leave it: every call, in order.</summary>
 public class CloudKeyKeyStatePlanTests
 {
-    private static KeyStateInputs Inputs(KeyState state, string? recorded = "Enabled", bool enabled = true, bool expired = false, bool scheduleOnExpiry = false, bool proxyRefuses = false) =>
-        new(state, recorded, enabled, expired, scheduleOnExpiry, proxyRefuses);
+    private static KeyStateInputs Inputs(KeyState state, string? recorded = "Enabled", bool enabled = true, bool expired = false, bool scheduleOnExpiry = false, bool proxyRefuses = false, bool unexpired = false) =>
+        new(state, recorded, enabled, expired, scheduleOnExpiry, proxyRefuses, unexpired);
 
     public static TheoryData<string, KeyStateInputs, KeyStateAction[], string, string[]> Cases => new()
     {
@@ -29,6 +29,12 @@ public class CloudKeyKeyStatePlanTests
             ["its deletion was scheduled in AWS; cancelled"] },
         { "an expired key (action Disable) pending deletion by hand is cancelled and stays disabled", Inputs(KeyState.PendingDeletion, "Disabled", expired: true), [KeyStateAction.CancelDeletion], "Disabled",
             ["its deletion was scheduled in AWS; cancelled"] },
+        { "expiration moved later: the key its expiry disabled is enabled again, not as drift", Inputs(KeyState.Disabled, "Disabled", unexpired: true), [KeyStateAction.Enable], "Enabled", [] },
+        { "expiration moved later on a key the spec disables: it stays disabled", Inputs(KeyState.Disabled, "Disabled", enabled: false, unexpired: true), [], "Disabled", [] },
+        { "expiration moved later: the deletion its expiry scheduled is cancelled and the key enabled, not as drift", Inputs(KeyState.PendingDeletion, "PendingDeletion", unexpired: true),
+            [KeyStateAction.CancelDeletion, KeyStateAction.Enable], "Enabled", [] },
+        { "expiration moved later: the deletion its expiry scheduled is cancelled; a key the spec disables stays disabled", Inputs(KeyState.PendingDeletion, "PendingDeletion", enabled: false, unexpired: true),
+            [KeyStateAction.CancelDeletion], "Disabled", [] },
         { "an unavailable key (store disconnected): nothing", Inputs(KeyState.Unavailable), [], "Unavailable", [] },
         { "a key being created: nothing", Inputs(KeyState.Creating, recorded: null), [], "Creating", [] },
     };

@@ -47,6 +47,20 @@ public class CloudKeyWatchesTests
             $"{scenario}: woke [{string.Join(", ", woken)}], expected [{string.Join(", ", expected)}]");
     }
 
+    [Theory]
+    [InlineData("payments", new[] { "db", "cards" })]
+    [InlineData("ledger", new[] { "journal" })]
+    [InlineData("empty", new string[0])]
+    public void KeysOfKeySet_AnyChangeOfTheKeySet_WakesEveryCloudKeyOfItSoNewDefaultsApplyAtOnce(string keySet, string[] expected)
+    {
+        var changed = KeySet("team-a", keySet, vault: "vault-1");
+        changed.Spec.Defaults = new V1Alpha1KeySetDefaults { Rotation = new V1Alpha1Rotation { Every = "24h" } };
+
+        var woken = CloudKeyController.KeysOfKeySet(changed, ns => AllCloudKeys.Where(k => k.Metadata.NamespaceProperty == ns));
+
+        Assert.Equal(expected.Select(name => new ResourceKey("team-a", name)), woken);
+    }
+
     public static TheoryData<string, bool, string, string?, string[]> DeletedMaterial => new()
     {
         { "a material Secret being deleted wakes its CloudKey", true, VaultLabels.KeyMaterialComponent, "cards", ["cards"] },

@@ -70,6 +70,29 @@ public sealed class SpecValidationTests
     public void KeySet_RotationShorterThanAMinuteOrMalformed_IsInvalid(string every) =>
         Assert.Contains("at least 1m", Assert.Single(KeySetController.Validate(KeySet(s => s.CredentialRotation = new() { Every = every }))), StringComparison.Ordinal);
 
+    [Theory]
+    [InlineData("30s")]
+    [InlineData("soon")]
+    public void KeySet_DefaultRotationShorterThanAMinuteOrMalformed_IsInvalid(string every) =>
+        Assert.Equal(
+            $"spec.defaults.rotation.every '{every}' must be a duration of at least 1m",
+            Assert.Single(KeySetController.Validate(KeySet(s => s.Defaults = new() { Rotation = new() { Every = every } }))));
+
+    [Fact]
+    public void KeySet_EmptyUriPathPrefix_IsValidOnItsOwn() =>
+        Assert.Empty(KeySetController.Validate(KeySet(s => s.UriPathPrefix = "")));
+
+    [Fact]
+    public void CloudKey_TagWithTheOperatorsPrefix_IsInvalid() =>
+        Assert.Contains(
+            "spec.tags key 'xks.dev/cloudkey-uid' must not start with xks.dev/",
+            Assert.Single(CloudKeyController.Validate(CloudKey(s => s.Tags = new Dictionary<string, string> { ["xks.dev/cloudkey-uid"] = "forged" }))),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void CloudKey_EmptyAlias_IsValid() =>
+        Assert.Empty(CloudKeyController.Validate(CloudKey(s => s.Alias = "")));
+
     [Fact]
     public void CloudKey_AliasInTheAwsNamespace_IsInvalid() =>
         Assert.Contains("aws/", Assert.Single(CloudKeyController.Validate(CloudKey(s => s.Alias = "aws/s3"))), StringComparison.Ordinal);

@@ -296,6 +296,7 @@ public class CrdGeneratorTests
     [InlineData(Patterns.UriPathPrefix, "/a/", false)]
     [InlineData(Patterns.KmsAlias, "payments/db_key-1", true)]
     [InlineData(Patterns.KmsAlias, "alias:x", false)]
+    [InlineData(Patterns.KmsAlias, "", true)]
     [InlineData(Patterns.Duration, "2160h", true)]
     [InlineData(Patterns.Duration, "1h30m", true)]
     [InlineData(Patterns.Duration, "1.5h", true)]

@@ -120,6 +120,7 @@ public class EntitySerializationTests
         Assert.Equal(("xks", "production"), (keySet.Spec.VaultRef.Name, keySet.Spec.CspAccountRef.Name));
         Assert.Equal("payments", key.Spec.KeySetRef.Name);
         Assert.True(key.Spec.Enabled);
+        Assert.Equal(["cost-center=4711", "team=payments"], key.Spec.Tags!.Select(t => $"{t.Key}={t.Value}").Order(StringComparer.Ordinal));
     }
 
     [Fact]

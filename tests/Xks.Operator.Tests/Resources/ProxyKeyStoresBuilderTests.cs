@@ -108,6 +108,32 @@ public sealed class ProxyKeyStoresBuilderTests
     }
 
     [Fact]
+    public void Build_EmptyPrefixAlone_ServesTheKeyStoreWithoutAPrefix()
+    {
+        var keySet = KeySet();
+        keySet.Spec.UriPathPrefix = "";
+
+        var result = ProxyKeyStoresBuilder.Build([keySet], [], [new KeySetCredentialSecret(XksCredential.Generate()).Build(keySet, "/kms/xks/v1")], [Account()]);
+
+        Assert.Equal("", Assert.Single(result.KeyStores).UriPathPrefix);
+    }
+
+    [Fact]
+    public void Build_EmptyPrefixNextToAnotherKeySet_LeavesOutTheLaterOne()
+    {
+        var first = KeySet("a-first");
+        var later = KeySet("b-later");
+        later.Spec.UriPathPrefix = "";
+
+        var result = ProxyKeyStoresBuilder.Build(
+            [later, first], [],
+            [new KeySetCredentialSecret(XksCredential.Generate()).Build(first, "/team-a/a-first/kms/xks/v1"), new KeySetCredentialSecret(XksCredential.Generate()).Build(later, "/kms/xks/v1")],
+            [Account()]);
+
+        Assert.Equal("/team-a/a-first", Assert.Single(result.KeyStores).UriPathPrefix);
+    }
+
+    [Fact]
     public void Build_UnreadableCredentialSecret_IsAProblemNotAKeyStore()
     {
         var keySet = KeySet();
