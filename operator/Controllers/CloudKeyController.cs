@@ -412,7 +412,7 @@ internal sealed partial class CloudKeyController(
     internal static List<string> Validate(V1Alpha1CloudKey key)
     {
         var problems = new List<string>();
-        if (CloudKeyDecisions.AliasProblem(key.Spec.Alias, key.Metadata.Name) is { } alias)
+        if (CloudKeyDecisions.AliasProblem(key.Spec.Alias, key.Metadata.Name, key.Spec.CreateAlias) is { } alias)
         {
             problems.Add(alias);
         }

@@ -206,16 +206,21 @@ internal static class CloudKeyDecisions
     /// unset) is not a valid KMS alias, or null when it is (or spec.alias is "", no alias). The CRD pattern checks an
     /// explicit spec.alias; a defaulted one comes from a Kubernetes name, which may hold a '.' or be too long.
     /// </summary>
-    public static string? AliasProblem(string? specAlias, string name)
+    public static string? AliasProblem(string? specAlias, string name, bool createAlias = true)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (!createAlias)
+        {
+            return string.IsNullOrEmpty(specAlias) ? null : $"spec.alias '{specAlias}' is set but spec.createAlias is false: unset one of them";
+        }
+
         var (alias, source) = specAlias is null ? (name, $"metadata.name '{name}' (the default alias, spec.alias is unset)") : (specAlias, $"spec.alias '{specAlias}'");
         if (alias.Length == 0)
         {
             return null;
         }
 
-        string? fix = specAlias is null ? "; set spec.alias, or spec.alias: \"\" for no alias" : null;
+        string? fix = specAlias is null ? "; set spec.alias, or spec.createAlias: false for no alias" : null;
         if (alias.StartsWith("aws/", StringComparison.OrdinalIgnoreCase))
         {
             return $"{source} must not start with aws/ (reserved for AWS managed keys){fix}";

@@ -181,13 +181,21 @@ internal static class KeySetDecisions
     /// <summary>
     /// Why the KeySet must not call KMS about its store while its Vault's serving certificate fails a check KMS would
     /// fail too (CertificateReady=False with a <see cref="Resources.TlsCertificateChecks.Refusals"/> reason), or null.
-    /// A certificate still pending from cert-manager is not a refusal: KMS's own health check says what it finds.
+    /// A certificate still pending from cert-manager is not a refusal: KMS's own health check says what it finds. A
+    /// certificate the user supplies (tls.secretName without issuerRef) not yet checked for the Vault's current generation
+    /// is waited for too, so the first reconcile never races the check.
     /// </summary>
     public static string? VaultCertificateRefusal(V1Alpha1Vault vault)
     {
         ArgumentNullException.ThrowIfNull(vault);
-        return Conditions.Get(vault.Status?.Conditions, ConditionTypes.CertificateReady) is { Status: ConditionStatus.False } certificate
-            && Resources.TlsCertificateChecks.Refusals.Contains(certificate.Reason ?? "")
+        var certificate = Conditions.Get(vault.Status?.Conditions, ConditionTypes.CertificateReady);
+        var supplied = vault.Spec?.Tls is { IssuerRef: null, SecretName: { Length: > 0 } };
+        if (supplied && (certificate is null || certificate.ObservedGeneration < vault.Metadata.Generation))
+        {
+            return $"waiting for Vault {vault.Metadata.Name}'s serving certificate (Secret {vault.Spec!.Tls!.SecretName}) to be checked";
+        }
+
+        return certificate is { Status: ConditionStatus.False } && Resources.TlsCertificateChecks.Refusals.Contains(certificate.Reason ?? "")
             ? $"waiting for Vault {vault.Metadata.Name}'s serving certificate, which AWS KMS would refuse ({certificate.Reason}): {certificate.Message}"
             : null;
     }

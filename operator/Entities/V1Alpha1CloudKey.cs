@@ -35,6 +35,11 @@ public sealed class V1Alpha1CloudKeySpec
     [Description("KMS alias of the key without the alias/ prefix, e.g. payments/db. Letters, digits, '/', '_' and '-'; must not start with aws/. Unset: alias/<metadata.name> (refused if the name is not a valid alias, e.g. it has a '.'). \"\" (empty): no alias. Aliases are unique per AWS account and region: one that names another CloudKey's key is a Conflict.")]
     public string? Alias { get; set; }
 
+    [JsonPropertyName("createAlias")]
+    [DefaultValue(true)]
+    [Description("Whether the KMS key gets an alias (spec.alias, or alias/<metadata.name> when that is unset). Default true; false: no alias (spec.alias must then be unset) — the same as spec.alias: \"\", for tools and API servers that turn an empty string into null.")]
+    public bool CreateAlias { get; set; } = true;
+
     [JsonPropertyName("description")]
     [Length(0, 8192)]
     [Description("Description of the KMS key, kept in sync (UpdateKeyDescription). Unset: CloudKey <namespace>/<name> (xks-operator).")]

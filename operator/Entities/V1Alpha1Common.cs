@@ -65,7 +65,7 @@ public static class Patterns
     public const string IamRoleArn = @"^arn:aws[a-z-]*:iam::\d{12}:role/.+$";
 
     /// <summary>The URI path prefix of a key store on the proxy.</summary>
-    public const string UriPathPrefix = "^(/[A-Za-z0-9._-]+)*$";
+    public const string UriPathPrefix = "^(/|(/[A-Za-z0-9._-]+)*)$";
 
     /// <summary>A KMS alias name without the alias/ prefix; empty (spec.alias: "") means no alias.</summary>
     public const string KmsAlias = "^[a-zA-Z0-9/_-]*$";

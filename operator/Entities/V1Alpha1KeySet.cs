@@ -45,7 +45,7 @@ public sealed class V1Alpha1KeySetSpec
     [JsonPropertyName("uriPathPrefix")]
     [Length(0, 64)]
     [Pattern(Patterns.UriPathPrefix)]
-    [Description("Path prefix of the key store on the proxy; KMS calls <prefix>/kms/xks/v1/…. Unset: /<namespace>/<name>. \"\" (empty): no prefix, KMS calls /kms/xks/v1/… — only when this KeySet is the only one of its Vault (another KeySet of the Vault, with any prefix, is a Conflict for whichever of the two came second). At most 64 characters, segments of letters, digits, '.', '_' and '-'.")]
+    [Description("Path prefix of the key store on the proxy; KMS calls <prefix>/kms/xks/v1/…. Unset: /<namespace>/<name>. \"/\" (or \"\"): no prefix, KMS calls /kms/xks/v1/… — only when this KeySet is the only one of its Vault (another KeySet of the Vault, with any prefix, is a Conflict for whichever of the two came second). At most 64 characters, segments of letters, digits, '.', '_' and '-'.")]
     public string? UriPathPrefix { get; set; }
 
     [JsonPropertyName("defaults")]

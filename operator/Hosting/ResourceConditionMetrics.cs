@@ -18,7 +18,11 @@ namespace Xks.Operator.Hosting;
 /// <item><c>xks_keyset_credential_next_rotation_timestamp_seconds{namespace,name}</c>: status.lastRotationTime plus
 /// spec.credentialRotation.every, when the KeySet's SigV4 credential rotates on a schedule;</item>
 /// <item><c>xks_keyset_connection_state{namespace,name,state}</c>: 1 for the connection state of the custom key store
-/// KMS reports (status.connectionState), 0 for the other states.</item>
+/// KMS reports (status.connectionState), 0 for the other states;</item>
+/// <item><c>xks_vault_certificate_expiration_timestamp_seconds{namespace,name}</c>: status.certificate.notAfter, the
+/// serving certificate a Vault's Secret holds;</item>
+/// <item><c>xks_cspaccount_access_key_next_rotation_timestamp_seconds{namespace,name}</c>: status.accessKey.nextRotation,
+/// when a CspAccount (or ClusterCspAccount) rotates its IAM access key on a schedule.</item>
 /// </list>
 /// Every series of a resource goes when the resource is deleted, and a series whose source field is gone goes with it.
 /// ClusterCspAccounts have namespace "".
@@ -34,6 +38,8 @@ public sealed class ResourceConditionMetrics
     private readonly Gauge _expiration;
     private readonly Gauge _nextCredentialRotation;
     private readonly Gauge _connectionState;
+    private readonly Gauge _certificateExpiration;
+    private readonly Gauge _nextAccessKeyRotation;
     private readonly Dictionary<(string Kind, string Namespace, string Name), Series> _tracked = [];
     private readonly Lock _lock = new();
 
@@ -53,6 +59,12 @@ public sealed class ResourceConditionMetrics
         _connectionState = factory.CreateGauge("xks_keyset_connection_state",
             "Connection state of the KeySet's custom key store as KMS reports it: 1 for the current state, 0 for the others.",
             new GaugeConfiguration { LabelNames = ["namespace", "name", "state"] });
+        _certificateExpiration = factory.CreateGauge("xks_vault_certificate_expiration_timestamp_seconds",
+            "When the Vault's serving certificate expires (status.certificate.notAfter), in seconds since the Unix epoch.",
+            new GaugeConfiguration { LabelNames = ["namespace", "name"] });
+        _nextAccessKeyRotation = factory.CreateGauge("xks_cspaccount_access_key_next_rotation_timestamp_seconds",
+            "When the CspAccount's IAM access key is due to rotate (status.accessKey.nextRotation), in seconds since the Unix epoch; ClusterCspAccounts have namespace \"\".",
+            new GaugeConfiguration { LabelNames = ["namespace", "name"] });
     }
 
     /// <summary>Follows every change of <paramref name="informer"/>'s cache from now on (subscribe before it lists).</summary>
@@ -102,6 +114,14 @@ public sealed class ResourceConditionMetrics
 
             switch (resource)
             {
+                case V1Alpha1Vault { Status.Certificate.NotAfter: { } notAfter }:
+                    _certificateExpiration.WithLabels(key.Namespace, key.Name).Set(Seconds(notAfter));
+                    next.CertificateExpiration = true;
+                    break;
+                case IStatus<V1Alpha1CspAccountStatus> { Status.AccessKey.NextRotation: { } nextRotation }:
+                    _nextAccessKeyRotation.WithLabels(key.Namespace, key.Name).Set(Seconds(nextRotation));
+                    next.NextAccessKeyRotation = true;
+                    break;
                 case V1Alpha1CloudKey cloudKey when cloudKey.Spec.Expiration is { } expiration:
                     _expiration.WithLabels(key.Namespace, key.Name).Set(Seconds(expiration.At));
                     next.Expiration = true;
@@ -181,6 +201,16 @@ public sealed class ResourceConditionMetrics
             _nextCredentialRotation.RemoveLabelled(key.Namespace, key.Name);
         }
 
+        if (before.CertificateExpiration && !after.CertificateExpiration)
+        {
+            _certificateExpiration.RemoveLabelled(key.Namespace, key.Name);
+        }
+
+        if (before.NextAccessKeyRotation && !after.NextAccessKeyRotation)
+        {
+            _nextAccessKeyRotation.RemoveLabelled(key.Namespace, key.Name);
+        }
+
         if (before.ConnectionState && !after.ConnectionState)
         {
             foreach (var known in KeyStoreStates)
@@ -222,6 +252,10 @@ public sealed class ResourceConditionMetrics
         public bool NextCredentialRotation { get; set; }
 
         public bool ConnectionState { get; set; }
+
+        public bool CertificateExpiration { get; set; }
+
+        public bool NextAccessKeyRotation { get; set; }
 
         public string? OddState { get; set; }
     }

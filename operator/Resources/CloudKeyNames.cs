@@ -44,6 +44,7 @@ public static class CloudKeyNames
         ArgumentNullException.ThrowIfNull(key);
         return key.Spec.Alias switch
         {
+            _ when !key.Spec.CreateAlias => null,
             null => "alias/" + key.Metadata.Name,
             "" => null,
             var alias => "alias/" + alias,

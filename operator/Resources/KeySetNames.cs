@@ -11,11 +11,19 @@ public static class KeySetNames
 
     public static string CredentialSecret(V1Alpha1KeySet keySet) => Name(keySet) + "-xks-credential";
 
-    /// <summary>spec.uriPathPrefix ("" too: no prefix, KMS calls /kms/xks/v1), or /&lt;namespace&gt;/&lt;name&gt; when unset.</summary>
+    /// <summary>
+    /// spec.uriPathPrefix, or /&lt;namespace&gt;/&lt;name&gt; when unset. "/" (the root) and "" both mean no prefix: KMS calls
+    /// /kms/xks/v1 ("/" is there because some API servers and templating tools turn an empty string into null).
+    /// </summary>
     public static string UriPathPrefix(V1Alpha1KeySet keySet)
     {
         ArgumentNullException.ThrowIfNull(keySet);
-        return keySet.Spec.UriPathPrefix ?? $"/{keySet.Metadata.NamespaceProperty}/{Name(keySet)}";
+        return keySet.Spec.UriPathPrefix switch
+        {
+            null => $"/{keySet.Metadata.NamespaceProperty}/{Name(keySet)}",
+            "/" => "",
+            var prefix => prefix,
+        };
     }
 
     /// <summary>
@@ -35,7 +43,7 @@ public static class KeySetNames
             var theirs = UriPathPrefix(other);
             if (prefix.Length == 0)
             {
-                return $"spec.uriPathPrefix is \"\" but Vault {keySet.Spec.VaultRef.Name} already serves KeySet {other.Metadata.Name} (prefix {(theirs.Length == 0 ? "\"\"" : theirs)}): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault";
+                return $"spec.uriPathPrefix is the root (\"/\" or \"\") but Vault {keySet.Spec.VaultRef.Name} already serves KeySet {other.Metadata.Name} (prefix {(theirs.Length == 0 ? "/, none" : theirs)}): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault";
             }
 
             if (theirs.Length == 0)

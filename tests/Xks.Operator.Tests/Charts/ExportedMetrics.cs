@@ -163,6 +163,7 @@ public sealed class ExportedMetrics : IAsyncLifetime
         var items = path.EndsWith("/vaults", StringComparison.Ordinal) ? KubernetesJson.Serialize(Vault())
             : path.EndsWith("/keysets", StringComparison.Ordinal) ? KubernetesJson.Serialize(KeySet())
             : path.EndsWith("/cloudkeys", StringComparison.Ordinal) ? KubernetesJson.Serialize(CloudKey())
+            : path.EndsWith("/cspaccounts", StringComparison.Ordinal) ? KubernetesJson.Serialize(CspAccount())
             : "";
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync($$"""{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":"7"},"items":[{{items}}]}""");
@@ -176,6 +177,7 @@ public sealed class ExportedMetrics : IAsyncLifetime
         vault.Spec.Hostname = "xks.example.com";
         vault.Status.Conditions.Add(new V1Alpha1Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.False, Reason = "Progressing" });
         vault.Status.Conditions.Add(new V1Alpha1Condition { Type = ConditionTypes.ProxyAvailable, Status = ConditionStatus.False, Reason = "Progressing" });
+        vault.Status.Certificate = new V1Alpha1VaultCertificateStatus { NotAfter = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc) };
         return vault;
     }
 
@@ -188,6 +190,15 @@ public sealed class ExportedMetrics : IAsyncLifetime
         keySet.Status.LastRotationTime = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         keySet.Status.Conditions.Add(new V1Alpha1Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.True, Reason = "Connected" });
         return keySet;
+    }
+
+    private static V1Alpha1CspAccount CspAccount()
+    {
+        var account = new V1Alpha1CspAccount { Metadata = Meta("production") };
+        account.Spec.Region = "eu-west-1";
+        account.Status.AccessKey = new V1Alpha1AccessKeyStatus { Id = "AKIAIOSFODNN7EXAMPLE", NextRotation = new DateTime(2027, 1, 1, 0, 0, 0, DateTimeKind.Utc) };
+        account.Status.Conditions.Add(new V1Alpha1Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.True, Reason = "Verified" });
+        return account;
     }
 
     private static V1Alpha1CloudKey CloudKey()

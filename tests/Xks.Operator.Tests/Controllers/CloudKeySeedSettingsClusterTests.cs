@@ -21,12 +21,13 @@ public sealed class CloudKeySeedSettingsClusterTests() : OperatorClusterTest("se
     private const string KeySet = "keyset/" + SeedEnvironment.KeySetName;
 
     [Fact]
-    public async Task AliasUnset_KeyGetsAliasOfItsNameAndEmptyAliasGetsNone()
+    public async Task AliasUnset_KeyGetsAliasOfItsNameAndCreateAliasFalseGetsNone()
     {
         await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
 
         await ApplyKeyAsync(seed, "ledger-db", "");
-        await ApplyKeyAsync(seed, "no-alias", "\"alias\":\"\",");
+        // spec.alias: "" says the same, but this API server (1.20) turns an empty string into null: the bool is what works everywhere.
+        await ApplyKeyAsync(seed, "no-alias", "\"createAlias\":false,");
         await seed.WaitReadyAsync(Within, "cloudkey/ledger-db", "cloudkey/no-alias");
 
         var named = (await seed.StatusFieldAsync("cloudkey/ledger-db", "keyId"))!;
@@ -145,12 +146,12 @@ public sealed class CloudKeySeedSettingsClusterTests() : OperatorClusterTest("se
     }
 
     [Fact]
-    public async Task EmptyUriPathPrefix_ServedEndToEndAndASecondKeySetOnTheVaultIsAConflict()
+    public async Task RootUriPathPrefix_ServedEndToEndAndASecondKeySetOnTheVaultIsAConflict()
     {
         await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, StartFastResyncOperatorAsync);
         var xksKeyId = (await seed.StatusFieldAsync(CloudKey, "xksKeyId"))!;
 
-        await seed.PatchSpecAsync(KeySet, new { uriPathPrefix = "" });
+        await seed.PatchSpecAsync(KeySet, new { uriPathPrefix = "/" }); // "" too, on API servers that keep an empty string
 
         await Eventually.HoldsAsync(async () => await seed.StatusFieldAsync(KeySet, "uriPath") == "/kms/xks/v1", Within, "status.uriPath without a prefix");
         await seed.WaitReadyAsync(TimeSpan.FromSeconds(120), KeySet);

@@ -29,9 +29,9 @@ public sealed class CloudKeySeedSettingsTests
         { "an explicit alias is checked, not the name", "payments/db", "payments.db", null },
         { "\"\" means no alias, whatever the name", "", "payments.db", null },
         { "a name with a dot cannot be the default alias", null, "payments.db",
-            "metadata.name 'payments.db' (the default alias, spec.alias is unset) is not a valid KMS alias (at most 250 characters of letters, digits, '/', '_' and '-'); set spec.alias, or spec.alias: \"\" for no alias" },
+            "metadata.name 'payments.db' (the default alias, spec.alias is unset) is not a valid KMS alias (at most 250 characters of letters, digits, '/', '_' and '-'); set spec.alias, or spec.createAlias: false for no alias" },
         { "a name too long for an alias is refused", null, new string('k', 251),
-            $"metadata.name '{new string('k', 251)}' (the default alias, spec.alias is unset) is not a valid KMS alias (at most 250 characters of letters, digits, '/', '_' and '-'); set spec.alias, or spec.alias: \"\" for no alias" },
+            $"metadata.name '{new string('k', 251)}' (the default alias, spec.alias is unset) is not a valid KMS alias (at most 250 characters of letters, digits, '/', '_' and '-'); set spec.alias, or spec.createAlias: false for no alias" },
         { "an explicit alias in the AWS namespace is refused", "aws/s3", "db", "spec.alias 'aws/s3' must not start with aws/ (reserved for AWS managed keys)" },
         { "an explicit alias in the AWS namespace is refused in any case", "AWS/s3", "db", "spec.alias 'AWS/s3' must not start with aws/ (reserved for AWS managed keys)" },
         { "a name 'aws' alone is a valid alias (alias/aws is not in the aws/ namespace)", null, "aws", null },
@@ -41,6 +41,22 @@ public sealed class CloudKeySeedSettingsTests
     [MemberData(nameof(AliasProblems))]
     public void AliasProblem_SpecAliasAndName_RefusesExactlyTheInvalidAliases(string scenario, string? alias, string name, string? problem) =>
         Assert.True(problem == CloudKeyDecisions.AliasProblem(alias, name), $"{scenario}: {CloudKeyDecisions.AliasProblem(alias, name)}");
+
+    [Theory]
+    [InlineData("createAlias false, no alias: none", null, "payments.db", null)]
+    [InlineData("createAlias false and an empty alias agree", "", "db", null)]
+    [InlineData("createAlias false with an alias contradicts it", "payments/db", "db", "spec.alias 'payments/db' is set but spec.createAlias is false: unset one of them")]
+    public void AliasProblem_CreateAliasFalse_RefusesOnlyAnAliasNamedToo(string scenario, string? alias, string name, string? problem) =>
+        Assert.True(problem == CloudKeyDecisions.AliasProblem(alias, name, createAlias: false), $"{scenario}: {CloudKeyDecisions.AliasProblem(alias, name, createAlias: false)}");
+
+    [Fact]
+    public void AliasName_CreateAliasFalse_IsNoneWhateverTheName()
+    {
+        var key = CloudKey("payments-db");
+        key.Spec.CreateAlias = false;
+
+        Assert.Null(CloudKeyNames.AliasName(key));
+    }
 
     [Fact]
     public void AliasTakeoverRefusal_DefaultAliasHeldByAnotherCloudKeysKey_IsAConflict()
@@ -57,7 +73,7 @@ public sealed class CloudKeySeedSettingsTests
     public void Validate_NameWithADotAndNoAlias_IsInvalidSpecNamingTheFix()
     {
         var problem = Assert.Single(CloudKeyController.Validate(CloudKey("payments.db")));
-        Assert.Contains("spec.alias: \"\"", problem, StringComparison.Ordinal);
+        Assert.Contains("spec.createAlias: false", problem, StringComparison.Ordinal);
     }
 
     [Theory]

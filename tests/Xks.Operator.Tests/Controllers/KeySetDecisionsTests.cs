@@ -140,5 +140,28 @@ public class KeySetDecisionsTests
             Assert.Contains($"Vault xks's serving certificate, which AWS KMS would refuse ({reason}): Secret xks-tls: why", refusal, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData("a supplied Secret never checked", "own-tls", false, null, null, true)]
+    [InlineData("a supplied Secret checked for an older generation", "own-tls", false, "True", 2L, true)]
+    [InlineData("a supplied Secret checked for this generation", "own-tls", false, "True", 3L, false)]
+    [InlineData("a cert-manager certificate not yet reported", null, true, null, null, false)]
+    [InlineData("a cert-manager certificate into a named Secret, not yet reported", "own-tls", true, null, null, false)]
+    public void VaultCertificateRefusal_SuppliedSecret_WaitsUntilCheckedForTheCurrentGeneration(string because, string? secretName, bool issuer, string? status, long? checkedGeneration, bool waits)
+    {
+        var vault = new V1Alpha1Vault
+        {
+            Metadata = new V1ObjectMeta { Name = "xks", NamespaceProperty = "team-a", Generation = 3 },
+            Spec = new V1Alpha1VaultSpec { Tls = new V1Alpha1VaultTls { SecretName = secretName, IssuerRef = issuer ? new V1Alpha1IssuerReference { Name = "letsencrypt" } : null } },
+            Status = new V1Alpha1VaultStatus
+            {
+                Conditions = status is null ? [] : [new V1Alpha1Condition { Type = ConditionTypes.CertificateReady, Status = status, Reason = "CertificateValid", ObservedGeneration = checkedGeneration }],
+            },
+        };
+
+        var refusal = KeySetDecisions.VaultCertificateRefusal(vault);
+
+        Assert.True(waits == refusal is not null, $"{because}: {refusal ?? "no wait"}");
+    }
 }
 

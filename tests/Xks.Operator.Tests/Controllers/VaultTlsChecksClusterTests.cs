@@ -50,7 +50,7 @@ public sealed class VaultTlsChecksClusterTests() : OperatorClusterTest("tls")
         Assert.Equal("CertificateExpiringSoon", await ConditionReasonAsync(seed, Vault, "CertificateReady"));
         await seed.RunProxyAsync();
         await seed.WaitReadyAsync();
-        Assert.Equal(1, seed.Kms.CallCount("CreateCustomKeyStore"));
+        Assert.True(seed.Kms.CallCount("CreateCustomKeyStore") >= 1, "the store created once the certificate passed (retried until the proxy answered)");
         await seed.WarmUpAsync();
     }
 

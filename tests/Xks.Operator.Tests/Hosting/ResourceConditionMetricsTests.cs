@@ -142,6 +142,42 @@ public sealed class ResourceConditionMetricsTests
     }
 
     [Fact]
+    public async Task Observe_VaultCertificate_IsStatusCertificateNotAfterAndGoesWhenUnset()
+    {
+        var notAfter = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        var vault = Vault("ns", "xks");
+        vault.Status.Certificate = new V1Alpha1VaultCertificateStatus { NotAfter = notAfter };
+        _metrics.Observe(vault);
+
+        var series = "xks_vault_certificate_expiration_timestamp_seconds{namespace=\"ns\",name=\"xks\"}";
+        Assert.Equal(new DateTimeOffset(notAfter).ToUnixTimeSeconds(), (await PrometheusText.ScrapeAsync(_registry)).Sample(series));
+
+        vault.Status.Certificate = null;
+        _metrics.Observe(vault);
+        Assert.Null((await PrometheusText.ScrapeAsync(_registry)).Sample(series));
+    }
+
+    [Fact]
+    public async Task Observe_AccessKeyRotation_IsStatusAccessKeyNextRotationForBothAccountKinds()
+    {
+        var next = new DateTime(2027, 1, 15, 8, 0, 0, DateTimeKind.Utc);
+        var account = new V1Alpha1CspAccount { Metadata = new V1ObjectMeta { Name = "production", NamespaceProperty = "ns" } };
+        account.Status.AccessKey = new V1Alpha1AccessKeyStatus { Id = "AKIAEXAMPLE", NextRotation = next };
+        var shared = new V1Alpha1ClusterCspAccount { Metadata = new V1ObjectMeta { Name = "shared" } };
+        shared.Status.AccessKey = new V1Alpha1AccessKeyStatus { Id = "AKIAEXAMPLE2", NextRotation = next.AddDays(1) };
+        _metrics.Observe(account);
+        _metrics.Observe(shared);
+
+        var scrape = await PrometheusText.ScrapeAsync(_registry);
+        Assert.Equal(new DateTimeOffset(next).ToUnixTimeSeconds(), scrape.Sample("xks_cspaccount_access_key_next_rotation_timestamp_seconds{namespace=\"ns\",name=\"production\"}"));
+        Assert.Equal(new DateTimeOffset(next.AddDays(1)).ToUnixTimeSeconds(), scrape.Sample("xks_cspaccount_access_key_next_rotation_timestamp_seconds{namespace=\"\",name=\"shared\"}"));
+
+        account.Status.AccessKey = null;
+        _metrics.Observe(account);
+        Assert.Null((await PrometheusText.ScrapeAsync(_registry)).Sample("xks_cspaccount_access_key_next_rotation_timestamp_seconds{namespace=\"ns\",name=\"production\"}"));
+    }
+
+    [Fact]
     public async Task Observe_ClusterCspAccount_HasAnEmptyNamespace()
     {
         var account = new V1Alpha1ClusterCspAccount { Metadata = new V1ObjectMeta { Name = "shared" } };

@@ -18,6 +18,7 @@ public sealed class KeySetNamesTests
     [InlineData(null, "/team-a/payments", "/team-a/payments/kms/xks/v1")]
     [InlineData("/payments", "/payments", "/payments/kms/xks/v1")]
     [InlineData("", "", "/kms/xks/v1")]
+    [InlineData("/", "", "/kms/xks/v1")]
     public void UriPathPrefix_SpecPrefix_UnsetIsTheDefaultAndEmptyIsNoPrefix(string? prefix, string expected, string path)
     {
         var keySet = KeySet("payments", prefix, 0);
@@ -30,14 +31,16 @@ public sealed class KeySetNamesTests
     {
         { "an empty prefix alone on its Vault is served", KeySet("payments", "", 0), [KeySet("payments", "", 0)], null },
         { "an empty prefix next to an older KeySet is refused, naming it", KeySet("payments", "", 5), [KeySet("ledger", null, 1)],
-            "spec.uriPathPrefix is \"\" but Vault xks already serves KeySet ledger (prefix /team-a/ledger): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
+            "spec.uriPathPrefix is the root (\"/\" or \"\") but Vault xks already serves KeySet ledger (prefix /team-a/ledger): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
+        { "the root prefix next to an older KeySet is refused like the empty one", KeySet("payments", "/", 5), [KeySet("ledger", "/ledger", 1)],
+            "spec.uriPathPrefix is the root (\"/\" or \"\") but Vault xks already serves KeySet ledger (prefix /ledger): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
         { "a second empty prefix is refused, naming the first", KeySet("payments", "", 5), [KeySet("ledger", "", 1)],
-            "spec.uriPathPrefix is \"\" but Vault xks already serves KeySet ledger (prefix \"\"): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
+            "spec.uriPathPrefix is the root (\"/\" or \"\") but Vault xks already serves KeySet ledger (prefix /, none): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
         { "a KeySet next to an older empty prefix is refused, naming it", KeySet("payments", "/payments", 5), [KeySet("ledger", "", 1)],
             "Vault xks serves KeySet ledger with the empty uriPathPrefix, which it can share with no other KeySet — give ledger a prefix, or use another Vault" },
         { "the older KeySet keeps serving when a newer one clashes", KeySet("ledger", "", 1), [KeySet("payments", "/payments", 5)], null },
         { "the same creation time: the name decides", KeySet("b", "", 1), [KeySet("a", "/a", 1)],
-            "spec.uriPathPrefix is \"\" but Vault xks already serves KeySet a (prefix /a): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
+            "spec.uriPathPrefix is the root (\"/\" or \"\") but Vault xks already serves KeySet a (prefix /a): an empty prefix needs a Vault of its own — set a prefix, or move one KeySet to another Vault" },
         { "a KeySet of another Vault does not count", KeySet("payments", "", 5), [KeySet("ledger", null, 1, vault: "other")], null },
         { "distinct prefixes share a Vault", KeySet("payments", "/payments", 5), [KeySet("ledger", "/ledger", 1)], null },
         { "the same prefix twice is refused, naming the first", KeySet("payments", "/shared", 5), [KeySet("ledger", "/shared", 1)],

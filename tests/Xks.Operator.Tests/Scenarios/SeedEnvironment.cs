@@ -129,8 +129,15 @@ internal sealed class SeedEnvironment : IAsyncDisposable
 
     public string OperatorAccessKeyId { get; }
 
-    /// <summary>The emulator's ARN of the operator's IAM user (the caller of every call the operator makes).</summary>
+    /// <summary>The role the CspAccount assumes (the identity behind every KMS call the operator makes), held to config/iam.</summary>
     public string OperatorArn { get; private init; } = "";
+
+    /// <summary>Whether the operator made <paramref name="call"/>: a session of <see cref="OperatorArn"/>.</summary>
+    public bool ByOperator(EmulatorCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        return call.Caller?.Contains($":assumed-role/{OperatorArn[(OperatorArn.LastIndexOf('/') + 1)..]}/", StringComparison.Ordinal) == true;
+    }
 
     public string OperatorSecretAccessKey { get; }
 
@@ -163,7 +170,7 @@ internal sealed class SeedEnvironment : IAsyncDisposable
         options.Credentials[applicationCredential.Item1] = applicationCredential.Item2;
         options.Credentials[adminCredential.Item1] = adminCredential.Item2;
         OperatorIdentityPolicy.Apply(options, operatorCredential.Item1); // the operator may do what config/iam allows, nothing more
-        var operatorArn = OperatorIdentityPolicy.UserArn(options, operatorCredential.Item1);
+        var operatorArn = OperatorIdentityPolicy.RoleArn(options);
         string? pin = null;
         if (hsm is not null)
         {

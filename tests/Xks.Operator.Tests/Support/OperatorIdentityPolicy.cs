@@ -25,20 +25,29 @@ internal static class OperatorIdentityPolicy
         return $"arn:aws:iam::{options.AccountId}:user/{accessKeyId}";
     }
 
+    /// <summary>The role the CspAccount sample assumes (config/samples): the operator's principal for every KMS call in the seed.</summary>
+    public static string RoleArn(KmsEmulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return $"arn:aws:iam::{options.AccountId}:role/xks-operator";
+    }
+
     /// <summary>
-    /// Makes <paramref name="accessKeyId"/> an operator principal restricted to the shipped policies: the KMS one, and
-    /// the access-key rotation one (both attached to the IAM user, as docs/eks.md says).
+    /// Holds the operator to the shipped policies: the sample's role (<see cref="RoleArn"/>) to the KMS one, and the IAM
+    /// user behind <paramref name="accessKeyId"/> (the CspAccount's Secret) to the KMS one plus the access-key rotation
+    /// one, both attached to the user as docs/eks.md says.
     /// </summary>
     public static void Apply(KmsEmulatorOptions options, string accessKeyId)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var policy = JsonNode.Parse(Json)!;
+        var user = JsonNode.Parse(Json)!;
         foreach (var statement in Statements(JsonNode.Parse(AccessKeyRotationJson)!))
         {
-            Statements(policy).Add(statement!.DeepClone());
+            Statements(user).Add(statement!.DeepClone());
         }
 
-        options.IdentityPolicies[UserArn(options, accessKeyId)] = policy.ToJsonString();
+        options.IdentityPolicies[UserArn(options, accessKeyId)] = user.ToJsonString();
+        options.IdentityPolicies[RoleArn(options)] = Json;
     }
 
     /// <summary>Every action <paramref name="json"/> allows, with its statement and the policy without that one action (a statement left with none goes).</summary>
