@@ -233,14 +233,7 @@ public sealed class KmsEmulator : IAsyncDisposable
         }
         catch (AuthFailure failure)
         {
-            var (code, status) = failure.Kind switch
-            {
-                AuthFailureKind.MissingAuthentication => ("MissingAuthenticationToken", 403),
-                AuthFailureKind.IncompleteSignature => ("IncompleteSignature", 403),
-                AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => ("InvalidClientTokenId", 403),
-                AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
-                _ => ("SignatureDoesNotMatch", 403),
-            };
+            var (code, status) = QueryProtocolError(failure);
             return (Response.Sts(status, code, failure.Message, requestId), null);
         }
         catch (StsException error)
@@ -253,6 +246,16 @@ public sealed class KmsEmulator : IAsyncDisposable
             return (Response.Sts(500, "InternalFailure", "The request processing has failed because of an unknown error.", requestId), caller);
         }
     }
+
+    /// <summary>A signature failure as the query-protocol services (STS, IAM) answer it: error code and HTTP status.</summary>
+    private static (string Code, int Status) QueryProtocolError(AuthFailure failure) => failure.Kind switch
+    {
+        AuthFailureKind.MissingAuthentication => ("MissingAuthenticationToken", 403),
+        AuthFailureKind.IncompleteSignature => ("IncompleteSignature", 403),
+        AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => ("InvalidClientTokenId", 403),
+        AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
+        _ => ("SignatureDoesNotMatch", 403),
+    };
 
     private (Response Response, Caller? Caller) HandleIam(HttpRequest request, byte[] body, Dictionary<string, string> form, string action, string requestId)
     {
@@ -280,14 +283,7 @@ public sealed class KmsEmulator : IAsyncDisposable
         }
         catch (AuthFailure failure)
         {
-            var (code, status) = failure.Kind switch
-            {
-                AuthFailureKind.MissingAuthentication => ("MissingAuthenticationToken", 403),
-                AuthFailureKind.IncompleteSignature => ("IncompleteSignature", 403),
-                AuthFailureKind.UnknownAccessKey or AuthFailureKind.InvalidSessionToken => ("InvalidClientTokenId", 403),
-                AuthFailureKind.ExpiredToken => ("ExpiredToken", 400),
-                _ => ("SignatureDoesNotMatch", 403),
-            };
+            var (code, status) = QueryProtocolError(failure);
             return (Response.Iam(status, code, failure.Message, requestId), null);
         }
         catch (IamException error)
