@@ -57,7 +57,7 @@ public sealed partial class AwsClients : IDisposable
     public AwsClients(InformerFactory informers, ControllerRuntimeMetrics metrics, OperatorOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
         : this(
             (ns, name, ct) => (informers ?? throw new ArgumentNullException(nameof(informers))).Client.ReadSecretOrNullAsync(ns, name, ct),
-            new AwsClientOptions { Identity = (options ?? throw new ArgumentNullException(nameof(options))).AwsIdentity() },
+            new AwsClientOptions { Identity = (options ?? throw new ArgumentNullException(nameof(options))).AwsIdentity(), AccessKeySettle = options.AccessKeySettle },
             new AwsMetrics((metrics ?? throw new ArgumentNullException(nameof(metrics))).Registry),
             timeProvider,
             loggerFactory,

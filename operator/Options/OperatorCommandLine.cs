@@ -41,6 +41,8 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
           --aws-resync-period DURATION      re-read KMS keys and key stores this often to find drift (default 3h)
           --credential-grace-period DURATION
                                             keep accepting a rotated-out SigV4 credential this long (default 2m)
+          --access-key-settle DURATION      IAM access-key rotation: keep the replaced key active this long after the
+                                            Secret holds the new one, before deactivating it (default 3m)
           --ambient-credentials-namespace NS
                                             CspAccounts in NS may use the operator's own AWS identity
                                             (credentials.source Default without assumeRole); repeatable (default: none)
@@ -215,6 +217,17 @@ public sealed record OperatorCommandLine(OperatorCommand Command, OperatorOption
                     else
                     {
                         problems.Add($"--credential-grace-period: '{value}' is not a duration (e.g. 0s, 30s, 2m)");
+                    }
+
+                    break;
+                case "--access-key-settle":
+                    if (TryParseDuration(value, out var settle) && settle >= TimeSpan.Zero)
+                    {
+                        options.AccessKeySettle = settle;
+                    }
+                    else
+                    {
+                        problems.Add($"--access-key-settle: '{value}' is not a duration (e.g. 0s, 30s, 3m)");
                     }
 
                     break;

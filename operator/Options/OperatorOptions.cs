@@ -40,6 +40,12 @@ public sealed class OperatorOptions
     /// <summary>How long the proxy still accepts a KeySet's previous SigV4 credential after KMS switched to the new one.</summary>
     public TimeSpan CredentialGracePeriod { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// IAM access-key rotation: how long the previous key stays active after the Secret holds the new one, so sessions
+    /// still signing with it wind down before it is deactivated.
+    /// </summary>
+    public TimeSpan AccessKeySettle { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>Namespaces whose CspAccounts may use the operator's own AWS identity (credentials.source Default without assumeRole).</summary>
     public List<string> AmbientCredentialsNamespaces { get; } = [];
 

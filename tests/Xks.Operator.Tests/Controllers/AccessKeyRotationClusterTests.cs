@@ -11,9 +11,9 @@ namespace Xks.Operator.Controllers.Tests;
 
 /// <summary>
 /// The CspAccount's IAM access key rotated in a real cluster, asked for with the annotation xks.dev/rotate-access-key:
-/// the aws-credentials Secret gets a new key of the same IAM user (the emulator's IAM), the previous key is on record
-/// as the one replaced, IAM never holds more than two keys, and the KeySet and CloudKey keep working through it
-/// (what was encrypted before still decrypts, new encryptions work).
+/// the aws-credentials Secret gets a new key of the same IAM user (the emulator's IAM), the old key is deactivated and
+/// then deleted (it no longer signs), and the KeySet and CloudKey keep working through it (what was encrypted before
+/// still decrypts, new encryptions work).
 /// </summary>
 [Trait("Category", "Cluster")]
 public sealed class AccessKeyRotationClusterTests() : OperatorClusterTest("iamrot")
@@ -22,12 +22,13 @@ public sealed class AccessKeyRotationClusterTests() : OperatorClusterTest("iamro
     private const string CredentialsSecret = "aws-credentials";
 
     [Fact]
-    public async Task RotateAccessKeyAnnotation_SecretGetsANewKeyAndKeySetsKeepWorking()
+    public async Task RotateAccessKeyAnnotation_SecretGetsANewKey_TheOldIsDeactivatedThenDeleted_AndKeySetsKeepWorking()
     {
-        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync());
+        // The replaced key settles 2 s instead of 3 min and is deleted 2 s after it is deactivated: the whole rotation runs.
+        await using var seed = await SeedEnvironment.StartAsync(Cluster, Ns, () => StartOperatorAsync(extraArguments: "--access-key-settle 2s"));
         var before = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "before the rotation"u8.ToArray(), new Dictionary<string, string>());
 
-        await seed.PatchSpecAsync(Account, new { credentials = new { accessKeyRotation = new { every = "90d", gracePeriod = "1h" } } });
+        await seed.PatchSpecAsync(Account, new { credentials = new { accessKeyRotation = new { every = "90d", gracePeriod = "2s" } } });
         await Eventually.HoldsAsync(async () => await RotationReasonAsync(seed) == Reasons.AccessKeyCurrent, TimeSpan.FromSeconds(60), "AccessKeyRotated True AccessKeyCurrent");
         await seed.AnnotateAsync(Account, AccessKeyRotationStep.RotateAnnotation, "now");
 
@@ -36,21 +37,25 @@ public sealed class AccessKeyRotationClusterTests() : OperatorClusterTest("iamro
             TimeSpan.FromSeconds(90), "the Secret holds a new access key");
         var secret = await seed.TrySecretAsync(CredentialsSecret);
         var (newId, newSecret) = (SecretValue(secret, "accessKeyId")!, SecretValue(secret, "secretAccessKey")!);
-        await Eventually.HoldsAsync(async () => await AccessKeyFieldAsync(seed, "previousId") == seed.OperatorAccessKeyId, TimeSpan.FromSeconds(60), "status.accessKey.previousId is the replaced key");
+        using var http = new HttpClient();
+        var iam = new AwsKeyClients(http, SeedEnvironment.Region, seed.Kms.Url.ToString(), new AwsClientOptions()).Iam(new AwsSecretKeys(newId, newSecret, null));
+        await Eventually.HoldsAsync(
+            async () => await iam.ListAccessKeysAsync(default) is [{ Active: true } only] && only.AccessKeyId == newId,
+            TimeSpan.FromSeconds(60), "IAM holds only the new key: the old one deactivated, then deleted");
+        await Eventually.HoldsAsync(async () => await AccessKeyFieldAsync(seed, "phase") == "Current", TimeSpan.FromSeconds(30), "status.accessKey back to Current");
 
         using var sts = new AmazonSecurityTokenServiceClient(new BasicAWSCredentials(newId, newSecret),
             new AmazonSecurityTokenServiceConfig { ServiceURL = seed.Kms.Url.ToString(), AuthenticationRegion = SeedEnvironment.Region });
-        var identity = await sts.GetCallerIdentityAsync(new GetCallerIdentityRequest());
-        using var http = new HttpClient();
-        var keys = await new AwsKeyClients(http, SeedEnvironment.Region, seed.Kms.Url.ToString(), new AwsClientOptions())
-            .Iam(new AwsSecretKeys(newId, newSecret, null)).ListAccessKeysAsync(default);
-
-        Assert.EndsWith($":user/{seed.OperatorAccessKeyId}", identity.Arn, StringComparison.Ordinal);
-        Assert.InRange(keys.Count, 1, 2);
-        Assert.Contains(keys, k => k.AccessKeyId == newId && k.Active);
+        Assert.EndsWith($":user/{seed.OperatorAccessKeyId}", (await sts.GetCallerIdentityAsync(new GetCallerIdentityRequest())).Arn, StringComparison.Ordinal);
+        using var old = new AmazonSecurityTokenServiceClient(new BasicAWSCredentials(seed.OperatorAccessKeyId, seed.OperatorSecretAccessKey),
+            new AmazonSecurityTokenServiceConfig { ServiceURL = seed.Kms.Url.ToString(), AuthenticationRegion = SeedEnvironment.Region, MaxErrorRetry = 0 });
+        await Assert.ThrowsAnyAsync<AmazonServiceException>(() => old.GetCallerIdentityAsync(new GetCallerIdentityRequest()));
         Assert.Equal(newId, await AccessKeyFieldAsync(seed, "id"));
         Assert.Equal("now", await AccessKeyFieldAsync(seed, "handledRotationRequest"));
-        Assert.Equal(1, seed.Kms.CallCount("CreateAccessKey"));
+        Assert.Equal((1, 1, 1), (seed.Kms.CallCount("CreateAccessKey"), seed.Kms.CallCount("UpdateAccessKey"), seed.Kms.CallCount("DeleteAccessKey")));
+        var reasons = (await seed.Cluster.KubectlAsync($"get events -n {seed.Ns} --field-selector involvedObject.name={SeedEnvironment.CspAccountName} -o jsonpath={{.items[*].reason}}")).StandardOutput.Split(' ');
+        Assert.Contains(Reasons.AccessKeyDeactivated, reasons);
+        Assert.Contains(Reasons.AccessKeyDeleted, reasons);
 
         await seed.WaitReadyAsync(TimeSpan.FromSeconds(60), Account, "keyset/" + SeedEnvironment.KeySetName, "cloudkey/" + SeedEnvironment.CloudKeyName);
         Assert.Equal("before the rotation"u8.ToArray(), await seed.Envelope.DecryptAsync(before));

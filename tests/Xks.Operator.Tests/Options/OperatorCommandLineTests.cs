@@ -25,6 +25,7 @@ public sealed class OperatorCommandLineTests
         [
             "run", "--kubeconfig", "/k", "--namespace", "team-a", "--leader-elect=false", "--leader-election-namespace", "ops",
             "--workers", "4", "--http-address", "127.0.0.1", "--http-port", "9443", "--resync-period", "1h30m", "--proxy-image", "r/p:1",
+            "--access-key-settle", "10s",
         ]);
 
         Assert.Empty(parsed.Problems);
@@ -32,12 +33,13 @@ public sealed class OperatorCommandLineTests
         Assert.Equal(("/k", "team-a", false, "ops", 4, "127.0.0.1", 9443), (o.Kubeconfig, o.Namespace, o.LeaderElect, o.LeaderElectionNamespace, o.Workers, o.HttpAddress, o.HttpPort));
         Assert.Equal(TimeSpan.FromMinutes(90), o.ResyncPeriod);
         Assert.Equal("r/p:1", o.ProxyImage);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.AccessKeySettle);
     }
 
     [Fact]
     public void Parse_SeveralBadOptions_ListsEveryProblem()
     {
-        var parsed = OperatorCommandLine.Parse(["run", "--workers", "0", "--http-port", "70000", "--leader-elect", "maybe", "--resync-period", "5s", "--colour", "red", "--namespace"]);
+        var parsed = OperatorCommandLine.Parse(["run", "--workers", "0", "--http-port", "70000", "--leader-elect", "maybe", "--resync-period", "5s", "--access-key-settle", "soon", "--colour", "red", "--namespace"]);
 
         Assert.Collection(
             parsed.Problems,
@@ -45,6 +47,7 @@ public sealed class OperatorCommandLineTests
             p => Assert.StartsWith("--http-port: '70000'", p, StringComparison.Ordinal),
             p => Assert.StartsWith("--leader-elect: 'maybe'", p, StringComparison.Ordinal),
             p => Assert.StartsWith("--resync-period: '5s'", p, StringComparison.Ordinal),
+            p => Assert.StartsWith("--access-key-settle: 'soon'", p, StringComparison.Ordinal),
             p => Assert.Equal("unknown option '--colour'", p),
             p => Assert.Equal("--namespace: a value is required", p));
     }
