@@ -367,12 +367,7 @@ internal sealed partial class VaultController(
         }
         catch (HsmException ex)
         {
-            var message = ex.Reason == HsmException.HsmUnavailable
-                ? $"the operator cannot use the HSM, so no key version can be generated: {ex.Message}"
-                : ex.Message;
-            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
-            Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
-            return (ex.Reason, message);
+            return HsmUnavailable(vault, status, ex, "generated");
         }
     }
 
@@ -399,13 +394,19 @@ internal sealed partial class VaultController(
         }
         catch (HsmException ex)
         {
-            var message = ex.Reason == HsmException.HsmUnavailable
-                ? $"the operator cannot use the HSM, so no key version can be sealed: {ex.Message}"
-                : ex.Message;
-            ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
-            Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
-            return (ex.Reason, message);
+            return HsmUnavailable(vault, status, ex, "sealed");
         }
+    }
+
+    /// <summary>HsmAvailable=False from <paramref name="ex"/> (logged); the Ready reason and message it gives.</summary>
+    private (string Reason, string Message) HsmUnavailable(V1Alpha1Vault vault, V1Alpha1VaultStatus status, HsmException ex, string what)
+    {
+        var message = ex.Reason == HsmException.HsmUnavailable
+            ? $"the operator cannot use the HSM, so no key version can be {what}: {ex.Message}"
+            : ex.Message;
+        ready.Set(vault, status, ConditionTypes.HsmAvailable, ConditionStatus.False, ex.Reason, message);
+        Log.HsmUnavailable(logger, vault.Metadata.NamespaceProperty, vault.Metadata.Name, ex.Reason, ex.Message);
+        return (ex.Reason, message);
     }
 
     private async Task ApplyChildAsync(V1Alpha1Vault vault, IKubernetesObject<V1ObjectMeta> child, CancellationToken cancellationToken)
