@@ -97,15 +97,16 @@ public sealed class BackupRestoreClusterTests(ITestOutputHelper output) : Operat
             var list = await Client.CustomObjects.ListNamespacedCustomObjectAsync("xks.dev", "v1alpha1", Ns, plural);
             foreach (var name in KubernetesJson.Deserialize<V1Alpha1ObjectList>(KubernetesJson.Serialize(list)).Items.Select(i => i.Metadata.Name))
             {
-                await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", Ns, plural, name);
-                await Client.CustomObjects.DeleteNamespacedCustomObjectAsync("xks.dev", "v1alpha1", Ns, plural, name);
+                await TryAsync(() => Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), "xks.dev", "v1alpha1", Ns, plural, name));
+                await TryAsync(() => Client.CustomObjects.DeleteNamespacedCustomObjectAsync("xks.dev", "v1alpha1", Ns, plural, name));
             }
         }
 
         foreach (var secret in (await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items.Where(s => s.Type != "kubernetes.io/service-account-token"))
         {
-            await Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), secret.Metadata.Name, Ns);
-            await Client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, Ns);
+            // The garbage collector may delete a Secret owned by a resource deleted above between the list and here.
+            await TryAsync(() => Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new { metadata = new { finalizers = Array.Empty<string>() } }, V1Patch.PatchType.MergePatch), secret.Metadata.Name, Ns));
+            await TryAsync(() => Client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, Ns));
         }
 
         await Eventually.HoldsAsync(async () => (await Client.CoreV1.ListNamespacedSecretAsync(Ns)).Items.All(s => s.Type == "kubernetes.io/service-account-token"), TimeSpan.FromSeconds(30), "every Secret gone");
