@@ -27,7 +27,7 @@ internal static class BackupCommand
         catch (Exception ex) when (ex is BackupException or BundleException or IOException or UnauthorizedAccessException or ArgumentException or k8s.Autorest.HttpOperationException)
         {
             // The API server's status message only (never its whole body, nor Secret data): the reconcilers' own wording.
-            var message = ex is k8s.Autorest.HttpOperationException ? "the API server answered " + Controllers.VaultController.Describe(ex) : ex.Message;
+            var message = ex is k8s.Autorest.HttpOperationException ? "the API server answered " + Controllers.ApiErrors.Describe(ex) : ex.Message;
             await error.WriteLineAsync($"xks-operator {args[0]}: {message}").ConfigureAwait(false);
             return 1;
         }

@@ -82,7 +82,7 @@ internal sealed partial class ReadyReporter(CustomResourceWriter writer, EventRe
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.StatusWriteFailed(logger, resource.Kind, resource.Metadata.NamespaceProperty, resource.Metadata.Name, VaultController.Describe(ex));
+            Log.StatusWriteFailed(logger, resource.Kind, resource.Metadata.NamespaceProperty, resource.Metadata.Name, ApiErrors.Describe(ex));
         }
     }
 

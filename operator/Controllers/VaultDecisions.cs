@@ -113,6 +113,47 @@ public static class VaultDecisions
     private static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(e => b!.TryGetValue(e.Key, out var v) && (v ?? []).AsSpan().SequenceEqual(e.Value ?? [])));
 
+    /// <summary>How soon a Vault that is not Ready looks again without a change to wake it.</summary>
+    public static readonly TimeSpan NotReadyRecheck = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The Vault's Ready condition, the first that applies: its key custody's problem (master key, HSM, root key); the
+    /// proxy not available; the certificate not ready (its reason); else Available, naming the endpoint.
+    /// </summary>
+    /// <param name="custodyProblem">The key custody's Ready reason and message, or null when custody is fine.</param>
+    /// <param name="proxyAvailable">The ProxyAvailable condition as just set.</param>
+    /// <param name="certificateReady">The CertificateReady condition as just set.</param>
+    /// <param name="endpoint">status.endpoint.</param>
+    /// <param name="available">The Deployment's available replicas.</param>
+    public static ConditionVerdict Ready((string Reason, string Message)? custodyProblem, V1Alpha1Condition? proxyAvailable, V1Alpha1Condition? certificateReady, string endpoint, int available) =>
+        custodyProblem is { } custody ? new(ConditionStatus.False, custody.Reason, custody.Message)
+        : proxyAvailable is { Status: not ConditionStatus.True } proxy ? new(ConditionStatus.False, Reasons.ProxyUnavailable, proxy.Message ?? "")
+        : certificateReady is { Status: not ConditionStatus.True } certificate ? new(ConditionStatus.False, certificate.Reason, certificate.Message ?? "")
+        : new(ConditionStatus.True, Reasons.Available, $"the proxy serves {endpoint} with {available} replicas");
+
+    /// <summary>
+    /// When the Vault looks again without a change to wake it, or null: the soonest of <see cref="NotReadyRecheck"/>
+    /// while not Ready, a root-key rotation's next step (at least a second away), and the certificate's clock
+    /// (<see cref="CertificateRecheck"/>).
+    /// </summary>
+    public static TimeSpan? Recheck(bool isReady, TimeSpan? rootKeyStep, TimeSpan? certificateDue)
+    {
+        TimeSpan? recheck = isReady ? null : NotReadyRecheck;
+        if (rootKeyStep is { } rootKey)
+        {
+            var due = rootKey < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : rootKey;
+            recheck = recheck is { } other && other < due ? other : due;
+        }
+
+        if (certificateDue is { } certificate)
+        {
+            var due = CertificateRecheck(certificate);
+            recheck = recheck is { } other && other < due ? other : due;
+        }
+
+        return recheck;
+    }
+
     /// <summary>The longest the Vault waits to look at a certificate again for the clock's sake (timers cap far below the 30-day warning).</summary>
     public static readonly TimeSpan MaxCertificateRecheck = TimeSpan.FromHours(12);
 

@@ -33,7 +33,7 @@ internal static class ShamirCommand
         }
         catch (Exception ex) when (ex is ShamirInitException or IOException or UnauthorizedAccessException or HttpOperationException)
         {
-            var message = ex is HttpOperationException ? "the API server answered " + Controllers.VaultController.Describe(ex) : ex.Message;
+            var message = ex is HttpOperationException ? "the API server answered " + Controllers.ApiErrors.Describe(ex) : ex.Message;
             await error.WriteLineAsync($"xks-operator shamir {(line.Verb == ShamirVerb.Init ? "init" : "rotate-root")}: {message}").ConfigureAwait(false);
             return 1;
         }

@@ -3,7 +3,7 @@ using k8s.Autorest;
 
 namespace Xks.Operator.Controllers.Tests;
 
-public sealed class VaultControllerDescribeTests
+public sealed class ApiErrorsTests
 {
     [Fact]
     public void Describe_ApiServerRefusal_GivesStatusCodeAndTheServersMessage()
@@ -17,7 +17,7 @@ public sealed class VaultControllerDescribeTests
 
         Assert.Equal(
             "403 Forbidden: deployments.apps is forbidden: User \"system:serviceaccount:ops:xks\" cannot create resource \"deployments\"",
-            VaultController.Describe(refusal));
+            ApiErrors.Describe(refusal));
     }
 
     [Fact]
@@ -25,14 +25,14 @@ public sealed class VaultControllerDescribeTests
     {
         var refusal = new HttpOperationException("boom") { Response = new HttpResponseMessageWrapper(new HttpResponseMessage(HttpStatusCode.BadGateway), "<html>") };
 
-        Assert.Equal("502 BadGateway", VaultController.Describe(refusal));
+        Assert.Equal("502 BadGateway", ApiErrors.Describe(refusal));
     }
 
     [Fact]
     public void Describe_ChildConflict_IsItsOwnMessage() =>
-        Assert.Equal("Deployment x already exists", VaultController.Describe(new ChildConflictException("Deployment x already exists")));
+        Assert.Equal("Deployment x already exists", ApiErrors.Describe(new ChildConflictException("Deployment x already exists")));
 
     [Fact]
     public void Describe_OtherException_GivesTypeAndMessage() =>
-        Assert.Equal("TimeoutException: the API server did not answer", VaultController.Describe(new TimeoutException("the API server did not answer")));
+        Assert.Equal("TimeoutException: the API server did not answer", ApiErrors.Describe(new TimeoutException("the API server did not answer")));
 }
