@@ -114,7 +114,7 @@ internal sealed partial class CloudKeyController(
     private readonly ResourceInformer<V1Alpha1Vault> _vaults = informers.GetInformer<V1Alpha1Vault>();
     private readonly CspAccountResolver _accounts = new(informers, options);
     private readonly CloudKeyMaterialStep _material = new(client, events, hsm, logger);
-    // A KMS key tagged with the UID of a CloudKey that still exists is that CloudKey's (CloudKeyDecisions.KeyTagOwnership).
+    // A KMS key tagged with the UID of a CloudKey that still exists is that CloudKey's (CloudKeyOwnershipDecisions.KeyTagOwnership).
     private readonly CloudKeyKmsKeyStep _kmsKey = new(writer, events, logger, uid => informers.GetInformer<V1Alpha1CloudKey>().List().Any(k => k.Metadata.Uid == uid));
 
     public async Task<ReconcileResult> ReconcileAsync(V1Alpha1CloudKey key, CancellationToken cancellationToken)
@@ -229,7 +229,7 @@ internal sealed partial class CloudKeyController(
             (metadata, tagProven) = await _kmsKey.FindOrCreateAsync(key, status, storeId, material.KeyId, accountId, session, cancellationToken).ConfigureAwait(false);
         }
 
-        if (metadata is not null && CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, storeId, material.KeyId) is { } notOurs)
+        if (metadata is not null && CloudKeyOwnershipDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, storeId, material.KeyId) is { } notOurs)
         {
             // Nothing is changed on a key that is not provably ours: no policy, no enable/disable, no alias.
             throw new ChildConflictException(notOurs + "; status.keyId names a key this CloudKey does not own (edited by hand?) — clear status.keyId or fix spec.adopt");
@@ -248,7 +248,7 @@ internal sealed partial class CloudKeyController(
         // The material records its KMS key; an expired key is refused by the proxy (the Vault renders it disabled)
         // before KMS hears of it. The mark goes again when the expiration moves later or is removed.
         var marks = KeyMaterialMarks.Of(material.Secret);
-        var expiryPlan = CloudKeyDecisions.PlanExpiry(marks.Expired, expiresAt, now);
+        var expiryPlan = CloudKeyKeyStateDecisions.PlanExpiry(marks.Expired, expiresAt, now);
         var expired = expiryPlan.Expired;
         await _material.MarkAsync(key, marks, marks with { KmsKeyId = metadata.KeyId, KmsKeyArn = metadata.Arn, Expired = expired }, cancellationToken).ConfigureAwait(false);
         if (expiryPlan.Unexpired)
@@ -283,7 +283,7 @@ internal sealed partial class CloudKeyController(
         status.LastAwsCheckTime = Conditions.Truncate(now);
 
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(NextCheck(key, CloudKeyDecisions.EffectiveRotation(key, keySet), material, now, options.AwsResyncPeriod));
+        return ReconcileResult.After(NextCheck(key, CloudKeySettingsDecisions.EffectiveRotation(key, keySet), material, now, options.AwsResyncPeriod));
     }
 
     /// <summary>Ready from the state recorded at the last check (and the material as it is now), written only if changed.</summary>
@@ -294,7 +294,7 @@ internal sealed partial class CloudKeyController(
             null, material.Deferred));
         ready.Set(key, status, ConditionTypes.Ready, verdict.Status, verdict.Reason, verdict.Message);
         await ready.WriteAsync(key, status, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.After(NextCheck(key, CloudKeyDecisions.EffectiveRotation(key, keySet), material, now, CloudKeyDecisions.UntilAwsCheck(checkedAt, now, options.AwsResyncPeriod)));
+        return ReconcileResult.After(NextCheck(key, CloudKeySettingsDecisions.EffectiveRotation(key, keySet), material, now, CloudKeyDecisions.UntilAwsCheck(checkedAt, now, options.AwsResyncPeriod)));
     }
 
     /// <summary>
@@ -324,7 +324,7 @@ internal sealed partial class CloudKeyController(
                 var session = await aws.ForAccountAsync(account, KeySetNames.Region(keySet, account.Spec), cancellationToken).ConfigureAwait(false);
                 var metadata = await CloudKeyKmsKeyStep.DescribeAsync(session, keyId, cancellationToken).ConfigureAwait(false);
                 var xksKeyId = materialSecret is not null && KeyMaterialSecret.TryRead(materialSecret, out var materialKeyId, out _, out _, out _) ? materialKeyId! : CloudKeyNames.XksKeyId(key);
-                var notOurs = metadata is null ? null : CloudKeyDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, keySet.Status?.CustomKeyStoreId ?? "(none)", xksKeyId);
+                var notOurs = metadata is null ? null : CloudKeyOwnershipDecisions.KeyRefusal("KMS key", metadata.KeyId, metadata.CustomKeyStoreId, metadata.XksKeyConfiguration?.Id, keySet.Status?.CustomKeyStoreId ?? "(none)", xksKeyId);
                 if (notOurs is null && metadata is not null && metadata.KeyState != KeyState.PendingDeletion)
                 {
                     try
@@ -412,12 +412,12 @@ internal sealed partial class CloudKeyController(
     internal static List<string> Validate(V1Alpha1CloudKey key)
     {
         var problems = new List<string>();
-        if (CloudKeyDecisions.AliasProblem(key.Spec.Alias, key.Metadata.Name, key.Spec.CreateAlias) is { } alias)
+        if (CloudKeySettingsDecisions.AliasProblem(key.Spec.Alias, key.Metadata.Name, key.Spec.CreateAlias) is { } alias)
         {
             problems.Add(alias);
         }
 
-        problems.AddRange(CloudKeyDecisions.TagProblems(key.Spec.Tags));
+        problems.AddRange(CloudKeySettingsDecisions.TagProblems(key.Spec.Tags));
 
         if (key.Spec.Rotation?.Every is { } every && (!GoDuration.TryParse(every, out var interval) || interval < TimeSpan.FromMinutes(1)))
         {

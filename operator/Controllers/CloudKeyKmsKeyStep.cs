@@ -13,7 +13,7 @@ namespace Xks.Operator.Controllers;
 /// The KMS steps of a CloudKey, each re-checking ownership before it mutates: the key found (status, spec.adopt, alias
 /// plus UID tag, UID tag after XksKeyAlreadyInUse) or created, its enabled state (the HYOK switch, expiration and its
 /// reversal, drift undone), its alias, key policy, description and user tags. What to refuse is decided by
-/// <see cref="CloudKeyDecisions"/>.
+/// <see cref="CloudKeyOwnershipDecisions"/>.
 /// </summary>
 internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecorder events, ILogger logger, Func<string, bool> isLiveCloudKey)
 {
@@ -36,7 +36,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         {
             var adopted = await DescribeAsync(session, adopt, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildConflictException($"spec.adopt.keyId {adopt} does not exist in AWS KMS");
-            if (CloudKeyDecisions.AdoptionRefusal(adopt, adopted.CustomKeyStoreId, adopted.XksKeyConfiguration?.Id, storeId, xksKeyId) is { } refused)
+            if (CloudKeyOwnershipDecisions.AdoptionRefusal(adopt, adopted.CustomKeyStoreId, adopted.XksKeyConfiguration?.Id, storeId, xksKeyId) is { } refused)
             {
                 throw new ChildConflictException(refused);
             }
@@ -140,7 +140,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
     }
 
     /// <summary>
-    /// Reads the key's tags and acts on <see cref="CloudKeyDecisions.KeyTagOwnership"/>: another CloudKey's key is a
+    /// Reads the key's tags and acts on <see cref="CloudKeyOwnershipDecisions.KeyTagOwnership"/>: another CloudKey's key is a
     /// Conflict; an untagged one (or one a deleted CloudKey retained, when adopted) is tagged with this CloudKey's UID.
     /// </summary>
     internal async Task ProveAsync(V1Alpha1CloudKey key, string keyId, AwsSession session, bool adopting, CancellationToken cancellationToken)
@@ -157,7 +157,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
 
         var tags = listed.Tags ?? [];
         var uid = tags.FirstOrDefault(t => t.TagKey == CloudKeyNames.UidTag)?.TagValue;
-        var (verdict, refusal) = CloudKeyDecisions.KeyTagOwnership(keyId, uid, tags.FirstOrDefault(t => t.TagKey == CloudKeyNames.NameTag)?.TagValue, key.Metadata.Uid, adopting, isLiveCloudKey);
+        var (verdict, refusal) = CloudKeyOwnershipDecisions.KeyTagOwnership(keyId, uid, tags.FirstOrDefault(t => t.TagKey == CloudKeyNames.NameTag)?.TagValue, key.Metadata.Uid, adopting, isLiveCloudKey);
         switch (verdict)
         {
             case KeyTagVerdict.Refuse:
@@ -173,12 +173,12 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         }
     }
 
-    /// <summary>Enabled/disabled as the spec and expiration ask (<see cref="CloudKeyDecisions.PlanKeyState"/>); a change made in AWS by hand is reported and undone.</summary>
+    /// <summary>Enabled/disabled as the spec and expiration ask (<see cref="CloudKeyKeyStateDecisions.PlanKeyState"/>); a change made in AWS by hand is reported and undone.</summary>
     public async Task<KeyState> ConvergeStateAsync(V1Alpha1CloudKey key, V1Alpha1CloudKeyStatus status, KeyMetadata metadata, (bool Expired, bool Unexpired) expiry, bool proxyRefuses, List<string> drift, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
         var keyId = metadata.KeyId;
         var (expired, unexpired) = expiry;
-        var plan = CloudKeyDecisions.PlanKeyState(new KeyStateInputs(
+        var plan = CloudKeyKeyStateDecisions.PlanKeyState(new KeyStateInputs(
             metadata.KeyState, status.KeyState, key.Spec.Enabled, expired, key.Spec.Expiration?.Action == V1Alpha1ExpirationAction.ScheduleDeletion, proxyRefuses, unexpired));
         foreach (var action in plan.Actions)
         {
@@ -220,7 +220,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         var desired = CloudKeyNames.AliasName(key);
         var attached = await session.CallAsync("ListAliases", (kms, ct) => kms.ListAliasesAsync(new ListAliasesRequest { KeyId = keyId }, ct), cancellationToken).ConfigureAwait(false);
         var names = (attached.Aliases ?? []).Select(a => a.AliasName).ToHashSet(StringComparer.Ordinal);
-        var (attach, remove) = CloudKeyDecisions.PlanAlias(desired, names, status.Alias);
+        var (attach, remove) = CloudKeySettingsDecisions.PlanAlias(desired, names, status.Alias);
         if (attach is not null || remove is not null)
         {
             await proof.EnsureAsync(cancellationToken).ConfigureAwait(false);
@@ -237,7 +237,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
             {
                 var target = await DescribeAsync(session, attach, cancellationToken).ConfigureAwait(false);
                 var owned = target is not null && await IsOwnedAsync(key, target.KeyId, session, cancellationToken).ConfigureAwait(false);
-                if (CloudKeyDecisions.AliasTakeoverRefusal(attach, target?.KeyId, owned) is { } refused)
+                if (CloudKeyOwnershipDecisions.AliasTakeoverRefusal(attach, target?.KeyId, owned) is { } refused)
                 {
                     throw new ChildConflictException(refused);
                 }
@@ -262,10 +262,10 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         return desired;
     }
 
-    /// <summary>The KMS key's description as the spec asks (<see cref="CloudKeyDecisions.DescriptionUpdate"/>), from the DescribeKey this reconcile already made.</summary>
+    /// <summary>The KMS key's description as the spec asks (<see cref="CloudKeySettingsDecisions.DescriptionUpdate"/>), from the DescribeKey this reconcile already made.</summary>
     public async Task ConvergeDescriptionAsync(V1Alpha1CloudKey key, KeyMetadata metadata, AwsSession session, KmsKeyProof proof, CancellationToken cancellationToken)
     {
-        if (CloudKeyDecisions.DescriptionUpdate(metadata.Description, CloudKeyNames.Description(key)) is not { } description)
+        if (CloudKeySettingsDecisions.DescriptionUpdate(metadata.Description, CloudKeyNames.Description(key)) is not { } description)
         {
             return;
         }
@@ -276,7 +276,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
     }
 
     /// <summary>
-    /// The KMS key's user tags as spec.tags asks (<see cref="CloudKeyDecisions.PlanTags"/>): added or changed, and the ones
+    /// The KMS key's user tags as spec.tags asks (<see cref="CloudKeySettingsDecisions.PlanTags"/>): added or changed, and the ones
     /// this CloudKey applied before (status.tagKeys) removed when the spec drops them. Returns the new status.tagKeys.
     /// No call at all while neither the spec nor the status names a tag.
     /// </summary>
@@ -303,7 +303,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
         }
         while (marker is not null);
 
-        var plan = CloudKeyDecisions.PlanTags(current, desired.AsReadOnly(), [.. applied]);
+        var plan = CloudKeySettingsDecisions.PlanTags(current, desired.AsReadOnly(), [.. applied]);
         if (plan.Refusal is { } refused)
         {
             throw new ChildConflictException(refused);
@@ -360,7 +360,7 @@ internal sealed class CloudKeyKmsKeyStep(CustomResourceWriter writer, EventRecor
 }
 
 /// <summary>
-/// The UID-tag proof of one KMS key for one reconcile (<see cref="CloudKeyDecisions.KeyTagOwnership"/>): the tags are
+/// The UID-tag proof of one KMS key for one reconcile (<see cref="CloudKeyOwnershipDecisions.KeyTagOwnership"/>): the tags are
 /// read only before the first call that changes the key, so a steady key costs no extra read; once proven (or claimed),
 /// the rest of the reconcile acts without reading them again.
 /// </summary>

@@ -56,7 +56,7 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         }
 
         var marks = KeyMaterialMarks.Of(secret);
-        var refusal = CloudKeyDecisions.MaterialRefusal(new KeyMaterialClaim(
+        var refusal = CloudKeyOwnershipDecisions.MaterialRefusal(new KeyMaterialClaim(
             name, materialBackend, backend.Name, vault.Metadata.Name, secret.Metadata.Label(KeySetCredentialSecret.KeySetLabel), keySet.Metadata.Name,
             id, CloudKeyNames.XksKeyId(key), marks.KmsKeyId, key.Spec.Adopt?.KeyId));
         if (refusal is not null)
@@ -74,7 +74,7 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         var requested = request is not null && request != marks.HandledRotationRequest;
         var current = versions.MaxBy(v => v.Version)!;
         // The CloudKey's own rotation, else its KeySet's spec.defaults.rotation.
-        var due = GoDuration.TryParse(CloudKeyDecisions.EffectiveRotation(key, keySet)?.Every, out var every) && now - current.CreatedAt >= every;
+        var due = GoDuration.TryParse(CloudKeySettingsDecisions.EffectiveRotation(key, keySet)?.Every, out var every) && now - current.CreatedAt >= every;
         if (requested || due)
         {
             var next = current.Version + 1;

@@ -37,7 +37,7 @@ public static class CloudKeyNames
 
     /// <summary>
     /// The full alias name: alias/&lt;spec.alias&gt;; alias/&lt;metadata.name&gt; when spec.alias is unset; null when
-    /// spec.alias is "" (no alias). Whether it is a valid alias is <see cref="Controllers.CloudKeyDecisions.AliasProblem"/>'s question.
+    /// spec.alias is "" (no alias). Whether it is a valid alias is <see cref="Controllers.CloudKeySettingsDecisions.AliasProblem"/>'s question.
     /// </summary>
     public static string? AliasName(V1Alpha1CloudKey key)
     {

@@ -40,14 +40,14 @@ public sealed class CloudKeySeedSettingsTests
     [Theory]
     [MemberData(nameof(AliasProblems))]
     public void AliasProblem_SpecAliasAndName_RefusesExactlyTheInvalidAliases(string scenario, string? alias, string name, string? problem) =>
-        Assert.True(problem == CloudKeyDecisions.AliasProblem(alias, name), $"{scenario}: {CloudKeyDecisions.AliasProblem(alias, name)}");
+        Assert.True(problem == CloudKeySettingsDecisions.AliasProblem(alias, name), $"{scenario}: {CloudKeySettingsDecisions.AliasProblem(alias, name)}");
 
     [Theory]
     [InlineData("createAlias false, no alias: none", null, "payments.db", null)]
     [InlineData("createAlias false and an empty alias agree", "", "db", null)]
     [InlineData("createAlias false with an alias contradicts it", "payments/db", "db", "spec.alias 'payments/db' is set but spec.createAlias is false: unset one of them")]
     public void AliasProblem_CreateAliasFalse_RefusesOnlyAnAliasNamedToo(string scenario, string? alias, string name, string? problem) =>
-        Assert.True(problem == CloudKeyDecisions.AliasProblem(alias, name, createAlias: false), $"{scenario}: {CloudKeyDecisions.AliasProblem(alias, name, createAlias: false)}");
+        Assert.True(problem == CloudKeySettingsDecisions.AliasProblem(alias, name, createAlias: false), $"{scenario}: {CloudKeySettingsDecisions.AliasProblem(alias, name, createAlias: false)}");
 
     [Fact]
     public void AliasName_CreateAliasFalse_IsNoneWhateverTheName()
@@ -64,9 +64,25 @@ public sealed class CloudKeySeedSettingsTests
         // Two CloudKeys named payments-db in two namespaces of one account and region both default to this alias.
         var alias = CloudKeyNames.AliasName(CloudKey("payments-db"))!;
 
-        var refusal = CloudKeyDecisions.AliasTakeoverRefusal(alias, "1234abcd-other", targetCarriesOurUid: false);
+        var refusal = CloudKeyOwnershipDecisions.AliasTakeoverRefusal(alias, "1234abcd-other", targetCarriesOurUid: false);
 
         Assert.StartsWith("alias/payments-db already names KMS key 1234abcd-other, which is not this CloudKey's", refusal, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("alias/a", "", null, "alias/a", null)]
+    [InlineData("alias/a", "alias/a", "alias/a", null, null)]
+    [InlineData("alias/a", "alias/other-team", "alias/a", "alias/a", null)]
+    [InlineData("alias/b", "alias/a", "alias/a", "alias/b", "alias/a")]
+    [InlineData("alias/b", "alias/b,alias/a", "alias/a", null, "alias/a")]
+    [InlineData(null, "alias/a", "alias/a", null, "alias/a")]
+    [InlineData(null, "alias/someone-elses", null, null, null)]
+    [InlineData("alias/b", "", "alias/a", "alias/b", null)]
+    public void PlanAlias_DesiredAttachedRecorded_AttachesTheSpecsAndRemovesOnlyTheOneItRecorded(string? desired, string attached, string? recorded, string? attach, string? remove)
+    {
+        var names = attached.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal((attach, remove), CloudKeySettingsDecisions.PlanAlias(desired, names, recorded));
     }
 
     [Fact]
@@ -91,7 +107,7 @@ public sealed class CloudKeySeedSettingsTests
     [InlineData(null, "new", "new")]
     [InlineData("old", "", "")]
     public void DescriptionUpdate_CurrentAndDesired_UpdatesOnlyWhenTheyDiffer(string? current, string desired, string? update) =>
-        Assert.Equal(update, CloudKeyDecisions.DescriptionUpdate(current, desired));
+        Assert.Equal(update, CloudKeySettingsDecisions.DescriptionUpdate(current, desired));
 
     public static TheoryData<string, string?, string?, string?> Rotations => new()
     {
@@ -112,12 +128,12 @@ public sealed class CloudKeySeedSettingsTests
             Spec = new V1Alpha1KeySetSpec { Defaults = keySetDefault is null ? null : new V1Alpha1KeySetDefaults { Rotation = new V1Alpha1Rotation { Every = keySetDefault } } },
         };
 
-        Assert.True(expected == CloudKeyDecisions.EffectiveRotation(key, keySet)?.Every, scenario);
+        Assert.True(expected == CloudKeySettingsDecisions.EffectiveRotation(key, keySet)?.Every, scenario);
     }
 
     [Fact]
     public void EffectiveRotation_NoKeySet_IsTheCloudKeysOwn() =>
-        Assert.Equal("1h", CloudKeyDecisions.EffectiveRotation(CloudKey(rotation: new V1Alpha1Rotation { Every = "1h" }), null)?.Every);
+        Assert.Equal("1h", CloudKeySettingsDecisions.EffectiveRotation(CloudKey(rotation: new V1Alpha1Rotation { Every = "1h" }), null)?.Every);
 
     private static readonly DateTimeOffset Now = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
 
@@ -136,7 +152,7 @@ public sealed class CloudKeySeedSettingsTests
     [MemberData(nameof(Expiries))]
     public void PlanExpiry_MarkAndExpiration_SetsOrClearsTheMark(string scenario, bool marked, DateTimeOffset? expiresAt, bool expired, bool unexpired)
     {
-        var plan = CloudKeyDecisions.PlanExpiry(marked, expiresAt, Now);
+        var plan = CloudKeyKeyStateDecisions.PlanExpiry(marked, expiresAt, Now);
 
         Assert.True((expired, unexpired) == plan, $"{scenario}: {plan}");
     }
@@ -161,7 +177,7 @@ public sealed class CloudKeySeedSettingsTests
     [MemberData(nameof(TagProblemCases))]
     public void TagProblems_SpecTags_NameEveryProblemPrecisely(string scenario, Dictionary<string, string>? tags, string[] problems)
     {
-        var found = CloudKeyDecisions.TagProblems(tags);
+        var found = CloudKeySettingsDecisions.TagProblems(tags);
 
         Assert.True(problems.SequenceEqual(found), $"{scenario}: {string.Join(" | ", found)}");
     }
@@ -171,9 +187,9 @@ public sealed class CloudKeySeedSettingsTests
     {
         var tags = Enumerable.Range(0, 48).ToDictionary(i => $"t{i}", i => "v");
 
-        Assert.Equal(["spec.tags has 48 tags; at most 47 (AWS allows 50 per KMS key, the operator sets 3 of its own)"], CloudKeyDecisions.TagProblems(tags));
+        Assert.Equal(["spec.tags has 48 tags; at most 47 (AWS allows 50 per KMS key, the operator sets 3 of its own)"], CloudKeySettingsDecisions.TagProblems(tags));
         tags.Remove("t0");
-        Assert.Empty(CloudKeyDecisions.TagProblems(tags));
+        Assert.Empty(CloudKeySettingsDecisions.TagProblems(tags));
     }
 
     private static readonly Dictionary<string, string> OperatorTags = new()
@@ -213,7 +229,7 @@ public sealed class CloudKeySeedSettingsTests
     [MemberData(nameof(TagPlans))]
     public void PlanTags_CurrentDesiredApplied_TagsTheDifferenceAndUntagsOnlyWhatItApplied(string scenario, Dictionary<string, string> current, Dictionary<string, string> desired, string[] applied, string[] tag, string[] untag)
     {
-        var plan = CloudKeyDecisions.PlanTags(current, desired, applied);
+        var plan = CloudKeySettingsDecisions.PlanTags(current, desired, applied);
 
         Assert.Null(plan.Refusal);
         Assert.True(tag.SequenceEqual(plan.Tag.Select(t => $"{t.Key}={t.Value}")), $"{scenario}: tag {string.Join(", ", plan.Tag)}");
@@ -226,7 +242,7 @@ public sealed class CloudKeySeedSettingsTests
         var current = Current([.. Enumerable.Range(0, 45).Select(i => ($"hand{i}", "x"))]);
         var desired = new Dictionary<string, string> { ["a"] = "1", ["b"] = "2", ["c"] = "3" };
 
-        var plan = CloudKeyDecisions.PlanTags(current, desired, []);
+        var plan = CloudKeySettingsDecisions.PlanTags(current, desired, []);
 
         Assert.Equal("spec.tags would leave the KMS key with 51 tags, AWS allows 50 (45 of them were added in AWS by hand and are left alone); remove some", plan.Refusal);
         Assert.Empty(plan.Tag);
@@ -237,7 +253,7 @@ public sealed class CloudKeySeedSettingsTests
     public void PlanTags_ExactlyFifty_IsAllowed()
     {
         var current = Current([.. Enumerable.Range(0, 45).Select(i => ($"hand{i}", "x"))]);
-        var plan = CloudKeyDecisions.PlanTags(current, new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }, []);
+        var plan = CloudKeySettingsDecisions.PlanTags(current, new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }, []);
 
         Assert.Null(plan.Refusal);
         Assert.Equal(2, plan.Tag.Count);

@@ -3,7 +3,7 @@ using Amazon.KeyManagementService;
 namespace Xks.Operator.Controllers.Tests;
 
 /// <summary>The KMS key's state as the spec, the expiration, the proxy and a hand in AWS leave it: every call, in order.</summary>
-public class CloudKeyKeyStatePlanTests
+public class CloudKeyKeyStateDecisionsTests
 {
     private static KeyStateInputs Inputs(KeyState state, string? recorded = "Enabled", bool enabled = true, bool expired = false, bool scheduleOnExpiry = false, bool proxyRefuses = false, bool unexpired = false) =>
         new(state, recorded, enabled, expired, scheduleOnExpiry, proxyRefuses, unexpired);
@@ -43,7 +43,7 @@ public class CloudKeyKeyStatePlanTests
     [MemberData(nameof(Cases))]
     public void PlanKeyState_Inputs_DecideTheCallsTheResultAndTheDrift(string scenario, KeyStateInputs inputs, KeyStateAction[] actions, string result, string[] drift)
     {
-        var plan = CloudKeyDecisions.PlanKeyState(inputs);
+        var plan = CloudKeyKeyStateDecisions.PlanKeyState(inputs);
 
         Assert.True(actions.SequenceEqual(plan.Actions), $"{scenario}: calls {string.Join(", ", plan.Actions)}");
         Assert.True(result == plan.Result.Value, $"{scenario}: leaves {plan.Result}");
