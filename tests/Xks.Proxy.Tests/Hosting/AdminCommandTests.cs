@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Xks.Proxy.Tests.Support;
 using Xks.Testing;
 
@@ -88,10 +87,7 @@ public sealed class AdminCommandTests : IAsyncLifetime
     [Fact]
     public async Task Unseal_NobodyListening_ExitsOne()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = TestPorts.GetFree();
 
         var result = await RunAsync("", "unseal", "--url", $"http://127.0.0.1:{port}", "--share-file", ShareFile(0));
 
