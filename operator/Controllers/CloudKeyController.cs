@@ -169,7 +169,10 @@ internal sealed partial class CloudKeyController(
         }
 
         status.XksKeyId = material.KeyId;
-        status.CurrentVersion = material.Versions.Max(v => v.Version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var current = material.Versions.MaxBy(v => v.Version)!;
+        status.CurrentVersion = current.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        status.CurrentVersionCreatedTime = Conditions.Truncate(current.CreatedAt);
+        status.NextRotationTime = CloudKeySettingsDecisions.NextRotation(CloudKeySettingsDecisions.EffectiveRotation(key, keySet), current.CreatedAt) is { } nextRotation ? Conditions.Truncate(nextRotation) : null;
 
         // KMS asks the proxy for the key's metadata at CreateKey: the Vault's config must serve it first.
         var served = _operatorSecrets.ServedProxyConfig(vault);
@@ -395,9 +398,9 @@ internal sealed partial class CloudKeyController(
             next = TransientFailure.HsmRetry;
         }
 
-        if (GoDuration.TryParse(rotation?.Every, out var every))
+        if (CloudKeySettingsDecisions.NextRotation(rotation, material.Versions.MaxBy(v => v.Version)!.CreatedAt) is { } nextRotation)
         {
-            var due = material.Versions.Max(v => v.CreatedAt) + every - now;
+            var due = nextRotation - now;
             next = due < next ? due : next;
         }
 

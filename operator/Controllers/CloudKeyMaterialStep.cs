@@ -74,7 +74,7 @@ internal sealed class CloudKeyMaterialStep(IKubernetes client, EventRecorder eve
         var requested = request is not null && request != marks.HandledRotationRequest;
         var current = versions.MaxBy(v => v.Version)!;
         // The CloudKey's own rotation, else its KeySet's spec.defaults.rotation.
-        var due = GoDuration.TryParse(CloudKeySettingsDecisions.EffectiveRotation(key, keySet)?.Every, out var every) && now - current.CreatedAt >= every;
+        var due = CloudKeySettingsDecisions.NextRotation(CloudKeySettingsDecisions.EffectiveRotation(key, keySet), current.CreatedAt) is { } nextRotation && now >= nextRotation;
         if (requested || due)
         {
             var next = current.Version + 1;

@@ -65,6 +65,14 @@ internal static class CloudKeySettingsDecisions
         return cloudKey.Spec.Rotation ?? keySet?.Spec?.Defaults?.Rotation;
     }
 
+    /// <summary>
+    /// When the next key version is due: <paramref name="currentCreatedAt"/> (the current version's) plus the effective
+    /// rotation's interval, or null without a valid schedule. The material step rotates from then on; the reconciler
+    /// looks again then, and status.nextRotationTime shows it.
+    /// </summary>
+    public static DateTimeOffset? NextRotation(V1Alpha1Rotation? rotation, DateTimeOffset currentCreatedAt) =>
+        GoDuration.TryParse(rotation?.Every, out var every) ? currentCreatedAt + every : null;
+
     /// <summary>Most user tags a CloudKey may ask for: AWS allows 50 per key, the operator sets <see cref="Resources.CloudKeyNames.Tags"/> (3).</summary>
     public const int MaxUserTags = 47;
 

@@ -196,4 +196,12 @@ public sealed class V1Alpha1CloudKeyStatus : V1Alpha1Status
     [JsonPropertyName("lastAwsCheckTime")]
     [Description("When the KMS key was last read from AWS and corrected to the spec (state, alias, key policy). Resyncs and watch events in between use this status and make no AWS call; the next check is due --aws-resync-period later, or at once when the spec changes, the key is not Ready or its KeySet changes state.")]
     public DateTime? LastAwsCheckTime { get; set; }
+
+    [JsonPropertyName("currentVersionCreatedTime")]
+    [Description("When the key version new encryptions use (currentVersion) was made.")]
+    public DateTime? CurrentVersionCreatedTime { get; set; }
+
+    [JsonPropertyName("nextRotationTime")]
+    [Description("When the next key version is due: currentVersionCreatedTime plus spec.rotation.every (or the KeySet's spec.defaults.rotation.every). Unset without a rotation schedule. A time in the past means the rotation is overdue (it waits for the HSM: see the Ready condition).")]
+    public DateTime? NextRotationTime { get; set; }
 }

@@ -15,6 +15,8 @@ namespace Xks.Operator.Hosting;
 /// its current status and 0 for the two others of True, False and Unknown (external-secrets'
 /// <c>externalsecret_status_condition</c>, with Unknown added);</item>
 /// <item><c>xks_cloudkey_expiration_timestamp_seconds{namespace,name}</c>: spec.expiration.at;</item>
+/// <item><c>xks_cloudkey_next_rotation_timestamp_seconds{namespace,name}</c>: status.nextRotationTime, when the
+/// CloudKey's key material rotates on a schedule;</item>
 /// <item><c>xks_keyset_credential_next_rotation_timestamp_seconds{namespace,name}</c>: status.lastRotationTime plus
 /// spec.credentialRotation.every, when the KeySet's SigV4 credential rotates on a schedule;</item>
 /// <item><c>xks_keyset_connection_state{namespace,name,state}</c>: 1 for the connection state of the custom key store
@@ -36,6 +38,7 @@ public sealed class ResourceConditionMetrics
 
     private readonly Gauge _condition;
     private readonly Gauge _expiration;
+    private readonly Gauge _nextKeyRotation;
     private readonly Gauge _nextCredentialRotation;
     private readonly Gauge _connectionState;
     private readonly Gauge _certificateExpiration;
@@ -52,6 +55,9 @@ public sealed class ResourceConditionMetrics
             new GaugeConfiguration { LabelNames = ["kind", "namespace", "name", "condition", "status"] });
         _expiration = factory.CreateGauge("xks_cloudkey_expiration_timestamp_seconds",
             "When the CloudKey expires (spec.expiration.at), in seconds since the Unix epoch.",
+            new GaugeConfiguration { LabelNames = ["namespace", "name"] });
+        _nextKeyRotation = factory.CreateGauge("xks_cloudkey_next_rotation_timestamp_seconds",
+            "When the CloudKey's next key version is due (status.nextRotationTime: the current version's creation plus the rotation interval), in seconds since the Unix epoch.",
             new GaugeConfiguration { LabelNames = ["namespace", "name"] });
         _nextCredentialRotation = factory.CreateGauge("xks_keyset_credential_next_rotation_timestamp_seconds",
             "When the KeySet's SigV4 credential is due to rotate (status.lastRotationTime + spec.credentialRotation.every), in seconds since the Unix epoch.",
@@ -122,9 +128,19 @@ public sealed class ResourceConditionMetrics
                     _nextAccessKeyRotation.WithLabels(key.Namespace, key.Name).Set(Seconds(nextRotation));
                     next.NextAccessKeyRotation = true;
                     break;
-                case V1Alpha1CloudKey cloudKey when cloudKey.Spec.Expiration is { } expiration:
-                    _expiration.WithLabels(key.Namespace, key.Name).Set(Seconds(expiration.At));
-                    next.Expiration = true;
+                case V1Alpha1CloudKey cloudKey:
+                    if (cloudKey.Spec.Expiration is { } expiration)
+                    {
+                        _expiration.WithLabels(key.Namespace, key.Name).Set(Seconds(expiration.At));
+                        next.Expiration = true;
+                    }
+
+                    if (cloudKey.Status?.NextRotationTime is { } nextRotation)
+                    {
+                        _nextKeyRotation.WithLabels(key.Namespace, key.Name).Set(Seconds(nextRotation));
+                        next.NextKeyRotation = true;
+                    }
+
                     break;
                 case V1Alpha1KeySet keySet:
                     if (keySet.Status?.LastRotationTime is { } last && GoDuration.TryParse(keySet.Spec.CredentialRotation?.Every, out var every))
@@ -196,6 +212,11 @@ public sealed class ResourceConditionMetrics
             _expiration.RemoveLabelled(key.Namespace, key.Name);
         }
 
+        if (before.NextKeyRotation && !after.NextKeyRotation)
+        {
+            _nextKeyRotation.RemoveLabelled(key.Namespace, key.Name);
+        }
+
         if (before.NextCredentialRotation && !after.NextCredentialRotation)
         {
             _nextCredentialRotation.RemoveLabelled(key.Namespace, key.Name);
@@ -248,6 +269,8 @@ public sealed class ResourceConditionMetrics
         public HashSet<(string Type, string Status)> OddStatuses { get; } = [];
 
         public bool Expiration { get; set; }
+
+        public bool NextKeyRotation { get; set; }
 
         public bool NextCredentialRotation { get; set; }
 

@@ -206,6 +206,9 @@ public sealed class ExportedMetrics : IAsyncLifetime
         var key = new V1Alpha1CloudKey { Metadata = Meta("ck") };
         key.Spec.KeySetRef = new V1Alpha1LocalObjectReference { Name = "ks" };
         key.Spec.Expiration = new V1Alpha1KeyExpiration { At = new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc) };
+        key.Spec.Rotation = new V1Alpha1Rotation { Every = "720h" };
+        key.Status.CurrentVersionCreatedTime = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        key.Status.NextRotationTime = new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
         key.Status.Conditions.Add(new V1Alpha1Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.True, Reason = "Ready" });
         return key;
     }

@@ -126,6 +126,7 @@ public sealed partial class MonitoringTests(ExportedMetrics exported) : IClassFi
         Assert.Equal(1, scrape.Sample("xks_keyset_connection_state{namespace=\"team-a\",name=\"ks\",state=\"CONNECTED\"}"));
         Assert.Equal(new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), scrape.Sample("xks_keyset_credential_next_rotation_timestamp_seconds{namespace=\"team-a\",name=\"ks\"}"));
         Assert.Equal(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), scrape.Sample("xks_cloudkey_expiration_timestamp_seconds{namespace=\"team-a\",name=\"ck\"}"));
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), scrape.Sample("xks_cloudkey_next_rotation_timestamp_seconds{namespace=\"team-a\",name=\"ck\"}"));
         Assert.Equal("gauge", scrape.Families["xks_operator_leader"]);
     }
 

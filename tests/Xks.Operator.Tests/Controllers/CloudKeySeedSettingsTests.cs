@@ -137,6 +137,23 @@ public sealed class CloudKeySeedSettingsTests
 
     private static readonly DateTimeOffset Now = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
 
+    public static TheoryData<string, string?, int?> NextRotations => new()
+    {
+        { "every 720h: 30 days after the current version", "720h", 30 * 86_400 },
+        { "every 90m", "90m", 5_400 },
+        { "no schedule: none", null, null },
+        { "an unparsable interval (refused by validation): none", "monthly", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(NextRotations))]
+    public void NextRotation_CurrentVersionPlusEvery(string scenario, string? every, int? afterSeconds)
+    {
+        var next = CloudKeySettingsDecisions.NextRotation(every is null ? null : new V1Alpha1Rotation { Every = every }, Now);
+
+        Assert.True((afterSeconds is { } s ? Now.AddSeconds(s) : (DateTimeOffset?)null) == next, $"{scenario}: got {next}");
+    }
+
     public static TheoryData<string, bool, DateTimeOffset?, bool, bool> Expiries => new()
     {
         { "not marked, not expiring: nothing", false, null, false, false },

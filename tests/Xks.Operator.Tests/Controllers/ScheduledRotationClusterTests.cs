@@ -20,6 +20,7 @@ public sealed class ScheduledRotationClusterTests() : OperatorClusterTest("sched
         var before = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "before the rotation"u8.ToArray(), new Dictionary<string, string>());
         var accessKeyId = AccessKeyId(await seed.TrySecretAsync(SeedEnvironment.CredentialSecretName));
         var version = await seed.StatusFieldAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "currentVersion");
+        Assert.Null(await seed.StatusFieldAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "nextRotationTime"));
 
         await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { credentialRotation = new { every = "1m" } });
         await seed.PatchSpecAsync("cloudkey/" + SeedEnvironment.CloudKeyName, new { rotation = new { every = "1m" } });
@@ -30,10 +31,18 @@ public sealed class ScheduledRotationClusterTests() : OperatorClusterTest("sched
             TimeSpan.FromSeconds(240), "the credential and the key version rotated by schedule");
 
         await seed.WaitReadyAsync(TimeSpan.FromSeconds(60), "keyset/" + SeedEnvironment.KeySetName, "cloudkey/" + SeedEnvironment.CloudKeyName);
+        // status says when the version was made and when the next one is due (what the rotation metric and alert read).
+        var status = (await seed.GetAsync("cloudkey/" + SeedEnvironment.CloudKeyName))["status"];
+        var created = Time(status?["currentVersionCreatedTime"]?.ToString());
+        Assert.Equal(created + TimeSpan.FromMinutes(1), Time(status?["nextRotationTime"]?.ToString()));
+        Assert.InRange(created, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5));
         Assert.Equal("before the rotation"u8.ToArray(), await seed.Envelope.DecryptAsync(before));
         var after = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "after the rotation"u8.ToArray(), new Dictionary<string, string>());
         Assert.Equal("after the rotation"u8.ToArray(), await seed.Envelope.DecryptAsync(after));
     }
+
+    private static DateTimeOffset Time(string? value) =>
+        DateTimeOffset.Parse(value ?? throw new Xunit.Sdk.XunitException("the status field is not set"), System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? AccessKeyId(k8s.Models.V1Secret? secret) =>
         secret?.Data is { } data && data.TryGetValue("accessKeyId", out var bytes) ? Encoding.UTF8.GetString(bytes) : null;

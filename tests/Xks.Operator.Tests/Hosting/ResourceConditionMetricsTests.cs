@@ -92,6 +92,27 @@ public sealed class ResourceConditionMetricsTests
         Assert.Null((await PrometheusText.ScrapeAsync(_registry)).Sample(series));
     }
 
+    [Fact]
+    public async Task Observe_CloudKeyNextRotation_IsStatusNextRotationTimeAndGoesWhenUnset()
+    {
+        var next = new DateTime(2027, 2, 1, 6, 30, 0, DateTimeKind.Utc);
+        var key = CloudKey("ns", "k", ConditionStatus.True);
+        key.Spec.Expiration = new V1Alpha1KeyExpiration { At = new DateTime(2030, 6, 1, 12, 0, 0, DateTimeKind.Utc) };
+        key.Status.NextRotationTime = next;
+        _metrics.Observe(key);
+
+        var series = "xks_cloudkey_next_rotation_timestamp_seconds{namespace=\"ns\",name=\"k\"}";
+        var scrape = await PrometheusText.ScrapeAsync(_registry);
+        Assert.Equal(new DateTimeOffset(next).ToUnixTimeSeconds(), scrape.Sample(series));
+        Assert.NotNull(scrape.Sample("xks_cloudkey_expiration_timestamp_seconds{namespace=\"ns\",name=\"k\"}"));
+
+        key.Status.NextRotationTime = null;
+        _metrics.Observe(key);
+        scrape = await PrometheusText.ScrapeAsync(_registry);
+        Assert.Null(scrape.Sample(series));
+        Assert.NotNull(scrape.Sample("xks_cloudkey_expiration_timestamp_seconds{namespace=\"ns\",name=\"k\"}"));
+    }
+
     [Theory]
     [InlineData("24h", 86400.0)]
     [InlineData("90m", 5400.0)]
