@@ -1,4 +1,5 @@
 using Xks.Operator.Entities;
+using Xks.Operator.Resources;
 
 namespace Xks.Operator.Controllers;
 

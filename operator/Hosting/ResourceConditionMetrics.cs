@@ -135,9 +135,9 @@ public sealed class ResourceConditionMetrics
                         next.Expiration = true;
                     }
 
-                    if (cloudKey.Status?.NextRotationTime is { } nextRotation)
+                    if (cloudKey.Status?.NextRotationTime is { } nextKeyRotation)
                     {
-                        _nextKeyRotation.WithLabels(key.Namespace, key.Name).Set(Seconds(nextRotation));
+                        _nextKeyRotation.WithLabels(key.Namespace, key.Name).Set(Seconds(nextKeyRotation));
                         next.NextKeyRotation = true;
                     }
 
