@@ -20,7 +20,8 @@ public sealed class ScheduledRotationClusterTests() : OperatorClusterTest("sched
         var before = await seed.Envelope.EncryptAsync(SeedEnvironment.Alias, "before the rotation"u8.ToArray(), new Dictionary<string, string>());
         var accessKeyId = AccessKeyId(await seed.TrySecretAsync(SeedEnvironment.CredentialSecretName));
         var version = await seed.StatusFieldAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "currentVersion");
-        Assert.Null(await seed.StatusFieldAsync("cloudkey/" + SeedEnvironment.CloudKeyName, "nextRotationTime"));
+        var sample = (await seed.GetAsync("cloudkey/" + SeedEnvironment.CloudKeyName))["status"];
+        Assert.Equal(Time(sample?["currentVersionCreatedTime"]?.ToString()) + TimeSpan.FromHours(8760), Time(sample?["nextRotationTime"]?.ToString())); // the sample's rotation.every
 
         await seed.PatchSpecAsync("keyset/" + SeedEnvironment.KeySetName, new { credentialRotation = new { every = "1m" } });
         await seed.PatchSpecAsync("cloudkey/" + SeedEnvironment.CloudKeyName, new { rotation = new { every = "1m" } });
