@@ -386,31 +386,15 @@ internal sealed partial class CloudKeyController(
         return _material.MarkAsync(key, marks, marks with { Released = policy, KmsKeyArn = arn ?? marks.KmsKeyArn, DeletionDate = deletionDate ?? marks.DeletionDate }, cancellationToken);
     }
 
-    /// <summary>
-    /// When to look again: the drift check (a little later, so that 1,000 keys created together spread out), a rotation
-    /// (its own or its KeySet's default) or the expiration if sooner, the HSM retry while a version waits; never under a second.
-    /// </summary>
-    private static TimeSpan NextCheck(V1Alpha1CloudKey key, V1Alpha1Rotation? rotation, CloudKeyMaterial material, DateTimeOffset now, TimeSpan untilAwsCheck)
-    {
-        var next = untilAwsCheck + (untilAwsCheck * 0.1 * Random.Shared.NextDouble());
-        if (material.Deferred is not null && next > TransientFailure.HsmRetry)
-        {
-            next = TransientFailure.HsmRetry;
-        }
-
-        if (CloudKeySettingsDecisions.NextRotation(rotation, material.Versions.MaxBy(v => v.Version)!.CreatedAt) is { } nextRotation)
-        {
-            var due = nextRotation - now;
-            next = due < next ? due : next;
-        }
-
-        if (key.Spec.Expiration is { } expiration && new DateTimeOffset(DateTime.SpecifyKind(expiration.At, DateTimeKind.Utc)) - now is var untilExpiry && untilExpiry > TimeSpan.Zero && untilExpiry < next)
-        {
-            next = untilExpiry;
-        }
-
-        return next < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : next;
-    }
+    /// <summary>When to look again (<see cref="CloudKeyDecisions.NextCheck"/>), from the key, its rotation and material.</summary>
+    private static TimeSpan NextCheck(V1Alpha1CloudKey key, V1Alpha1Rotation? rotation, CloudKeyMaterial material, DateTimeOffset now, TimeSpan untilAwsCheck) =>
+        CloudKeyDecisions.NextCheck(
+            untilAwsCheck,
+            Random.Shared.NextDouble(),
+            material.Deferred is not null,
+            CloudKeySettingsDecisions.NextRotation(rotation, material.Versions.MaxBy(v => v.Version)!.CreatedAt),
+            key.Spec.Expiration is { } expiration ? new DateTimeOffset(DateTime.SpecifyKind(expiration.At, DateTimeKind.Utc)) : null,
+            now);
 
     internal static List<string> Validate(V1Alpha1CloudKey key)
     {

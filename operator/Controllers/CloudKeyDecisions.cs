@@ -124,6 +124,38 @@ internal static class CloudKeyDecisions
     /// </summary>
     public static bool AwaitsProxyRefusal(KeyState state, bool specEnabled, bool expired) =>
         state == KeyState.Enabled && (!specEnabled || expired);
+
+    /// <summary>
+    /// When to look again: the drift check, <paramref name="jitter"/> (0–1) of a tenth later so that 1,000 keys created
+    /// together spread out; the HSM retry while a due version waits for the HSM; the next rotation or the expiration
+    /// if sooner (an expiration already passed does not count); never under a second.
+    /// </summary>
+    /// <param name="untilAwsCheck">Until the next drift check is due.</param>
+    /// <param name="jitter">A random number in [0, 1).</param>
+    /// <param name="versionDeferred">A due key version waits for the HSM.</param>
+    /// <param name="nextRotation">When the next key version is due (<see cref="CloudKeySettingsDecisions.NextRotation"/>).</param>
+    /// <param name="expiresAt">spec.expiration.at.</param>
+    /// <param name="now">The time now.</param>
+    public static TimeSpan NextCheck(TimeSpan untilAwsCheck, double jitter, bool versionDeferred, DateTimeOffset? nextRotation, DateTimeOffset? expiresAt, DateTimeOffset now)
+    {
+        var next = untilAwsCheck + (untilAwsCheck * 0.1 * jitter);
+        if (versionDeferred && next > TransientFailure.HsmRetry)
+        {
+            next = TransientFailure.HsmRetry;
+        }
+
+        if (nextRotation - now is { } untilRotation && untilRotation < next)
+        {
+            next = untilRotation;
+        }
+
+        if (expiresAt - now is { } untilExpiry && untilExpiry > TimeSpan.Zero && untilExpiry < next)
+        {
+            next = untilExpiry;
+        }
+
+        return next < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : next;
+    }
 }
 
 /// <summary>What decides whether a CloudKey reconcile reads its KMS key from AWS (<see cref="CloudKeyDecisions.AwsCheckReason"/>).</summary>

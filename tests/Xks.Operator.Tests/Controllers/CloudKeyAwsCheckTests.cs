@@ -70,6 +70,33 @@ public class CloudKeyAwsCheckTests
     public void UntilAwsCheck_NeverChecked_IsDueNow() =>
         Assert.Equal(TimeSpan.Zero, CloudKeyDecisions.UntilAwsCheck(null, Now, Period));
 
+    public static TheoryData<string, int, double, bool, int?, int?, double> NextChecks() => new()
+    {
+        { "the drift check alone", 10_800, 0.0, false, null, null, 10_800 },
+        { "spread by up to a tenth", 10_800, 0.5, false, null, null, 11_340 },
+        { "a version waiting for the HSM: its retry", 10_800, 0.0, true, null, null, 15 },
+        { "a rotation due sooner", 10_800, 0.0, false, 600, null, 600 },
+        { "a rotation overdue: a second", 10_800, 0.0, false, -600, null, 1 },
+        { "a rotation after the check: the check", 600, 0.0, false, 10_800, null, 600 },
+        { "an expiration sooner", 10_800, 0.0, false, 3_600, 1_200, 1_200 },
+        { "an expiration already passed does not count", 10_800, 0.0, false, null, -60, 10_800 },
+        { "the HSM retry beats a later expiration", 10_800, 0.0, true, null, 60, 15 },
+        { "a check due now: a second", 0, 0.9, false, null, null, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(NextChecks))]
+    public void NextCheck_SoonestOfCheckRetryRotationAndExpiry(string why, int untilCheckSeconds, double jitter, bool deferred, int? rotationInSeconds, int? expiresInSeconds, double expectedSeconds)
+    {
+        var next = CloudKeyDecisions.NextCheck(
+            TimeSpan.FromSeconds(untilCheckSeconds), jitter, deferred,
+            rotationInSeconds is { } r ? Now.AddSeconds(r) : null,
+            expiresInSeconds is { } e ? Now.AddSeconds(e) : null,
+            Now);
+
+        Assert.True(TimeSpan.FromSeconds(expectedSeconds) == next, $"{why}: got {next}");
+    }
+
     [Theory]
     [InlineData("k-1", "alias/a", "alias/a", false, "alias/a")]
     [InlineData("k-1", "alias/a", "alias/a", true, null)]
