@@ -15,6 +15,8 @@ namespace Xks.Operator.Entities;
 [PrinterColumn("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the key is usable")]
 [PrinterColumn("Reason", "string", ".status.conditions[?(@.type==\"Ready\")].reason", 1, Description = "Why the resource is or is not ready")]
 [PrinterColumn("ARN", "string", ".status.arn", 1, Description = "ARN of the KMS key")]
+[PrinterColumn("Version", "string", ".status.currentVersion", 1, Description = "Key version new encryptions use")]
+[PrinterColumn("Next Rotation", "string", ".status.nextRotationTime", 1, Description = "When the next key version is due (a timestamp: kubectl shows future dates as <invalid> in a date column)")]
 [PrinterColumn("Age", "date", ".metadata.creationTimestamp")]
 [Description("A CloudKey is an AWS KMS key in a KeySet's external key store: the key material is generated and kept by the Vault's proxy and never leaves it; AWS only holds a reference. The operator creates the KMS key, its alias and key policy.")]
 public sealed class V1Alpha1CloudKey : CustomResource<V1Alpha1CloudKeySpec, V1Alpha1CloudKeyStatus>;

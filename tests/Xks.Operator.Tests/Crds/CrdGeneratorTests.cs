@@ -90,7 +90,7 @@ public class CrdGeneratorTests
     [InlineData("cspaccounts", "Region,Account,Ready,Reason,Age")]
     [InlineData("clustercspaccounts", "Region,Account,Ready,Reason,Age")]
     [InlineData("keysets", "Vault,KeyStore,State,Ready,Reason,Age")]
-    [InlineData("cloudkeys", "Alias,Enabled,KeyId,State,Ready,Reason,ARN,Age")]
+    [InlineData("cloudkeys", "Alias,Enabled,KeyId,State,Ready,Reason,ARN,Version,Next Rotation,Age")]
     public void Generate_PrinterColumns_InOrderWithReadyFromConditions(string plural, string names)
     {
         var columns = Crd(plural).Spec.Versions[0].AdditionalPrinterColumns;
@@ -105,7 +105,7 @@ public class CrdGeneratorTests
     [InlineData("cspaccounts", "Reason")]
     [InlineData("clustercspaccounts", "Reason")]
     [InlineData("keysets", "Reason")]
-    [InlineData("cloudkeys", "Reason,ARN")]
+    [InlineData("cloudkeys", "Reason,ARN,Version,Next Rotation")]
     public void Generate_WideColumns_OnlyInWideOutput(string plural, string wide)
     {
         var columns = Crd(plural).Spec.Versions[0].AdditionalPrinterColumns;
@@ -129,6 +129,16 @@ public class CrdGeneratorTests
         var arn = Crd("cloudkeys").Spec.Versions[0].AdditionalPrinterColumns.Single(c => c.Name == "ARN");
 
         Assert.Equal(("string", ".status.arn"), (arn.Type, arn.JsonPath));
+    }
+
+    [Theory]
+    [InlineData("Version", ".status.currentVersion")]
+    [InlineData("Next Rotation", ".status.nextRotationTime")]
+    public void Generate_CloudKeyRotationColumns_AreStrings(string name, string jsonPath)
+    {
+        var column = Crd("cloudkeys").Spec.Versions[0].AdditionalPrinterColumns.Single(c => c.Name == name);
+
+        Assert.Equal(("string", jsonPath), (column.Type, column.JsonPath));
     }
 
     public static TheoryData<string> Plurals() => ["vaults", "cspaccounts", "clustercspaccounts", "keysets", "cloudkeys"];
