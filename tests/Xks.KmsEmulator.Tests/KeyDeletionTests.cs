@@ -127,7 +127,7 @@ public sealed class KeyDeletionTests
         Assert.Equal(10, scheduled.PendingWindowInDays);
         Assert.InRange(scheduled.DeletionDate!.Value, before.AddSeconds(9.9), after.AddSeconds(10.1));
         var described = (await emulator.Kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = key.KeyId })).KeyMetadata;
-        Assert.Equal(scheduled.DeletionDate.Value, described.DeletionDate!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(scheduled.DeletionDate!.Value, described.DeletionDate!.Value, TimeSpan.FromMilliseconds(1));
         Assert.Equal(10, described.PendingDeletionWindowInDays);
     }
 
@@ -158,10 +158,10 @@ public sealed class KeyDeletionTests
         Assert.Contains("PendingWindowUnit", error.ParamName, StringComparison.Ordinal);
     }
 
-    /// <summary>Waits until the emulator's clock (the system's) is past <paramref name="date"/>.</summary>
+    /// <summary>Waits until the emulator's clock (the system's, in UTC like the SDK's dates) is past <paramref name="date"/>.</summary>
     private static async Task WaitPastAsync(DateTime date)
     {
-        var left = date.ToUniversalTime() - DateTime.UtcNow + TimeSpan.FromMilliseconds(100);
+        var left = date - DateTime.UtcNow + TimeSpan.FromMilliseconds(100);
         if (left > TimeSpan.Zero)
         {
             await Task.Delay(left);
