@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
+using k8s;
 using Xks.Operator.Resources;
 using Xks.Operator.Scenarios.Tests;
 using Xks.Operator.Support.Tests;
