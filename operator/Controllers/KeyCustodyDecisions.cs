@@ -121,6 +121,29 @@ public static class KeyCustodyDecisions
     }
 
     /// <summary>
+    /// How long after a scheduled deletion date the KeySet looks: AWS deletes the key at that moment or a little later,
+    /// and <see cref="KeyMaterialMarks.DeletionDate"/> is recorded to the second (rounded down).
+    /// </summary>
+    public static readonly TimeSpan DeletionDateGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// When the KeySet looks again for released material to destroy: at the earliest deletion date still ahead, plus
+    /// <see cref="DeletionDateGrace"/>, so material goes soon after AWS deleted its key rather than at the next resync.
+    /// Only material that waits for nothing but its date counts (released with deletionPolicy Delete, its ARN in the
+    /// account and region the KeySet reaches: <see cref="MaterialDestruction"/> keeps it quietly until the date); null when
+    /// none does. Material whose date has passed while its key still exists (a cancelled deletion) waits for the resync.
+    /// </summary>
+    public static TimeSpan? UntilReleasedMaterialDue(IEnumerable<KeyMaterialMarks> material, string? accountId, string region, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        var dates = material
+            .Where(m => m.ReleasedForDeletion && m.DeletionDate > now && MaterialDestruction(m, accountId, region, now, answer: null) is { Fate: MaterialFate.Keep, Warn: false })
+            .Select(m => m.DeletionDate!.Value)
+            .ToList();
+        return dates.Count == 0 ? null : dates.Min() - now + DeletionDateGrace;
+    }
+
+    /// <summary>
     /// What to do about the master key: use it, create it (only when missing and no software-wrapped material of the Vault
     /// exists), or refuse — a malformed Secret is left untouched, and a missing one is never re-created over material it
     /// wrapped (a new key could not unwrap it).

@@ -59,6 +59,9 @@ internal sealed partial class KeySetController(
             // A CloudKey going away releases its material (collected here) and may be what a deleting KeySet waits for;
             // its other changes (status writes above all) are no concern of the KeySet's and cost no key store read.
             .Watches<V1Alpha1CloudKey>(key => key.Metadata.DeletionTimestamp is null ? [] : [new ResourceKey(key.Metadata.NamespaceProperty, key.Spec.KeySetRef.Name)])
+            // Key material released for deletion (its CloudKey deleted with deletionPolicy Delete): its KeySet learns the
+            // deletion date at once, whichever informer heard first, and looks again then.
+            .Watches<V1Secret>(ReleasedMaterialOf, VaultController.ChildSelector, modifiedMatters: (before, after) => KeyMaterialMarks.Of(before) != KeyMaterialMarks.Of(after))
             // The Vault's config changed (it serves a new credential): its KeySets that are not Ready look again at once.
             .Watches<V1Secret>(
                 secret => secret.Metadata?.Labels is { } labels && labels.TryGetValue(VaultLabels.VaultLabel, out var vault)
@@ -69,6 +72,12 @@ internal sealed partial class KeySetController(
                     : [],
                 VaultController.ChildSelector);
     }
+
+    /// <summary>The KeySet that collects <paramref name="secret"/>, when it is key material released for deletion.</summary>
+    internal static IEnumerable<ResourceKey> ReleasedMaterialOf(V1Secret secret) =>
+        secret.Metadata?.Label(KeySetCredentialSecret.KeySetLabel) is { Length: > 0 } keySet && KeyMaterialMarks.Of(secret).ReleasedForDeletion
+            ? [new ResourceKey(secret.Metadata.NamespaceProperty, keySet)]
+            : [];
 
     private static IEnumerable<ResourceKey> Referencing(Controller<V1Alpha1KeySet> keySets, IKubernetesObject<V1ObjectMeta> target, Func<V1Alpha1KeySet, string> reference)
     {
@@ -215,7 +224,7 @@ internal sealed partial class KeySetController(
         var rotation = pendingServed
             ? await _credentials.ConvergeAsync(keySet, status, credentials, store, session, cancellationToken).ConfigureAwait(false)
             : Poll;
-        await _releasedMaterial.CollectAsync(keySet, session, account.Status?.AccountId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var materialDue = await _releasedMaterial.CollectAsync(keySet, session, account.Status?.AccountId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
 
         switch (plan.Action)
         {
@@ -237,7 +246,7 @@ internal sealed partial class KeySetController(
         {
             ready.Set(keySet, status, ConditionTypes.Ready, plan.Ready.Status, plan.Ready.Reason, plan.Ready.Message);
             await ready.WriteAsync(keySet, status, cancellationToken).ConfigureAwait(false);
-            return ReconcileResult.After(NextCheck(rotation));
+            return ReconcileResult.After(NextCheck(materialDue is { } due && due < rotation ? due : rotation));
         }
 
         return await WaitAsync(keySet, status, plan, cancellationToken).ConfigureAwait(false);
@@ -374,7 +383,10 @@ internal sealed partial class KeySetController(
         return problems;
     }
 
-    /// <summary>When to look again: the sooner of the next rotation step and the drift check, never under a second.</summary>
-    private TimeSpan NextCheck(TimeSpan untilRotation) =>
-        TimeSpan.FromTicks(Math.Clamp(untilRotation.Ticks, TimeSpan.TicksPerSecond, Math.Max(TimeSpan.TicksPerSecond, options.AwsResyncPeriod.Ticks)));
+    /// <summary>
+    /// When to look again: the soonest of the next rotation step or released material's deletion date (whichever the
+    /// caller passes) and the drift check, never under a second.
+    /// </summary>
+    private TimeSpan NextCheck(TimeSpan untilNextStep) =>
+        TimeSpan.FromTicks(Math.Clamp(untilNextStep.Ticks, TimeSpan.TicksPerSecond, Math.Max(TimeSpan.TicksPerSecond, options.AwsResyncPeriod.Ticks)));
 }

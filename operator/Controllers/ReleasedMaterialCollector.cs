@@ -30,9 +30,10 @@ internal sealed class ReleasedMaterialCollector(
     /// (<see cref="KeyCustodyDecisions.MaterialDestruction"/>) — never while the key could still be restored with
     /// CancelKeyDeletion, and never because a changed cspAccountRef or region cannot see it. For a key in an HSM the
     /// version objects are destroyed first, then the Secret that lists them (a crash in between is finished by the next
-    /// pass: destroying a key that has no objects left is a no-op).
+    /// pass: destroying a key that has no objects left is a no-op). Returns how long until released material is next due
+    /// (<see cref="KeyCustodyDecisions.UntilReleasedMaterialDue"/>), or null when none waits for a deletion date.
     /// </summary>
-    public async Task CollectAsync(V1Alpha1KeySet keySet, AwsSession session, string? accountId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<TimeSpan?> CollectAsync(V1Alpha1KeySet keySet, AwsSession session, string? accountId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var released = secrets.List(keySet.Metadata.NamespaceProperty)
             .Where(s => s.Metadata.Label(KeySetCredentialSecret.KeySetLabel) == keySet.Metadata.Name)
@@ -80,6 +81,8 @@ internal sealed class ReleasedMaterialCollector(
                 await events.NormalAsync(keySet, Reasons.KeyMaterialDestroyed, $"Destroyed key material Secret {secret.Metadata.Name}: {decision.Why}", cancellationToken).ConfigureAwait(false);
             }
         }
+
+        return KeyCustodyDecisions.UntilReleasedMaterialDue(released.Select(r => r.Marks), accountId, session.Region, now);
     }
 
     /// <summary>

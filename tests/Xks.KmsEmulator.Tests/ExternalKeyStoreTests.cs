@@ -208,4 +208,31 @@ public sealed class ExternalKeyStoreTests(ProxyFixture proxy) : IClassFixture<Pr
         Assert.Equal(ProxyConfig.AccessKeyId, entry.XksProxyConfiguration.AccessKeyId);
         Assert.Equal(ConnectionStateType.CONNECTED, entry.ConnectionState);
     }
+
+    [Fact]
+    public async Task ScheduleKeyDeletion_ExternalKeyWindowPassed_FreesItsXksKeyAndLetsTheStoreBeDeleted()
+    {
+        await using var emulator = await EmulatorHarness.StartAsync(proxy, o => o.PendingWindowUnit = TimeSpan.FromMilliseconds(400));
+        var storeId = await emulator.CreateConnectedStoreAsync();
+        var key = await emulator.CreateExternalKeyAsync(storeId, "key-b");
+        var scheduled = await emulator.Kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = key.KeyId, PendingWindowInDays = 7 });
+        await Assert.ThrowsAsync<XksKeyAlreadyInUseException>(() => emulator.CreateExternalKeyAsync(storeId, "key-b"));
+
+        var left = scheduled.DeletionDate!.Value - DateTime.UtcNow + TimeSpan.FromMilliseconds(100);
+        await Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+
+        await Assert.ThrowsAsync<NotFoundException>(() => emulator.Kms.DescribeKeyAsync(new DescribeKeyRequest { KeyId = key.Arn }));
+        var again = await emulator.CreateExternalKeyAsync(storeId, "key-b");
+        Assert.NotEqual(key.KeyId, again.KeyId);
+        await emulator.Kms.ScheduleKeyDeletionAsync(new ScheduleKeyDeletionRequest { KeyId = again.KeyId, PendingWindowInDays = 7 });
+        await emulator.Kms.DisconnectCustomKeyStoreAsync(new DisconnectCustomKeyStoreRequest { CustomKeyStoreId = storeId });
+        Assert.Equal(ConnectionStateType.DISCONNECTED, (await emulator.WaitForConnectionAsync(storeId)).ConnectionState);
+        await Assert.ThrowsAsync<CustomKeyStoreHasCMKsException>(() => emulator.Kms.DeleteCustomKeyStoreAsync(new DeleteCustomKeyStoreRequest { CustomKeyStoreId = storeId }));
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        await emulator.Kms.DeleteCustomKeyStoreAsync(new DeleteCustomKeyStoreRequest { CustomKeyStoreId = storeId });
+        await Assert.ThrowsAsync<CustomKeyStoreNotFoundException>(() =>
+            emulator.Kms.DescribeCustomKeyStoresAsync(new DescribeCustomKeyStoresRequest { CustomKeyStoreId = storeId }));
+    }
 }

@@ -28,6 +28,9 @@ namespace Xks.KmsEmulator;
 /// AWS service on the signer's behalf; it sets the condition key <c>kms:ViaService</c> and, for CreateGrant, ListGrants
 /// and RevokeGrant, <c>kms:GrantIsForAWSResource</c> = true. AWS sets these itself; tests talk to the emulator on
 /// 127.0.0.1 and use the header to play EBS, RDS and the like.</para>
+/// <para>A key scheduled for deletion is really deleted once its DeletionDate has passed (checked before every KMS call):
+/// it, its aliases and its grants are gone, and calls naming it answer NotFoundException. A day of PendingWindowInDays
+/// lasts <see cref="KmsEmulatorOptions.PendingWindowUnit"/>.</para>
 /// </remarks>
 public sealed class KmsEmulator : IAsyncDisposable
 {
@@ -44,6 +47,7 @@ public sealed class KmsEmulator : IAsyncDisposable
     private readonly StsOperations _sts;
     private readonly KmsAuthorizer _authorizer;
     private readonly IamOperations _iam;
+    private readonly ScheduledDeletions _deletions;
 
     private KmsEmulator(KmsEmulatorOptions options, ILoggerFactory loggerFactory)
     {
@@ -57,6 +61,7 @@ public sealed class KmsEmulator : IAsyncDisposable
         var stores = new CustomKeyStoreOperations(state, _xks, options, _time, _logger, _stopping.Token);
         var grantStore = new GrantStore();
         var grants = new GrantOperations(state, grantStore, resolver, options);
+        _deletions = new ScheduledDeletions(state, grantStore);
         _kms = new KmsDispatcher(stores, new KeyOperations(state, resolver, stores, _xks, options, _logger), new CryptoOperations(state, resolver, _xks, _logger), grants);
         _authorizer = new KmsAuthorizer(state, resolver, grantStore, grants, new IdentityPolicyStore(options));
         _sts = new StsOperations(credentials, options);
@@ -76,6 +81,7 @@ public sealed class KmsEmulator : IAsyncDisposable
     public static async Task<KmsEmulator> StartAsync(KmsEmulatorOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.PendingWindowUnit, TimeSpan.Zero);
         var emulator = new KmsEmulator(options, loggerFactory ?? NullLoggerFactory.Instance);
         await emulator._app.StartAsync(cancellationToken).ConfigureAwait(false);
         emulator.Url = new Uri(emulator._app.Urls.First().TrimEnd('/') + "/");
@@ -192,8 +198,15 @@ public sealed class KmsEmulator : IAsyncDisposable
                 return (Response.Kms(400, "UnknownOperationException", $"The emulator does not implement {operation}."), caller, null);
             }
 
+            // Keys whose deletion date has passed are gone before anything looks them up (the authorizer included).
+            var now = _time.GetUtcNow();
+            foreach (var deleted in _deletions.DeleteDue(now))
+            {
+                Log.KeyDeleted(_logger, deleted.Arn, deleted.DeletionDate);
+            }
+
             var decision = _authorizer.Authorize(operation, body, caller, request.Headers[KmsAuthorizer.ViaServiceHeader].ToString());
-            var json = await _kms.InvokeAsync(operation, body, new CallContext(caller, requestId, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            var json = await _kms.InvokeAsync(operation, body, new CallContext(caller, requestId, now), cancellationToken).ConfigureAwait(false);
             return (new Response(200, "application/x-amz-json-1.1", json, "OK"), caller, decision is { DecidedBy: { } by } ? $"{decision.Source}/{by}" : null);
         }
         catch (AuthFailure failure)

@@ -35,6 +35,13 @@ public sealed class KmsEmulatorOptions
     /// <summary>How long a key store stays CONNECTING before the health call decides CONNECTED or FAILED.</summary>
     public TimeSpan ConnectDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// How long one day of ScheduleKeyDeletion's PendingWindowInDays lasts (AWS: a day). The DeletionDate is now plus
+    /// PendingWindowInDays of these; once it has passed the key is deleted, with its aliases and grants. Tests shorten it
+    /// (e.g. a second) to see keys really deleted; PendingWindowInDays is still validated as 7 to 30.
+    /// </summary>
+    public TimeSpan PendingWindowUnit { get; set; } = TimeSpan.FromDays(1);
+
     public string Address { get; set; } = "127.0.0.1";
 
     /// <summary>0 = an ephemeral port.</summary>

@@ -23,6 +23,15 @@ public sealed class EmulatorCommandLineTests
         Assert.Equal("ext-1", options.RoleExternalIds["arn:aws:iam::444455556666:role/r"]);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.XksTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.ConnectDelay);
+        Assert.Equal(TimeSpan.FromDays(1), options.PendingWindowUnit);
+    }
+
+    [Fact]
+    public void Parse_PendingWindowUnitMs_SetsTheLengthOfADay()
+    {
+        var options = EmulatorCommandLine.Parse(["--pending-window-unit-ms", "1000"]);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PendingWindowUnit);
     }
 
     [Fact]
@@ -68,6 +77,8 @@ public sealed class EmulatorCommandLineTests
     [InlineData("--credential", "no-colon")]
     [InlineData("--resolve", "host:port")]
     [InlineData("--port", "x")]
+    [InlineData("--pending-window-unit-ms", "0")]
+    [InlineData("--pending-window-unit-ms", "-5")]
     [InlineData("--unknown", "1")]
     public void Parse_BadOption_Throws(string name, string value) =>
         Assert.Throws<FormatException>(() => EmulatorCommandLine.Parse([name, value]));

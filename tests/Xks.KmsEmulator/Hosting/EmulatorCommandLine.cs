@@ -27,6 +27,8 @@ internal static class EmulatorCommandLine
           --ca-file FILE               PEM CA trusted for XKS proxy certificates, besides the system store
           --xks-timeout-ms N           timeout of one XKS call (default 250)
           --connect-delay-ms N         CONNECTING -> CONNECTED/FAILED delay (default 300)
+          --pending-window-unit-ms N   length of one day of PendingWindowInDays: a key scheduled for deletion is deleted
+                                       that many days of N ms later (default 86400000, a day)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -143,6 +145,10 @@ internal static class EmulatorCommandLine
                     break;
                 case "--connect-delay-ms":
                     options.ConnectDelay = TimeSpan.FromMilliseconds(Number(name, value));
+                    break;
+                case "--pending-window-unit-ms":
+                    var unit = Number(name, value);
+                    options.PendingWindowUnit = unit > 0 ? TimeSpan.FromMilliseconds(unit) : throw new FormatException($"{name} must be at least 1");
                     break;
                 default:
                     throw new FormatException($"unknown option {name}");

@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Information, "XKS {KmsOperation} {KmsRequestId} to {Endpoint} -> {Outcome}", EventName = "XksCall")]
     public static partial void XksCall(ILogger logger, string kmsOperation, string kmsRequestId, string endpoint, string outcome);
+
+    [LoggerMessage(6, LogLevel.Information, "KMS key {KeyArn} deleted: its deletion date {DeletionDate:O} has passed (its aliases and grants went with it)", EventName = "KeyDeleted")]
+    public static partial void KeyDeleted(ILogger logger, string keyArn, DateTimeOffset? deletionDate);
 }

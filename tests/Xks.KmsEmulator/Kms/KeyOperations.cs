@@ -182,7 +182,7 @@ internal sealed partial class KeyOperations
             var key = _resolver.Resolve(request.KeyId, allowAlias: false);
             NotPendingDeletion(key);
             key.KeyState = KeyStates.PendingDeletion;
-            key.DeletionDate = call.Now.AddDays(days);
+            key.DeletionDate = call.Now + days * _options.PendingWindowUnit;
             key.PendingWindowInDays = days;
             return Task.FromResult(new ScheduleKeyDeletionResponse { KeyId = key.Arn, DeletionDate = key.DeletionDate, KeyState = key.KeyState, PendingWindowInDays = days });
         }

@@ -58,6 +58,43 @@ public sealed class KeyCustodyDecisionsTests
         Assert.Contains("account 444455556666, region us-east-1", decision.Why, StringComparison.Ordinal);
     }
 
+    private static readonly KeyMaterialMarks Pending = Released with { DeletionDate = Now.AddDays(7) };
+
+    public static TheoryData<string, KeyMaterialMarks[], string?, string, TimeSpan?> MaterialDue => new()
+    {
+        { "no material", [], Account, Region, null },
+        { "one key pending deletion: its date, plus the grace", [Pending], Account, Region, TimeSpan.FromDays(7) + KeyCustodyDecisions.DeletionDateGrace },
+        { "the earliest date of several", [Pending, Pending with { DeletionDate = Now.AddSeconds(7) }, Pending with { DeletionDate = Now.AddDays(30) }], Account, Region, TimeSpan.FromSeconds(7) + KeyCustodyDecisions.DeletionDateGrace },
+        { "a date already passed counts no more (the resync asks again)", [Pending with { DeletionDate = Now.AddSeconds(-1) }, Pending], Account, Region, TimeSpan.FromDays(7) + KeyCustodyDecisions.DeletionDateGrace },
+        { "only passed dates", [Released], Account, Region, null },
+        { "exactly now is not ahead", [Pending with { DeletionDate = Now }], Account, Region, null },
+        { "no date recorded", [Pending with { DeletionDate = null }], Account, Region, null },
+        { "material still used by its CloudKey", [Pending with { Released = null }], Account, Region, null },
+        { "released with Retain: never destroyed, never waited for", [Pending with { Released = V1Alpha1DeletionPolicy.Retain }], Account, Region, null },
+        { "no ARN recorded: kept with a warning, not looked at again for it", [Pending with { KmsKeyArn = null }], Account, Region, null },
+        { "the KeySet now points at another account", [Pending], "444455556666", Region, null },
+        { "the KeySet now points at another region", [Pending], Account, "us-east-1", null },
+        { "a key elsewhere does not hide one here", [Pending with { KmsKeyArn = "arn:aws:kms:us-east-1:111122223333:key/9", DeletionDate = Now.AddSeconds(1) }, Pending], Account, Region, TimeSpan.FromDays(7) + KeyCustodyDecisions.DeletionDateGrace },
+    };
+
+    [Theory]
+    [MemberData(nameof(MaterialDue))]
+    public void UntilReleasedMaterialDue_LooksAgainAtTheEarliestDateMaterialWaitsFor(string because, KeyMaterialMarks[] material, string? account, string region, TimeSpan? expected)
+    {
+        var due = KeyCustodyDecisions.UntilReleasedMaterialDue(material, account, region, Now);
+
+        Assert.True(expected == due, $"{because}: {due}");
+    }
+
+    [Fact]
+    public void UntilReleasedMaterialDue_AtThatTime_MaterialDestructionAsksAws()
+    {
+        var due = KeyCustodyDecisions.UntilReleasedMaterialDue([Pending], Account, Region, Now)!.Value;
+
+        Assert.Equal(MaterialFate.Keep, KeyCustodyDecisions.MaterialDestruction(Pending, Account, Region, Now + due - KeyCustodyDecisions.DeletionDateGrace - TimeSpan.FromSeconds(1), answer: null).Fate);
+        Assert.Equal(MaterialFate.AskAws, KeyCustodyDecisions.MaterialDestruction(Pending, Account, Region, Now + due, answer: null).Fate);
+    }
+
     public static TheoryData<string, MasterKeyState, string[], MasterKeyAction, string?> MasterKeys => new()
     {
         { "a valid master key is used", MasterKeyState.Valid, [], MasterKeyAction.Use, null },
